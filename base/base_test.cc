@@ -1,0 +1,151 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "base/child_process.h"
+#include "base/cleanup.h"
+#include "base/file_util.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "base/unique_fd.h"
+
+namespace see {
+namespace {
+
+Result<int> Half(int x) {
+  if (x % 2) return InvalidArgument("odd");
+  return x / 2;
+}
+
+Status UseHalf(int x, int* out) {
+  SEE_ASSIGN_OR_RETURN(int h, Half(x));
+  *out = h;
+  return Status::Ok();
+}
+
+TEST(StatusTest, WrapKeepsCodeAndErrno) {
+  Status s = ErrnoStatus(ENOENT, "open /x");
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  Status w = s.Wrap("loading");
+  EXPECT_EQ(w.message(), "loading: open /x");
+  EXPECT_EQ(w.err(), ENOENT);
+  EXPECT_NE(w.ToString().find("No such file"), std::string::npos);
+}
+
+TEST(StatusTest, AssignOrReturnPropagates) {
+  int out = 0;
+  EXPECT_TRUE(UseHalf(4, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status s = UseHalf(3, &out);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(out, 2);
+}
+
+TEST(UniqueFdTest, ClosesOnDestructionAndMove) {
+  int raw;
+  {
+    UniqueFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    raw = a.get();
+    ASSERT_GE(raw, 0);
+    UniqueFd b = std::move(a);
+    EXPECT_FALSE(a.valid());
+    EXPECT_EQ(b.get(), raw);
+  }
+  EXPECT_EQ(::fcntl(raw, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+TEST(ChildProcessTest, DestructorKillsAndReaps) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  { ChildProcess child(pid); }
+  // Reaped already: waitpid has nothing to collect.
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(ChildProcessTest, WaitReportsExitCode) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(7);
+  ChildProcess child(pid);
+  auto st = child.Wait();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(ExitCodeFromWaitStatus(*st), 7);
+  EXPECT_FALSE(child.valid());
+}
+
+TEST(ChildProcessTest, ReleaseLeavesChildAlive) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  {
+    ChildProcess child(pid);
+    EXPECT_EQ(child.Release(), pid);
+  }
+  EXPECT_EQ(::kill(pid, 0), 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+TEST(CleanupTest, RunsUnlessReleased) {
+  int n = 0;
+  { Cleanup c([&] { n++; }); }
+  EXPECT_EQ(n, 1);
+  {
+    Cleanup c([&] { n++; });
+    c.Release();
+  }
+  EXPECT_EQ(n, 1);
+  std::string order;
+  {
+    UndoStack u;
+    u.Push([&] { order += "a"; });
+    u.Push([&] { order += "b"; });
+  }
+  EXPECT_EQ(order, "ba");
+}
+
+TEST(FileUtilTest, WriteReadMkdirAll) {
+  auto dir = std::filesystem::temp_directory_path() / ("see-base-test-" + std::to_string(getpid()));
+  Cleanup rm([&] { std::filesystem::remove_all(dir); });
+  ASSERT_TRUE(MkdirAll((dir / "a/b/c").string()).ok());
+  ASSERT_TRUE(MkdirAll((dir / "a/b/c").string()).ok());
+  ASSERT_TRUE(WriteFileAtomic((dir / "a/f").string(), "hello").ok());
+  auto r = ReadFile((dir / "a/f").string());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "hello");
+  EXPECT_EQ(ReadFile((dir / "nope").string()).status().code(), Code::kNotFound);
+  EXPECT_FALSE(MkdirAll((dir / "a/f/x").string()).ok());
+}
+
+TEST(LoggingTest, JsonLinesMatchRuncShape) {
+  auto path = std::filesystem::temp_directory_path() / ("see-log-" + std::to_string(getpid()));
+  Cleanup rm([&] { std::filesystem::remove(path); });
+  ASSERT_TRUE(InitLogging({path.string(), LogFormat::kJson, spdlog::level::info, "t"}).ok());
+  spdlog::error("bad \"thing\"\n");
+  spdlog::debug("hidden");
+  spdlog::default_logger()->flush();
+  auto r = ReadFile(path.string());
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->find(R"("level":"error")"), std::string::npos) << *r;
+  EXPECT_NE(r->find(R"("msg":"bad \"thing\"\n")"), std::string::npos) << *r;
+  EXPECT_EQ(r->find("hidden"), std::string::npos);
+  ASSERT_TRUE(InitLogging({}).ok());
+}
+
+}  // namespace
+}  // namespace see

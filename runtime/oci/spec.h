@@ -1,0 +1,291 @@
+// The OCI runtime configuration (config.json), runtime-spec 1.0.2 and 1.1, Linux only.
+//
+// ParseSpec() turns JSON text into a Spec and validates it. Every error names the offending field
+// with its JSON path, e.g. `linux.namespaces[2].type: unknown namespace type "foo"`. Unknown keys
+// are ignored (the spec allows extensions) except inside enumerations, where an unknown value is an
+// error. Fields absent from the JSON keep the defaults below; std::optional marks fields whose
+// absence means "leave the kernel's value alone".
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace see::oci {
+
+struct User {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::optional<uint32_t> umask;
+  std::vector<uint32_t> additional_gids;
+  std::string username;  // ignored on Linux
+};
+
+struct Capabilities {
+  // Names as in the spec ("CAP_SYS_ADMIN"). Validated against the known capability list.
+  std::vector<std::string> bounding, effective, inheritable, permitted, ambient;
+};
+
+struct Rlimit {
+  std::string type;  // "RLIMIT_NOFILE"
+  int resource = 0;  // the RLIMIT_* constant, resolved by the parser
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
+struct ConsoleSize {
+  uint32_t height = 0;
+  uint32_t width = 0;
+};
+
+struct Process {
+  bool terminal = false;
+  std::optional<ConsoleSize> console_size;
+  User user;
+  std::vector<std::string> args;  // REQUIRED, non-empty for create/run (exec too)
+  std::vector<std::string> env;
+  std::string cwd = "/";  // REQUIRED, absolute
+  std::optional<Capabilities> capabilities;
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;
+  std::string apparmor_profile;
+  std::optional<int> oom_score_adj;
+  std::string selinux_label;
+};
+
+struct Root {
+  std::string path;  // as written: relative to the bundle or absolute
+  bool readonly = false;
+};
+
+struct Mount {
+  std::string destination;  // absolute inside the container
+  std::string type;         // may be empty (bind mounts)
+  std::string source;
+  std::vector<std::string> options;  // raw, as in the spec
+  // Id-mapped mount (runtime-spec 1.1): container id -> host id.
+  struct IdMapping {
+    uint32_t container_id = 0;
+    uint32_t host_id = 0;
+    uint32_t size = 0;
+  };
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+};
+
+struct Hook {
+  std::string path;  // absolute
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<int> timeout;  // seconds, > 0
+};
+
+struct Hooks {
+  std::vector<Hook> prestart;  // deprecated, still run (after createRuntime)
+  std::vector<Hook> create_runtime;
+  std::vector<Hook> create_container;
+  std::vector<Hook> start_container;
+  std::vector<Hook> poststart;
+  std::vector<Hook> poststop;
+};
+
+enum class NamespaceType { kPid, kNetwork, kMount, kIpc, kUts, kUser, kCgroup, kTime };
+const char* NamespaceTypeName(NamespaceType t);  // spec name: "pid", "network", ...
+int NamespaceCloneFlag(NamespaceType t);         // CLONE_NEWPID, ...
+
+struct Namespace {
+  NamespaceType type;
+  std::string path;  // empty: create a new one; else join
+};
+
+using IdMapping = Mount::IdMapping;
+
+struct Device {
+  std::string path;  // absolute inside the container
+  char type = 'c';   // 'c', 'b', 'u', 'p'
+  int64_t major = 0;
+  int64_t minor = 0;
+  std::optional<uint32_t> file_mode;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+
+struct DeviceCgroupRule {
+  bool allow = false;
+  std::string type = "a";  // "a", "c", "b"
+  std::optional<int64_t> major, minor;  // nullopt: wildcard
+  std::string access;                   // subset of "rwm"
+};
+
+struct MemoryResources {
+  std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
+  std::optional<uint64_t> swappiness;
+  std::optional<bool> disable_oom_killer;
+  std::optional<bool> use_hierarchy;
+};
+
+struct CpuResources {
+  std::optional<uint64_t> shares;
+  std::optional<int64_t> quota;
+  std::optional<uint64_t> period;
+  std::optional<int64_t> realtime_runtime;
+  std::optional<uint64_t> realtime_period;
+  std::string cpus, mems;
+  std::optional<int64_t> idle;
+};
+
+struct PidsResources {
+  int64_t limit = 0;  // <= 0: unlimited
+};
+
+struct WeightDevice {
+  int64_t major = 0, minor = 0;
+  std::optional<uint16_t> weight, leaf_weight;
+};
+struct ThrottleDevice {
+  int64_t major = 0, minor = 0;
+  uint64_t rate = 0;
+};
+struct BlockIoResources {
+  std::optional<uint16_t> weight, leaf_weight;
+  std::vector<WeightDevice> weight_device;
+  std::vector<ThrottleDevice> throttle_read_bps_device, throttle_write_bps_device,
+      throttle_read_iops_device, throttle_write_iops_device;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // "2MB"
+  uint64_t limit = 0;
+};
+
+struct NetworkResources {
+  std::optional<uint32_t> class_id;
+  std::vector<std::pair<std::string, uint32_t>> priorities;  // interface name, priority
+};
+
+struct Resources {
+  std::vector<DeviceCgroupRule> devices;
+  std::optional<MemoryResources> memory;
+  std::optional<CpuResources> cpu;
+  std::optional<PidsResources> pids;
+  std::optional<BlockIoResources> block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<NetworkResources> network;
+  std::map<std::string, std::string> unified;  // cgroup v2 file -> value
+};
+
+enum class SeccompAction {
+  kKill,         // SCMP_ACT_KILL (thread)
+  kKillProcess,  // SCMP_ACT_KILL_PROCESS
+  kKillThread,   // SCMP_ACT_KILL_THREAD
+  kTrap,
+  kErrno,
+  kTrace,
+  kAllow,
+  kLog,
+  kNotify,
+};
+
+enum class SeccompOp { kNotEqual, kLessThan, kLessEqual, kEqualTo, kGreaterEqual, kGreaterThan,
+                       kMaskedEqual };
+
+struct SeccompArg {
+  uint32_t index = 0;  // 0..5
+  uint64_t value = 0;
+  uint64_t value_two = 0;
+  SeccompOp op = SeccompOp::kEqualTo;
+};
+
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  SeccompAction action = SeccompAction::kAllow;
+  std::optional<uint32_t> errno_ret;
+  std::vector<SeccompArg> args;
+};
+
+struct Seccomp {
+  SeccompAction default_action = SeccompAction::kAllow;
+  std::optional<uint32_t> default_errno_ret;
+  std::vector<std::string> architectures;  // "SCMP_ARCH_X86_64", ...
+  std::vector<std::string> flags;          // "SECCOMP_FILTER_FLAG_LOG", ...
+  std::string listener_path;
+  std::string listener_metadata;
+  std::vector<SeccompSyscall> syscalls;
+};
+
+struct Personality {
+  std::string domain;  // "LINUX" or "LINUX32"
+  std::vector<std::string> flags;
+};
+
+enum class Propagation { kUnset, kPrivate, kRPrivate, kShared, kRShared, kSlave, kRSlave,
+                         kUnbindable, kRUnbindable };
+
+struct Linux {
+  std::vector<Namespace> namespaces;
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+  std::vector<Device> devices;
+  std::string cgroups_path;  // empty: runtime picks one
+  std::optional<Resources> resources;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::map<std::string, std::string> sysctl;
+  Propagation rootfs_propagation = Propagation::kUnset;
+  std::optional<Seccomp> seccomp;
+  std::optional<Personality> personality;
+  std::string mount_label;
+  std::string intel_rdt_clos_id;  // accepted, refused if set (no RDT support)
+};
+
+struct Spec {
+  std::string oci_version;  // REQUIRED, 1.0.x or 1.1.x (1.2.x accepted with a warning)
+  std::optional<Process> process;  // REQUIRED for create/run
+  std::optional<Root> root;        // REQUIRED on Linux
+  std::string hostname, domainname;
+  std::vector<Mount> mounts;
+  std::optional<Hooks> hooks;
+  std::map<std::string, std::string> annotations;
+  std::optional<Linux> linux;
+
+  bool HasNamespace(NamespaceType t) const;
+  const Namespace* FindNamespace(NamespaceType t) const;
+};
+
+// Parses and validates a whole config.json. Errors name the field: InvalidArgument.
+Result<Spec> ParseSpec(std::string_view json);
+// Reads `<bundle>/config.json` and parses it.
+Result<Spec> LoadSpec(const std::string& bundle_dir);
+// Parses a lone process object (`runsee exec --process process.json`).
+Result<Process> ParseProcess(std::string_view json);
+// Parses a lone LinuxResources object (`runsee update --resources r.json`).
+Result<Resources> ParseResources(std::string_view json);
+
+// Serialises back to JSON (for `runsee spec` and round-trip tests).
+std::string SpecToJson(const Spec& spec);
+// The default spec `runsee spec` writes (as runc's: sh, caps AUDIT_WRITE/KILL/NET_BIND_SERVICE,
+// standard mounts, masked/readonly paths, namespaces pid/network/ipc/uts/mount[/cgroup]).
+// `rootless` adds a user namespace with the caller's ids mapped.
+Spec DefaultSpec(bool rootless = false);
+
+// Capability name -> number (CAP_CHOWN -> 0). InvalidArgument for unknown names.
+Result<int> CapabilityFromName(const std::string& name);
+// All capability names this build knows, in number order.
+const std::vector<std::string>& KnownCapabilities();
+
+// Parses a mount's `options` into flags: MS_* set/cleared, propagation flags, recursive attrs and
+// what remains as fs data ("size=65536k,mode=755").
+struct MountFlags {
+  unsigned long flags = 0;             // MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...
+  unsigned long propagation = 0;       // MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE (+MS_REC)
+  uint64_t attr_set = 0, attr_clr = 0; // MOUNT_ATTR_* for recursive options ("rro", "rnosuid"...)
+  bool recursive_attrs = false;
+  bool idmap = false;                  // "idmap"/"ridmap"
+  std::string data;                    // comma-joined unknown options, passed to mount(2)
+};
+Result<MountFlags> ParseMountOptions(const std::vector<std::string>& options);
+
+}  // namespace see::oci
