@@ -29,13 +29,22 @@ if(SEE_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# see_fuzz_target(name SOURCES ... LIBS ...): a libFuzzer binary, only in SEE_FUZZ builds.
+# see_fuzz_target(name SOURCES ... LIBS ... [CORPUS dir]): a libFuzzer binary, only in SEE_FUZZ
+# builds. Its seed corpus (default: fuzz_corpus/ beside the sources) is listed in
+# <build>/fuzz_targets.txt so scripts/test.sh can run every target without knowing them.
+if(SEE_FUZZ)
+  file(WRITE ${CMAKE_BINARY_DIR}/fuzz_targets.txt "")
+endif()
 function(see_fuzz_target name)
-  cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
   if(SEE_FUZZ)
     add_executable(${name} ${F_SOURCES})
     target_link_libraries(${name} PRIVATE ${F_LIBS})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    if(NOT F_CORPUS)
+      set(F_CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
+    endif()
+    file(APPEND ${CMAKE_BINARY_DIR}/fuzz_targets.txt "${name} ${F_CORPUS}\n")
   endif()
 endfunction()
 
