@@ -1,0 +1,41 @@
+// see-sentry: the pod's application kernel.
+//
+//   see-sentry syscalls [--markdown]   print the syscall table (docs/syscalls.md)
+//   see-sentry init --control-fd N -- <cmd...>
+//                                      run as the pod's init: confine itself, start <cmd> under
+//                                      the container filter, serve its notifications, reap,
+//                                      forward signals, report exits over the control fd.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/logging.h"
+#include "sentry-lite/syscalls/syscall_table.h"
+
+namespace {
+
+int PrintSyscalls(bool markdown) {
+  if (markdown) {
+    std::fputs(see::sentry::SyscallTableMarkdown().c_str(), stdout);
+    return 0;
+  }
+  for (const auto& row : see::sentry::SyscallTable()) {
+    std::printf("%3d %-24s %-6s %s\n", row.nr, row.name.empty() ? "-" : std::string(row.name).c_str(),
+                see::sentry::SyscallClassName(row.cls), std::string(row.note).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"see-sentry: the pod's application kernel"};
+  app.require_subcommand(1);
+  bool markdown = false;
+  auto* syscalls = app.add_subcommand("syscalls", "print the syscall table");
+  syscalls->add_flag("--markdown", markdown, "as docs/syscalls.md");
+  CLI11_PARSE(app, argc, argv);
+  if (*syscalls) return PrintSyscalls(markdown);
+  return 2;
+}

@@ -1,0 +1,51 @@
+// Builds and installs the container seccomp filter from the syscall table.
+//
+// Why hand-built classic BPF rather than libseccomp: the table's host rows need "refuse on these
+// argument values, otherwise allow" while numbers outside the table must still get ENOSYS; with
+// libseccomp that needs the filter default to be ALLOW, and mixed-action rules for one syscall are
+// resolved by rules internal to the library. Emitting the program ourselves keeps the semantics
+// exactly those of Evaluate() in syscall_table.h (tests check every row against an interpreter),
+// compares arguments on their low 32 bits only, and puts the hot syscalls first.
+//
+// Program shape: arch != x86-64 (i386 via int $0x80) -> foreign-ABI action; nr >= 0x40000000 (x32)
+// -> foreign-ABI action; then one `jeq nr` per syscall, hot host syscalls first, sentry rows next,
+// the rest in numeric order; rows with argument rules jump to a rule block; unknown -> ENOSYS.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "sentry-lite/syscalls/syscall_table.h"
+
+namespace see::sentry {
+
+struct FilterOptions {
+  // Result for i386 and x32 calls: ENOSYS (nothing runs; probing libraries see "not supported").
+  uint32_t foreign_abi_action = SECCOMP_RET_ERRNO | ENOSYS;
+};
+
+// A complete classic BPF program for seccomp. Fails only if the table produces a program the
+// kernel would refuse (too long, a jump out of range).
+Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> table,
+                                                    std::span<const int> hot,
+                                                    const FilterOptions& options = {});
+
+// Convenience: the filter for SyscallTable()/HotSyscalls().
+Result<std::vector<sock_filter>> BuildDefaultSyscallFilter();
+
+// Installs `prog` on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER | `extra_flags`,
+// after setting no_new_privs. Returns the listener fd, or -errno. Async-signal-safe (only raw
+// syscalls) so it can run between fork/clone and execve; `prog` must be built beforehand.
+int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags = 0);
+
+// Runs `prog` over `data` as the kernel would (the subset of classic BPF the builder emits).
+// For tests and the docs; returns SECCOMP_RET_KILL_PROCESS on a malformed program.
+uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data& data);
+
+}  // namespace see::sentry
