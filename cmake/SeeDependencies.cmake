@@ -8,3 +8,5 @@ find_package(nlohmann_json 3.11 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(GTest REQUIRED)
 pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+# protoc and libprotobuf (libprotobuf-dev, protobuf-compiler) for proto/ (see_proto).
+find_package(Protobuf REQUIRED)

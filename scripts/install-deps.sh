@@ -18,6 +18,7 @@ PACKAGES=(
   # containerd's protocol definitions (reference and .proto sources)
   golang-github-containerd-containerd-dev golang-github-containerd-ttrpc-dev
   golang-github-containerd-cgroups-dev golang-github-gogo-protobuf-dev
+  golang-github-gogo-googleapis-dev  # google/rpc/status.proto for ttrpc's Response
   # container stack used by tests and benchmarks
   containerd runc crun runsc containernetworking-plugins iproute2 iptables
   busybox-static mmdebstrap skopeo umoci docker-registry uidmap
