@@ -3,8 +3,16 @@
 //
 // Paths: `cgroups_path` from config.json. An absolute path ("/kubepods/pod1/c1") is relative to
 // the hierarchy's root (each v1 controller's mount, or the v2 mount). A relative path is relative
-// to the cgroup of the calling process. Empty: "/see/<container-id>". The systemd driver's
-// "slice:prefix:name" form is refused with a clear error (cgroupfs only for now).
+// to the cgroup of the calling process, per controller (as runc: with this process in
+// memory:/a/b and cpu:/, "t1" is memory:/a/b/t1 and cpu:/t1). Empty: the relative path "<id>",
+// as runc does. ".." is applied lexically and clamped at the root. The systemd driver's
+// "slice:prefix:name" form is refused (kUnimplemented, "systemd cgroup driver not supported yet").
+//
+// Hybrid v1 hosts with a cgroup2 mount beside the controllers (/sys/fs/cgroup/unified): the same
+// path is also created there and processes join it, best-effort (failures are logged), as runc.
+//
+// cgroup v2 device rules (an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program) are not implemented yet:
+// Apply logs a warning and skips `devices` on v2.
 //
 // Thread safety: none; one Manager per container, used by one thread.
 #pragma once
@@ -33,6 +41,9 @@ struct Hierarchy {
   // `<root>/<controller>` (cpu, cpuacct, cpuset, memory, devices, freezer, blkio, pids, hugetlb,
   // net_cls, net_prio, perf_event, ...), as /sys/fs/cgroup on Debian.
   std::string root;
+  // v1 only: a cgroup2 mount beside the v1 controllers (hybrid), e.g. /sys/fs/cgroup/unified;
+  // empty if none.
+  std::string unified_root;
   // The calling process's own cgroup path per controller (v2: under key ""), from
   // /proc/self/cgroup; used to resolve relative cgroups_path.
   std::vector<std::pair<std::string, std::string>> self_paths;
@@ -41,6 +52,7 @@ struct Hierarchy {
 Result<Hierarchy> DetectHierarchy();
 
 struct MemoryStats {
+  // Unlimited ("max") reads as UINT64_MAX. v2 failcnt: memory.events "max".
   uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;
   uint64_t swap_usage = 0, swap_limit = 0;
   uint64_t cache = 0, rss = 0;  // v1 names; v2: file, anon
@@ -86,7 +98,8 @@ class Manager {
   virtual ~Manager() = default;
 
   virtual Version version() const = 0;
-  // The container's path inside the hierarchy ("/kubepods/pod1/c1").
+  // The container's path inside the hierarchy ("/kubepods/pod1/c1"). v1 with a relative
+  // cgroupsPath, where controllers can differ: the path in the memory controller.
   virtual const std::string& path() const = 0;
 
   // Creates the directories (mkdir -p) for every controller. Idempotent.
@@ -107,12 +120,16 @@ class Manager {
   virtual Result<Stats> GetStats() = 0;
 
   // An fd that becomes readable when an OOM kill happens in the cgroup. v1: an eventfd registered
-  // through cgroup.event_control on memory.oom_control; v2: an inotify fd watching memory.events
-  // (the caller then compares OomKillCount()).
+  // through cgroup.event_control on memory.oom_control (it also fires once when the cgroup is
+  // removed); v2: a non-blocking inotify fd watching memory.events (the caller drains it, then
+  // compares OomKillCount()). kNotFound when there is no memory controller for this cgroup.
   virtual Result<UniqueFd> OpenOomNotifier() = 0;
   virtual Result<uint64_t> OomKillCount() = 0;
 
-  // Signals every process in the cgroup (v2 with sig == SIGKILL: cgroup.kill when present).
+  // Signals every process in the cgroup and its descendants (v2 with sig == SIGKILL: cgroup.kill
+  // when present). Otherwise the cgroup is frozen first (when a freezer is available) so that no
+  // process forks between listing and signalling. With SIGKILL, waits (bounded, ~5 s) until the
+  // cgroup is empty; kDeadlineExceeded if processes remain.
   virtual Status KillAll(int sig) = 0;
 
   // Removes the directories, deepest first. Fails with kFailedPrecondition if processes remain
