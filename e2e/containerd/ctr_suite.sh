@@ -7,10 +7,10 @@
 #     BINARY   path of the runtime binary (default: `command -v RUNTIME`)
 #
 # Checks: ctr run (busybox, python3) stdout and exit codes, task exec, task kill (TERM handled,
-# KILL), pause/resume (status and a counter that stops), the memory limit in the host cgroup,
+# KILL), pause/resume (status and a counter that stops), the memory limit in the host cgroup
+# (ctr run --memory-limit, then Tasks.Update),
 # a TTY, delete; then nothing of the containers is left (processes, mounts, cgroups, state dirs).
-# Note: ctr 1.6 has no `task update` verb; the limit is set with `ctr run --memory-limit`, and
-# the runtime's own `update` verb is exercised by the conformance suite.
+# Note: ctr 1.6 has no `task update` verb: e2e/lib/task_update.py calls Tasks.Update over gRPC.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib/common.sh"
@@ -78,13 +78,13 @@ run_capture "python3 exit 3" 3 "" $PY py-exit python3 -c 'import sys; sys.exit(3
 
 # --- exec ----------------------------------------------------------------------------------
 if start_detached ex1 $BB ex1 sleep 1000; then
-  out=$(see_ctr tasks exec --exec-id e1 ex1 sh -c 'echo exec-out; exit 0' 2>&1) && rc=0 || rc=$?
+  out=$(see_ctr tasks exec --fifo-dir "$SEE_CTRD_DIR/fifo" --exec-id e1 ex1 sh -c 'echo exec-out; exit 0' 2>&1) && rc=0 || rc=$?
   see_expect_eq "exec: exit code" 0 "$rc"
   see_expect_eq "exec: stdout" "exec-out" "$out"
   rc=0
-  see_ctr tasks exec --exec-id e2 ex1 sh -c 'exit 5' >/dev/null 2>&1 || rc=$?
+  see_ctr tasks exec --fifo-dir "$SEE_CTRD_DIR/fifo" --exec-id e2 ex1 sh -c 'exit 5' >/dev/null 2>&1 || rc=$?
   see_expect_eq "exec: exit code 5" 5 "$rc"
-  out=$(see_ctr tasks exec --exec-id e3 --user 1000 ex1 id -u 2>&1) || true
+  out=$(see_ctr tasks exec --fifo-dir "$SEE_CTRD_DIR/fifo" --exec-id e3 --user 1000 ex1 id -u 2>&1) || true
   see_expect_eq "exec: --user 1000" 1000 "$out"
   remove ex1
 fi
@@ -148,11 +148,21 @@ if start_detached mem --memory-limit 67108864 $BB mem sleep 1000; then
   else
     see_fail "memory limit: ctr tasks ps listed no pid"
   fi
+  # Task.Update through containerd's API (ctr 1.6 has no `task update`): raise to 128 MiB.
+  rc=0
+  out=$("$HERE/../lib/task_update.py" "$SEE_CTRD_ADDR" "$SEE_CTRD_NS" mem '{"memory": {"limit": 134217728}}' 2>&1) || rc=$?
+  see_expect_eq "task update: Tasks.Update succeeded ($out)" 0 "$rc"
+  lim=$(cat "/sys/fs/cgroup/memory/$SEE_CTRD_NS/mem/memory.limit_in_bytes" 2>/dev/null || echo missing)
+  see_expect_eq "task update: host memory.limit_in_bytes" 134217728 "$lim"
+  rc=0
+  "$HERE/../lib/task_update.py" "$SEE_CTRD_ADDR" "$SEE_CTRD_NS" no-such-task '{"memory": {"limit": 134217728}}' \
+    >/dev/null 2>&1 || rc=$?
+  see_expect_eq "task update: unknown task is an error" 1 "$rc"
   remove mem
 fi
 
 # --- TTY -----------------------------------------------------------------------------------
-ctr_base="ctr --address $SEE_CTRD_ADDR -n $SEE_CTRD_NS run --snapshotter $SEE_CTRD_SNAPSHOTTER --runtime io.containerd.runc.v2 --runc-binary $BIN --runc-root $RTROOT -t --rm $BB"
+ctr_base="ctr --address $SEE_CTRD_ADDR -n $SEE_CTRD_NS run --snapshotter $SEE_CTRD_SNAPSHOTTER --fifo-dir $SEE_CTRD_DIR/fifo --runtime io.containerd.runc.v2 --runc-binary $BIN --runc-root $RTROOT -t --rm $BB"
 out=$(script -qec "$ctr_base tty1 tty" /dev/null </dev/null 2>&1 | tr -d '\r\0') || true
 see_expect_match "tty: tty prints /dev/pts/N" '(^|[^[:alnum:]])/dev/pts/[0-9]+$' "$(echo "$out" | grep -v '^$' | tail -1)"
 out=$(script -qec "$ctr_base tty2 sh -c 'test -t 0 && test -t 1 && echo interactive'" /dev/null </dev/null 2>&1 | tr -d '\r\0') || true

@@ -16,6 +16,10 @@
 # `--runc-root`, which is what see_ctr_run does. config.toml still registers `runc` and `runsee`
 # under the CRI plugin so that a CRI suite (which enables that plugin) gets the same runtimes.
 #
+# Outside the temp dir: containerd-shim-runc-v2 1.6 always puts its socket in /run/containerd/s/<hash
+# of address+ns+id> (removed on task delete); ctr's FIFOs go to $SEE_CTRD_DIR/fifo (--fifo-dir) for
+# run and exec.
+#
 # Variables: SEE_CTRD_DIR (temp dir), SEE_CTRD_ADDR (grpc socket), SEE_CTRD_NS (namespace, unique
 # per instance so cgroups /sys/fs/cgroup/*/$SEE_CTRD_NS/<id> never collide), SEE_CTRD_SNAPSHOTTER,
 # SEE_RUNTIME_BIN_<name> and SEE_RUNTIME_ROOT_<name> for name in runc runsee.
@@ -106,7 +110,7 @@ see_ctr_run() {
   local bin_var=SEE_RUNTIME_BIN_$rt root_var=SEE_RUNTIME_ROOT_$rt
   [[ -n ${!bin_var:-} ]] || { echo "see_ctr_run: no binary for runtime $rt" >&2; return 2; }
   see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --runtime io.containerd.runc.v2 \
-    --runc-binary "${!bin_var}" --runc-root "${!root_var}" "$@"
+    --fifo-dir "$SEE_CTRD_DIR/fifo" --runc-binary "${!bin_var}" --runc-root "${!root_var}" "$@"
 }
 
 # see_ctr_import IMAGE_NAME: imports the cached OCI archive of scripts/images.sh.
