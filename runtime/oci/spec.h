@@ -4,7 +4,10 @@
 // with its JSON path, e.g. `linux.namespaces[2].type: unknown namespace type "foo"`. Unknown keys
 // are ignored (the spec allows extensions) except inside enumerations, where an unknown value is an
 // error. Fields absent from the JSON keep the defaults below; std::optional marks fields whose
-// absence means "leave the kernel's value alone".
+// absence means "leave the kernel's value alone". A JSON null counts as absent (as Go's decoder,
+// which wrote most configs, treats it). Integers must be JSON integers within the field's C++
+// range; floats and out-of-range values are errors. The parsers never throw and never abort on
+// any input (they are fuzzed).
 #pragma once
 
 #include <sys/types.h>
@@ -25,11 +28,13 @@ struct User {
   std::optional<uint32_t> umask;
   std::vector<uint32_t> additional_gids;
   std::string username;  // ignored on Linux
+  bool operator==(const User&) const = default;
 };
 
 struct Capabilities {
   // Names as in the spec ("CAP_SYS_ADMIN"). Validated against the known capability list.
   std::vector<std::string> bounding, effective, inheritable, permitted, ambient;
+  bool operator==(const Capabilities&) const = default;
 };
 
 struct Rlimit {
@@ -37,11 +42,13 @@ struct Rlimit {
   int resource = 0;  // the RLIMIT_* constant, resolved by the parser
   uint64_t soft = 0;
   uint64_t hard = 0;
+  bool operator==(const Rlimit&) const = default;
 };
 
 struct ConsoleSize {
   uint32_t height = 0;
   uint32_t width = 0;
+  bool operator==(const ConsoleSize&) const = default;
 };
 
 struct Process {
@@ -57,11 +64,13 @@ struct Process {
   std::string apparmor_profile;
   std::optional<int> oom_score_adj;
   std::string selinux_label;
+  bool operator==(const Process&) const = default;
 };
 
 struct Root {
   std::string path;  // as written: relative to the bundle or absolute
   bool readonly = false;
+  bool operator==(const Root&) const = default;
 };
 
 struct Mount {
@@ -74,8 +83,10 @@ struct Mount {
     uint32_t container_id = 0;
     uint32_t host_id = 0;
     uint32_t size = 0;
+    bool operator==(const IdMapping&) const = default;
   };
   std::vector<IdMapping> uid_mappings, gid_mappings;
+  bool operator==(const Mount&) const = default;
 };
 
 struct Hook {
@@ -83,6 +94,7 @@ struct Hook {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::optional<int> timeout;  // seconds, > 0
+  bool operator==(const Hook&) const = default;
 };
 
 struct Hooks {
@@ -92,6 +104,7 @@ struct Hooks {
   std::vector<Hook> start_container;
   std::vector<Hook> poststart;
   std::vector<Hook> poststop;
+  bool operator==(const Hooks&) const = default;
 };
 
 enum class NamespaceType { kPid, kNetwork, kMount, kIpc, kUts, kUser, kCgroup, kTime };
@@ -101,6 +114,7 @@ int NamespaceCloneFlag(NamespaceType t);         // CLONE_NEWPID, ...
 struct Namespace {
   NamespaceType type;
   std::string path;  // empty: create a new one; else join
+  bool operator==(const Namespace&) const = default;
 };
 
 using IdMapping = Mount::IdMapping;
@@ -113,6 +127,7 @@ struct Device {
   std::optional<uint32_t> file_mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+  bool operator==(const Device&) const = default;
 };
 
 struct DeviceCgroupRule {
@@ -120,6 +135,7 @@ struct DeviceCgroupRule {
   std::string type = "a";  // "a", "c", "b"
   std::optional<int64_t> major, minor;  // nullopt: wildcard
   std::string access;                   // subset of "rwm"
+  bool operator==(const DeviceCgroupRule&) const = default;
 };
 
 struct MemoryResources {
@@ -127,6 +143,7 @@ struct MemoryResources {
   std::optional<uint64_t> swappiness;
   std::optional<bool> disable_oom_killer;
   std::optional<bool> use_hierarchy;
+  bool operator==(const MemoryResources&) const = default;
 };
 
 struct CpuResources {
@@ -137,35 +154,42 @@ struct CpuResources {
   std::optional<uint64_t> realtime_period;
   std::string cpus, mems;
   std::optional<int64_t> idle;
+  bool operator==(const CpuResources&) const = default;
 };
 
 struct PidsResources {
   int64_t limit = 0;  // <= 0: unlimited
+  bool operator==(const PidsResources&) const = default;
 };
 
 struct WeightDevice {
   int64_t major = 0, minor = 0;
   std::optional<uint16_t> weight, leaf_weight;
+  bool operator==(const WeightDevice&) const = default;
 };
 struct ThrottleDevice {
   int64_t major = 0, minor = 0;
   uint64_t rate = 0;
+  bool operator==(const ThrottleDevice&) const = default;
 };
 struct BlockIoResources {
   std::optional<uint16_t> weight, leaf_weight;
   std::vector<WeightDevice> weight_device;
   std::vector<ThrottleDevice> throttle_read_bps_device, throttle_write_bps_device,
       throttle_read_iops_device, throttle_write_iops_device;
+  bool operator==(const BlockIoResources&) const = default;
 };
 
 struct HugepageLimit {
   std::string page_size;  // "2MB"
   uint64_t limit = 0;
+  bool operator==(const HugepageLimit&) const = default;
 };
 
 struct NetworkResources {
   std::optional<uint32_t> class_id;
   std::vector<std::pair<std::string, uint32_t>> priorities;  // interface name, priority
+  bool operator==(const NetworkResources&) const = default;
 };
 
 struct Resources {
@@ -177,6 +201,7 @@ struct Resources {
   std::vector<HugepageLimit> hugepage_limits;
   std::optional<NetworkResources> network;
   std::map<std::string, std::string> unified;  // cgroup v2 file -> value
+  bool operator==(const Resources&) const = default;
 };
 
 enum class SeccompAction {
@@ -199,6 +224,7 @@ struct SeccompArg {
   uint64_t value = 0;
   uint64_t value_two = 0;
   SeccompOp op = SeccompOp::kEqualTo;
+  bool operator==(const SeccompArg&) const = default;
 };
 
 struct SeccompSyscall {
@@ -206,6 +232,7 @@ struct SeccompSyscall {
   SeccompAction action = SeccompAction::kAllow;
   std::optional<uint32_t> errno_ret;
   std::vector<SeccompArg> args;
+  bool operator==(const SeccompSyscall&) const = default;
 };
 
 struct Seccomp {
@@ -216,11 +243,13 @@ struct Seccomp {
   std::string listener_path;
   std::string listener_metadata;
   std::vector<SeccompSyscall> syscalls;
+  bool operator==(const Seccomp&) const = default;
 };
 
 struct Personality {
   std::string domain;  // "LINUX" or "LINUX32"
   std::vector<std::string> flags;
+  bool operator==(const Personality&) const = default;
 };
 
 enum class Propagation { kUnset, kPrivate, kRPrivate, kShared, kRShared, kSlave, kRSlave,
@@ -238,7 +267,12 @@ struct Linux {
   std::optional<Seccomp> seccomp;
   std::optional<Personality> personality;
   std::string mount_label;
-  std::string intel_rdt_clos_id;  // accepted, refused if set (no RDT support)
+  // linux.intelRdt: parsed so the runtime can refuse it (no RDT support) instead of silently
+  // running without the requested cache/bandwidth partitioning.
+  std::string intel_rdt_clos_id;
+  std::string intel_rdt_l3_cache_schema;
+  std::string intel_rdt_mem_bw_schema;
+  bool operator==(const Linux&) const = default;
 };
 
 struct Spec {
@@ -253,15 +287,18 @@ struct Spec {
 
   bool HasNamespace(NamespaceType t) const;
   const Namespace* FindNamespace(NamespaceType t) const;
+  bool operator==(const Spec&) const = default;
 };
 
 // Parses and validates a whole config.json. Errors name the field: InvalidArgument.
 Result<Spec> ParseSpec(std::string_view json);
 // Reads `<bundle>/config.json` and parses it.
 Result<Spec> LoadSpec(const std::string& bundle_dir);
-// Parses a lone process object (`runsee exec --process process.json`).
+// Parses a lone process object (`runsee exec --process process.json`). Error paths are relative
+// to that document ("args: must not be empty").
 Result<Process> ParseProcess(std::string_view json);
-// Parses a lone LinuxResources object (`runsee update --resources r.json`).
+// Parses a lone LinuxResources object (`runsee update --resources r.json`, runc's format).
+// Error paths are relative to that document ("memory.swappiness: ...").
 Result<Resources> ParseResources(std::string_view json);
 
 // Serialises back to JSON (for `runsee spec` and round-trip tests).
@@ -277,14 +314,20 @@ Result<int> CapabilityFromName(const std::string& name);
 const std::vector<std::string>& KnownCapabilities();
 
 // Parses a mount's `options` into flags: MS_* set/cleared, propagation flags, recursive attrs and
-// what remains as fs data ("size=65536k,mode=755").
+// what remains as fs data ("size=65536k,mode=755"). Options are applied in order, so a later
+// "rw" undoes an earlier "ro"; the last propagation option wins. Words it does not know are fs
+// data, as in runc, so it fails only on an option that would corrupt the data string (one
+// containing a NUL byte): InvalidArgument naming the option. Empty words are skipped.
 struct MountFlags {
   unsigned long flags = 0;             // MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...
   unsigned long propagation = 0;       // MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE (+MS_REC)
   uint64_t attr_set = 0, attr_clr = 0; // MOUNT_ATTR_* for recursive options ("rro", "rnosuid"...)
   bool recursive_attrs = false;
   bool idmap = false;                  // "idmap"/"ridmap"
+  bool recursive_idmap = false;        // "ridmap": id-map every submount of a recursive bind too
+  bool tmpcopyup = false;              // "tmpcopyup": copy the directory's content into the tmpfs
   std::string data;                    // comma-joined unknown options, passed to mount(2)
+  bool operator==(const MountFlags&) const = default;
 };
 Result<MountFlags> ParseMountOptions(const std::vector<std::string>& options);
 
