@@ -329,8 +329,8 @@ def c_user(spec, bundle):
 
     def verify(run):
         lines = run.out.splitlines()
-        ok = (run.rc == 0 and len(lines) >= 4 and lines[0] == "uid=1000(user) gid=1000(user) groups=10,20"
-              or lines[:1] == ["uid=1000(user) gid=1000(user) groups=20,10"])
+        ok = run.rc == 0 and bool(lines) and lines[0] in ("uid=1000(user) gid=1000(user) groups=10,20",
+                                                         "uid=1000(user) gid=1000(user) groups=20,10")
         st = run.out
         ok = ok and status_field(st, "Uid") is not None and status_field(st, "Uid").split() == ["1000"] * 4
         ok = ok and status_field(st, "Gid").split() == ["1000"] * 4
