@@ -257,20 +257,24 @@ Status RemoveCgroupTree(const std::string& dir) {
   }
   ::closedir(d);
   for (const std::string& c : children) SEE_RETURN_IF_ERROR(RemoveCgroupTree(c));
-  // EBUSY right after the last process exited is common: the kernel drops the task from the
-  // cgroup asynchronously after the exit is reported.
+  // EBUSY with an empty cgroup.procs is common right after the last process exited: the kernel
+  // drops the task from the cgroup asynchronously after the exit is reported. With processes
+  // listed, waiting does not help.
   constexpr int kAttempts = 50;
   for (int i = 0;; ++i) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return Status::Ok();
     if (errno != EBUSY) return ErrnoStatus("rmdir " + dir);
+    auto pids = ReadPidsRecursive(dir);
+    if (pids.ok() && !pids->empty()) {
+      return Status(Code::kFailedPrecondition,
+                    "cannot remove cgroup " + dir + ": " + std::to_string(pids->size()) +
+                        " process(es) remain",
+                    EBUSY);
+    }
     if (i + 1 == kAttempts) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  auto pids = ReadPidsRecursive(dir);
-  std::string why = pids.ok() && !pids->empty()
-                        ? std::to_string(pids->size()) + " process(es) remain"
-                        : std::string("still busy");
-  return Status(Code::kFailedPrecondition, "cannot remove cgroup " + dir + ": " + why, EBUSY);
+  return Status(Code::kFailedPrecondition, "cannot remove cgroup " + dir + ": still busy", EBUSY);
 }
 
 std::string DeviceRuleV1(const oci::DeviceCgroupRule& rule) {

@@ -24,6 +24,13 @@ Status WaitUntilEmpty(Manager& m) {
 }
 
 Status SignalAllProcesses(Manager& m, bool can_freeze, int sig) {
+  {
+    auto pids = m.Pids();
+    // A cgroup that is gone or empty has nobody to signal; no need to freeze it.
+    if (!pids.ok() && pids.status().err() == ENOENT) return Status::Ok();
+    SEE_RETURN_IF_ERROR(pids.status());
+    if (pids->empty()) return Status::Ok();
+  }
   // Frozen, no process can fork between our listing and our signal. A frozen task does not act on
   // a signal until thawed, so we thaw right after signalling.
   bool frozen = false;
