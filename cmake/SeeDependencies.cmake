@@ -10,3 +10,5 @@ find_package(GTest REQUIRED)
 pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 # protoc and libprotobuf (libprotobuf-dev, protobuf-compiler) for proto/ (see_proto).
 find_package(Protobuf REQUIRED)
+# libcrypto (libssl-dev): SHA-256 of the shim socket address in base/ttrpc.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)

@@ -13,7 +13,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
   # libraries
   libseccomp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # containerd's protocol definitions (reference and .proto sources)
   golang-github-containerd-containerd-dev golang-github-containerd-ttrpc-dev
