@@ -663,7 +663,7 @@ def c_ns(spec, bundle):
 
 
 def run_lifecycle(env, rt):
-    """create/state/start/pause/resume/update/ps/kill/delete through the CLI verbs."""
+    """create/state/start/exec/pause/resume/update/ps/kill/delete through the CLI verbs."""
     cid, bundle, spec = env.new_bundle("life")
     spec["process"]["args"] = sh("while :; do sleep 0.1; done")
     write_spec(bundle, spec)
@@ -695,6 +695,10 @@ def run_lifecycle(env, rt):
         cli("start", cid)
         if status() != "running":
             errs.append("after start: %s" % status())
+        p = subprocess.run([rt.path, "--root", root, "exec", cid, "/bin/sh", "-c", "echo exec-ok; exit 4"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        if p.returncode != 4 or p.stdout.decode(errors="replace") != "exec-ok\n":
+            errs.append("exec: rc %d out %r err %r" % (p.returncode, p.stdout[-200:], p.stderr[-200:]))
         cli("pause", cid)
         if status() != "paused":
             errs.append("after pause: %s" % status())
