@@ -1,0 +1,147 @@
+#include "sentry-lite/fs/path_resolver.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "base/file_util.h"
+
+namespace see::sentry {
+namespace {
+
+std::string FdPathOf(int fd) {
+  char buf[4096];
+  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof(buf));
+  return n < 0 ? "" : std::string(buf, static_cast<size_t>(n));
+}
+
+// A temp tree: root/ with etc/passwd, dir/sub/, hostile symlinks; and outside/secret next to it.
+class PathResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/see-resolver-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    root_path_ = base_ + "/root";
+    ASSERT_TRUE(MkdirAll(root_path_ + "/etc").ok());
+    ASSERT_TRUE(MkdirAll(root_path_ + "/dir/sub").ok());
+    ASSERT_TRUE(MkdirAll(base_ + "/outside").ok());
+    ASSERT_TRUE(WriteFile(root_path_ + "/etc/passwd", "inside").ok());
+    ASSERT_TRUE(WriteFile(base_ + "/outside/secret", "outside").ok());
+    ASSERT_TRUE(WriteFile(root_path_ + "/dir/file", "f").ok());
+    Link("/etc", "dir/abs_etc");                    // absolute: means root/etc
+    Link("../../../../../../..", "dir/sub/up");     // climbs: clamped at root
+    Link("/../../outside/secret", "dir/escape");    // absolute escape attempt
+    Link(base_ + "/outside", "dir/host_abs");       // host path: root/<base>/outside (absent)
+    Link("loop_b", "loop_a");
+    Link("loop_a", "loop_b");
+    Link("/proc/self/root", "dir/procroot");        // magic link
+    root_.Reset(open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(root_.valid());
+  }
+  void TearDown() override { (void)!system(("rm -rf " + base_).c_str()); }
+
+  void Link(const std::string& target, const std::string& name) {
+    ASSERT_EQ(symlink(target.c_str(), (root_path_ + "/" + name).c_str()), 0) << name;
+  }
+
+  Result<UniqueFd> Open(const std::string& path, uint64_t flags = O_RDONLY, int start = -1) {
+    PathResolver r(root_.get());
+    open_how how{.flags = flags};
+    return r.Open(start < 0 ? root_.get() : start, path, how);
+  }
+
+  // Every successful result must lie inside the root.
+  void ExpectInside(const Result<UniqueFd>& fd) {
+    if (!fd.ok()) return;
+    std::string p = FdPathOf(fd->get());
+    EXPECT_TRUE(p == root_path_ || p.rfind(root_path_ + "/", 0) == 0) << p;
+  }
+
+  std::string base_, root_path_;
+  UniqueFd root_;
+};
+
+TEST_F(PathResolverTest, PlainPaths) {
+  auto fd = Open("/etc/passwd");
+  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  EXPECT_EQ(ReadAll(fd->get()).value(), "inside");
+  EXPECT_EQ(Open("/nope").status().err(), ENOENT);
+  EXPECT_EQ(Open("/dir/file/x").status().err(), ENOTDIR);
+  EXPECT_EQ(Open("").status().err(), ENOENT);
+}
+
+TEST_F(PathResolverTest, HostileSymlinksStayInside) {
+  auto abs = Open("/dir/abs_etc/passwd");
+  ASSERT_TRUE(abs.ok()) << abs.status().ToString();
+  EXPECT_EQ(ReadAll(abs->get()).value(), "inside");
+  auto up = Open("/dir/sub/up/etc/passwd");
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(ReadAll(up->get()).value(), "inside");
+  auto dotdot = Open("/../../../etc/passwd");
+  ASSERT_TRUE(dotdot.ok());
+  EXPECT_EQ(ReadAll(dotdot->get()).value(), "inside");
+  EXPECT_EQ(Open("/dir/escape").status().err(), ENOENT);
+  EXPECT_EQ(Open("/dir/host_abs/secret").status().err(), ENOENT);
+  EXPECT_EQ(Open("/loop_a").status().err(), ELOOP);
+  // /proc/self/root means the container's /proc (absent here), never the host's.
+  EXPECT_EQ(Open("/dir/procroot/etc").status().err(), ENOENT);
+  for (const char* p : {"/dir/sub/up", "/dir/sub/up/..", "/..", "/dir/abs_etc/../..",
+                        "dir/sub/up/dir/sub/up"}) {
+    auto fd = Open(p, O_PATH);
+    EXPECT_TRUE(fd.ok()) << p;
+    ExpectInside(fd);
+  }
+}
+
+TEST_F(PathResolverTest, RelativeToStartDirectory) {
+  UniqueFd sub(open((root_path_ + "/dir/sub").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(sub.valid());
+  auto fd = Open("../../etc/passwd", O_RDONLY, sub.get());
+  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  EXPECT_EQ(ReadAll(fd->get()).value(), "inside");
+  auto far = Open("../../../../../../etc/passwd", O_RDONLY, sub.get());
+  ASSERT_TRUE(far.ok());
+  ExpectInside(far);
+  // A start directory outside the root is refused, not followed.
+  UniqueFd out(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(Open("secret", O_RDONLY, out.get()).status().err(), ENOENT);
+}
+
+TEST_F(PathResolverTest, OpenParentSplitsLastComponent) {
+  PathResolver r(root_.get());
+  auto p = r.OpenParent(root_.get(), "/dir/sub/newname/");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->last, "newname");
+  EXPECT_TRUE(p->trailing_slash);
+  EXPECT_EQ(FdPathOf(p->dir.get()), root_path_ + "/dir/sub");
+  auto q = r.OpenParent(root_.get(), "file2");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(FdPathOf(q->dir.get()), root_path_);
+  EXPECT_EQ(r.OpenParent(root_.get(), "/missing/x").status().err(), ENOENT);
+  EXPECT_EQ(r.OpenParent(root_.get(), "/dir/sub/up/../../..").value().last, "..");
+}
+
+TEST_F(PathResolverTest, ProcSelfFdReopensCallerFdWithoutWidening) {
+  UniqueFd ro(open((root_path_ + "/etc/passwd").c_str(), O_RDONLY | O_CLOEXEC));
+  CallerView view;
+  view.ns_tgid = 1;
+  view.ns_tid = 1;
+  view.caller_fd = [&](int n) -> Result<UniqueFd> {
+    if (n != 7) return ErrnoStatus(EBADF, "no such caller fd");
+    return UniqueFd(dup(ro.get()));
+  };
+  PathResolver r(root_.get());
+  auto again = r.Open(root_.get(), "/proc/self/fd/7", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ReadAll(again->get()).value(), "inside");
+  EXPECT_EQ(r.Open(root_.get(), "/dev/fd/7", open_how{.flags = O_RDWR}, &view).status().err(), EACCES);
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/8", open_how{.flags = O_RDONLY}, &view).status().err(), EBADF);
+}
+
+}  // namespace
+}  // namespace see::sentry

@@ -1,0 +1,390 @@
+// File-system syscalls served in the container's view. Each handler decodes its arguments first
+// (caller memory is read once), then Prepare() gathers the caller's start directory, identity and
+// /proc view and checks the notification is still valid, and only then the operation runs, in this
+// thread, with the caller's credentials (ScopedCredentials).
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sentry-lite/notify/handlers.h"
+
+namespace see::sentry {
+namespace {
+
+// The open flags the kernel knows (fs/fcntl.c VALID_OPEN_FLAGS); open/openat ignore others,
+// openat2 refuses them, so they are masked off before calling openat2.
+constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY |
+                                     O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC |
+                                     O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW |
+                                     O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC;
+
+struct Prepared {
+  UniqueFd start;  // caller's dirfd or cwd (only for relative or empty paths)
+  const CallerCredentials* creds = nullptr;
+  const CallerView* view = nullptr;
+};
+
+// ESRCH (the caller vanished) means "answer nothing".
+Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
+
+Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path) {
+  Prepared p;
+  if (path.empty() || path[0] != '/') {
+    SEE_ASSIGN_OR_RETURN(p.start, call.StartDir(dirfd));
+  }
+  SEE_ASSIGN_OR_RETURN(p.creds, call.Credentials());
+  SEE_ASSIGN_OR_RETURN(p.view, call.View());
+  if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  return p;
+}
+
+Reply ResultOf(long rc) { return rc < 0 ? Reply::Error(errno) : Reply::Value(rc); }
+
+// --- open family ---
+
+Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, bool strict) {
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  if (!strict) {
+    how.flags &= kValidOpenFlags;
+    how.mode = (how.flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & 07777) : 0;
+  }
+  bool cloexec = (how.flags & O_CLOEXEC) != 0;
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  auto scope = ScopedCredentials::Assume(*p->creds);
+  if (!scope.ok()) return Fail(scope.status());
+  auto fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+  if (!fd.ok()) return Fail(fd.status());
+  // SECCOMP_IOCTL_NOTIF_ADDFD can not install O_PATH files (the kernel's fget() skips them).
+  // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
+  // the native open runs: it resolves inside the caller's own root, which the kernel confines.
+  if ((how.flags & O_PATH) != 0) return Reply::Continue();
+  return Reply::InstallFd(std::move(*fd), cloexec);
+}
+
+Reply SysOpen(SyscallCall& call) {
+  open_how how{.flags = static_cast<uint32_t>(call.arg_int(1)), .mode = call.arg(2)};
+  return DoOpen(call, AT_FDCWD, call.arg(0), how, false);
+}
+
+Reply SysCreat(SyscallCall& call) {
+  open_how how{.flags = O_CREAT | O_WRONLY | O_TRUNC, .mode = call.arg(1)};
+  return DoOpen(call, AT_FDCWD, call.arg(0), how, false);
+}
+
+Reply SysOpenat(SyscallCall& call) {
+  open_how how{.flags = static_cast<uint32_t>(call.arg_int(2)), .mode = call.arg(3)};
+  return DoOpen(call, call.arg_int(0), call.arg(1), how, false);
+}
+
+Reply SysOpenat2(SyscallCall& call) {
+  size_t size = call.arg(3);
+  if (size < 24 /* OPEN_HOW_SIZE_VER0 */) return Reply::Error(EINVAL);
+  if (size > 4096) return Reply::Error(E2BIG);
+  open_how how{};
+  Status read = call.Read(call.arg(2), &how, sizeof(how));
+  if (!read.ok()) return Fail(read);
+  // Fields beyond the ones we know must be zero (copy_struct_from_user semantics).
+  if (size > sizeof(how)) {
+    std::string rest(size - sizeof(how), '\0');
+    Status more = call.Read(call.arg(2) + sizeof(how), rest.data(), rest.size());
+    if (!more.ok()) return Fail(more);
+    if (rest.find_first_not_of('\0') != std::string::npos) return Reply::Error(E2BIG);
+  }
+  if ((how.flags & ~kValidOpenFlags) != 0 ||
+      (how.resolve & ~uint64_t{RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+                               RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED}) != 0 ||
+      (how.mode & ~uint64_t{07777}) != 0 ||
+      (!(how.flags & (O_CREAT | __O_TMPFILE)) && how.mode != 0)) {
+    return Reply::Error(EINVAL);
+  }
+  return DoOpen(call, call.arg_int(0), call.arg(1), how, true);
+}
+
+// --- stat family ---
+
+// Opens what a stat-like call names: the caller's fd itself for AT_EMPTY_PATH with "", otherwise
+// the path resolved O_PATH (no follow for AT_SYMLINK_NOFOLLOW).
+Result<UniqueFd> OpenForStat(SyscallCall& call, const Prepared& p, int dirfd,
+                             const std::string& path, int at_flags) {
+  if (path.empty()) {
+    if ((at_flags & AT_EMPTY_PATH) == 0) return ErrnoStatus(ENOENT, "empty path");
+    if (dirfd == AT_FDCWD) return UniqueFd(dup(p.start.get()));
+    return call.CallerFd(dirfd);
+  }
+  open_how how{.flags = static_cast<uint64_t>(O_PATH | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0))};
+  return call.resolver().Open(p.start.get(), path, how, p.view);
+}
+
+Reply DoStat(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int at_flags) {
+  if ((at_flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0) {
+    return Reply::Error(EINVAL);
+  }
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  struct stat st;
+  {
+    auto scope = ScopedCredentials::Assume(*p->creds);
+    if (!scope.ok()) return Fail(scope.status());
+    auto fd = OpenForStat(call, *p, dirfd, *path, at_flags);
+    if (!fd.ok()) return Fail(fd.status());
+    if (fstatat(fd->get(), "", &st, AT_EMPTY_PATH) != 0) return Reply::Error(errno);
+  }
+  Status w = call.Write(buf, &st, sizeof(st));
+  return w.ok() ? Reply::Value(0) : Fail(w);
+}
+
+Reply SysStat(SyscallCall& call) { return DoStat(call, AT_FDCWD, call.arg(0), call.arg(1), 0); }
+Reply SysLstat(SyscallCall& call) {
+  return DoStat(call, AT_FDCWD, call.arg(0), call.arg(1), AT_SYMLINK_NOFOLLOW);
+}
+Reply SysNewfstatat(SyscallCall& call) {
+  return DoStat(call, call.arg_int(0), call.arg(1), call.arg(2), call.arg_int(3));
+}
+
+Reply SysStatx(SyscallCall& call) {
+  int dirfd = call.arg_int(0), flags = call.arg_int(2);
+  unsigned mask = static_cast<unsigned>(call.arg(3));
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) != 0 ||
+      (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (mask & STATX__RESERVED) != 0) {
+    return Reply::Error(EINVAL);
+  }
+  auto path = call.ReadPath(call.arg(1));
+  if (!path.ok()) return Fail(path.status());
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  struct statx stx;
+  {
+    auto scope = ScopedCredentials::Assume(*p->creds);
+    if (!scope.ok()) return Fail(scope.status());
+    auto fd = OpenForStat(call, *p, dirfd, *path, flags);
+    if (!fd.ok()) return Fail(fd.status());
+    if (statx(fd->get(), "", AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), mask, &stx) != 0) {
+      return Reply::Error(errno);
+    }
+  }
+  Status w = call.Write(call.arg(4), &stx, sizeof(stx));
+  return w.ok() ? Reply::Value(0) : Fail(w);
+}
+
+// --- access ---
+
+Reply DoAccess(SyscallCall& call, int dirfd, uint64_t path_addr, int mode, int flags) {
+  if ((mode & ~(F_OK | R_OK | W_OK | X_OK)) != 0 ||
+      (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) {
+    return Reply::Error(EINVAL);
+  }
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  // access(2) checks with the real ids unless AT_EACCESS; the whole walk runs with them.
+  auto scope = ScopedCredentials::Assume(*p->creds, (flags & AT_EACCESS) == 0);
+  if (!scope.ok()) return Fail(scope.status());
+  auto fd = OpenForStat(call, *p, dirfd, *path, flags);
+  if (!fd.ok()) return Fail(fd.status());
+  // AT_EACCESS: check with this thread's (already switched) ids instead of its real uid.
+  return ResultOf(syscall(SYS_faccessat2, fd->get(), "", mode, AT_EMPTY_PATH | AT_EACCESS));
+}
+
+Reply SysAccess(SyscallCall& call) { return DoAccess(call, AT_FDCWD, call.arg(0), call.arg_int(1), 0); }
+Reply SysFaccessat(SyscallCall& call) {
+  return DoAccess(call, call.arg_int(0), call.arg(1), call.arg_int(2), 0);
+}
+Reply SysFaccessat2(SyscallCall& call) {
+  return DoAccess(call, call.arg_int(0), call.arg(1), call.arg_int(2), call.arg_int(3));
+}
+
+// --- readlink ---
+
+Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int64_t size) {
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  if (size <= 0) return Reply::Error(EINVAL);
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  std::string target(static_cast<size_t>(std::min<int64_t>(size, PATH_MAX)), '\0');
+  ssize_t n;
+  {
+    auto scope = ScopedCredentials::Assume(*p->creds);
+    if (!scope.ok()) return Fail(scope.status());
+    auto fd = OpenForStat(call, *p, dirfd, *path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
+    if (!fd.ok()) return Fail(fd.status());
+    n = readlinkat(fd->get(), "", target.data(), target.size());
+    if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
+  }
+  Status w = call.Write(buf, target.data(), static_cast<size_t>(n));
+  return w.ok() ? Reply::Value(n) : Fail(w);
+}
+
+Reply SysReadlink(SyscallCall& call) {
+  return DoReadlink(call, AT_FDCWD, call.arg(0), call.arg(1), static_cast<int64_t>(call.arg_int(2)));
+}
+Reply SysReadlinkat(SyscallCall& call) {
+  return DoReadlink(call, call.arg_int(0), call.arg(1), call.arg(2),
+                    static_cast<int64_t>(call.arg_int(3)));
+}
+
+// --- calls on a name in a directory ---
+
+// Runs `op(parent_fd, name)` for the last component of the path, with the caller's identity.
+// `dot_err` is what the syscall gives for "." / ".." as last component. The name keeps a trailing
+// slash so the kernel applies its own trailing-slash rules.
+template <typename Op>
+Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err, int dotdot_err,
+             Op op) {
+  auto p = Prepare(call, dirfd, path);
+  if (!p.ok()) return Fail(p.status());
+  auto scope = ScopedCredentials::Assume(*p->creds);
+  if (!scope.ok()) return Fail(scope.status());
+  auto parent = call.resolver().OpenParent(p->start.get(), path, p->view);
+  if (!parent.ok()) return Fail(parent.status());
+  if (parent->last == ".") return Reply::Error(dot_err);
+  if (parent->last == "..") return Reply::Error(dotdot_err);
+  std::string name = parent->last + (parent->trailing_slash ? "/" : "");
+  return ResultOf(op(parent->dir.get(), name.c_str()));
+}
+
+Reply DoMkdir(SyscallCall& call, int dirfd, uint64_t path_addr, mode_t mode) {
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  return OnName(call, dirfd, *path, EEXIST, EEXIST,
+                [&](int dir, const char* name) { return mkdirat(dir, name, mode & 07777); });
+}
+Reply SysMkdir(SyscallCall& call) { return DoMkdir(call, AT_FDCWD, call.arg(0), call.arg_int(1)); }
+Reply SysMkdirat(SyscallCall& call) {
+  return DoMkdir(call, call.arg_int(0), call.arg(1), call.arg_int(2));
+}
+
+Reply DoUnlink(SyscallCall& call, int dirfd, uint64_t path_addr, int flags) {
+  if ((flags & ~AT_REMOVEDIR) != 0) return Reply::Error(EINVAL);
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  bool rmdir = (flags & AT_REMOVEDIR) != 0;
+  return OnName(call, dirfd, *path, rmdir ? EINVAL : EISDIR, rmdir ? ENOTEMPTY : EISDIR,
+                [&](int dir, const char* name) { return unlinkat(dir, name, flags); });
+}
+Reply SysUnlink(SyscallCall& call) { return DoUnlink(call, AT_FDCWD, call.arg(0), 0); }
+Reply SysRmdir(SyscallCall& call) { return DoUnlink(call, AT_FDCWD, call.arg(0), AT_REMOVEDIR); }
+Reply SysUnlinkat(SyscallCall& call) {
+  return DoUnlink(call, call.arg_int(0), call.arg(1), call.arg_int(2));
+}
+
+Reply DoRename(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd, uint64_t new_addr,
+               unsigned flags) {
+  auto oldpath = call.ReadPath(old_addr);
+  if (!oldpath.ok()) return Fail(oldpath.status());
+  auto newpath = call.ReadPath(new_addr);
+  if (!newpath.ok()) return Fail(newpath.status());
+  auto po = Prepare(call, olddirfd, *oldpath);
+  if (!po.ok()) return Fail(po.status());
+  auto pn = Prepare(call, newdirfd, *newpath);
+  if (!pn.ok()) return Fail(pn.status());
+  auto scope = ScopedCredentials::Assume(*po->creds);
+  if (!scope.ok()) return Fail(scope.status());
+  auto from = call.resolver().OpenParent(po->start.get(), *oldpath, po->view);
+  if (!from.ok()) return Fail(from.status());
+  auto to = call.resolver().OpenParent(pn->start.get(), *newpath, pn->view);
+  if (!to.ok()) return Fail(to.status());
+  for (const auto* part : {&*from, &*to}) {
+    if (part->last == "." || part->last == "..") return Reply::Error(EBUSY);
+  }
+  std::string a = from->last + (from->trailing_slash ? "/" : "");
+  std::string b = to->last + (to->trailing_slash ? "/" : "");
+  return ResultOf(
+      syscall(SYS_renameat2, from->dir.get(), a.c_str(), to->dir.get(), b.c_str(), flags));
+}
+Reply SysRename(SyscallCall& call) {
+  return DoRename(call, AT_FDCWD, call.arg(0), AT_FDCWD, call.arg(1), 0);
+}
+Reply SysRenameat(SyscallCall& call) {
+  return DoRename(call, call.arg_int(0), call.arg(1), call.arg_int(2), call.arg(3), 0);
+}
+Reply SysRenameat2(SyscallCall& call) {
+  return DoRename(call, call.arg_int(0), call.arg(1), call.arg_int(2), call.arg(3),
+                  static_cast<unsigned>(call.arg(4)));
+}
+
+// --- chdir / execve ---
+
+// The sentry cannot move another process's cwd. chdir is checked here in the container's view
+// (same errno as the kernel: ENOENT, ENOTDIR, EACCES, ELOOP...) and then CONTINUEd: the native
+// chdir can only land inside the caller's own root, which the kernel (pivot_root + mount ns)
+// confines, so no security decision rests on CONTINUE (ARCHITECTURE "Security model" 3).
+Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags,
+                        uint64_t open_flags, int access_mode) {
+  auto path = call.ReadPath(path_addr);
+  if (!path.ok()) return Fail(path.status());
+  auto p = Prepare(call, dirfd, *path);
+  if (!p.ok()) return Fail(p.status());
+  auto scope = ScopedCredentials::Assume(*p->creds);
+  if (!scope.ok()) return Fail(scope.status());
+  Result<UniqueFd> fd = ErrnoStatus(ENOENT, "");
+  if (path->empty()) {
+    fd = OpenForStat(call, *p, dirfd, *path, at_flags);
+  } else {
+    open_how how{.flags = open_flags | ((at_flags & AT_SYMLINK_NOFOLLOW) ? uint64_t{O_NOFOLLOW} : 0)};
+    fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+  }
+  if (!fd.ok()) return Fail(fd.status());
+  if (syscall(SYS_faccessat2, fd->get(), "", access_mode, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+    return Reply::Error(errno);
+  }
+  return Reply::Continue();
+}
+
+Reply SysChdir(SyscallCall& call) {
+  return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
+}
+Reply SysExecve(SyscallCall& call) {
+  return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH, X_OK);
+}
+Reply SysExecveat(SyscallCall& call) {
+  return DoCheckedContinue(call, call.arg_int(0), call.arg(1), call.arg_int(4), O_PATH, X_OK);
+}
+
+}  // namespace
+
+void RegisterFileHandlers(HandlerTable& t) {
+  t[SYS_open] = SysOpen;
+  t[SYS_creat] = SysCreat;
+  t[SYS_openat] = SysOpenat;
+  t[SYS_openat2] = SysOpenat2;
+  t[SYS_stat] = SysStat;
+  t[SYS_lstat] = SysLstat;
+  t[SYS_newfstatat] = SysNewfstatat;
+  t[SYS_statx] = SysStatx;
+  t[SYS_access] = SysAccess;
+  t[SYS_faccessat] = SysFaccessat;
+  t[SYS_faccessat2] = SysFaccessat2;
+  t[SYS_readlink] = SysReadlink;
+  t[SYS_readlinkat] = SysReadlinkat;
+  t[SYS_mkdir] = SysMkdir;
+  t[SYS_mkdirat] = SysMkdirat;
+  t[SYS_unlink] = SysUnlink;
+  t[SYS_unlinkat] = SysUnlinkat;
+  t[SYS_rmdir] = SysRmdir;
+  t[SYS_rename] = SysRename;
+  t[SYS_renameat] = SysRenameat;
+  t[SYS_renameat2] = SysRenameat2;
+  t[SYS_chdir] = SysChdir;
+  t[SYS_execve] = SysExecve;
+  t[SYS_execveat] = SysExecveat;
+}
+
+const HandlerTable& DefaultHandlers() {
+  static const HandlerTable table = [] {
+    HandlerTable t{};
+    RegisterFileHandlers(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace see::sentry

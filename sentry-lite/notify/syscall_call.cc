@@ -1,0 +1,117 @@
+#include "sentry-lite/notify/syscall_call.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace see::sentry {
+namespace {
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+constexpr size_t kPage = 4096;
+
+}  // namespace
+
+Status SyscallCall::Read(uint64_t addr, void* out, size_t len) {
+  if (len == 0) return Status::Ok();
+  if (addr == 0) return ErrnoStatus(EFAULT, "NULL pointer");
+  iovec local{out, len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  ssize_t n = process_vm_readv(tid(), &local, 1, &remote, 1, 0);
+  if (n != static_cast<ssize_t>(len)) return ErrnoStatus(n < 0 && errno == ESRCH ? ESRCH : EFAULT, "read caller memory");
+  return Status::Ok();
+}
+
+Status SyscallCall::Write(uint64_t addr, const void* data, size_t len) {
+  if (len == 0) return Status::Ok();
+  if (addr == 0) return ErrnoStatus(EFAULT, "NULL pointer");
+  iovec local{const_cast<void*>(data), len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  ssize_t n = process_vm_writev(tid(), &local, 1, &remote, 1, 0);
+  if (n != static_cast<ssize_t>(len)) return ErrnoStatus(EFAULT, "write caller memory");
+  return Status::Ok();
+}
+
+Result<std::string> SyscallCall::ReadPath(uint64_t addr) {
+  if (addr == 0) return ErrnoStatus(EFAULT, "NULL path");
+  std::string out;
+  char buf[kPage];
+  // Page by page: a path may end just before an unmapped page, which must not turn into EFAULT.
+  while (out.size() < PATH_MAX) {
+    size_t chunk = kPage - (addr % kPage);
+    iovec local{buf, chunk};
+    iovec remote{reinterpret_cast<void*>(addr), chunk};
+    ssize_t n = process_vm_readv(tid(), &local, 1, &remote, 1, 0);
+    if (n <= 0) return ErrnoStatus(n < 0 && errno == ESRCH ? ESRCH : EFAULT, "read caller path");
+    const char* nul = static_cast<const char*>(memchr(buf, '\0', static_cast<size_t>(n)));
+    if (nul != nullptr) {
+      out.append(buf, static_cast<size_t>(nul - buf));
+      if (out.size() >= PATH_MAX) break;
+      return out;
+    }
+    out.append(buf, static_cast<size_t>(n));
+    addr += static_cast<uint64_t>(n);
+  }
+  return ErrnoStatus(ENAMETOOLONG, "path too long");
+}
+
+bool SyscallCall::StillValid() const {
+  uint64_t id = notif_.id;
+  return ioctl(listener_fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+Result<const CallerCredentials*> SyscallCall::Credentials() {
+  if (!creds_) {
+    SEE_ASSIGN_OR_RETURN(CallerCredentials c, ReadCallerCredentials(tid()));
+    creds_ = std::move(c);
+  }
+  return &*creds_;
+}
+
+Result<int> SyscallCall::Pidfd() {
+  if (!pidfd_.valid()) {
+    long fd = syscall(SYS_pidfd_open, tid(), PIDFD_THREAD);
+    if (fd < 0) return ErrnoStatus(ESRCH, "pidfd_open");
+    pidfd_.Reset(static_cast<int>(fd));
+  }
+  return pidfd_.get();
+}
+
+Result<UniqueFd> SyscallCall::CallerFd(int fd) {
+  if (fd < 0) return ErrnoStatus(EBADF, "negative fd");
+  SEE_ASSIGN_OR_RETURN(int pidfd, Pidfd());
+  ScopedSentryCapabilities sentry_caps;  // may run inside the caller's identity
+  long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+  if (r < 0) return ErrnoStatus(errno == EBADF ? EBADF : errno, "pidfd_getfd");
+  return UniqueFd(static_cast<int>(r));
+}
+
+Result<UniqueFd> SyscallCall::StartDir(int dirfd) {
+  if (dirfd != AT_FDCWD) return CallerFd(dirfd);
+  std::string cwd = "/proc/" + std::to_string(tid()) + "/cwd";
+  int fd = open(cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno == ENOENT ? ESRCH : errno, "open " + cwd);
+  return UniqueFd(fd);
+}
+
+Result<const CallerView*> SyscallCall::View() {
+  if (!view_) {
+    SEE_ASSIGN_OR_RETURN(const CallerCredentials* c, Credentials());
+    CallerView v;
+    v.ns_tgid = c->ns_tgid;
+    v.ns_tid = c->ns_tid;
+    v.caller_fd = [this](int fd) { return CallerFd(fd); };
+    view_ = std::move(v);
+  }
+  return &*view_;
+}
+
+}  // namespace see::sentry

@@ -1,0 +1,101 @@
+// SyscallCall: one intercepted syscall as a handler sees it, and Reply: what the handler answers.
+//
+// Handlers (sys_<area>.cc) share the signature `Reply Handler(SyscallCall&)`. They decode their
+// arguments at the top, copying caller memory exactly once (ReadPath/Read), then check
+// StillValid() before acting: after it returns true the pid/pidfd/fds they opened really belong to
+// the caller (the notification id is only valid while the caller is blocked in this syscall).
+//
+// Thread safety: a SyscallCall is used by the one worker thread serving it.
+#pragma once
+
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "sentry-lite/fs/credentials.h"
+#include "sentry-lite/fs/path_resolver.h"
+
+namespace see::sentry {
+
+// Per-container state shared by every notification of one listener.
+struct Container {
+  UniqueFd root;  // the container's root directory, O_PATH, in the sentry's mount view
+};
+
+struct Reply {
+  enum class Kind : uint8_t { kValue, kError, kInstallFd, kContinue, kDrop };
+  Kind kind = Kind::kValue;
+  int64_t value = 0;
+  int err = 0;
+  UniqueFd fd;          // kInstallFd: installed into the caller, the syscall returns its number
+  bool cloexec = false;  // kInstallFd: O_CLOEXEC on the caller's new fd
+
+  static Reply Value(int64_t v) { return Reply{Kind::kValue, v}; }
+  static Reply Error(int err) { return Reply{Kind::kError, 0, err}; }
+  static Reply FromStatus(const Status& s) { return Error(s.err() != 0 ? s.err() : EIO); }
+  static Reply InstallFd(UniqueFd fd, bool cloexec) {
+    Reply r{Kind::kInstallFd};
+    r.fd = std::move(fd);
+    r.cloexec = cloexec;
+    return r;
+  }
+  // Only where the host kernel's own confinement already enforces the policy (see ARCHITECTURE
+  // "Security model" 3); never as the outcome of a check on caller memory.
+  static Reply Continue() { return Reply{Kind::kContinue}; }
+  // The caller is gone or the notification is stale: answer nothing.
+  static Reply Drop() { return Reply{Kind::kDrop}; }
+};
+
+class SyscallCall {
+ public:
+  SyscallCall(const seccomp_notif& notif, int listener_fd, const Container& container)
+      : notif_(notif), listener_fd_(listener_fd), container_(container) {}
+  SyscallCall(const SyscallCall&) = delete;
+  SyscallCall& operator=(const SyscallCall&) = delete;
+
+  int nr() const { return notif_.data.nr; }
+  pid_t tid() const { return static_cast<pid_t>(notif_.pid); }
+  uint64_t arg(int i) const { return notif_.data.args[i]; }
+  int arg_int(int i) const { return static_cast<int>(static_cast<uint32_t>(arg(i))); }
+  const Container& container() const { return container_; }
+  uint64_t id() const { return notif_.id; }
+
+  // Copies a NUL-terminated path from the caller: EFAULT (unreadable/NULL), ENAMETOOLONG
+  // (no NUL within PATH_MAX).
+  Result<std::string> ReadPath(uint64_t addr);
+  // Copies exactly `len` bytes; EFAULT when any of it is unreadable.
+  Status Read(uint64_t addr, void* out, size_t len);
+  // Writes into the caller's memory; EFAULT when not writable.
+  Status Write(uint64_t addr, const void* data, size_t len);
+
+  // SECCOMP_IOCTL_NOTIF_ID_VALID: the caller still waits in this very syscall.
+  bool StillValid() const;
+
+  // The caller's identity (read once, on first use).
+  Result<const CallerCredentials*> Credentials();
+  // A sentry-side duplicate of the caller's fd `fd` (pidfd_getfd); EBADF if it has none.
+  Result<UniqueFd> CallerFd(int fd);
+  // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
+  Result<UniqueFd> StartDir(int dirfd);
+  // /proc/self and /dev/fd as the caller means them (valid while this call lives).
+  Result<const CallerView*> View();
+
+  PathResolver resolver() const { return PathResolver(container_.root.get()); }
+
+ private:
+  Result<int> Pidfd();
+
+  const seccomp_notif& notif_;
+  int listener_fd_;
+  const Container& container_;
+  UniqueFd pidfd_;
+  std::optional<CallerCredentials> creds_;
+  std::optional<CallerView> view_;
+};
+
+}  // namespace see::sentry
