@@ -19,5 +19,6 @@ const HandlerTable& DefaultHandlers();
 
 // Per area, each fills its rows.
 void RegisterFileHandlers(HandlerTable& table);
+void RegisterSocketHandlers(HandlerTable& table);
 
 }  // namespace see::sentry

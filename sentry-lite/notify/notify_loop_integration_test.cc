@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,6 +235,18 @@ std::string Conformance() {
   add("chdir-file", R(chdir("file")));
   add("chdir", R(chdir("../etc")));
   add("open-after-chdir", R(open("passwd", O_RDONLY)));
+  int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  strcpy(un.sun_path, "/dir/sock");
+  add("bind-unix", R(bind(srv, reinterpret_cast<sockaddr*>(&un), sizeof(un))));
+  add("listen", R(listen(srv, 1)));
+  int cli = socket(AF_UNIX, SOCK_STREAM, 0);
+  strcpy(un.sun_path, "../dir/sock");  // cwd is /etc now
+  add("connect-unix", R(connect(cli, reinterpret_cast<sockaddr*>(&un), sizeof(un))));
+  strcpy(un.sun_path, "/dir/nosock");
+  add("connect-missing", R(connect(socket(AF_UNIX, SOCK_STREAM, 0), reinterpret_cast<sockaddr*>(&un), sizeof(un))));
+  add("unlink-sock", R(unlink("/dir/sock")));
   return r;
 }
 
@@ -244,6 +257,7 @@ TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsRoot) {
   ASSERT_EQ(chmod((root_ + "/etc/secret").c_str(), 0600), 0);
   std::string served = Run(Conformance, {.served = true});
   EXPECT_NE(native.find("open=ok"), std::string::npos) << native;
+  EXPECT_NE(native.find("connect-unix=0"), std::string::npos) << native;
   EXPECT_EQ(served, native);
   WaitIdle();
 }

@@ -382,6 +382,7 @@ const HandlerTable& DefaultHandlers() {
   static const HandlerTable table = [] {
     HandlerTable t{};
     RegisterFileHandlers(t);
+    RegisterSocketHandlers(t);
     return t;
   }();
   return table;
