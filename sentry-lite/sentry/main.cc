@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "sentry-lite/sentry/pod_init.h"
 #include "sentry-lite/syscalls/syscall_table.h"
 
 namespace {
@@ -35,7 +36,21 @@ int main(int argc, char** argv) {
   bool markdown = false;
   auto* syscalls = app.add_subcommand("syscalls", "print the syscall table");
   syscalls->add_flag("--markdown", markdown, "as docs/syscalls.md");
+  auto* init = app.add_subcommand("init", "run as the pod's init");
+  see::sentry::PodInitOptions options;
+  bool no_confine = false;
+  init->add_option("--control-fd", options.control_fd, "framed control channel (control_protocol.h)");
+  init->add_option("--root", options.root, "the container root as the sentry sees it");
+  init->add_flag("--no-self-confinement", no_confine, "skip the sentry's own seccomp allowlist");
+  init->add_option("command", options.argv, "container init")->required();
   CLI11_PARSE(app, argc, argv);
   if (*syscalls) return PrintSyscalls(markdown);
-  return 2;
+  options.confine_self = !no_confine;
+  (void)see::InitLogging({.name = "see-sentry"});
+  auto code = see::sentry::RunPodInit(options);
+  if (!code.ok()) {
+    spdlog::error("see-sentry: {}", code.status().ToString());
+    return 125;
+  }
+  return *code;
 }

@@ -1,0 +1,124 @@
+#include "sentry-lite/sentry/self_confinement.h"
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <vector>
+
+#include "sentry-lite/syscalls/bpf_filter.h"
+
+namespace see::sentry {
+namespace {
+
+constexpr SelfRule kAllow[] = {
+    {SYS_read, "control channel, /proc files"},
+    {SYS_write, "control channel, logging"},
+    {SYS_readv, "logging"},
+    {SYS_writev, "logging"},
+    {SYS_pread64, "file reads"},
+    {SYS_lseek, "file reads"},
+    {SYS_close, "fd lifetime"},
+    {SYS_close_range, "fd lifetime before exec of container inits"},
+    {SYS_dup, "fd plumbing"},
+    {SYS_dup3, "fd plumbing"},
+    {SYS_fcntl, "fd flags"},
+    {SYS_ioctl, "SECCOMP_IOCTL_NOTIF_* on listeners"},
+    {SYS_poll, "notify loop waits for notifications"},
+    {SYS_ppoll, "notify loop waits for notifications"},
+    {SYS_epoll_create1, "event loop"},
+    {SYS_epoll_ctl, "event loop"},
+    {SYS_epoll_wait, "event loop"},
+    {SYS_epoll_pwait, "event loop"},
+    {SYS_eventfd2, "notify loop stop signal"},
+    {SYS_signalfd4, "pod init: signals as events"},
+    {SYS_futex, "threads"},
+    {SYS_clone, "worker threads; container inits"},
+    {SYS_clone3, "glibc creates threads with clone3"},
+    {SYS_set_robust_list, "threads"},
+    {SYS_rseq, "threads"},
+    {SYS_exit, "threads"},
+    {SYS_exit_group, "exit"},
+    {SYS_mmap, "memory"},
+    {SYS_munmap, "memory"},
+    {SYS_mprotect, "memory (thread stacks guard pages)"},
+    {SYS_madvise, "memory"},
+    {SYS_mremap, "memory"},
+    {SYS_brk, "memory"},
+    {SYS_rt_sigaction, "signals"},
+    {SYS_rt_sigprocmask, "signals"},
+    {SYS_rt_sigreturn, "signals"},
+    {SYS_sigaltstack, "signals"},
+    {SYS_kill, "pod init forwards signals"},
+    {SYS_tgkill, "abort(), thread signals"},
+    {SYS_pidfd_open, "callers as pidfds"},
+    {SYS_pidfd_send_signal, "signals without pid reuse races"},
+    {SYS_pidfd_getfd, "caller dirfds and sockets"},
+    {SYS_wait4, "pod init reaps"},
+    {SYS_waitid, "pod init reaps"},
+    {SYS_getpid, "identity"},
+    {SYS_gettid, "identity"},
+    {SYS_getppid, "identity"},
+    {SYS_process_vm_readv, "copy caller arguments once"},
+    {SYS_process_vm_writev, "write caller results"},
+    {SYS_openat, "/proc/<pid>/{status,cwd}, reopen via /proc/self/fd"},
+    {SYS_openat2, "path resolution in the container root"},
+    {SYS_newfstatat, "served stat"},
+    {SYS_fstat, "served stat"},
+    {SYS_statx, "served statx"},
+    {SYS_readlinkat, "served readlink, fd paths"},
+    {SYS_faccessat2, "served access"},
+    {SYS_mkdirat, "served mkdir"},
+    {SYS_unlinkat, "served unlink/rmdir"},
+    {SYS_renameat2, "served rename"},
+    {SYS_getdents64, "directory listing"},
+    {SYS_socket, "bind/connect service; control channel"},
+    {SYS_bind, "served bind"},
+    {SYS_connect, "served connect"},
+    {SYS_sendmsg, "control channel (SCM_RIGHTS)"},
+    {SYS_recvmsg, "control channel (SCM_RIGHTS)"},
+    {SYS_setfsuid, "serve with the caller's fsuid"},
+    {SYS_setfsgid, "serve with the caller's fsgid"},
+    {SYS_setgroups, "serve with the caller's groups"},
+    {SYS_getgroups, "save own groups"},
+    {SYS_capget, "save own capabilities"},
+    {SYS_capset, "serve with the caller's capabilities"},
+    {SYS_umask, "serve with the caller's umask"},
+    {SYS_unshare, "private fs_struct per worker (CLONE_FS)"},
+    {SYS_prctl, "thread names, dumpable checks"},
+    {SYS_clock_gettime, "logging timestamps"},
+    {SYS_clock_nanosleep, "back-off"},
+    {SYS_nanosleep, "back-off"},
+    {SYS_sched_yield, "spin locks in libstdc++"},
+    {SYS_getrandom, "libstdc++ hashing"},
+    {SYS_sched_getaffinity, "std::thread::hardware_concurrency"},
+    {SYS_uname, "glibc start-up"},
+};
+
+}  // namespace
+
+std::span<const SelfRule> SentryAllowlist() { return kAllow; }
+
+Status ApplySelfConfinement() {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_DUMPABLE");
+  std::vector<SyscallRow> rows(kMaxSyscall + 1);
+  for (int nr = 0; nr <= kMaxSyscall; ++nr) {
+    rows[nr] = SyscallRow{nr, "", SyscallClass::kDeny, EPERM, {}, false, "not needed"};
+  }
+  for (const SelfRule& r : kAllow) {
+    rows[r.nr].cls = SyscallClass::kHost;
+    rows[r.nr].note = r.reason;
+  }
+  std::vector<int> hot = {SYS_ioctl, SYS_poll, SYS_futex, SYS_process_vm_readv, SYS_openat2,
+                          SYS_read, SYS_write, SYS_close};
+  FilterOptions options;
+  options.foreign_abi_action = SECCOMP_RET_KILL_PROCESS;
+  SEE_ASSIGN_OR_RETURN(std::vector<sock_filter> prog, BuildSyscallFilter(rows, hot, options));
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_NO_NEW_PRIVS");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog) != 0) {
+    return ErrnoStatus("seccomp(self allowlist)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace see::sentry
