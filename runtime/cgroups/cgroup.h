@@ -11,8 +11,9 @@
 // Hybrid v1 hosts with a cgroup2 mount beside the controllers (/sys/fs/cgroup/unified): the same
 // path is also created there and processes join it, best-effort (failures are logged), as runc.
 //
-// cgroup v2 device rules (an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program) are not implemented yet:
-// Apply logs a warning and skips `devices` on v2.
+// Device rules: v1 writes devices.allow/deny in order; v2 compiles the same rules (with v1
+// semantics) into an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program attached with BPF_F_ALLOW_MULTI,
+// replacing the programs attached to the container's cgroup before.
 //
 // Thread safety: none; one Manager per container, used by one thread.
 #pragma once

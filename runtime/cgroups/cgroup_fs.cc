@@ -280,9 +280,10 @@ Status RemoveCgroupTree(const std::string& dir) {
 std::string DeviceRuleV1(const oci::DeviceCgroupRule& rule) {
   std::string s = rule.type.empty() ? "a" : rule.type;
   s += ' ';
-  s += rule.major ? std::to_string(*rule.major) : "*";
+  // -1 is runc's spelling of the wildcard.
+  s += rule.major && *rule.major >= 0 ? std::to_string(*rule.major) : "*";
   s += ':';
-  s += rule.minor ? std::to_string(*rule.minor) : "*";
+  s += rule.minor && *rule.minor >= 0 ? std::to_string(*rule.minor) : "*";
   s += ' ';
   s += rule.access.empty() ? "rwm" : rule.access;
   return s;

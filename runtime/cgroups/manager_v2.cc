@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "runtime/cgroups/devices_bpf.h"
 #include "runtime/cgroups/internal.h"
 
 namespace see::cgroups::internal {
@@ -76,9 +77,7 @@ class V2Manager final : public Manager {
                    dir);
     }
     if (!r.devices.empty()) {
-      spdlog::warn("cgroup {}: cgroup v2 device rules (eBPF) not implemented yet; {} rule(s) "
-                   "not enforced by the cgroup",
-                   dir, r.devices.size());
+      SEE_RETURN_IF_ERROR(AttachDeviceFilter(dir, r.devices).Wrap("cgroup v2 device rules"));
     }
     // Last, so that explicit unified values override the converted ones (as runc).
     for (const auto& [key, value] : r.unified) {
