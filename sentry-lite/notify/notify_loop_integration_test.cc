@@ -23,6 +23,7 @@
 #include "base/child_process.h"
 #include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
+#include "sentry-lite/sentry/fd_passing.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
 
 namespace see::sentry {
@@ -34,41 +35,6 @@ int CountFds() {
   while (readdir(d) != nullptr) ++n;
   closedir(d);
   return n;
-}
-
-Status SendFd(int sock, int fd) {
-  char dummy = 'x';
-  iovec iov{&dummy, 1};
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof(buf);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (sendmsg(sock, &msg, 0) != 1) return ErrnoStatus("sendmsg");
-  return Status::Ok();
-}
-
-Result<UniqueFd> RecvFd(int sock) {
-  char dummy;
-  iovec iov{&dummy, 1};
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof(buf);
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return ErrnoStatus("recvmsg");
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return Internal("no fd received");
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return UniqueFd(fd);
 }
 
 std::string R(long rc) {
@@ -135,7 +101,7 @@ class NotifyLoopTest : public ::testing::Test {
       }
       if (o.served) {
         int listener = InstallSyscallFilterRaw(&fprog);
-        if (listener < 0 || !SendFd(sv[1], listener).ok()) _exit(13);
+        if (listener < 0 || SendFd(sv[1], listener) != 0) _exit(13);
         close(listener);
       }
       std::string text = body();
@@ -319,7 +285,7 @@ TEST_F(NotifyLoopTest, BlockingOpenDoesNotStallOthersAndKilledCallerLeaksNothing
   if (pid == 0) {
     if (chdir((root_ + "/dir").c_str()) != 0) _exit(1);
     int listener = InstallSyscallFilterRaw(&fprog);
-    if (listener < 0 || !SendFd(sv[1], listener).ok()) _exit(2);
+    if (listener < 0 || SendFd(sv[1], listener) != 0) _exit(2);
     close(listener);
     std::thread blocked([] { (void)!open("fifo", O_RDONLY); });  // no writer: blocks in the sentry
     usleep(50 * 1000);
@@ -384,7 +350,7 @@ TEST_F(NotifyLoopTest, KilledCallersMidCallLeakNothing) {
     if (pid == 0) {
       if (chroot(root_.c_str()) != 0) _exit(1);
       int listener = InstallSyscallFilterRaw(&fprog);
-      if (listener < 0 || !SendFd(sv[1], listener).ok()) _exit(2);
+      if (listener < 0 || SendFd(sv[1], listener) != 0) _exit(2);
       close(listener);
       std::vector<std::thread> threads;
       for (int t = 0; t < 16; ++t) {
