@@ -58,6 +58,18 @@ int ForkBomb() {
   return 2;
 }
 
+// Exit 0 if /dev/null opens and /dev/zero is refused with EPERM.
+int NullOnly() {
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) return 1;
+  int zero_fd = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
+  if (zero_fd >= 0) return 2;
+  return errno == EPERM ? 0 : 3;
+}
+
+// Exit 0 if /dev/zero opens.
+int ZeroOpens() { return ::open("/dev/zero", O_RDONLY | O_CLOEXEC) >= 0 ? 0 : 1; }
+
 // Forks a child that waits until the parent has put it into `m`, then runs `work`.
 ChildProcess SpawnInCgroup(Manager& m, Workload work) {
   int go[2];
@@ -290,6 +302,49 @@ TEST_F(RealCgroupTest, V2OnHybridUnifiedMount) {
   s = m.Destroy();
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_FALSE(PathExists(parent + "/pod/c1"));
+}
+
+TEST_F(RealCgroupTest, V2DeviceRulesAsEbpf) {
+  if (h_.unified_root.empty() && h_.version != Version::kV2) GTEST_SKIP() << "no cgroup2 mount";
+  const std::string mount = h_.version == Version::kV2 ? h_.root : h_.unified_root;
+  // A private parent, so enabling controllers never touches the host's root cgroup.
+  const std::string parent = mount + "/see-cg-dev-" + std::to_string(::getpid());
+  ASSERT_TRUE(MkdirAll(parent).ok());
+  Cleanup remove_parent([&parent] { ::rmdir(parent.c_str()); });
+  Hierarchy h{.version = Version::kV2, .root = parent, .self_paths = {{"", "/"}}};
+  auto created = NewManager(h, "/c1", "unused");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Manager& m = **created;
+  Cleanup destroy([&m] {
+    (void)m.KillAll(SIGKILL);
+    (void)m.Destroy();
+  });
+  ASSERT_TRUE(m.Create().ok());
+
+  oci::Resources null_only;
+  null_only.devices = {{.allow = false, .type = "a", .access = "rwm"},
+                       {.allow = true, .type = "c", .major = 1, .minor = 3, .access = "rwm"}};
+  Status s = m.Apply(null_only);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ChildProcess child = SpawnInCgroup(m, NullOnly);
+  auto status = child.Wait();
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << "1: /dev/null refused, 2: /dev/zero allowed, 3: wrong errno; status " << *status;
+
+  // An update replaces the filter: with the old one still attached, /dev/zero stays refused.
+  oci::Resources allow_all;
+  allow_all.devices = {{.allow = true, .type = "a", .access = "rwm"}};
+  s = m.Apply(allow_all);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ChildProcess child2 = SpawnInCgroup(m, ZeroOpens);
+  status = child2.Wait();
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+
+  s = m.Destroy();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(PathExists(parent + "/c1"));
 }
 
 }  // namespace
