@@ -1,0 +1,572 @@
+#include "runtime/linux/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "base/child_process.h"
+#include "base/cleanup.h"
+#include "base/file_util.h"
+#include "base/logging.h"
+#include "runtime/linux/bootstrap.h"
+#include "runtime/linux/devices.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/proc_util.h"
+#include "runtime/linux/seccomp.h"
+#include "runtime/linux/sync.h"
+
+extern char** environ;
+
+namespace see::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ContainerDir(const RuntimeOptions& rt, const std::string& id) {
+  return rt.root + "/" + id;
+}
+
+Result<std::string> AbsolutePath(const std::string& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p.empty() ? "." : p, ec);
+  if (ec) return ErrnoStatus(ec.value(), "resolving " + p);
+  return abs.lexically_normal().string();
+}
+
+Result<UniqueFd> ConnectUnix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path too long: " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus("socket");
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+    return ErrnoStatus("connect " + path);
+  }
+  return fd;
+}
+
+struct Helper {
+  ChildProcess stage0;
+  UniqueFd sync;
+};
+
+// fork + exec of `<init_path> init <base>`; the child only runs async-signal-safe calls.
+Result<Helper> SpawnHelper(const RuntimeOptions& rt, const Bootstrap& boot, int console_fd) {
+  UniqueFd parent_end, child_end;
+  SEE_RETURN_IF_ERROR(MakeSyncPair(&parent_end, &child_end));
+  UniqueFd mem(memfd_create("see-bootstrap", MFD_CLOEXEC));
+  if (!mem) return ErrnoStatus("memfd_create");
+  SEE_RETURN_IF_ERROR(WriteAll(mem.get(), BootstrapToJson(boot)));
+  const int base = 3 + boot.preserve_fds;
+  // Above every target, so dup2 in the child never has src == dst (which would keep CLOEXEC).
+  const int high = base + 3;
+  UniqueFd s(fcntl(child_end.get(), F_DUPFD_CLOEXEC, high));
+  UniqueFd m(fcntl(mem.get(), F_DUPFD_CLOEXEC, high));
+  UniqueFd c(console_fd >= 0 ? fcntl(console_fd, F_DUPFD_CLOEXEC, high) : -1);
+  if (!s || !m || (console_fd >= 0 && !c)) return ErrnoStatus("dup");
+  std::string base_str = std::to_string(base);
+  std::string path = rt.init_path;
+  std::string arg0 = "runsee", arg1 = "init";
+  char* argv[] = {arg0.data(), arg1.data(), base_str.data(), nullptr};
+  char** envp = environ;
+
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork");
+  if (pid == 0) {
+    for (int fd = 3; fd < base; ++fd) fcntl(fd, F_SETFD, 0);
+    if (dup2(s.get(), base) < 0 || dup2(m.get(), base + 1) < 0) _exit(126);
+    if (c.valid() && dup2(c.get(), base + 2) < 0) _exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(path.c_str(), argv, envp);
+    _exit(127);
+  }
+  return Helper{ChildProcess(pid), std::move(parent_end)};
+}
+
+Status WriteIdMaps(pid_t pid, const oci::Linux& linux) {
+  if (linux.uid_mappings.empty() || linux.gid_mappings.empty()) {
+    return InvalidArgument("user namespace requested but linux.uidMappings/gidMappings are empty");
+  }
+  auto render = [](const std::vector<oci::IdMapping>& maps) {
+    std::string out;
+    for (const auto& m : maps) {
+      out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+             std::to_string(m.size) + "\n";
+    }
+    return out;
+  };
+  std::string proc = "/proc/" + std::to_string(pid);
+  SEE_RETURN_IF_ERROR(WriteExistingFile(proc + "/gid_map", render(linux.gid_mappings)));
+  return WriteExistingFile(proc + "/uid_map", render(linux.uid_mappings));
+}
+
+Status ForwardSeccompListener(const oci::Seccomp& sc, const std::string& state_json, pid_t pid,
+                              int listener) {
+  if (sc.listener_path.empty()) {
+    return InvalidArgument("linux.seccomp uses SCMP_ACT_NOTIFY but has no listenerPath");
+  }
+  SEE_ASSIGN_OR_RETURN(UniqueFd sock, ConnectUnix(sc.listener_path));
+  return SendFd(sock.get(), listener,
+                SeccompListenerMessage(state_json, pid, sc.listener_metadata));
+}
+
+Result<std::unique_ptr<cgroups::Manager>> ManagerFor(const std::string& cgroup_path,
+                                                     const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(cgroups::Hierarchy h, cgroups::DetectHierarchy());
+  return cgroups::NewManager(h, cgroup_path, id);
+}
+
+ContainerStatus ComputeStatus(const std::string& dir, const ContainerState& s) {
+  if (!IsProcessAlive(s.init_pid, s.init_start_time)) return ContainerStatus::kStopped;
+  if (PathExists(dir + "/exec.fifo")) return ContainerStatus::kCreated;
+  auto mgr = ManagerFor(s.cgroup_path, s.id);
+  if (mgr.ok()) {
+    auto fz = (*mgr)->GetFreezerState();
+    if (fz.ok() && *fz != cgroups::FreezerState::kThawed) return ContainerStatus::kPaused;
+  }
+  return ContainerStatus::kRunning;
+}
+
+Result<ContainerInfo> LoadInfo(const RuntimeOptions& rt, const std::string& id) {
+  SEE_RETURN_IF_ERROR(ValidateContainerId(id));
+  std::string dir = ContainerDir(rt, id);
+  auto st = LoadState(dir);
+  if (!st.ok()) return NotFound("container " + id + " does not exist");
+  ContainerInfo info;
+  info.state = std::move(*st);
+  info.status = ComputeStatus(dir, info.state);
+  return info;
+}
+
+void RemoveDir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) spdlog::warn("removing {}: {}", dir, ec.message());
+}
+
+// Waits (bounded) until the init is gone; a zombie counts as gone.
+bool WaitGone(const ContainerState& s, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (IsProcessAlive(s.init_pid, s.init_start_time)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Runs the parent half of the sync protocol until kReady (create) or EOF (exec).
+Status ServeChild(int sync, const oci::Spec& spec, const ContainerState& hook_state, pid_t pid,
+                  bool until_eof) {
+  for (;;) {
+    auto msg = RecvSync(sync);
+    if (!msg.ok()) {
+      if (until_eof && msg.status().code() == Code::kNotFound) return Status::Ok();
+      return Internal("container process exited during set-up");
+    }
+    switch (msg->type) {
+      case SyncType::kError: return Internal(msg->payload);
+      case SyncType::kReady:
+        if (!until_eof) return Status::Ok();
+        break;
+      case SyncType::kRunHooks: {
+        std::string st = OciStateJson(hook_state, "creating", pid);
+        if (spec.hooks) {
+          SEE_RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, st, "createRuntime"));
+          SEE_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, st, "prestart"));
+        }
+        SEE_RETURN_IF_ERROR(SendSync(sync, SyncType::kHooksDone));
+        break;
+      }
+      case SyncType::kSeccompFd: {
+        if (!msg->fd || !spec.linux || !spec.linux->seccomp) {
+          return Internal("unexpected seccomp listener");
+        }
+        SEE_RETURN_IF_ERROR(ForwardSeccompListener(
+            *spec.linux->seccomp, OciStateJson(hook_state, "creating", pid), pid, msg->fd.get()));
+        SEE_RETURN_IF_ERROR(SendSync(sync, SyncType::kSeccompDone));
+        break;
+      }
+      default:
+        return Internal("unexpected message from the container process");
+    }
+  }
+}
+
+Status WritePidFile(const std::string& path, pid_t pid) {
+  if (path.empty()) return Status::Ok();
+  SEE_ASSIGN_OR_RETURN(std::string abs, AbsolutePath(path));
+  return WriteFileAtomic(abs, std::to_string(pid), 0644).Wrap("writing pid file");
+}
+
+}  // namespace
+
+Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
+  SEE_RETURN_IF_ERROR(ValidateContainerId(o.id));
+  SEE_ASSIGN_OR_RETURN(std::string bundle, AbsolutePath(o.bundle));
+  auto spec_json = ReadFile(bundle + "/config.json");
+  if (!spec_json.ok()) return spec_json.status().Wrap("reading " + bundle + "/config.json");
+  auto parsed = oci::ParseSpec(*spec_json);
+  if (!parsed.ok()) return parsed.status().Wrap("config.json");
+  const oci::Spec& spec = *parsed;
+  if (!spec.process) return InvalidArgument("config.json: process is required");
+  if (!spec.root || spec.root->path.empty()) return InvalidArgument("config.json: root.path is required");
+  if (spec.linux && !spec.linux->intel_rdt_clos_id.empty()) {
+    return Unimplemented("linux.intelRdt is not supported");
+  }
+  std::string rootfs = spec.root->path[0] == '/' ? spec.root->path : bundle + "/" + spec.root->path;
+  std::error_code ec;
+  rootfs = fs::canonical(rootfs, ec).string();
+  if (ec) return ErrnoStatus(ec.value(), "rootfs " + spec.root->path);
+  if (spec.process->terminal && o.console_socket.empty()) {
+    return InvalidArgument("cannot allocate tty if runsee will detach without setting console socket");
+  }
+  if (!spec.process->terminal && !o.console_socket.empty()) {
+    return InvalidArgument("cannot use console socket if runsee will not detach or allocate tty");
+  }
+
+  SEE_RETURN_IF_ERROR(MkdirAll(rt.root, 0711));
+  std::string dir = ContainerDir(rt, o.id);
+  if (mkdir(dir.c_str(), 0711) < 0) {
+    if (errno == EEXIST) return AlreadyExists("container with id exists: " + o.id);
+    return ErrnoStatus("creating " + dir);
+  }
+  UndoStack undo;
+  undo.Push([dir] { RemoveDir(dir); });
+  SEE_ASSIGN_OR_RETURN(ContainerLock lock, ContainerLock::Acquire(dir));
+  SEE_RETURN_IF_ERROR(WriteFile(dir + "/config.json", *spec_json, 0600));
+  std::string fifo = dir + "/exec.fifo";
+  if (mkfifo(fifo.c_str(), 0622) < 0 || chmod(fifo.c_str(), 0622) < 0) {
+    return ErrnoStatus("creating exec fifo");
+  }
+
+  std::string cgroups_path = spec.linux ? spec.linux->cgroups_path : "";
+  SEE_ASSIGN_OR_RETURN(cgroups::Hierarchy hier, cgroups::DetectHierarchy());
+  SEE_ASSIGN_OR_RETURN(std::unique_ptr<cgroups::Manager> mgr,
+                       cgroups::NewManager(hier, cgroups_path, o.id));
+  SEE_RETURN_IF_ERROR(mgr->Create().Wrap("creating cgroup"));
+  cgroups::Manager* mgr_raw = mgr.get();
+  undo.Push([mgr_raw] {
+    (void)mgr_raw->KillAll(SIGKILL);
+    Status st = mgr_raw->Destroy();
+    if (!st.ok()) spdlog::warn("removing cgroup: {}", st.ToString());
+  });
+  oci::Resources resources =
+      spec.linux && spec.linux->resources ? *spec.linux->resources : oci::Resources{};
+  for (auto& r : DefaultDeviceRules()) resources.devices.push_back(r);
+  SEE_RETURN_IF_ERROR(mgr->Apply(resources).Wrap("applying cgroup resources"));
+
+  UniqueFd console;
+  if (!o.console_socket.empty()) {
+    SEE_ASSIGN_OR_RETURN(console, ConnectUnix(o.console_socket));
+  }
+
+  Bootstrap boot;
+  boot.mode = Bootstrap::Mode::kCreate;
+  boot.id = o.id;
+  boot.bundle = bundle;
+  boot.rootfs = rootfs;
+  boot.state_dir = dir;
+  boot.spec_json = *spec_json;
+  boot.preserve_fds = o.preserve_fds;
+  boot.has_console = console.valid();
+  boot.no_pivot = o.no_pivot;
+  boot.cgroup_v2 = mgr->version() == cgroups::Version::kV2;
+  boot.cgroup_path = mgr->path();
+
+  SEE_ASSIGN_OR_RETURN(Helper helper, SpawnHelper(rt, boot, console.get()));
+  console.Reset();
+  auto pid_msg = ExpectSync(helper.sync.get(), SyncType::kPid);
+  if (!pid_msg.ok()) return pid_msg.status();
+  ChildProcess init(static_cast<pid_t>(std::atoi(pid_msg->payload.c_str())));
+  (void)helper.stage0.Wait();
+  pid_t pid = init.pid();
+
+  SEE_RETURN_IF_ERROR(mgr->AddProcess(pid).Wrap("joining cgroup"));
+  bool own_user_ns = false;
+  if (spec.linux) {
+    for (const auto& ns : spec.linux->namespaces) {
+      own_user_ns |= ns.type == oci::NamespaceType::kUser && ns.path.empty();
+    }
+    if (own_user_ns) SEE_RETURN_IF_ERROR(WriteIdMaps(pid, *spec.linux).Wrap("writing id maps"));
+  }
+
+  ContainerState state;
+  state.id = o.id;
+  state.init_pid = pid;
+  state.bundle = bundle;
+  state.rootfs = rootfs;
+  state.created = NowRfc3339Nano();
+  state.cgroup_path = mgr->path();
+  state.spec_cgroups_path = cgroups_path;
+  state.annotations = spec.annotations;
+  if (spec.linux) {
+    for (const auto& ns : spec.linux->namespaces) {
+      state.own_pid_ns |= ns.type == oci::NamespaceType::kPid && ns.path.empty();
+    }
+  }
+  SEE_RETURN_IF_ERROR(SendSync(helper.sync.get(), SyncType::kGo, std::to_string(pid)));
+  SEE_RETURN_IF_ERROR(ServeChild(helper.sync.get(), spec, state, pid, /*until_eof=*/false));
+
+  SEE_ASSIGN_OR_RETURN(ProcStat ps, ReadProcStat(pid));
+  state.init_start_time = ps.start_time;
+  SEE_RETURN_IF_ERROR(SaveState(dir, state));
+  SEE_RETURN_IF_ERROR(WritePidFile(o.pid_file, pid));
+  (void)init.Release();
+  undo.Release();
+  return pid;
+}
+
+Status Start(const RuntimeOptions& rt, const std::string& id) {
+  SEE_RETURN_IF_ERROR(ValidateContainerId(id));
+  std::string dir = ContainerDir(rt, id);
+  auto lock = ContainerLock::Acquire(dir);
+  if (!lock.ok()) return NotFound("container " + id + " does not exist");
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  switch (info.status) {
+    case ContainerStatus::kCreated: break;
+    case ContainerStatus::kStopped:
+      return FailedPrecondition("cannot start a container that has stopped");
+    default:
+      return FailedPrecondition("cannot start an already running container");
+  }
+  UniqueFd fifo(open((dir + "/exec.fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) return ErrnoStatus("opening exec fifo");
+  for (;;) {
+    char byte;
+    ssize_t n = read(fifo.get(), &byte, 1);
+    if (n == 1) break;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return ErrnoStatus("reading exec fifo");
+    if (!IsProcessAlive(info.state.init_pid, info.state.init_start_time)) {
+      return FailedPrecondition("container init exited before start");
+    }
+    pollfd p{fifo.get(), POLLIN, 0};
+    (void)poll(&p, 1, 100);
+  }
+  if (unlink((dir + "/exec.fifo").c_str()) < 0) return ErrnoStatus("removing exec fifo");
+  auto spec_json = ReadFile(dir + "/config.json");
+  auto spec = spec_json.ok() ? oci::ParseSpec(*spec_json) : Result<oci::Spec>(spec_json.status());
+  if (spec.ok() && spec->hooks) {
+    Status st = RunHooks(spec->hooks->poststart,
+                         OciStateJson(info.state, "running", info.state.init_pid), "poststart");
+    if (!st.ok()) spdlog::warn("{}", st.ToString());
+  }
+  return Status::Ok();
+}
+
+Result<ContainerInfo> GetState(const RuntimeOptions& rt, const std::string& id) {
+  return LoadInfo(rt, id);
+}
+
+std::vector<ContainerInfo> List(const RuntimeOptions& rt) {
+  std::vector<ContainerInfo> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(rt.root, ec)) {
+    if (!e.is_directory()) continue;
+    auto info = LoadInfo(rt, e.path().filename().string());
+    if (info.ok()) out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+Status Kill(const RuntimeOptions& rt, const std::string& id, int sig, bool all) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  if (all) {
+    SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+    SEE_RETURN_IF_ERROR(mgr->KillAll(sig));
+    if (info.status == ContainerStatus::kPaused && sig == SIGKILL) (void)mgr->Thaw();
+    return Status::Ok();
+  }
+  if (info.status == ContainerStatus::kStopped) return FailedPrecondition("container not running");
+  auto pidfd = OpenVerifiedPidfd(info.state.init_pid, info.state.init_start_time);
+  if (!pidfd.ok()) return FailedPrecondition("container not running");
+  return SignalPidfd(pidfd->get(), sig);
+}
+
+Status Delete(const RuntimeOptions& rt, const std::string& id, bool force) {
+  SEE_RETURN_IF_ERROR(ValidateContainerId(id));
+  std::string dir = ContainerDir(rt, id);
+  auto lock = ContainerLock::Acquire(dir);
+  if (!lock.ok()) return NotFound("container " + id + " does not exist");
+  auto loaded = LoadInfo(rt, id);
+  if (!loaded.ok()) {
+    // A directory without state is the leftover of an interrupted create: just remove it.
+    RemoveDir(dir);
+    return Status::Ok();
+  }
+  ContainerInfo info = std::move(*loaded);
+  if ((info.status == ContainerStatus::kRunning || info.status == ContainerStatus::kPaused) &&
+      !force) {
+    return FailedPrecondition("cannot delete container " + id + " that is not stopped: " +
+                              ContainerStatusName(info.status));
+  }
+  auto mgr = ManagerFor(info.state.cgroup_path, id);
+  if (info.status != ContainerStatus::kStopped) {
+    auto pidfd = OpenVerifiedPidfd(info.state.init_pid, info.state.init_start_time);
+    if (pidfd.ok()) (void)SignalPidfd(pidfd->get(), SIGKILL);
+  }
+  if (mgr.ok()) {
+    // Without its own pid namespace the init's death does not take the other processes along.
+    (void)(*mgr)->KillAll(SIGKILL);
+    (void)(*mgr)->Thaw();
+  }
+  if (!WaitGone(info.state, std::chrono::seconds(10))) {
+    return Internal("container init did not exit after SIGKILL");
+  }
+  if (mgr.ok()) {
+    Status st;
+    for (int i = 0; i < 50; ++i) {
+      st = (*mgr)->Destroy();
+      if (st.ok()) break;
+      (void)(*mgr)->KillAll(SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!st.ok()) return st.Wrap("removing cgroup");
+  }
+  auto spec_json = ReadFile(dir + "/config.json");
+  RemoveDir(dir);
+  if (spec_json.ok()) {
+    auto spec = oci::ParseSpec(*spec_json);
+    if (spec.ok() && spec->hooks) {
+      Status st = RunHooks(spec->hooks->poststop, OciStateJson(info.state, "stopped", 0),
+                           "poststop");
+      if (!st.ok()) spdlog::warn("{}", st.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
+Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, o.id));
+  if (info.status == ContainerStatus::kStopped) {
+    return FailedPrecondition("cannot exec in a stopped container");
+  }
+  if (info.status == ContainerStatus::kPaused) {
+    return FailedPrecondition("cannot exec in a paused container");
+  }
+  std::string dir = ContainerDir(rt, o.id);
+  SEE_ASSIGN_OR_RETURN(std::string spec_json, ReadFile(dir + "/config.json"));
+  auto spec = oci::ParseSpec(spec_json);
+  if (!spec.ok()) return spec.status().Wrap("stored config.json");
+  auto proc = oci::ParseProcess(o.process_json);
+  if (!proc.ok()) return proc.status().Wrap("process");
+  if (proc->terminal && o.console_socket.empty()) {
+    return InvalidArgument("cannot allocate tty without setting console socket");
+  }
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, o.id));
+  UniqueFd console;
+  if (!o.console_socket.empty() && proc->terminal) {
+    SEE_ASSIGN_OR_RETURN(console, ConnectUnix(o.console_socket));
+  }
+  Bootstrap boot;
+  boot.mode = Bootstrap::Mode::kExec;
+  boot.id = o.id;
+  boot.bundle = info.state.bundle;
+  boot.rootfs = info.state.rootfs;
+  boot.state_dir = dir;
+  boot.spec_json = spec_json;
+  boot.process_json = o.process_json;
+  boot.target_pid = info.state.init_pid;
+  boot.preserve_fds = o.preserve_fds;
+  boot.has_console = console.valid();
+  boot.cgroup_v2 = mgr->version() == cgroups::Version::kV2;
+  boot.cgroup_path = info.state.cgroup_path;
+
+  SEE_ASSIGN_OR_RETURN(Helper helper, SpawnHelper(rt, boot, console.get()));
+  console.Reset();
+  auto pid_msg = ExpectSync(helper.sync.get(), SyncType::kPid);
+  if (!pid_msg.ok()) return pid_msg.status();
+  ChildProcess child(static_cast<pid_t>(std::atoi(pid_msg->payload.c_str())));
+  (void)helper.stage0.Wait();
+  SEE_RETURN_IF_ERROR(mgr->AddProcess(child.pid()).Wrap("joining cgroup"));
+  SEE_RETURN_IF_ERROR(SendSync(helper.sync.get(), SyncType::kGo, std::to_string(child.pid())));
+  SEE_RETURN_IF_ERROR(ServeChild(helper.sync.get(), *spec, info.state, child.pid(),
+                                 /*until_eof=*/true));
+  SEE_RETURN_IF_ERROR(WritePidFile(o.pid_file, child.pid()));
+  return child.Release();
+}
+
+Status Pause(const RuntimeOptions& rt, const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  if (info.status != ContainerStatus::kRunning && info.status != ContainerStatus::kCreated) {
+    return FailedPrecondition("container not running");
+  }
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  return mgr->Freeze();
+}
+
+Status Resume(const RuntimeOptions& rt, const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  if (info.status != ContainerStatus::kPaused) return FailedPrecondition("container not paused");
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  return mgr->Thaw();
+}
+
+Result<std::vector<pid_t>> Pids(const RuntimeOptions& rt, const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  return mgr->Pids();
+}
+
+Status Update(const RuntimeOptions& rt, const std::string& id, const oci::Resources& r) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  if (info.status == ContainerStatus::kStopped) return FailedPrecondition("container not running");
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  return mgr->Apply(r);
+}
+
+Result<cgroups::Stats> Stats(const RuntimeOptions& rt, const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(auto mgr, OpenCgroup(rt, id));
+  return mgr->GetStats();
+}
+
+Result<std::unique_ptr<cgroups::Manager>> OpenCgroup(const RuntimeOptions& rt,
+                                                     const std::string& id) {
+  SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
+  if (info.status == ContainerStatus::kStopped) return FailedPrecondition("container not running");
+  return ManagerFor(info.state.cgroup_path, id);
+}
+
+Result<std::string> StoredSpecJson(const RuntimeOptions& rt, const std::string& id) {
+  SEE_RETURN_IF_ERROR(ValidateContainerId(id));
+  return ReadFile(ContainerDir(rt, id) + "/config.json");
+}
+
+Result<int> WaitForwardingSignals(pid_t pid) {
+  sigset_t all, old;
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  for (int s : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&all, s);
+  if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return ErrnoStatus("sigprocmask");
+  Cleanup restore([&] { sigprocmask(SIG_SETMASK, &old, nullptr); });
+  UniqueFd sfd(signalfd(-1, &all, SFD_CLOEXEC));
+  if (!sfd) return ErrnoStatus("signalfd");
+  for (;;) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r < 0 && errno != EINTR) return ErrnoStatus("waitpid");
+    if (r == pid) return ExitCodeFromWaitStatus(status);
+    signalfd_siginfo si{};
+    ssize_t n = read(sfd.get(), &si, sizeof(si));
+    if (n != sizeof(si)) continue;
+    if (static_cast<int>(si.ssi_signo) == SIGCHLD) continue;
+    kill(pid, static_cast<int>(si.ssi_signo));
+  }
+}
+
+}  // namespace see::runtime

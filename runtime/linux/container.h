@@ -1,0 +1,92 @@
+// The container lifecycle as a library: what `runsee <verb>` does, callable from the shim.
+//
+// Every call takes the state root (RuntimeOptions::root) and works on <root>/<id>/ under an
+// exclusive lock, so separate processes cooperate. Failures leave nothing behind: create rolls
+// back (kills the init, removes the cgroup and the state directory; all mounts live in the
+// container's mount namespace and vanish with it).
+//
+// Processes: the container's init and exec'd processes become children of the CALLER (they are
+// cloned with CLONE_PARENT from a re-exec'd helper). A caller that exits leaves them to its
+// subreaper, exactly like runc's `create`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "runtime/cgroups/cgroup.h"
+#include "runtime/linux/state.h"
+#include "runtime/oci/spec.h"
+
+namespace see::runtime {
+
+struct RuntimeOptions {
+  std::string root = "/run/runsee";
+  // The binary re-executed as `<init_path> init <fd-base>` (see init.h). The default works for
+  // any binary that calls RunInitMain.
+  std::string init_path = "/proc/self/exe";
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;          // relative paths are made absolute
+  std::string pid_file;        // optional; written atomically once the init waits for start
+  std::string console_socket;  // required when process.terminal
+  int preserve_fds = 0;        // fds 3..3+N-1 of the caller pass to the container
+  bool no_pivot = false;
+  bool no_new_keyring = false;  // accepted; no session keyring is created either way
+};
+
+// Returns the init's pid (in the caller's pid namespace). The init is blocked before user code.
+Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o);
+// kFailedPrecondition unless the container is created; runs poststart hooks (failures warn).
+Status Start(const RuntimeOptions& rt, const std::string& id);
+
+struct ContainerInfo {
+  ContainerState state;
+  ContainerStatus status = ContainerStatus::kStopped;
+};
+Result<ContainerInfo> GetState(const RuntimeOptions& rt, const std::string& id);
+// Every container under the root (unreadable entries skipped).
+std::vector<ContainerInfo> List(const RuntimeOptions& rt);
+
+// Signals the init (pidfd, verified start time); `all` signals every process in the cgroup.
+// kFailedPrecondition when the container is stopped (as runc: "container not running").
+Status Kill(const RuntimeOptions& rt, const std::string& id, int sig, bool all);
+// Stopped or created containers are deleted; running/paused ones only with `force` (SIGKILL to
+// all, then wait). Removes the cgroup and the state dir, then runs poststop hooks (warn only).
+Status Delete(const RuntimeOptions& rt, const std::string& id, bool force);
+
+struct ExecOptions {
+  std::string id;
+  std::string process_json;  // an OCI process object
+  std::string pid_file;
+  std::string console_socket;
+  int preserve_fds = 0;
+};
+// Starts a process in the running container; returns once it has exec'd (its pid). The caller
+// reaps it (it is the caller's child).
+Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o);
+
+Status Pause(const RuntimeOptions& rt, const std::string& id);
+Status Resume(const RuntimeOptions& rt, const std::string& id);
+Result<std::vector<pid_t>> Pids(const RuntimeOptions& rt, const std::string& id);
+Status Update(const RuntimeOptions& rt, const std::string& id, const oci::Resources& r);
+Result<cgroups::Stats> Stats(const RuntimeOptions& rt, const std::string& id);
+// The container's cgroup manager (for events: OOM notifier, stats).
+Result<std::unique_ptr<cgroups::Manager>> OpenCgroup(const RuntimeOptions& rt,
+                                                     const std::string& id);
+// The container's config.json as stored at create.
+Result<std::string> StoredSpecJson(const RuntimeOptions& rt, const std::string& id);
+
+// Blocks until `pid` (a child of the caller) exits while forwarding every catchable signal the
+// caller receives to it; returns the exit code (128+signal when killed). Used by `run` and `exec`
+// in the foreground.
+Result<int> WaitForwardingSignals(pid_t pid);
+
+}  // namespace see::runtime

@@ -1,0 +1,397 @@
+#include "runtime/linux/init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/file_util.h"
+#include "base/logging.h"
+#include "runtime/linux/bootstrap.h"
+#include "runtime/linux/capabilities.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
+#include "runtime/linux/process_setup.h"
+#include "runtime/linux/seccomp.h"
+#include "runtime/linux/state.h"
+#include "runtime/linux/sync.h"
+#include "runtime/linux/terminal.h"
+#include "runtime/oci/spec.h"
+
+namespace see::runtime {
+namespace {
+
+struct InitContext {
+  Bootstrap boot;
+  oci::Spec spec;
+  oci::Process process;
+  int sync_fd = -1;
+  int console_fd = -1;
+  int new_ns_flags = 0;      // namespaces this container creates
+  bool in_user_ns = false;   // created or joined one
+  pid_t host_pid = 0;        // our pid as the runtime sees it (from kGo)
+  bool parent_gone = false;  // after kReady the runtime has exited
+};
+
+[[noreturn]] void Fail(const InitContext& c, const Status& st) {
+  std::string msg = st.ToString();
+  if (!c.parent_gone && c.sync_fd >= 0) {
+    (void)SendSync(c.sync_fd, SyncType::kError, msg);
+  } else {
+    std::string line = "runsee init: " + msg + "\n";
+    (void)!write(2, line.data(), line.size());
+  }
+  _exit(127);
+}
+
+#define INIT_CHECK(ctx, expr)             \
+  do {                                    \
+    ::see::Status init_st_ = (expr);      \
+    if (!init_st_.ok()) Fail(ctx, init_st_); \
+  } while (0)
+
+void ResetSignals() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+struct NsJoin {
+  oci::NamespaceType type;
+  UniqueFd fd;
+};
+
+bool SameNamespace(const std::string& a, const std::string& b) {
+  struct stat sa{}, sb{};
+  if (stat(a.c_str(), &sa) < 0 || stat(b.c_str(), &sb) < 0) return false;
+  return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+const char* ProcNsName(oci::NamespaceType t) {
+  switch (t) {
+    case oci::NamespaceType::kPid: return "pid";
+    case oci::NamespaceType::kNetwork: return "net";
+    case oci::NamespaceType::kMount: return "mnt";
+    case oci::NamespaceType::kIpc: return "ipc";
+    case oci::NamespaceType::kUts: return "uts";
+    case oci::NamespaceType::kUser: return "user";
+    case oci::NamespaceType::kCgroup: return "cgroup";
+    case oci::NamespaceType::kTime: return "time";
+  }
+  return "";
+}
+
+// Namespaces to setns() into, user first (it grants the capabilities for the others) and mount
+// last (paths of the others are host paths).
+Result<std::vector<NsJoin>> CollectJoins(InitContext& c) {
+  std::vector<std::pair<oci::NamespaceType, std::string>> wanted;
+  if (c.boot.mode == Bootstrap::Mode::kExec) {
+    for (auto t : {oci::NamespaceType::kUser, oci::NamespaceType::kIpc, oci::NamespaceType::kUts,
+                   oci::NamespaceType::kNetwork, oci::NamespaceType::kPid,
+                   oci::NamespaceType::kCgroup, oci::NamespaceType::kTime,
+                   oci::NamespaceType::kMount}) {
+      std::string theirs = "/proc/" + std::to_string(c.boot.target_pid) + "/ns/" + ProcNsName(t);
+      std::string ours = std::string("/proc/self/ns/") + ProcNsName(t);
+      if (access(theirs.c_str(), F_OK) != 0 || SameNamespace(theirs, ours)) continue;
+      wanted.emplace_back(t, theirs);
+    }
+  } else if (c.spec.linux) {
+    for (const auto& ns : c.spec.linux->namespaces) {
+      if (ns.path.empty()) {
+        c.new_ns_flags |= oci::NamespaceCloneFlag(ns.type);
+      } else {
+        wanted.emplace_back(ns.type, ns.path);
+      }
+    }
+  }
+  std::vector<NsJoin> out;
+  auto add = [&](bool user, bool mnt) -> Status {
+    for (const auto& [t, path] : wanted) {
+      bool is_user = t == oci::NamespaceType::kUser, is_mnt = t == oci::NamespaceType::kMount;
+      if (is_user != user || is_mnt != mnt) continue;
+      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoStatus(std::string("open namespace ") + path);
+      out.push_back(NsJoin{t, UniqueFd(fd)});
+    }
+    return Status::Ok();
+  };
+  SEE_RETURN_IF_ERROR(add(true, false));
+  SEE_RETURN_IF_ERROR(add(false, false));
+  SEE_RETURN_IF_ERROR(add(false, true));
+  return out;
+}
+
+Status ApplySysctls(const InitContext& c) {
+  if (!c.spec.linux) return Status::Ok();
+  auto has = [&](oci::NamespaceType t) { return c.spec.HasNamespace(t); };
+  for (const auto& [key, value] : c.spec.linux->sysctl) {
+    static const char* kIpc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                 "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                 "kernel.shmmni", "kernel.shm_rmid_forced"};
+    bool ok = false;
+    for (const char* k : kIpc) {
+      if (key == k) ok = has(oci::NamespaceType::kIpc);
+    }
+    if (key.rfind("fs.mqueue.", 0) == 0) ok = has(oci::NamespaceType::kIpc);
+    if (key.rfind("net.", 0) == 0) ok = has(oci::NamespaceType::kNetwork);
+    if (key == "kernel.hostname" || key == "kernel.domainname") ok = has(oci::NamespaceType::kUts);
+    if (!ok) {
+      return InvalidArgument("sysctl \"" + key +
+                             "\" is not in a separate kernel namespace or is not allowed");
+    }
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i) {
+      if (path[i] == '.') path[i] = '/';
+    }
+    SEE_RETURN_IF_ERROR(WriteExistingFile(path, value).Wrap("sysctl " + key));
+  }
+  return Status::Ok();
+}
+
+std::string HookState(const InitContext& c, const char* status) {
+  ContainerState s;
+  s.id = c.boot.id;
+  s.bundle = c.boot.bundle;
+  s.annotations = c.spec.annotations;
+  return OciStateJson(s, status, c.host_pid);
+}
+
+Status LoadSeccomp(InitContext& c, SeccompFilter& filter) {
+  SEE_ASSIGN_OR_RETURN(UniqueFd listener, filter.Load());
+  if (!listener) return Status::Ok();
+  SEE_RETURN_IF_ERROR(SendSync(c.sync_fd, SyncType::kSeccompFd, "", listener.get()));
+  return ExpectSync(c.sync_fd, SyncType::kSeccompDone).status();
+}
+
+// Blocks until `runsee start` opens the fifo for reading, then tells it we are going.
+Status WaitForStart(int fifo_path_fd) {
+  std::string path = FdPath(fifo_path_fd);
+  int fd;
+  while ((fd = open(path.c_str(), O_WRONLY | O_CLOEXEC)) < 0) {
+    if (errno != EINTR) return ErrnoStatus("open exec fifo");
+  }
+  UniqueFd fifo(fd);
+  SEE_RETURN_IF_ERROR(WriteAll(fifo.get(), "0"));
+  return Status::Ok();
+}
+
+[[noreturn]] void ContainerProcess(InitContext& c) {
+  auto go = ExpectSync(c.sync_fd, SyncType::kGo);
+  if (!go.ok()) _exit(1);  // the runtime went away: nothing to report to
+  c.host_pid = std::atoi(go->payload.c_str());
+  bool create = c.boot.mode == Bootstrap::Mode::kCreate;
+
+  if (c.in_user_ns) {
+    // Become the namespace's root (the maps were written by the runtime before kGo).
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      Fail(c, ErrnoStatus("becoming root in the user namespace"));
+    }
+  }
+  // After the runtime moved us into the container's cgroup, so it becomes the ns root.
+  if (c.new_ns_flags & CLONE_NEWCGROUP) {
+    if (unshare(CLONE_NEWCGROUP) < 0) Fail(c, ErrnoStatus("unshare cgroup namespace"));
+  }
+  if (setsid() < 0) Fail(c, ErrnoStatus("setsid"));
+
+  UniqueFd fifo;
+  if (create) {
+    if (!(c.new_ns_flags & CLONE_NEWNS)) {
+      Fail(c, InvalidArgument("a new mount namespace is required (linux.namespaces: mount)"));
+    }
+    RootfsContext rctx;
+    rctx.rootfs = c.boot.rootfs;
+    rctx.user_ns = c.in_user_ns;
+    rctx.new_net_ns = (c.new_ns_flags & CLONE_NEWNET) != 0;
+    rctx.new_cgroup_ns = (c.new_ns_flags & CLONE_NEWCGROUP) != 0;
+    rctx.cgroup_v2 = c.boot.cgroup_v2;
+    rctx.cgroup_path = c.boot.cgroup_path;
+    INIT_CHECK(c, PrepareRootfs(c.spec, rctx));
+    if (c.spec.hooks &&
+        (!c.spec.hooks->create_runtime.empty() || !c.spec.hooks->prestart.empty())) {
+      INIT_CHECK(c, SendSync(c.sync_fd, SyncType::kRunHooks));
+      INIT_CHECK(c, ExpectSync(c.sync_fd, SyncType::kHooksDone).status());
+    }
+    if (c.spec.hooks) {
+      INIT_CHECK(c, RunHooks(c.spec.hooks->create_container, HookState(c, "created"),
+                             "createContainer"));
+    }
+    int ffd = open((c.boot.state_dir + "/exec.fifo").c_str(), O_PATH | O_CLOEXEC);
+    if (ffd < 0) Fail(c, ErrnoStatus("open exec fifo"));
+    fifo.Reset(ffd);
+    INIT_CHECK(c, EnterRootfs(c.boot.rootfs, c.boot.no_pivot));
+    INIT_CHECK(c, MkdirAll(c.process.cwd, 0755).Wrap("creating cwd"));
+    INIT_CHECK(c, FinalizeRootfs(c.spec));
+    bool own_uts = (c.new_ns_flags & CLONE_NEWUTS) != 0 || c.spec.HasNamespace(oci::NamespaceType::kUts);
+    if (!c.spec.hostname.empty()) {
+      if (!own_uts) Fail(c, InvalidArgument("unable to set hostname without a private UTS namespace"));
+      if (sethostname(c.spec.hostname.data(), c.spec.hostname.size()) < 0) {
+        Fail(c, ErrnoStatus("sethostname"));
+      }
+    }
+    if (!c.spec.domainname.empty()) {
+      if (!own_uts) {
+        Fail(c, InvalidArgument("unable to set domainname without a private UTS namespace"));
+      }
+      if (setdomainname(c.spec.domainname.data(), c.spec.domainname.size()) < 0) {
+        Fail(c, ErrnoStatus("setdomainname"));
+      }
+    }
+    INIT_CHECK(c, ApplySysctls(c));
+  }
+
+  const oci::Process& p = c.process;
+  if (p.terminal) {
+    if (c.console_fd < 0) {
+      Fail(c, InvalidArgument("process.terminal is set but no --console-socket was given"));
+    }
+    INIT_CHECK(c, SetupConsole(c.console_fd, p.console_size));
+  }
+  if (c.console_fd >= 0) close(c.console_fd);
+  if (p.oom_score_adj) INIT_CHECK(c, WriteOomScoreAdj(*p.oom_score_adj));
+  INIT_CHECK(c, ApplyRlimits(p.rlimits));
+  if (c.spec.linux && c.spec.linux->personality) {
+    INIT_CHECK(c, ApplyPersonality(*c.spec.linux->personality));
+  }
+  if (!p.apparmor_profile.empty()) {
+    spdlog::warn("AppArmor is not available on this host; profile {} not applied",
+                 p.apparmor_profile);
+  }
+  if (!p.selinux_label.empty()) {
+    spdlog::warn("SELinux is not available on this host; label {} not applied", p.selinux_label);
+  }
+  if (chdir(p.cwd.c_str()) < 0) Fail(c, ErrnoStatus("chdir to cwd " + p.cwd));
+
+  auto passwd = ReadFile("/etc/passwd");
+  std::vector<std::string> env = BuildEnv(p.env, p.user.uid, passwd.ok() ? *passwd : "");
+  if (p.args.empty()) Fail(c, InvalidArgument("process.args must not be empty"));
+  auto exe = LookPath(p.args[0], env);
+  if (!exe.ok()) Fail(c, exe.status());
+
+  std::optional<SeccompFilter> filter;
+  if (c.spec.linux && c.spec.linux->seccomp) {
+    auto f = BuildSeccompFilter(*c.spec.linux->seccomp);
+    if (!f.ok()) Fail(c, f.status());
+    filter.emplace(std::move(*f));
+  }
+  if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    Fail(c, ErrnoStatus("PR_SET_NO_NEW_PRIVS"));
+  }
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
+  if (filter && !p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
+
+  int last_cap = LastCap();
+  std::optional<CapSets> caps;
+  if (p.capabilities) {
+    auto cs = ComputeCapSets(*p.capabilities, last_cap);
+    if (!cs.ok()) Fail(c, cs.status());
+    caps = *cs;
+    INIT_CHECK(c, ApplyBoundingSet(caps->bounding, last_cap));
+  }
+  auto setgroups = ReadFile("/proc/self/setgroups");
+  bool setgroups_allowed = !setgroups.ok() || setgroups->find("deny") == std::string::npos;
+  INIT_CHECK(c, SetupUser(p.user, setgroups_allowed));
+  if (caps) INIT_CHECK(c, ApplyCapSets(*caps, last_cap));
+  if (filter && p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
+
+  if (create) {
+    INIT_CHECK(c, SendSync(c.sync_fd, SyncType::kReady));
+    c.parent_gone = true;
+    INIT_CHECK(c, WaitForStart(fifo.get()));
+    fifo.Reset();
+    if (c.spec.hooks) {
+      INIT_CHECK(c, RunHooks(c.spec.hooks->start_container, HookState(c, "running"),
+                             "startContainer"));
+    }
+  }
+
+  std::vector<char*> argv, envp;
+  std::vector<std::string> args = p.args;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  // Only stdio and the preserved fds may reach the container's process. CLOEXEC rather than close
+  // so that a failing execve can still be reported on the sync socket.
+  unsigned first = 3 + static_cast<unsigned>(c.boot.preserve_fds);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    Fail(c, ErrnoStatus("close_range"));
+  }
+  execve(exe->c_str(), argv.data(), envp.data());
+  Fail(c, ErrnoStatus("exec " + *exe));
+}
+
+}  // namespace
+
+void RunInitMain(int argc, char** argv) {
+  ResetSignals();
+  // Logs of the init go to stderr of the caller (the runtime's stderr), text format.
+  if (argc < 3) _exit(2);
+  int base = std::atoi(argv[2]);
+  InitContext c;
+  c.sync_fd = base;
+  fcntl(base, F_SETFD, FD_CLOEXEC);
+  fcntl(base + 1, F_SETFD, FD_CLOEXEC);
+  auto boot_text = [&]() -> Result<std::string> {
+    lseek(base + 1, 0, SEEK_SET);
+    return ReadAll(base + 1);
+  }();
+  close(base + 1);
+  if (!boot_text.ok()) Fail(c, boot_text.status());
+  auto boot = BootstrapFromJson(*boot_text);
+  if (!boot.ok()) Fail(c, boot.status());
+  c.boot = std::move(*boot);
+  if (c.boot.has_console) {
+    c.console_fd = base + 2;
+    fcntl(c.console_fd, F_SETFD, FD_CLOEXEC);
+  }
+  // Nothing the runtime's process had open may survive into the container.
+  syscall(SYS_close_range, static_cast<unsigned>(base + 3), ~0U, 0);
+
+  auto spec = oci::ParseSpec(c.boot.spec_json);
+  if (!spec.ok()) Fail(c, spec.status().Wrap("config.json"));
+  c.spec = std::move(*spec);
+  if (c.boot.mode == Bootstrap::Mode::kExec) {
+    auto proc = oci::ParseProcess(c.boot.process_json);
+    if (!proc.ok()) Fail(c, proc.status().Wrap("process"));
+    c.process = std::move(*proc);
+  } else {
+    if (!c.spec.process) Fail(c, InvalidArgument("config.json has no process"));
+    c.process = *c.spec.process;
+  }
+
+  auto joins = CollectJoins(c);
+  if (!joins.ok()) Fail(c, joins.status());
+  for (const auto& j : *joins) {
+    if (setns(j.fd.get(), 0) < 0) {
+      Fail(c, ErrnoStatus(std::string("setns ") + oci::NamespaceTypeName(j.type)));
+    }
+    if (j.type == oci::NamespaceType::kUser) c.in_user_ns = true;
+  }
+  joins->clear();
+  if (c.new_ns_flags & CLONE_NEWUSER) c.in_user_ns = true;
+  if ((c.new_ns_flags & CLONE_NEWTIME) && unshare(CLONE_NEWTIME) < 0) {
+    Fail(c, ErrnoStatus("unshare time namespace"));
+  }
+  unsigned long flags = static_cast<unsigned long>(c.new_ns_flags) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+  // fork semantics (no new stack), but the child's parent is the runtime (CLONE_PARENT), so the
+  // runtime can wait for it and no intermediate process has to stay around.
+  long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) Fail(c, ErrnoStatus("clone"));
+  if (pid == 0) ContainerProcess(c);
+  if (!SendSync(c.sync_fd, SyncType::kPid, std::to_string(pid)).ok()) _exit(1);
+  _exit(0);
+}
+
+}  // namespace see::runtime

@@ -1,0 +1,373 @@
+#include "runtime/linux/mounts.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <vector>
+
+#include "base/file_util.h"
+#include "base/logging.h"
+#include "runtime/linux/devices.h"
+
+namespace see::runtime {
+namespace {
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream in(path);
+  std::string part;
+  while (std::getline(in, part, '/')) {
+    if (!part.empty() && part != ".") out.push_back(part);
+  }
+  return out;
+}
+
+int Openat2(int dirfd, const std::string& path, int flags, uint64_t resolve) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.resolve = resolve;
+  return static_cast<int>(syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof(how)));
+}
+
+Status DoMount(const std::string& source, const std::string& target, const std::string& type,
+               unsigned long flags, const std::string& data, const std::string& what) {
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
+            type.empty() ? nullptr : type.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) < 0) {
+    return ErrnoStatus("mount " + what);
+  }
+  return Status::Ok();
+}
+
+constexpr unsigned long kPropagationFlags = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+
+unsigned long PropagationFlag(oci::Propagation p) {
+  switch (p) {
+    case oci::Propagation::kPrivate: return MS_PRIVATE;
+    case oci::Propagation::kShared: return MS_SHARED;
+    case oci::Propagation::kRShared: return MS_SHARED | MS_REC;
+    case oci::Propagation::kSlave: return MS_SLAVE;
+    case oci::Propagation::kRSlave: return MS_SLAVE | MS_REC;
+    case oci::Propagation::kUnbindable: return MS_UNBINDABLE;
+    case oci::Propagation::kRUnbindable: return MS_UNBINDABLE | MS_REC;
+    case oci::Propagation::kUnset:
+    case oci::Propagation::kRPrivate: break;
+  }
+  return MS_PRIVATE | MS_REC;
+}
+
+// Remounts the mount at `dest` (re-resolved, so the fd names the new mount, not what is below it).
+Status RemountBind(int root_fd, const std::string& dest, unsigned long flags) {
+  SEE_ASSIGN_OR_RETURN(UniqueFd fd, OpenInRoot(root_fd, dest, O_PATH));
+  std::string path = FdPath(fd.get());
+  unsigned long keep = LockedMountFlags(path);
+  return DoMount("", path, "", MS_REMOUNT | MS_BIND | flags | keep, "", "remount " + dest);
+}
+
+// cgroup v1 (this host) : a tmpfs with one read-only bind per hierarchy of the container's own
+// cgroup directory; co-mounted controllers get symlinks (cpu -> cpu,cpuacct) as on the host.
+Status MountCgroupV1(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
+                     const RootfsContext& ctx) {
+  SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, true));
+  SEE_RETURN_IF_ERROR(DoMount("tmpfs", FdPath(mp.get()), "tmpfs",
+                              MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
+                              "tmpfs for " + m.destination));
+  SEE_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
+  std::istringstream lines(mountinfo);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::istringstream pre(line.substr(0, sep)), post(line.substr(sep + 3));
+    std::string id, parent, devno, root, mountpoint, fstype, source, superopts;
+    pre >> id >> parent >> devno >> root >> mountpoint;
+    post >> fstype >> source >> superopts;
+    if (fstype != "cgroup" || root != "/") continue;
+    std::string name = mountpoint.substr(mountpoint.rfind('/') + 1);
+    std::string host_dir = mountpoint + ctx.cgroup_path;
+    struct stat st{};
+    if (stat(host_dir.c_str(), &st) < 0) continue;  // e.g. a named hierarchy we do not manage
+    std::string dest = m.destination + "/" + name;
+    SEE_ASSIGN_OR_RETURN(UniqueFd sub, MakeMountpoint(root_fd, dest, true));
+    SEE_RETURN_IF_ERROR(DoMount(host_dir, FdPath(sub.get()), "", MS_BIND, "", "bind " + host_dir));
+    SEE_RETURN_IF_ERROR(RemountBind(
+        root_fd, dest, (mf.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) |
+                           MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    if (name.find(',') != std::string::npos) {
+      SEE_ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_fd, m.destination, O_PATH | O_DIRECTORY));
+      std::istringstream names(name);
+      std::string ctrl;
+      while (std::getline(names, ctrl, ',')) {
+        if (symlinkat(name.c_str(), dir.get(), ctrl.c_str()) < 0 && errno != EEXIST) {
+          return ErrnoStatus("symlink cgroup " + ctrl);
+        }
+      }
+    }
+  }
+  if (mf.flags & MS_RDONLY) {
+    SEE_RETURN_IF_ERROR(RemountBind(root_fd, m.destination, MS_RDONLY));
+  }
+  return Status::Ok();
+}
+
+Status MountCgroup(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
+                   const RootfsContext& ctx) {
+  if (!ctx.cgroup_v2) return MountCgroupV1(root_fd, m, mf, ctx);
+  SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, true));
+  unsigned long flags = mf.flags & ~(MS_BIND | MS_REC);
+  if (ctx.new_cgroup_ns) {
+    return DoMount("cgroup2", FdPath(mp.get()), "cgroup2", flags, "", m.destination);
+  }
+  std::string host_dir = "/sys/fs/cgroup" + ctx.cgroup_path;
+  SEE_RETURN_IF_ERROR(DoMount(host_dir, FdPath(mp.get()), "", MS_BIND, "", m.destination));
+  return RemountBind(root_fd, m.destination, flags);
+}
+
+Status MountOne(int root_fd, const oci::Mount& m, const RootfsContext& ctx) {
+  auto parsed = oci::ParseMountOptions(m.options);
+  if (!parsed.ok()) return parsed.status().Wrap("mount " + m.destination);
+  oci::MountFlags mf = *parsed;
+  if (m.destination.empty() || m.destination[0] != '/') {
+    return InvalidArgument("mount destination " + m.destination + " is not absolute");
+  }
+  std::string type = m.type;
+  std::string source = m.source;
+  bool bind = (mf.flags & MS_BIND) != 0 || type == "bind";
+  if (type == "cgroup") return MountCgroup(root_fd, m, mf, ctx);
+  // Without its own network namespace a container in a user namespace may not mount sysfs: the
+  // kernel ties sysfs to the netns owner. runc binds the host's /sys instead.
+  if (type == "sysfs" && ctx.user_ns && !ctx.new_net_ns) {
+    bind = true;
+    source = "/sys";
+    mf.flags |= MS_BIND | MS_REC;
+  }
+  if (!m.uid_mappings.empty() || mf.idmap) {
+    return Unimplemented("mount " + m.destination + ": id-mapped mounts are not supported yet");
+  }
+
+  bool is_dir = true;
+  if (bind) {
+    struct stat st{};
+    if (stat(source.c_str(), &st) < 0) return ErrnoStatus("mount source " + source);
+    is_dir = S_ISDIR(st.st_mode);
+  }
+  SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, is_dir));
+  std::string target = FdPath(mp.get());
+
+  if (bind) {
+    SEE_RETURN_IF_ERROR(DoMount(source, target, "", MS_BIND | (mf.flags & MS_REC), "",
+                                m.destination));
+    // Bind mounts ignore every flag but MS_REC on creation: the rest needs a remount.
+    unsigned long extra = mf.flags & ~(MS_BIND | MS_REC | MS_REMOUNT | kPropagationFlags);
+    if (extra != 0) SEE_RETURN_IF_ERROR(RemountBind(root_fd, m.destination, extra));
+  } else {
+    unsigned long flags = mf.flags & ~(MS_REMOUNT | kPropagationFlags);
+    Status st = DoMount(source, target, type, flags, mf.data, m.destination);
+    if (!st.ok() && st.err() == EPERM && ctx.user_ns && type == "mqueue") {
+      // mqueue needs an ipc namespace owned by our user ns; fall back to the host's, as runc.
+      SEE_RETURN_IF_ERROR(DoMount("/dev/mqueue", target, "", MS_BIND | MS_REC, "", m.destination));
+    } else if (!st.ok()) {
+      return st;
+    }
+  }
+  if (mf.propagation != 0) {
+    SEE_ASSIGN_OR_RETURN(UniqueFd now, OpenInRoot(root_fd, m.destination, O_PATH));
+    SEE_RETURN_IF_ERROR(DoMount("", FdPath(now.get()), "", mf.propagation, "",
+                                "propagation of " + m.destination));
+  }
+  if (mf.recursive_attrs && (mf.attr_set != 0 || mf.attr_clr != 0)) {
+    SEE_ASSIGN_OR_RETURN(UniqueFd now, OpenInRoot(root_fd, m.destination, O_PATH));
+    struct {
+      uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr{mf.attr_set, mf.attr_clr, 0, 0};
+    if (syscall(SYS_mount_setattr, now.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                sizeof(attr)) < 0) {
+      return ErrnoStatus("mount_setattr " + m.destination);
+    }
+  }
+  return Status::Ok();
+}
+
+bool HasMountAt(const oci::Spec& spec, const std::string& dest) {
+  for (const auto& m : spec.mounts) {
+    std::string d = m.destination;
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    if (d == dest) return true;
+  }
+  return false;
+}
+
+bool IsBindMountAt(const oci::Spec& spec, const std::string& dest) {
+  for (const auto& m : spec.mounts) {
+    if (m.destination != dest) continue;
+    if (m.type == "bind") return true;
+    for (const auto& o : m.options) {
+      if (o == "bind" || o == "rbind") return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags) {
+  int fd = Openat2(root_fd, path.empty() ? "." : path, flags,
+                   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) return ErrnoStatus("open " + path + " in container root");
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode) {
+  SEE_ASSIGN_OR_RETURN(UniqueFd cur, OpenInRoot(root_fd, ".", O_PATH | O_DIRECTORY));
+  std::string prefix;
+  for (const std::string& part : SplitPath(path)) {
+    prefix += "/" + part;
+    int fd = Openat2(root_fd, prefix, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0 && errno == ENOENT) {
+      // Create in the directory the previous prefix resolved to (never follows `part` itself:
+      // a dangling symlink there makes mkdirat fail with EEXIST).
+      if (mkdirat(cur.get(), part.c_str(), mode) < 0 && errno != EEXIST) {
+        return ErrnoStatus("mkdir " + prefix + " in container root");
+      }
+      fd = Openat2(root_fd, prefix, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    }
+    if (fd < 0) return ErrnoStatus("mkdir " + prefix + " in container root");
+    cur.Reset(fd);
+  }
+  return cur;
+}
+
+Result<UniqueFd> MakeMountpoint(int root_fd, const std::string& path, bool directory) {
+  int fd = Openat2(root_fd, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno != ENOENT) return ErrnoStatus("open mountpoint " + path);
+  if (directory) return MkdirAllInRoot(root_fd, path);
+  std::vector<std::string> parts = SplitPath(path);
+  if (parts.empty()) return InvalidArgument("mountpoint " + path + " is the root");
+  std::string base = parts.back();
+  parts.pop_back();
+  std::string parent;
+  for (const auto& p : parts) parent += "/" + p;
+  SEE_ASSIGN_OR_RETURN(UniqueFd dir, MkdirAllInRoot(root_fd, parent));
+  // O_NOFOLLOW|O_EXCL: a symlink planted at `base` is refused instead of followed.
+  int f = openat(dir.get(), base.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                 0644);
+  if (f < 0) return ErrnoStatus("create mountpoint " + path);
+  close(f);
+  return OpenInRoot(root_fd, path, O_PATH);
+}
+
+unsigned long LockedMountFlags(const std::string& path) {
+  struct statvfs sv{};
+  if (statvfs(path.c_str(), &sv) < 0) return 0;
+  unsigned long out = 0;
+  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) out |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) out |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) out |= MS_RELATIME;
+  return out;
+}
+
+Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx) {
+  oci::Propagation prop = spec.linux ? spec.linux->rootfs_propagation : oci::Propagation::kUnset;
+  // Nothing we mount may propagate back to the host.
+  SEE_RETURN_IF_ERROR(DoMount("", "/", "", PropagationFlag(prop) | MS_REC, "", "/ propagation"));
+  SEE_RETURN_IF_ERROR(DoMount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, "", "rootfs bind"));
+  // Plain open: ctx.rootfs is a host path chosen by the caller, resolved normally.
+  UniqueFd root(open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return ErrnoStatus("open rootfs " + ctx.rootfs);
+
+  mode_t old_umask = umask(0);
+  Status st = [&]() -> Status {
+    for (const auto& m : spec.mounts) SEE_RETURN_IF_ERROR(MountOne(root.get(), m, ctx));
+    std::vector<oci::Device> devices = spec.linux ? spec.linux->devices : std::vector<oci::Device>{};
+    if (!IsBindMountAt(spec, "/dev")) {
+      SEE_RETURN_IF_ERROR(CreateDevices(root.get(), devices, ctx.user_ns));
+    }
+    SEE_RETURN_IF_ERROR(CreateDevSymlinks(root.get()));
+    if (HasMountAt(spec, "/dev/pts")) {
+      SEE_ASSIGN_OR_RETURN(UniqueFd dev, MkdirAllInRoot(root.get(), "/dev"));
+      if (unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT) return ErrnoStatus("rm /dev/ptmx");
+      if (symlinkat("pts/ptmx", dev.get(), "ptmx") < 0) return ErrnoStatus("symlink /dev/ptmx");
+    }
+    if (!HasMountAt(spec, "/dev/shm") && !IsBindMountAt(spec, "/dev")) {
+      SEE_ASSIGN_OR_RETURN(UniqueFd shm, MakeMountpoint(root.get(), "/dev/shm", true));
+      SEE_RETURN_IF_ERROR(DoMount("shm", FdPath(shm.get()), "tmpfs",
+                                  MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k",
+                                  "/dev/shm"));
+    }
+    return Status::Ok();
+  }();
+  umask(old_umask);
+  return st;
+}
+
+Status EnterRootfs(const std::string& rootfs, bool no_pivot) {
+  if (no_pivot) {
+    if (chdir(rootfs.c_str()) < 0) return ErrnoStatus("chdir " + rootfs);
+    SEE_RETURN_IF_ERROR(DoMount(rootfs, "/", "", MS_MOVE, "", "move rootfs"));
+    if (chroot(".") < 0) return ErrnoStatus("chroot");
+    if (chdir("/") < 0) return ErrnoStatus("chdir /");
+    return Status::Ok();
+  }
+  UniqueFd old_root(open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!old_root) return ErrnoStatus("open /");
+  UniqueFd new_root(open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!new_root) return ErrnoStatus("open " + rootfs);
+  if (fchdir(new_root.get()) < 0) return ErrnoStatus("fchdir rootfs");
+  // pivot_root(".", "."): the old root ends up stacked under the new one and is detached below,
+  // without needing a directory for it inside the image.
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return ErrnoStatus("pivot_root");
+  if (fchdir(old_root.get()) < 0) return ErrnoStatus("fchdir old root");
+  // Make the old root a slave first so the detach cannot propagate unmounts to the host.
+  SEE_RETURN_IF_ERROR(DoMount("", ".", "", MS_SLAVE | MS_REC, "", "old root slave"));
+  if (umount2(".", MNT_DETACH) < 0) return ErrnoStatus("detach old root");
+  if (chdir("/") < 0) return ErrnoStatus("chdir /");
+  return Status::Ok();
+}
+
+Status FinalizeRootfs(const oci::Spec& spec) {
+  if (spec.linux) {
+    for (const auto& p : spec.linux->readonly_paths) {
+      struct stat st{};
+      if (lstat(p.c_str(), &st) < 0) {
+        if (errno == ENOENT) continue;
+        return ErrnoStatus("readonly path " + p);
+      }
+      SEE_RETURN_IF_ERROR(DoMount(p, p, "", MS_BIND | MS_REC, "", "readonly path " + p));
+      SEE_RETURN_IF_ERROR(DoMount("", p, "",
+                                  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | LockedMountFlags(p),
+                                  "", "readonly remount " + p));
+    }
+    for (const auto& p : spec.linux->masked_paths) {
+      struct stat st{};
+      if (stat(p.c_str(), &st) < 0) {
+        if (errno == ENOENT) continue;
+        return ErrnoStatus("masked path " + p);
+      }
+      if (S_ISDIR(st.st_mode)) {
+        SEE_RETURN_IF_ERROR(DoMount("tmpfs", p, "tmpfs", MS_RDONLY, "", "mask " + p));
+      } else {
+        SEE_RETURN_IF_ERROR(DoMount("/dev/null", p, "", MS_BIND, "", "mask " + p));
+      }
+    }
+  }
+  if (spec.root && spec.root->readonly) {
+    SEE_RETURN_IF_ERROR(DoMount("", "/", "",
+                                MS_BIND | MS_REMOUNT | MS_RDONLY | LockedMountFlags("/"), "",
+                                "readonly root"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace see::runtime

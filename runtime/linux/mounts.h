@@ -1,0 +1,58 @@
+// Child-side root filesystem set-up: every path inside the container is resolved relative to an
+// fd of the rootfs with openat2(RESOLVE_IN_ROOT), so a symlink in the image can never make a mount
+// land outside the rootfs; mounts target the resolved O_PATH fd through /proc/self/fd/N.
+//
+// All functions run in the container's (new) mount namespace, single-threaded, before pivot_root
+// unless stated. They change only that namespace; nothing here is visible on the host.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "runtime/oci/spec.h"
+
+namespace see::runtime {
+
+// "/proc/self/fd/<fd>", for syscalls that only take paths (mount(2)).
+std::string FdPath(int fd);
+
+// Opens `path` (container view, absolute or relative to the root) with `flags` (O_PATH etc.)
+// inside `root_fd`. ".." and absolute symlinks are clamped at the root.
+Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags);
+
+// mkdir -p inside the root; returns an O_PATH fd of the final directory. A path component that is
+// a dangling symlink or a non-directory is an error, never followed out of the root.
+Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode = 0755);
+
+// Returns an O_PATH fd of `path` inside the root, creating it as a directory (or as an empty file
+// when `directory` is false) if missing, with its parents.
+Result<UniqueFd> MakeMountpoint(int root_fd, const std::string& path, bool directory);
+
+// What the child knows about its surroundings when mounting.
+struct RootfsContext {
+  std::string rootfs;         // absolute host path
+  bool user_ns = false;       // the container has its own user namespace
+  bool new_net_ns = false;    // ... its own network namespace
+  bool new_cgroup_ns = false; // ... its own cgroup namespace
+  bool cgroup_v2 = false;
+  std::string cgroup_path;    // the container's path in the hierarchy
+};
+
+// Steps before pivot_root in runc's order: root propagation, bind of the rootfs onto itself, every
+// spec mount, devices, /dev symlinks, /dev/ptmx, /dev/shm.
+Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx);
+
+// pivot_root into ctx.rootfs and detach the old root (no_pivot: MS_MOVE + chroot instead).
+Status EnterRootfs(const std::string& rootfs, bool no_pivot);
+
+// After pivot_root: readonlyPaths, maskedPaths, root.readonly, applied in that order.
+Status FinalizeRootfs(const oci::Spec& spec);
+
+// Flags to carry over on a remount so that locked flags (nosuid/nodev/noexec/atime in a user
+// namespace) are kept; taken from statfs of `path`.
+unsigned long LockedMountFlags(const std::string& path);
+
+}  // namespace see::runtime

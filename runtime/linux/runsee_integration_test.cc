@@ -1,0 +1,273 @@
+// End-to-end tests of build/bin/runsee on a tiny busybox rootfs. Need root, cgroups and
+// namespaces (label: integration). Every test also checks that nothing is left behind.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "base/file_util.h"
+#include "runtime/linux/container.h"
+
+namespace see::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* kRunsee = SEE_RUNSEE_BIN;
+
+struct RunResult {
+  int code = -1;
+  std::string out, err;
+};
+
+class IntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    char tmpl[] = "/tmp/see-rt-it-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    root_ = dir_ + "/state";
+    bundle_ = dir_ + "/bundle";
+    std::string rootfs = bundle_ + "/rootfs";
+    fs::create_directories(rootfs + "/bin");
+    fs::create_directories(rootfs + "/etc");
+    fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
+    for (const char* applet : {"sh", "sleep", "cat", "echo", "ls", "id", "hostname", "true",
+                               "false", "ps", "env", "pwd", "touch", "readlink", "grep", "wc"}) {
+      fs::create_symlink("busybox", rootfs + "/bin/" + applet);
+    }
+    ASSERT_TRUE(WriteFile(rootfs + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n").ok());
+    RunResult r = Runsee({"spec", "--bundle", bundle_});
+    ASSERT_EQ(r.code, 0) << r.err;
+    spec_ = json::parse(*ReadFile(bundle_ + "/config.json"));
+    spec_["process"]["terminal"] = false;
+    spec_["root"]["readonly"] = false;
+    SetArgs({"sleep", "100"});
+    fds_before_ = CountFds();
+  }
+
+  void TearDown() override {
+    if (dir_.empty()) return;
+    // Leak checks: no mount of the bundle, no state.
+    auto mountinfo = ReadFile("/proc/self/mountinfo");
+    ASSERT_TRUE(mountinfo.ok());
+    EXPECT_EQ(mountinfo->find(bundle_), std::string::npos) << "a mount of the bundle leaked";
+    for (const auto& c : cgroup_dirs_) EXPECT_FALSE(fs::exists(c)) << c << " leaked";
+    if (fs::exists(root_)) EXPECT_TRUE(fs::is_empty(root_)) << "state left under " << root_;
+    EXPECT_EQ(CountFds(), fds_before_) << "fd leak in the test process";
+    fs::remove_all(dir_);
+  }
+
+  void SetArgs(std::vector<std::string> args) {
+    spec_["process"]["args"] = args;
+    WriteSpec();
+  }
+  void WriteSpec() { ASSERT_TRUE(WriteFile(bundle_ + "/config.json", spec_.dump()).ok()); }
+
+  static int CountFds() {
+    int n = 0;
+    for (auto it = fs::directory_iterator("/proc/self/fd"); it != fs::directory_iterator(); ++it) ++n;
+    return n;
+  }
+
+  // Runs runsee with stdout/stderr in files (a container init would keep pipes open).
+  RunResult Runsee(std::vector<std::string> args, const std::string& stdin_data = "") {
+    std::vector<std::string> full = {kRunsee, "--root", root_};
+    full.insert(full.end(), args.begin(), args.end());
+    std::string out = dir_ + "/out", err = dir_ + "/err", in = dir_ + "/in";
+    (void)WriteFile(in, stdin_data);
+    std::vector<char*> argv;
+    for (auto& a : full) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      int i = open(in.c_str(), O_RDONLY);
+      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(i, 0);
+      dup2(o, 1);
+      dup2(e, 2);
+      execv(kRunsee, argv.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    RunResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadFile(out).value();
+    r.err = ReadFile(err).value();
+    return r;
+  }
+
+  json State(const std::string& id) {
+    RunResult r = Runsee({"state", id});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+
+  // Records the container's cgroup dirs so TearDown can check they are gone.
+  void RememberCgroup(const std::string& id) {
+    auto st = ReadFile(root_ + "/" + id + "/state.json");
+    ASSERT_TRUE(st.ok());
+    std::string path = json::parse(*st)["cgroup_path"];
+    for (const char* c : {"pids", "memory", "freezer", "cpu,cpuacct"}) {
+      std::string d = std::string("/sys/fs/cgroup/") + c + path;
+      if (fs::exists(d)) cgroup_dirs_.push_back(d);
+    }
+    ASSERT_FALSE(cgroup_dirs_.empty());
+  }
+
+  void WaitStatus(const std::string& id, const std::string& want) {
+    for (int i = 0; i < 500; ++i) {
+      if (State(id)["status"] == want) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL() << id << " never reached " << want;
+  }
+
+  std::string dir_, root_, bundle_;
+  json spec_;
+  int fds_before_ = 0;
+  std::vector<std::string> cgroup_dirs_;
+};
+
+TEST_F(IntegrationTest, FullLifecycle) {
+  std::string pidfile = dir_ + "/pid";
+  RunResult r = Runsee({"create", "--bundle", bundle_, "--pid-file", pidfile, "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  RememberCgroup("c1");
+  json st = State("c1");
+  EXPECT_EQ(st["status"], "created");
+  EXPECT_EQ(st["id"], "c1");
+  EXPECT_EQ(st["bundle"], bundle_);
+  int pid = st["pid"];
+  EXPECT_EQ(std::to_string(pid), *ReadFile(pidfile));
+  EXPECT_EQ(Runsee({"create", "--bundle", bundle_, "c1"}).code, 1);  // id exists
+
+  r = Runsee({"start", "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(State("c1")["status"], "running");
+  EXPECT_NE(Runsee({"start", "c1"}).code, 0);
+
+  r = Runsee({"exec", "c1", "sh", "-c", "echo hello; exit 3"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+
+  r = Runsee({"ps", "--format", "json", "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json pids = json::parse(r.out);
+  ASSERT_EQ(pids.size(), 1u);
+  EXPECT_EQ(pids[0], pid);
+
+  ASSERT_EQ(Runsee({"pause", "c1"}).code, 0);
+  EXPECT_EQ(State("c1")["status"], "paused");
+  EXPECT_NE(Runsee({"delete", "c1"}).code, 0);
+  ASSERT_EQ(Runsee({"resume", "c1"}).code, 0);
+  EXPECT_EQ(State("c1")["status"], "running");
+
+  r = Runsee({"update", "--pids-limit", "77", "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& d : cgroup_dirs_) {
+    if (d.find("/pids/") != std::string::npos) EXPECT_EQ(*ReadFile(d + "/pids.max"), "77\n");
+  }
+  r = Runsee({"events", "--stats", "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["type"], "stats");
+
+  EXPECT_NE(Runsee({"delete", "c1"}).code, 0);  // running
+  ASSERT_EQ(Runsee({"kill", "c1", "KILL"}).code, 0);
+  WaitStatus("c1", "stopped");
+  EXPECT_NE(Runsee({"kill", "c1", "TERM"}).code, 0);
+  r = Runsee({"delete", "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(Runsee({"state", "c1"}).code, 0);
+  EXPECT_NE(kill(pid, 0), 0);
+}
+
+TEST_F(IntegrationTest, RunForegroundReturnsExitCode) {
+  SetArgs({"sh", "-c", "test \"$(hostname)\" = see-host && exit 7"});
+  spec_["hostname"] = "see-host";
+  WriteSpec();
+  RunResult r = Runsee({"run", "--bundle", bundle_, "r1"});
+  EXPECT_EQ(r.code, 7) << r.err;
+  EXPECT_NE(Runsee({"state", "r1"}).code, 0);
+}
+
+TEST_F(IntegrationTest, CreateFailureRollsBack) {
+  SetArgs({"/no/such/binary"});
+  RunResult r = Runsee({"--log-format", "json", "--log", dir_ + "/log.json", "create", "--bundle",
+                        bundle_, "bad"});
+  EXPECT_EQ(r.code, 1);
+  auto log = ReadFile(dir_ + "/log.json");
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("\"level\":\"error\""), std::string::npos) << *log;
+  EXPECT_NE(log->find("/no/such/binary"), std::string::npos) << *log;
+  EXPECT_FALSE(fs::exists(root_ + "/bad"));
+  EXPECT_FALSE(fs::exists("/sys/fs/cgroup/pids/see/bad"));
+}
+
+TEST_F(IntegrationTest, NoHostFdOrCwdReachesTheContainer) {
+  // The test process holds extra fds; none may appear in the container (only 0-2 and ls's own).
+  UniqueFd leak(open("/etc/hostname", O_RDONLY));  // deliberately without O_CLOEXEC
+  SetArgs({"sh", "-c", "ls /proc/self/fd | wc -l; pwd"});
+  spec_["process"]["cwd"] = "/work/dir";
+  WriteSpec();
+  RunResult r = Runsee({"run", "--bundle", bundle_, "fds"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // 0,1,2 and the directory fd ls opens.
+  EXPECT_EQ(r.out, "4\n/work/dir\n");
+}
+
+TEST_F(IntegrationTest, HostileSymlinkCannotRedirectMounts) {
+  std::string outside = dir_ + "/outside";
+  fs::create_directories(outside);
+  fs::create_symlink(outside, bundle_ + "/rootfs/evil");
+  spec_["mounts"].push_back({{"destination", "/evil/sub"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                             {"options", {"nosuid"}}});
+  SetArgs({"true"});
+  RunResult r = Runsee({"run", "--bundle", bundle_, "evil"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(outside + "/sub"));
+}
+
+TEST_F(IntegrationTest, ReadonlyRootAndMaskedPaths) {
+  spec_["root"]["readonly"] = true;
+  SetArgs({"sh", "-c", "touch /x 2>/dev/null && exit 1; cat /proc/kcore | wc -c"});
+  RunResult r = Runsee({"run", "--bundle", bundle_, "ro"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+}
+
+TEST_F(IntegrationTest, LibraryCallsLeaveNoFdsOrChildren) {
+  RuntimeOptions rt;
+  rt.root = root_;
+  rt.init_path = kRunsee;
+  CreateOptions o;
+  o.id = "lib";
+  o.bundle = bundle_;
+  auto pid = Create(rt, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("lib");
+  ASSERT_TRUE(Start(rt, "lib").ok());
+  auto info = GetState(rt, "lib");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, ContainerStatus::kRunning);
+  ASSERT_TRUE(Kill(rt, "lib", SIGKILL, false).ok());
+  int status = 0;
+  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);  // the init is our child
+  EXPECT_TRUE(WIFSIGNALED(status));
+  ASSERT_TRUE(Delete(rt, "lib", false).ok());
+  EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1);  // no other child left behind
+}
+
+}  // namespace
+}  // namespace see::runtime
