@@ -78,6 +78,8 @@ run_capture "python3 exit 3" 3 "" $PY py-exit python3 -c 'import sys; sys.exit(3
 
 # --- exec ----------------------------------------------------------------------------------
 if start_detached ex1 $BB ex1 sleep 1000; then
+  # Proves the shim drives the runtime under test: its state dir (--runc-root/<ns>/<id>) exists.
+  see_check "runtime state dir $RTROOT/$SEE_CTRD_NS/ex1 exists while running" test -d "$RTROOT/$SEE_CTRD_NS/ex1"
   out=$(see_ctr tasks exec --fifo-dir "$SEE_CTRD_DIR/fifo" --exec-id e1 ex1 sh -c 'echo exec-out; exit 0' 2>&1) && rc=0 || rc=$?
   see_expect_eq "exec: exit code" 0 "$rc"
   see_expect_eq "exec: stdout" "exec-out" "$out"

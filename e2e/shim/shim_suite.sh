@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# containerd-shim-see-v2 end to end: a private containerd 1.6 runs busybox and python3 with
+# `ctr run --runtime io.containerd.see.v2` (containerd finds the shim on its PATH).
+#
+#   e2e/shim/shim_suite.sh SHIM_BIN_DIR
+#
+# Checks: output and exit codes; a 100 MB stdout stream arrives intact (sha256 inside vs outside);
+# task exec (also with a tty); kill; pause/resume; metrics; delete; containerd killed and
+# restarted while tasks run (they keep running, are listed, their exits still arrive); a shim
+# killed with SIGKILL (containerd's `shim delete` path leaves no process, mount, cgroup, socket or
+# state behind); at the end no shim of this containerd is left.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../lib/common.sh"
+source "$HERE/../lib/containerd.sh"
+
+BINDIR=$(readlink -f "${1:?usage: shim_suite.sh SHIM_BIN_DIR}")
+[[ -x $BINDIR/containerd-shim-see-v2 ]] || { echo "no containerd-shim-see-v2 in $BINDIR" >&2; exit 1; }
+export PATH=$BINDIR:$PATH
+
+see_images busybox python3
+see_containerd_start
+see_ctr_import busybox
+see_ctr_import python3
+BB=see.local/busybox:latest
+PY=see.local/python3:latest
+BUNDLES=$SEE_CTRD_DIR/state/io.containerd.runtime.v2.task/$SEE_CTRD_NS
+RTROOT=/run/containerd/see/$SEE_CTRD_NS
+
+srun() {
+  see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --runtime io.containerd.see.v2 \
+    --fifo-dir "$SEE_CTRD_DIR/fifo" "$@"
+}
+
+run_capture() {
+  local name=$1 want_rc=$2 want_out=$3
+  shift 3
+  local out rc=0
+  out=$(srun --rm "$@" 2>"$SEE_CTRD_DIR/err") || rc=$?
+  see_expect_eq "$name: exit code" "$want_rc" "$rc"
+  see_expect_eq "$name: stdout" "$want_out" "$out"
+  if [[ $rc != "$want_rc" ]]; then sed 's/^/    stderr: /' "$SEE_CTRD_DIR/err" >&2; fi
+}
+
+task_is() { [[ $(see_task_status "$1") == "$2" ]]; }
+shim_pids() { see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS" || true; }
+init_pid() { see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
+
+start_detached() {
+  local id=$1
+  shift
+  if ! srun -d "$@" >/dev/null 2>"$SEE_CTRD_DIR/err" || ! see_wait_for 20 task_is "$id" RUNNING; then
+    see_fail "$id: detached start failed: $(cat "$SEE_CTRD_DIR/err")"
+    return 1
+  fi
+}
+
+remove_task() {
+  see_ctr tasks kill -s SIGKILL "$1" >/dev/null 2>&1 || true
+  see_wait_for 20 task_is "$1" STOPPED || true
+  see_ctr tasks rm "$1" >/dev/null 2>&1 || true
+  see_ctr containers rm "$1" >/dev/null 2>&1 || true
+}
+
+restart_containerd() {
+  kill -9 "$SEE_CTRD_PID"
+  wait "$SEE_CTRD_PID" 2>/dev/null || true
+  containerd --config "$SEE_CTRD_DIR/config.toml" >>"$SEE_CTRD_DIR/containerd.log" 2>&1 &
+  SEE_CTRD_PID=$!
+  see_wait_for 30 see_ctr version
+}
+
+# Nothing of container $1 is left on the host.
+expect_no_leftovers() {
+  local id=$1 pid=${2:-}
+  see_expect_eq "$id: no state dir" "" "$(ls -d "$RTROOT/$id" 2>/dev/null || true)"
+  see_expect_eq "$id: no rootfs mount" "" "$(see_mounts_under "$BUNDLES/$id" || true)"
+  see_expect_eq "$id: no cgroup" "" "$(ls -d /sys/fs/cgroup/*/"$SEE_CTRD_NS/$id" 2>/dev/null || true)"
+  if [[ -n $pid ]]; then
+    see_expect_eq "$id: init pid $pid gone" "gone" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)"
+  fi
+}
+
+see_log "--- run: output and exit codes"
+run_capture "busybox echo" 0 "hello from see" "$BB" r1 echo hello from see
+run_capture "busybox exit 3" 3 "" "$BB" r2 sh -c 'exit 3'
+run_capture "python3" 0 "42" "$PY" r3 python3 -c 'print(6*7)'
+run_capture "stdin" 0 "piped-in" -i "$BB" r4 cat < <(printf piped-in)
+
+see_log "--- 100 MB stdout stream"
+rc=0
+got=$(srun --rm "$BB" big sh -c \
+  'head -c 104857600 /dev/urandom > /tmp/big && sha256sum /tmp/big >&2 && cat /tmp/big' \
+  2>"$SEE_CTRD_DIR/big.err" | sha256sum | cut -d' ' -f1) || rc=$?
+want=$(awk '{print $1}' "$SEE_CTRD_DIR/big.err" | grep -E '^[0-9a-f]{64}$' | head -1 || true)
+see_expect_eq "100 MB stream: exit code" 0 "$rc"
+if [[ -n $want && $got == "$want" ]]; then see_pass "100 MB stream intact ($got)"; else
+  see_fail "100 MB stream: inside [$want] outside [$got]"; fi
+
+see_log "--- exec, tty, pause/resume, metrics, kill, delete"
+if start_detached d1 "$BB" d1 sleep 1000; then
+  out=$(see_ctr tasks exec --exec-id e1 d1 echo exec-hi 2>&1) || true
+  see_expect_eq "exec output" "exec-hi" "$out"
+  rc=0; see_ctr tasks exec --exec-id e2 d1 sh -c 'exit 5' >/dev/null 2>&1 || rc=$?
+  see_expect_eq "exec exit code" 5 "$rc"
+  out=$(script -qec "ctr --address $SEE_CTRD_ADDR -n $SEE_CTRD_NS tasks exec -t --exec-id e3 d1 tty" /dev/null 2>&1 | tr -d '\r') || true
+  see_expect_match "exec -t gets a pty" '^/dev/pts/[0-9]+' "$out"
+  see_check "pause" see_ctr tasks pause d1
+  see_expect_eq "paused status" PAUSED "$(see_task_status d1)"
+  see_check "resume" see_ctr tasks resume d1
+  see_expect_eq "resumed status" RUNNING "$(see_task_status d1)"
+  out=$(see_ctr tasks metrics d1 2>&1) || true
+  see_expect_match "metrics" 'memory|pids' "$out"
+  pid=$(init_pid d1)
+  see_check "kill" see_ctr tasks kill -s SIGKILL d1
+  see_wait_for 20 task_is d1 STOPPED && see_pass "killed task stopped" || see_fail "d1 not stopped"
+  see_check "task rm" see_ctr tasks rm d1
+  see_check "container rm" see_ctr containers rm d1
+  expect_no_leftovers d1 "$pid"
+fi
+
+see_log "--- terminal run"
+out=$(script -qec "ctr --address $SEE_CTRD_ADDR -n $SEE_CTRD_NS run --rm -t --snapshotter $SEE_CTRD_SNAPSHOTTER --runtime io.containerd.see.v2 --fifo-dir $SEE_CTRD_DIR/fifo $BB t1 tty" /dev/null 2>&1 | tr -d '\r') || true
+see_expect_match "run -t gets a pty" '^/dev/pts/[0-9]+' "$out"
+
+see_log "--- containerd killed and restarted while tasks run"
+if start_detached d2 "$BB" d2 sleep 1000 && start_detached d3 "$BB" d3 sh -c 'sleep 4; exit 4'; then
+  restart_containerd
+  see_expect_eq "after restart: d2 listed running" RUNNING "$(see_task_status d2)"
+  see_check "after restart: exec still works" see_ctr tasks exec --exec-id r1 d2 true
+  see_wait_for 20 task_is d3 STOPPED && see_pass "exit of d3 delivered after restart" ||
+    see_fail "d3 exit not seen: $(see_task_status d3)"
+  see_ctr tasks kill -s SIGKILL d2 >/dev/null 2>&1 || true
+  see_wait_for 20 task_is d2 STOPPED && see_pass "kill after restart delivers the exit" ||
+    see_fail "d2 exit not seen after restart"
+  out=$(see_ctr tasks rm d3 2>&1 || true)
+  see_expect_match "d3 exit status 4 recorded" 'exit status 4' "$out"
+  remove_task d2; remove_task d3
+fi
+
+see_log "--- a shim killed with SIGKILL"
+if start_detached d4 "$BB" d4 sleep 1000; then
+  pid=$(init_pid d4)
+  spid=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id d4" | head -1 || true)
+  sock=$(cat "$BUNDLES/d4/address" 2>/dev/null | sed 's|^unix://||')
+  if [[ -n $spid ]]; then
+    kill -9 "$spid"
+    see_wait_for 30 task_is d4 STOPPED && see_pass "dead shim: task reported stopped" ||
+      see_fail "dead shim: task status $(see_task_status d4)"
+    see_ctr tasks rm d4 >/dev/null 2>&1 || true
+    see_ctr containers rm d4 >/dev/null 2>&1 || true
+    see_wait_for 10 bash -c "! kill -0 $pid" || true
+    expect_no_leftovers d4 "$pid"
+    see_expect_eq "dead shim: socket removed" "gone" "$([[ -e $sock ]] && echo present || echo gone)"
+  else
+    see_fail "shim process of d4 not found"
+  fi
+fi
+
+see_log "--- no shim left"
+see_wait_for 10 bash -c "[[ -z \"\$(pgrep -f 'containerd-shim-see-v2 -namespace $SEE_CTRD_NS' || true)\" ]]" &&
+  see_pass "no shim process left" || see_fail "shims left: $(shim_pids)"
+see_finish shim_suite
