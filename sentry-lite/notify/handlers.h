@@ -20,5 +20,7 @@ const HandlerTable& DefaultHandlers();
 // Per area, each fills its rows.
 void RegisterFileHandlers(HandlerTable& table);
 void RegisterSocketHandlers(HandlerTable& table);
+void RegisterFsAttrHandlers(HandlerTable& table);
+void RegisterViewHandlers(HandlerTable& table);
 
 }  // namespace see::sentry

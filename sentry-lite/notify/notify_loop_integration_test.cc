@@ -5,6 +5,14 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <linux/fs.h>
+#include <sched.h>
+#include <sys/inotify.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/sysinfo.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <utime.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,6 +53,8 @@ struct Options {
   bool served = true;
   uid_t uid = 0;
   std::function<void()> after_start;  // runs in the parent once the child is served
+  bool host_root = false;  // container root "/" and no chroot (views tests need the real /proc)
+  std::shared_ptr<const PodViews> views;
 };
 
 class NotifyLoopTest : public ::testing::Test {
@@ -73,9 +83,10 @@ class NotifyLoopTest : public ::testing::Test {
   }
   void TearDown() override { (void)!system(("rm -rf " + base_).c_str()); }
 
-  std::shared_ptr<Container> MakeContainer() {
+  std::shared_ptr<Container> MakeContainer(const Options& o = {}) {
     auto c = std::make_shared<Container>();
-    c->root.Reset(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    c->root.Reset(open(o.host_root ? "/" : root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    c->views = o.views;
     return c;
   }
 
@@ -94,7 +105,7 @@ class NotifyLoopTest : public ::testing::Test {
       umask(027);
       // Both variants chroot like the runtime's pivot_root, so calls the sentry checks and then
       // CONTINUEs (chdir, O_PATH opens) land in the same view.
-      if (chroot(root_.c_str()) != 0 || chdir("/dir") != 0) _exit(11);
+      if (!o.host_root && (chroot(root_.c_str()) != 0 || chdir("/dir") != 0)) _exit(11);
       if (o.uid != 0 && (setresgid(o.uid, o.uid, o.uid) != 0 || setgroups(0, nullptr) != 0 ||
                          setresuid(o.uid, o.uid, o.uid) != 0)) {
         _exit(12);
@@ -114,7 +125,7 @@ class NotifyLoopTest : public ::testing::Test {
     if (o.served) {
       auto listener = RecvFd(sv[0]);
       if (!listener.ok()) return "no listener: " + listener.status().ToString();
-      Status s = loop_.AddListener(std::move(*listener), MakeContainer());
+      Status s = loop_.AddListener(std::move(*listener), MakeContainer(o));
       if (!s.ok()) return s.ToString();
     }
     close(sv[0]);
@@ -216,6 +227,192 @@ std::string Conformance() {
   return r;
 }
 
+
+// Recreates /dir/w: f (root 0644 "data"), own (65534 0644), lnk -> f, dangling -> nope, d/ (0755).
+void ResetWork(const std::string& root) {
+  std::string w = root + "/dir/w";
+  ASSERT_EQ(system(("rm -rf " + w).c_str()), 0);
+  ASSERT_EQ(mkdir(w.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(w.c_str(), 0777), 0);
+  ASSERT_TRUE(WriteFile(w + "/f", "data", 0644).ok());
+  ASSERT_TRUE(WriteFile(w + "/own", "mine", 0644).ok());
+  ASSERT_EQ(chown((w + "/own").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(symlink("f", (w + "/lnk").c_str()), 0);
+  ASSERT_EQ(symlink("nope", (w + "/dangling").c_str()), 0);
+  ASSERT_EQ(mkdir((w + "/d").c_str(), 0755), 0);
+}
+
+std::string StatOf(const char* path, bool follow = true) {
+  struct stat st;
+  int rc = follow ? stat(path, &st) : lstat(path, &st);
+  if (rc != 0) return R(rc);
+  return "mode=" + std::to_string(st.st_mode) + ",uid=" + std::to_string(st.st_uid) +
+         ",size=" + std::to_string(st.st_size) + ",nlink=" + std::to_string(st.st_nlink) +
+         ",mtime=" + std::to_string(st.st_mtime);
+}
+
+// Attribute and name syscalls on /dir/w; the same results natively and served.
+std::string AttrConformance() {
+  std::string r;
+  auto add = [&](const char* what, const std::string& v) { r += std::string(what) + "=" + v + "\n"; };
+  bool root = getuid() == 0;
+  // link / linkat
+  add("link", R(link("/dir/w/f", "/dir/w/f2")));  // nobody: protected_hardlinks -> EPERM
+  add("link-own", R(link("/dir/w/own", "w/own2")));
+  add("link-exists", R(link("/dir/w/own", "/dir/w/f")));
+  add("link-missing", R(link("/dir/w/nope", "/dir/w/x")));
+  add("link-dir", R(link("/dir/w/d", "/dir/w/d2")));
+  add("link-nodir", R(link("/dir/w/own", "/dir/w/nodir/x")));
+  add("link-dotdot", R(link("/dir/w/own", "/dir/w/..")));
+  add("link-slash", R(link("/dir/w/own/", "/dir/w/x")));
+  add("link-symlink", R(link("/dir/w/dangling", "/dir/w/dl2")));
+  add("lstat-dl2", StatOf("/dir/w/dl2", false).substr(0, 10));
+  add("linkat-follow", R(linkat(AT_FDCWD, "/dir/w/lnk", AT_FDCWD, "/dir/w/lf", AT_SYMLINK_FOLLOW)));
+  add("linkat-follow-dangling", R(linkat(AT_FDCWD, "/dir/w/dangling", AT_FDCWD, "/dir/w/x", AT_SYMLINK_FOLLOW)));
+  add("linkat-badflag", R(linkat(AT_FDCWD, "/dir/w/f", AT_FDCWD, "/dir/w/x", 0x8000)));
+  add("stat-f", StatOf("/dir/w/f"));
+  if (root) {
+    int fd = open("/dir/w/own", O_RDONLY);
+    add("linkat-empty", R(linkat(fd, "", AT_FDCWD, "/dir/w/fe", AT_EMPTY_PATH)));
+    close(fd);
+  }
+  // symlink
+  add("symlink", R(symlink("own", "/dir/w/s1")));
+  char buf[256] = {};
+  long n = readlink("/dir/w/s1", buf, sizeof(buf));
+  add("readlink-s1", n > 0 ? std::string(buf, n) : R(n));
+  add("symlink-exists", R(symlink("x", "/dir/w/f")));
+  add("symlink-empty", R(symlink("", "/dir/w/s2")));
+  add("symlink-nodir", R(symlink("x", "/dir/w/nodir/s")));
+  int wfd = open("/dir/w", O_PATH | O_DIRECTORY);
+  add("symlinkat", R(symlinkat("d", wfd, "s3")));
+  add("stat-s3", StatOf("/dir/w/s3").substr(0, 10));
+  // chmod
+  add("chmod", R(chmod("/dir/w/f", 0600)));
+  add("chmod-own", R(chmod("/dir/w/own", 0640)));
+  add("chmod-via-link", R(chmod("/dir/w/lnk", 0604)));
+  add("chmod-missing", R(chmod("/dir/w/nope", 0600)));
+  add("fchmodat", R(fchmodat(wfd, "own", 0600, 0)));
+  add("fchmodat2-nofollow-link", R(syscall(452, AT_FDCWD, "/dir/w/lnk", 0600, AT_SYMLINK_NOFOLLOW)));
+  add("fchmodat2-badflag", R(syscall(452, AT_FDCWD, "/dir/w/own", 0600, 0x10000)));
+  add("stat-f-chmod", StatOf("/dir/w/f"));
+  add("stat-own-chmod", StatOf("/dir/w/own"));
+  // chown
+  add("chown", R(chown("/dir/w/f", 65534, 65534)));
+  add("chown-own-noop", R(chown("/dir/w/own", -1, -1)));
+  add("chown-own-root", R(chown("/dir/w/own", 0, 0)));
+  add("lchown", R(lchown("/dir/w/lnk", 1, 1)));
+  add("lstat-lnk", StatOf("/dir/w/lnk", false).substr(0, 18));
+  add("fchownat-badflag", R(fchownat(AT_FDCWD, "/dir/w/f", 0, 0, 0x10000)));
+  add("fchownat-empty", R(fchownat(wfd, "", -1, -1, AT_EMPTY_PATH)));
+  add("stat-f-chown", StatOf("/dir/w/f"));
+  // utime family
+  timespec ts[2] = {{1000, 0}, {2000, 0}};
+  add("utimensat", R(utimensat(AT_FDCWD, "/dir/w/f", ts, 0)));
+  add("utimensat-own", R(utimensat(AT_FDCWD, "/dir/w/own", ts, 0)));
+  add("utimensat-now-f", R(utimensat(AT_FDCWD, "/dir/w/f", nullptr, 0)));
+  add("utimensat-now-own", R(utimensat(AT_FDCWD, "/dir/w/own", nullptr, 0)));
+  timespec omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+  add("utimensat-omit-missing", R(utimensat(AT_FDCWD, "/nope", omit, 0)));
+  timespec bad[2] = {{0, 2000000000}, {0, 0}};
+  add("utimensat-badnsec", R(utimensat(AT_FDCWD, "/dir/w/own", bad, 0)));
+  add("utimensat-badnsec-missing", R(utimensat(AT_FDCWD, "/nope", bad, 0)));
+  timespec ts2[2] = {{3000, 0}, {4000, 0}};
+  add("utimensat-nofollow", R(utimensat(AT_FDCWD, "/dir/w/lnk", ts2, AT_SYMLINK_NOFOLLOW)));
+  add("lstat-lnk-time", StatOf("/dir/w/lnk", false));
+  add("utimensat-badflag", R(utimensat(AT_FDCWD, "/dir/w/own", ts, 0x10000)));
+  add("utimensat-null-cwd", R(syscall(SYS_utimensat, AT_FDCWD, nullptr, ts, 0)));
+  int ofd = open("/dir/w/own", O_RDONLY);
+  timespec ts3[2] = {{5000, 0}, {6000, 0}};
+  add("futimens", R(futimens(ofd, ts3)));
+  add("futimens-flags", R(syscall(SYS_utimensat, ofd, nullptr, ts3, AT_SYMLINK_NOFOLLOW)));
+  close(ofd);
+  int pfd = open("/dir/w/own", O_PATH);
+  add("futimens-opath", R(syscall(SYS_utimensat, pfd, nullptr, ts3, 0)));
+  close(pfd);
+  add("stat-own-futimens", StatOf("/dir/w/own"));
+  timeval tv[2] = {{7000, 0}, {8000, 0}};
+  add("utimes", R(utimes("/dir/w/own", tv)));
+  timeval badtv[2] = {{0, 2000000}, {0, 0}};
+  add("utimes-badusec", R(utimes("/dir/w/nope", badtv)));
+  add("futimesat", R(futimesat(wfd, "own", tv)));
+  utimbuf ub{9000, 9500};
+  add("utime", R(utime("/dir/w/own", &ub)));
+  add("stat-own-utime", StatOf("/dir/w/own"));
+  // truncate
+  add("truncate", R(truncate("/dir/w/f", 2)));
+  add("truncate-own", R(truncate("/dir/w/own", 1)));
+  add("truncate-dir", R(truncate("/dir/w/d", 0)));
+  add("truncate-neg", R(truncate("/dir/w/own", -1)));
+  add("truncate-missing", R(truncate("/dir/w/nope", 0)));
+  add("truncate-via-link", R(truncate("/dir/w/lnk", 3)));
+  add("stat-f-trunc", StatOf("/dir/w/f"));
+  // statfs
+  struct statfs sfs;
+  add("statfs", statfs("/dir/w", &sfs) == 0 ? std::to_string(sfs.f_type) + "/" + std::to_string(sfs.f_bsize) : "-");
+  add("statfs-missing", R(statfs("/dir/w/nope", &sfs)));
+  // xattrs
+  add("setxattr-own", R(setxattr("/dir/w/own", "user.a", "v1", 2, 0)));
+  add("setxattr-create-again", R(setxattr("/dir/w/own", "user.a", "v2", 2, XATTR_CREATE)));
+  add("setxattr-replace-missing", R(setxattr("/dir/w/own", "user.b", "v2", 2, XATTR_REPLACE)));
+  add("setxattr-f", R(setxattr("/dir/w/f", "user.a", "v1", 2, 0)));
+  add("getxattr-size", R(getxattr("/dir/w/own", "user.a", nullptr, 0)));
+  add("getxattr-erange", R(getxattr("/dir/w/own", "user.a", buf, 1)));
+  n = getxattr("/dir/w/own", "user.a", buf, sizeof(buf));
+  add("getxattr", n > 0 ? std::string(buf, n) : R(n));
+  add("getxattr-nodata", R(getxattr("/dir/w/own", "user.none", buf, sizeof(buf))));
+  add("getxattr-via-link", R(getxattr("/dir/w/lnk", "user.a", buf, sizeof(buf))));
+  add("lgetxattr-link", R(lgetxattr("/dir/w/lnk", "user.a", buf, sizeof(buf))));
+  add("lsetxattr-link", R(lsetxattr("/dir/w/lnk", "user.a", "v", 1, 0)));
+  n = listxattr("/dir/w/own", buf, sizeof(buf));
+  add("listxattr", n >= 0 ? std::string(buf, n) : R(n));
+  add("listxattr-size", R(listxattr("/dir/w/own", nullptr, 0)));
+  add("listxattr-erange", R(listxattr("/dir/w/own", buf, 1)));
+  add("llistxattr-link", R(llistxattr("/dir/w/lnk", buf, sizeof(buf))));
+  add("setxattr-emptyname", R(setxattr("/dir/w/own", "", "v", 1, 0)));
+  add("setxattr-longname", R(setxattr("/dir/w/own", ("user." + std::string(300, 'x')).c_str(), "v", 1, 0)));
+  add("setxattr-badflags", R(setxattr("/dir/w/own", "user.a", "v", 1, 4)));
+  add("setxattr-e2big", R(setxattr("/dir/w/own", "user.a", buf, 70000, 0)));
+  add("setxattr-trusted", R(setxattr("/dir/w/own", "trusted.t", "v", 1, 0)));
+  add("setxattr-security", R(setxattr("/dir/w/own", "security.see", "v", 1, 0)));
+  add("getxattr-missing", R(getxattr("/dir/w/nope", "user.a", buf, sizeof(buf))));
+  add("removexattr", R(removexattr("/dir/w/own", "user.a")));
+  add("removexattr-again", R(removexattr("/dir/w/own", "user.a")));
+  add("lremovexattr-link", R(lremovexattr("/dir/w/lnk", "user.a")));
+  // mknod
+  add("mknod-fifo", R(mknod("/dir/w/fifo", S_IFIFO | 0666, 0)));
+  add("mknod-sock", R(mknod("/dir/w/sock", S_IFSOCK | 0666, 0)));
+  add("mknod-reg", R(mknod("/dir/w/reg", 0666, 0)));
+  add("mknod-exists", R(mknod("/dir/w/fifo", S_IFIFO | 0666, 0)));
+  add("mknod-dir", R(mknod("/dir/w/dd", S_IFDIR | 0755, 0)));
+  add("mknod-badtype", R(mknod("/dir/w/bt", 0160000 | 0644, 0)));
+  add("mknodat", R(mknodat(wfd, "fifo2", S_IFIFO | 0600, 0)));
+  add("mknod-etc", R(mknod("/etc/fifo", S_IFIFO | 0600, 0)));
+  add("stat-fifo", StatOf("/dir/w/fifo"));
+  add("stat-reg", StatOf("/dir/w/reg"));
+  add("stat-fifo2", StatOf("/dir/w/fifo2"));
+  if (!root) add("mknod-chr", R(mknod("/dir/w/null", S_IFCHR | 0666, makedev(1, 3))));
+  // inotify
+  int in = inotify_init1(IN_NONBLOCK);
+  add("inotify-add", R(inotify_add_watch(in, "/dir/w", IN_CREATE)));
+  add("inotify-add-again", R(inotify_add_watch(in, "w", IN_CREATE | IN_DELETE)));
+  add("inotify-missing", R(inotify_add_watch(in, "/dir/w/nope", IN_CREATE)));
+  add("inotify-badfd", R(inotify_add_watch(999, "/dir/w", IN_CREATE)));
+  add("inotify-notinotify", R(inotify_add_watch(wfd, "/dir/w", IN_CREATE)));
+  add("inotify-nomask", R(inotify_add_watch(in, "/dir/w", 0)));
+  add("inotify-onlydir-file", R(inotify_add_watch(in, "/dir/w/own", IN_ONLYDIR | IN_MODIFY)));
+  add("inotify-dontfollow", R(inotify_add_watch(in, "/dir/w/lnk", IN_DONT_FOLLOW | IN_ATTRIB)));
+  add("inotify-secret", R(inotify_add_watch(in, "/etc/secret", IN_MODIFY)));
+  close(open("/dir/w/ev", O_CREAT | O_WRONLY, 0600));
+  alignas(inotify_event) char ev[512];
+  n = read(in, ev, sizeof(ev));
+  const auto* e = reinterpret_cast<const inotify_event*>(ev);
+  add("inotify-event", n > 0 ? std::to_string(e->wd) + ":" + e->name : R(n));
+  close(in);
+  close(wfd);
+  return r;
+}
+
 TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsRoot) {
   std::string native = Run(Conformance, {.served = false});
   ASSERT_TRUE(system(("rm -rf " + root_ + "/dir/d1 " + root_ + "/dir/d2 " + root_ + "/dir/new " + root_ + "/etc/x").c_str()) == 0);
@@ -234,6 +431,152 @@ TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsNobody) {
   std::string served = Run(Conformance, {.served = true, .uid = 65534});
   EXPECT_NE(native.find("open-secret=-EACCES"), std::string::npos) << native;
   EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
+
+TEST_F(NotifyLoopTest, AttributeCallsMatchNativeAsRoot) {
+  ResetWork(root_);
+  std::string native = Run(AttrConformance, {.served = false});
+  ResetWork(root_);
+  ::unlink((root_ + "/etc/fifo").c_str());
+  std::string served = Run(AttrConformance, {.served = true});
+  EXPECT_NE(native.find("link=0"), std::string::npos) << native;
+  EXPECT_NE(native.find("getxattr=v1"), std::string::npos) << native;
+  EXPECT_NE(native.find("inotify-event=1:ev"), std::string::npos) << native;
+  EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
+TEST_F(NotifyLoopTest, AttributeCallsMatchNativeAsNobody) {
+  ResetWork(root_);
+  std::string native = Run(AttrConformance, {.served = false, .uid = 65534});
+  ResetWork(root_);
+  std::string served = Run(AttrConformance, {.served = true, .uid = 65534});
+  EXPECT_NE(native.find("link=-EPERM"), std::string::npos) << native;
+  EXPECT_NE(native.find("mknod-chr=-EPERM"), std::string::npos) << native;
+  EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
+// Devices are refused even for root in the pod (as in a user namespace); FIFOs are not.
+TEST_F(NotifyLoopTest, ServedMknodRefusesDevicesForRoot) {
+  ResetWork(root_);
+  std::string served = Run(
+      [] {
+        return R(mknod("/dir/w/null", S_IFCHR | 0666, makedev(1, 3))) + " " +
+               R(mknod("/dir/w/sda", S_IFBLK | 0600, makedev(8, 0))) + " " +
+               R(mknod("/dir/w/f", S_IFCHR | 0600, makedev(1, 3))) + " " +
+               R(mknod("/dir/w/p", S_IFIFO | 0600, 0));
+      },
+      {.served = true});
+  EXPECT_EQ(served, "-EPERM -EPERM -EEXIST 0");
+  WaitIdle();
+}
+
+
+std::string ReadText(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return R(fd);
+  std::string out;
+  char buf[4096];
+  long n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+int CountPrefixLines(const std::string& text, const std::string& prefix) {
+  int n = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(pos, prefix.size(), prefix) == 0) ++n;
+    pos = end + 1;
+  }
+  return n;
+}
+
+// What a workload sizing itself would see.
+std::string ViewProbe() {
+  std::string r;
+  auto add = [&](const char* what, const std::string& v) { r += std::string(what) + "=" + v + "\n"; };
+  std::string mem = ReadText("/proc/meminfo");
+  unsigned long kb = 0;
+  sscanf(mem.c_str(), "MemTotal: %lu kB", &kb);
+  add("MemTotal", std::to_string(kb));
+  add("online", ReadText("/sys/devices/system/cpu/online"));
+  add("possible", ReadText("/sys/devices/system/cpu/possible"));
+  struct sysinfo si;
+  add("sysinfo", sysinfo(&si) == 0 ? std::to_string(static_cast<uint64_t>(si.totalram) * si.mem_unit) : "-");
+  add("sysinfo-uptime<60", std::to_string(si.uptime < 60));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  add("affinity", sched_getaffinity(0, sizeof(set), &set) == 0 ? std::to_string(CPU_COUNT(&set)) : "-");
+  add("affinity-badlen", R(sched_getaffinity(0, 3, &set)));
+  add("nprocs_conf", std::to_string(sysconf(_SC_NPROCESSORS_ONLN)));
+  add("cpuinfo", std::to_string(CountPrefixLines(ReadText("/proc/cpuinfo"), "processor")));
+  add("stat", std::to_string(CountPrefixLines(ReadText("/proc/stat"), "cpu")));
+  double up = -1;
+  sscanf(ReadText("/proc/uptime").c_str(), "%lf", &up);
+  add("uptime<60", std::to_string(up >= 0 && up < 60));
+  add("loadavg-fields", std::to_string(CountPrefixLines(ReadText("/proc/loadavg"), "")));
+  int fd = open("/proc/meminfo", O_RDONLY);
+  add("write-view", R(write(fd, "x", 1)));
+  close(fd);
+  add("self-status", ReadText("/proc/self/status").rfind("Name:", 0) == 0 ? "native" : "-");
+  add("version", ReadText("/proc/version").rfind("Linux", 0) == 0 ? "native" : "-");
+  return r;
+}
+
+std::shared_ptr<const PodViews> FakeCgroup(const std::string& dir, const char* quota) {
+  EXPECT_TRUE(MkdirAll(dir).ok());
+  EXPECT_TRUE(WriteFile(dir + "/memory.limit_in_bytes", "536870912\n").ok());
+  EXPECT_TRUE(WriteFile(dir + "/memory.usage_in_bytes", "104857600\n").ok());
+  EXPECT_TRUE(WriteFile(dir + "/cpu.cfs_quota_us", std::string(quota) + "\n").ok());
+  EXPECT_TRUE(WriteFile(dir + "/cpu.cfs_period_us", "100000\n").ok());
+  PodViewConfig cfg{dir, dir, ReadHostInfo().boottime - 5};
+  return std::make_shared<PodViews>(cfg);
+}
+
+int HostCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof(set), &set);
+  return CPU_COUNT(&set);
+}
+
+TEST_F(NotifyLoopTest, ViewsFollowThePodCgroup) {
+  int cpus = std::min(2, HostCpus());
+  std::string out = Run(ViewProbe, {.host_root = true, .views = FakeCgroup(base_ + "/cg", "150000")});
+  std::string list = cpus == 1 ? "0\n" : "0-1\n";
+  EXPECT_EQ(out, "MemTotal=524288\nonline=" + list + "\npossible=" + list +
+                     "\nsysinfo=536870912\nsysinfo-uptime<60=1\naffinity=" + std::to_string(cpus) +
+                     "\naffinity-badlen=-EINVAL\nnprocs_conf=" + std::to_string(cpus) +
+                     "\ncpuinfo=" + std::to_string(cpus) + "\nstat=" + std::to_string(cpus + 1) +
+                     "\nuptime<60=1\nloadavg-fields=1\nwrite-view=-EBADF\nself-status=native\n"
+                     "version=native\n");
+  WaitIdle();
+}
+
+TEST_F(NotifyLoopTest, HalfACpuIsOneCpu) {
+  std::string out = Run(ViewProbe, {.host_root = true, .views = FakeCgroup(base_ + "/cg", "50000")});
+  EXPECT_NE(out.find("online=0\n\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("affinity=1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("cpuinfo=1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("nprocs_conf=1\n"), std::string::npos) << out;
+  WaitIdle();
+}
+
+// Without views the host's figures are served unchanged.
+TEST_F(NotifyLoopTest, NoViewsMeansHostFigures) {
+  std::string out = Run(ViewProbe, {.host_root = true});
+  struct sysinfo si;
+  ASSERT_EQ(sysinfo(&si), 0);
+  EXPECT_NE(out.find("sysinfo=" + std::to_string(static_cast<uint64_t>(si.totalram) * si.mem_unit)),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("affinity=" + std::to_string(HostCpus()) + "\n"), std::string::npos) << out;
   WaitIdle();
 }
 

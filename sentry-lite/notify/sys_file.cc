@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include "sentry-lite/notify/handlers.h"
+#include "sentry-lite/notify/sys_file_internal.h"
 
 namespace see::sentry {
 namespace {
+
+using namespace file_internal;  // NOLINT: the shared helpers of the file handlers
 
 // The open flags the kernel knows (fs/fcntl.c VALID_OPEN_FLAGS); open/openat ignore others,
 // openat2 refuses them, so they are masked off before calling openat2.
@@ -21,27 +24,6 @@ constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_
                                      O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW |
                                      O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC;
 
-struct Prepared {
-  UniqueFd start;  // caller's dirfd or cwd (only for relative or empty paths)
-  const CallerCredentials* creds = nullptr;
-  const CallerView* view = nullptr;
-};
-
-// ESRCH (the caller vanished) means "answer nothing".
-Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
-
-Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path) {
-  Prepared p;
-  if (path.empty() || path[0] != '/') {
-    SEE_ASSIGN_OR_RETURN(p.start, call.StartDir(dirfd));
-  }
-  SEE_ASSIGN_OR_RETURN(p.creds, call.Credentials());
-  SEE_ASSIGN_OR_RETURN(p.view, call.View());
-  if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
-  return p;
-}
-
-Reply ResultOf(long rc) { return rc < 0 ? Reply::Error(errno) : Reply::Value(rc); }
 
 // --- open family ---
 
@@ -63,6 +45,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
   // the native open runs: it resolves inside the caller's own root, which the kernel confines.
   if ((how.flags & O_PATH) != 0) return Reply::Continue();
+  auto view = ServeViewFile(call, fd->get(), how.flags);
+  if (!view.ok()) return Fail(view.status());
+  if (*view) return Reply::InstallFd(std::move(**view), cloexec);
   return Reply::InstallFd(std::move(*fd), cloexec);
 }
 
@@ -106,19 +91,6 @@ Reply SysOpenat2(SyscallCall& call) {
 }
 
 // --- stat family ---
-
-// Opens what a stat-like call names: the caller's fd itself for AT_EMPTY_PATH with "", otherwise
-// the path resolved O_PATH (no follow for AT_SYMLINK_NOFOLLOW).
-Result<UniqueFd> OpenForStat(SyscallCall& call, const Prepared& p, int dirfd,
-                             const std::string& path, int at_flags) {
-  if (path.empty()) {
-    if ((at_flags & AT_EMPTY_PATH) == 0) return ErrnoStatus(ENOENT, "empty path");
-    if (dirfd == AT_FDCWD) return UniqueFd(dup(p.start.get()));
-    return call.CallerFd(dirfd);
-  }
-  open_how how{.flags = static_cast<uint64_t>(O_PATH | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0))};
-  return call.resolver().Open(p.start.get(), path, how, p.view);
-}
 
 Reply DoStat(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int at_flags) {
   if ((at_flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0) {
@@ -232,24 +204,6 @@ Reply SysReadlinkat(SyscallCall& call) {
 }
 
 // --- calls on a name in a directory ---
-
-// Runs `op(parent_fd, name)` for the last component of the path, with the caller's identity.
-// `dot_err` is what the syscall gives for "." / ".." as last component. The name keeps a trailing
-// slash so the kernel applies its own trailing-slash rules.
-template <typename Op>
-Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err, int dotdot_err,
-             Op op) {
-  auto p = Prepare(call, dirfd, path);
-  if (!p.ok()) return Fail(p.status());
-  auto scope = ScopedCredentials::Assume(*p->creds);
-  if (!scope.ok()) return Fail(scope.status());
-  auto parent = call.resolver().OpenParent(p->start.get(), path, p->view);
-  if (!parent.ok()) return Fail(parent.status());
-  if (parent->last == ".") return Reply::Error(dot_err);
-  if (parent->last == "..") return Reply::Error(dotdot_err);
-  std::string name = parent->last + (parent->trailing_slash ? "/" : "");
-  return ResultOf(op(parent->dir.get(), name.c_str()));
-}
 
 Reply DoMkdir(SyscallCall& call, int dirfd, uint64_t path_addr, mode_t mode) {
   auto path = call.ReadPath(path_addr);
@@ -383,6 +337,8 @@ const HandlerTable& DefaultHandlers() {
     HandlerTable t{};
     RegisterFileHandlers(t);
     RegisterSocketHandlers(t);
+    RegisterFsAttrHandlers(t);
+    RegisterViewHandlers(t);
     return t;
   }();
   return table;

@@ -41,11 +41,15 @@ Status SyscallCall::Write(uint64_t addr, const void* data, size_t len) {
 }
 
 Result<std::string> SyscallCall::ReadPath(uint64_t addr) {
-  if (addr == 0) return ErrnoStatus(EFAULT, "NULL path");
+  return ReadString(addr, PATH_MAX - 1, ENAMETOOLONG);
+}
+
+Result<std::string> SyscallCall::ReadString(uint64_t addr, size_t max_len, int too_long_err) {
+  if (addr == 0) return ErrnoStatus(EFAULT, "NULL string");
   std::string out;
   char buf[kPage];
-  // Page by page: a path may end just before an unmapped page, which must not turn into EFAULT.
-  while (out.size() < PATH_MAX) {
+  // Page by page: a string may end just before an unmapped page, which must not turn into EFAULT.
+  while (out.size() <= max_len) {
     size_t chunk = kPage - (addr % kPage);
     iovec local{buf, chunk};
     iovec remote{reinterpret_cast<void*>(addr), chunk};
@@ -54,13 +58,13 @@ Result<std::string> SyscallCall::ReadPath(uint64_t addr) {
     const char* nul = static_cast<const char*>(memchr(buf, '\0', static_cast<size_t>(n)));
     if (nul != nullptr) {
       out.append(buf, static_cast<size_t>(nul - buf));
-      if (out.size() >= PATH_MAX) break;
+      if (out.size() > max_len) break;
       return out;
     }
     out.append(buf, static_cast<size_t>(n));
     addr += static_cast<uint64_t>(n);
   }
-  return ErrnoStatus(ENAMETOOLONG, "path too long");
+  return ErrnoStatus(too_long_err, "string too long");
 }
 
 bool SyscallCall::StillValid() const {

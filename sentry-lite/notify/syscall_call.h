@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,12 +20,16 @@
 #include "base/unique_fd.h"
 #include "sentry-lite/fs/credentials.h"
 #include "sentry-lite/fs/path_resolver.h"
+#include "sentry-lite/fs/views.h"
 
 namespace see::sentry {
 
 // Per-container state shared by every notification of one listener.
 struct Container {
   UniqueFd root;  // the container's root directory, O_PATH, in the sentry's mount view
+  // Where /proc and /sys views and sysinfo/sched_getaffinity take their limits from; nullptr:
+  // the host's values are served unchanged (views.h).
+  std::shared_ptr<const PodViews> views;
 };
 
 struct Reply {
@@ -68,6 +73,9 @@ class SyscallCall {
   // Copies a NUL-terminated path from the caller: EFAULT (unreadable/NULL), ENAMETOOLONG
   // (no NUL within PATH_MAX).
   Result<std::string> ReadPath(uint64_t addr);
+  // Copies a NUL-terminated string of at most `max_len` bytes (without the NUL): EFAULT
+  // (unreadable/NULL), `too_long_err` when no NUL comes within max_len + 1 bytes.
+  Result<std::string> ReadString(uint64_t addr, size_t max_len, int too_long_err);
   // Copies exactly `len` bytes; EFAULT when any of it is unreadable.
   Status Read(uint64_t addr, void* out, size_t len);
   // Writes into the caller's memory; EFAULT when not writable.
@@ -85,10 +93,12 @@ class SyscallCall {
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
   Result<const CallerView*> View();
 
+  // A sentry-side pidfd of the calling thread (opened once per call).
+  Result<int> Pidfd();
+
   PathResolver resolver() const { return PathResolver(container_.root.get()); }
 
  private:
-  Result<int> Pidfd();
 
   const seccomp_notif& notif_;
   int listener_fd_;

@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include <iterator>
 #include <vector>
 
 #include "sentry-lite/syscalls/bpf_filter.h"
@@ -70,6 +71,26 @@ constexpr SelfRule kAllow[] = {
     {SYS_mkdirat, "served mkdir"},
     {SYS_unlinkat, "served unlink/rmdir"},
     {SYS_renameat2, "served rename"},
+    {SYS_linkat, "served link (source as /proc/self/fd/N)"},
+    {SYS_symlinkat, "served symlink"},
+    {SYS_mknodat, "served mknod (FIFOs, sockets, regular files)"},
+    {452 /* fchmodat2 */, "served chmod on the resolved O_PATH fd (AT_EMPTY_PATH)"},
+    {SYS_fchownat, "served chown on the resolved O_PATH fd (AT_EMPTY_PATH)"},
+    {SYS_utimensat, "served utime family on the resolved fd"},
+    {SYS_truncate, "served truncate through /proc/self/fd/N"},
+    {SYS_getxattr, "served xattrs through /proc/self/fd/N"},
+    {SYS_setxattr, "served xattrs through /proc/self/fd/N"},
+    {SYS_listxattr, "served xattrs through /proc/self/fd/N"},
+    {SYS_removexattr, "served xattrs through /proc/self/fd/N"},
+    {SYS_fgetxattr, "served *xattrat on a caller fd"},
+    {SYS_fsetxattr, "served *xattrat on a caller fd"},
+    {SYS_flistxattr, "served *xattrat on a caller fd"},
+    {SYS_fremovexattr, "served *xattrat on a caller fd"},
+    {SYS_fstatfs, "served statfs; view detection (proc/sysfs magic)"},
+    {SYS_inotify_add_watch, "served inotify_add_watch on the caller's inotify fd"},
+    {SYS_memfd_create, "view files (/proc/meminfo...) as sealed memfds"},
+    {SYS_ftruncate, "view memfds"},
+    {SYS_sysinfo, "served sysinfo (host figures, then the pod's limits)"},
     {SYS_getdents64, "directory listing"},
     {SYS_socket, "bind/connect service; control channel"},
     {SYS_bind, "served bind"},
@@ -94,9 +115,38 @@ constexpr SelfRule kAllow[] = {
     {SYS_uname, "glibc start-up"},
 };
 
+// Only in sanitizer builds (SEE_SANITIZER_BUILD: -DSEE_SANITIZE=ON or SEE_FUZZ): what the
+// ASan/UBSan runtimes call inside a confined sentry. UBSan's vptr check probes whether memory is
+// readable by writing it into a pipe (IsAccessibleMemoryRange -> pipe2); without it every virtual
+// call through std::thread's state is reported as "invalid vptr". readlink(/proc/self/exe) and
+// open(/proc/self/{cmdline,environ}) are used when a report is printed. Production builds do not
+// have these rules.
+constexpr SelfRule kSanitizerAllow[] = {
+    {SYS_pipe2, "sanitizer runtime: IsAccessibleMemoryRange (UBSan vptr checks)"},
+    {SYS_readlink, "sanitizer runtime: /proc/self/exe for symbolized reports"},
+    {SYS_open, "sanitizer runtime: /proc/self/{cmdline,environ,maps} in reports"},
+};
+
+#ifdef SEE_SANITIZER_BUILD
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
+std::vector<SelfRule> BuildAllowlist() {
+  std::vector<SelfRule> out(std::begin(kAllow), std::end(kAllow));
+  if (kSanitizerBuild) out.insert(out.end(), std::begin(kSanitizerAllow), std::end(kSanitizerAllow));
+  return out;
+}
+
 }  // namespace
 
-std::span<const SelfRule> SentryAllowlist() { return kAllow; }
+std::span<const SelfRule> SentryAllowlist() {
+  static const std::vector<SelfRule> list = BuildAllowlist();
+  return list;
+}
+
+std::span<const SelfRule> SanitizerOnlyAllowlist() { return kSanitizerAllow; }
 
 Status ApplySelfConfinement() {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_DUMPABLE");
@@ -104,7 +154,7 @@ Status ApplySelfConfinement() {
   for (int nr = 0; nr <= kMaxSyscall; ++nr) {
     rows[nr] = SyscallRow{nr, "", SyscallClass::kDeny, EPERM, {}, false, "not needed"};
   }
-  for (const SelfRule& r : kAllow) {
+  for (const SelfRule& r : SentryAllowlist()) {
     rows[r.nr].cls = SyscallClass::kHost;
     rows[r.nr].note = r.reason;
   }

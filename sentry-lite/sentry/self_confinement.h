@@ -14,8 +14,10 @@ struct SelfRule {
   const char* reason;
 };
 
-// The allowlist, for docs and tests.
+// The allowlist this build applies, for docs and tests. Sanitizer builds add
+// SanitizerOnlyAllowlist() (what the ASan/UBSan runtimes need); production builds do not.
 std::span<const SelfRule> SentryAllowlist();
+std::span<const SelfRule> SanitizerOnlyAllowlist();
 
 // Applies all of the above to the calling process (TSYNC: every thread). Irreversible.
 Status ApplySelfConfinement();

@@ -28,6 +28,26 @@ TEST(SelfConfinementTest, AllowlistIsDataWithReasons) {
   }
 }
 
+// The sanitizer runtimes' extra rules are in the applied list only in sanitizer builds.
+TEST(SelfConfinementTest, SanitizerRulesOnlyInSanitizerBuilds) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kExpected = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  constexpr bool kExpected = true;
+#else
+  constexpr bool kExpected = false;
+#endif
+#else
+  constexpr bool kExpected = false;
+#endif
+  std::set<int> applied;
+  for (const SelfRule& r : SentryAllowlist()) applied.insert(r.nr);
+  for (const SelfRule& r : SanitizerOnlyAllowlist()) {
+    EXPECT_EQ(applied.count(r.nr), kExpected ? 1u : 0u) << r.reason;
+  }
+}
+
 TEST(SelfConfinementTest, AppliedInAChild) {
   pid_t pid = fork();
   if (pid == 0) {

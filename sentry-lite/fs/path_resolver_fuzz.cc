@@ -1,0 +1,166 @@
+// Fuzzes PathResolver with arbitrary paths, open flags, resolve flags and start directories against
+// a fixed tree full of hostile symlinks. The invariant (a crash is a finding): every fd the resolver
+// returns, and every parent directory OpenParent returns, lies inside the root, judged by the
+// kernel's own path of the fd (/proc/self/fd/N), and the root-relative path it reports agrees.
+//
+// Input: byte 0 picks open flags, byte 1 resolve flags, byte 2 the start directory and which entry
+// point runs; the rest (up to a NUL) is the path.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sentry-lite/fs/path_resolver.h"
+
+namespace see::sentry {
+namespace {
+
+struct Tree {
+  std::string base, root;
+  int root_fd = -1;
+  std::vector<int> starts;  // start directories: inside the root, and one outside
+  int outside_fd = -1;
+};
+
+void Must(bool ok, const char* what) {
+  if (!ok) {
+    perror(what);
+    abort();
+  }
+}
+
+Tree* MakeTree() {
+  auto* t = new Tree;
+  char tmpl[] = "/tmp/see-resolver-fuzz-XXXXXX";
+  Must(mkdtemp(tmpl) != nullptr, "mkdtemp");
+  t->base = tmpl;
+  t->root = t->base + "/root";
+  for (const char* d : {"", "/etc", "/dir", "/dir/sub", "/dir/sub/deep", "/proc", "/dev"}) {
+    Must(mkdir((t->root + d).c_str(), 0755) == 0, "mkdir");
+  }
+  Must(mkdir((t->base + "/outside").c_str(), 0755) == 0, "mkdir outside");
+  for (const char* f : {"/etc/passwd", "/dir/file", "/dir/sub/deep/f"}) {
+    FILE* fp = fopen((t->root + f).c_str(), "w");
+    Must(fp != nullptr, "fopen");
+    fclose(fp);
+  }
+  FILE* fp = fopen((t->base + "/outside/secret").c_str(), "w");
+  Must(fp != nullptr, "fopen secret");
+  fclose(fp);
+  const std::pair<std::string, std::string> links[] = {
+      {"/", "dir/to_root"},
+      {"..", "to_parent"},
+      {"../../../../../../..", "dir/sub/up"},
+      {"/../../outside/secret", "dir/escape"},
+      {"../../outside", "dir/rel_escape"},
+      {t->base + "/outside", "dir/host_abs"},
+      {t->root, "dir/host_root"},
+      {"/proc/self/root", "dir/procroot"},
+      {"/proc/self/cwd", "dir/proccwd"},
+      {"/dev/fd/3", "dir/devfd"},
+      {"loop_b", "loop_a"},
+      {"loop_a", "loop_b"},
+      {"sub/../../dir/sub/up/etc", "dir/winding"},
+      {"/dir/sub/up/../dir/escape", "dir/chain"},
+      {".", "dir/dot"},
+      {"", "dir/empty_target_placeholder"},
+  };
+  for (const auto& [target, name] : links) {
+    if (target.empty()) continue;
+    Must(symlink(target.c_str(), (t->root + "/" + name).c_str()) == 0, "symlink");
+  }
+  t->root_fd = open(t->root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  Must(t->root_fd >= 0, "open root");
+  for (const char* d : {"", "/dir", "/dir/sub/deep", "/etc"}) {
+    int fd = open((t->root + d).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    Must(fd >= 0, "open start");
+    t->starts.push_back(fd);
+  }
+  t->outside_fd = open((t->base + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  Must(t->outside_fd >= 0, "open outside");
+  t->starts.push_back(t->outside_fd);
+  return t;
+}
+
+Tree& TheTree() {
+  static Tree* tree = MakeTree();
+  return *tree;
+}
+
+std::string FdPath(int fd) {
+  char buf[4096];
+  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof(buf));
+  Must(n > 0, "readlink result");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void CheckInside(const Tree& t, const PathResolver& r, int fd) {
+  std::string p = FdPath(fd);
+  if (p != t.root && p.rfind(t.root + "/", 0) != 0) {
+    fprintf(stderr, "escaped the root: %s\n", p.c_str());
+    abort();
+  }
+  auto rel = r.RootRelative(fd);
+  if (!rel.ok() || (rel->empty() ? t.root : t.root + "/" + *rel) != p) {
+    fprintf(stderr, "RootRelative disagrees for %s\n", p.c_str());
+    abort();
+  }
+}
+
+constexpr uint64_t kFlagChoices[] = {
+    O_RDONLY, O_PATH, O_RDONLY | O_NOFOLLOW, O_PATH | O_NOFOLLOW, O_RDONLY | O_DIRECTORY,
+    O_PATH | O_DIRECTORY, O_PATH | O_NOFOLLOW | O_DIRECTORY, O_RDONLY | O_NONBLOCK,
+};
+constexpr uint64_t kResolveBits[] = {RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS,
+                                     RESOLVE_NO_MAGICLINKS, RESOLVE_NO_XDEV};
+
+}  // namespace
+}  // namespace see::sentry
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace see::sentry;
+  if (size < 3) return 0;
+  Tree& t = TheTree();
+  open_how how{};
+  how.flags = kFlagChoices[data[0] % std::size(kFlagChoices)];
+  for (size_t i = 0; i < std::size(kResolveBits); ++i) {
+    if (data[1] & (1u << i)) how.resolve |= kResolveBits[i];
+  }
+  int start = t.starts[data[2] % t.starts.size()];
+  bool parent = (data[2] & 0x80) != 0;
+  bool with_view = (data[2] & 0x40) != 0;
+  std::string path(reinterpret_cast<const char*>(data + 3), size - 3);
+  path = path.substr(0, path.find('\0'));
+
+  // The caller's fds: 3 is a directory inside the root, 4 one outside it (a caller may hold fds
+  // to anything it was given), others do not exist.
+  CallerView view;
+  view.ns_tgid = 1;
+  view.ns_tid = 1;
+  view.caller_fd = [&t](int n) -> see::Result<see::UniqueFd> {
+    if (n == 3) return see::UniqueFd(open((t.root + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (n == 4) return see::UniqueFd(dup(t.outside_fd));
+    return see::ErrnoStatus(EBADF, "no such caller fd");
+  };
+  PathResolver r(t.root_fd);
+  if (parent) {
+    auto p = r.OpenParent(start, path, with_view ? &view : nullptr);
+    if (p.ok()) CheckInside(t, r, p->dir.get());
+  } else {
+    auto fd = r.Open(start, path, how, with_view ? &view : nullptr);
+    if (fd.ok()) {
+      // A re-opened caller fd is the caller's own file, which may be anywhere it was handed; only
+      // paths resolved by the resolver must stay inside.
+      bool reopened = with_view && (path.find("fd/4") != std::string::npos);
+      if (!reopened) CheckInside(t, r, fd->get());
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,129 @@
+#include "sentry-lite/fs/views.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "base/file_util.h"
+
+namespace see::sentry {
+namespace {
+
+class PodViewsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/see-views-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    host_.mem_total = 8ull << 30;
+    host_.cpus = 4;
+    host_.boottime = 1000;
+    host_.loads[0] = 2.0;
+  }
+  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
+  void Put(const std::string& name, const std::string& text) {
+    ASSERT_TRUE(WriteFile(dir_ + "/" + name, text).ok());
+  }
+  PodLimits Limits(double start = 900) const {
+    return PodViews(PodViewConfig{dir_, dir_, start}).Limits(host_);
+  }
+
+  std::string dir_;
+  HostInfo host_;
+};
+
+TEST_F(PodViewsTest, CgroupV1Limits) {
+  Put("memory.limit_in_bytes", "536870912\n");
+  Put("memory.usage_in_bytes", "104857600\n");
+  Put("memory.stat", "cache 1\ntotal_inactive_file 52428800\n");
+  Put("cpu.cfs_quota_us", "150000\n");
+  Put("cpu.cfs_period_us", "100000\n");
+  Put("cpuacct.usage", "30000000000\n");
+  Put("tasks", "1\n2\n3\n");
+  PodLimits l = Limits();
+  EXPECT_EQ(l.mem_total, 512ull << 20);
+  EXPECT_EQ(l.mem_free, 412ull << 20);
+  EXPECT_EQ(l.mem_available, 462ull << 20);
+  EXPECT_EQ(l.cpus, 2);
+  EXPECT_DOUBLE_EQ(l.uptime, 100);
+  EXPECT_DOUBLE_EQ(l.cpu_usage, 30);
+  EXPECT_EQ(l.tasks, 3);
+}
+
+TEST_F(PodViewsTest, CgroupV2Limits) {
+  Put("memory.max", "1073741824\n");
+  Put("memory.current", "0\n");
+  Put("cpu.max", "50000 100000\n");
+  PodLimits l = Limits();
+  EXPECT_EQ(l.mem_total, 1ull << 30);
+  EXPECT_EQ(l.cpus, 1);
+}
+
+TEST_F(PodViewsTest, NoLimitMeansHostAndLimitsAreCapped) {
+  Put("memory.max", "max\n");
+  Put("cpu.max", "max 100000\n");
+  EXPECT_EQ(Limits().mem_total, host_.mem_total);
+  EXPECT_EQ(Limits().cpus, 4);
+  Put("memory.max", "99999999999999\n");
+  Put("cpu.max", "1000000 100000\n");
+  EXPECT_EQ(Limits().mem_total, host_.mem_total);
+  EXPECT_EQ(Limits().cpus, 4);
+}
+
+TEST_F(PodViewsTest, V1UnlimitedAndMissingFiles) {
+  Put("memory.limit_in_bytes", "9223372036854771712\n");
+  Put("cpu.cfs_quota_us", "-1\n");
+  Put("cpu.cfs_period_us", "100000\n");
+  EXPECT_EQ(Limits().mem_total, host_.mem_total);
+  EXPECT_EQ(Limits().cpus, 4);
+  PodLimits none = PodViews(PodViewConfig{dir_ + "/absent", "", 0}).Limits(host_);
+  EXPECT_EQ(none.mem_total, host_.mem_total);
+  EXPECT_EQ(none.cpus, 4);
+}
+
+TEST(ViewRenderTest, Classify) {
+  EXPECT_EQ(ClassifyViewPath("proc/meminfo"), ViewFile::kMeminfo);
+  EXPECT_EQ(ClassifyViewPath("sys/devices/system/cpu/online"), ViewFile::kCpuOnline);
+  EXPECT_EQ(ClassifyViewPath("proc/self/status"), ViewFile::kNone);
+  EXPECT_EQ(ClassifyViewPath("x/proc/meminfo"), ViewFile::kNone);
+}
+
+TEST(ViewRenderTest, Meminfo) {
+  PodLimits l;
+  l.mem_total = 512ull << 20;
+  l.mem_free = 400ull << 20;
+  l.mem_available = 450ull << 20;
+  std::string host =
+      "MemTotal:        8000000 kB\nMemFree:         7000000 kB\nMemAvailable:    7500000 kB\n"
+      "Cached:          2000000 kB\nHugePages_Total:       0\n";
+  EXPECT_EQ(RenderViewFile(ViewFile::kMeminfo, host, l, HostInfo{}),
+            "MemTotal:         524288 kB\nMemFree:          409600 kB\n"
+            "MemAvailable:     460800 kB\nCached:           524288 kB\nHugePages_Total:       0\n");
+}
+
+TEST(ViewRenderTest, CpuinfoStatAndLists) {
+  PodLimits l;
+  l.cpus = 2;
+  std::string cpuinfo =
+      "processor\t: 0\nmodel name\t: X\nsiblings\t: 4\n\nprocessor\t: 1\nmodel name\t: X\n"
+      "siblings\t: 4\n\nprocessor\t: 2\nmodel name\t: X\nsiblings\t: 4\n\n";
+  EXPECT_EQ(RenderViewFile(ViewFile::kCpuinfo, cpuinfo, l, HostInfo{}),
+            "processor\t: 0\nmodel name\t: X\nsiblings\t: 2\n\nprocessor\t: 1\nmodel name\t: X\n"
+            "siblings\t: 2\n\n");
+  std::string stat = "cpu  6 6 6\ncpu0 1 2 3\ncpu1 1 2 3\ncpu2 4 2 0\nintr 5\nbtime 7\n";
+  EXPECT_EQ(RenderViewFile(ViewFile::kStat, stat, l, HostInfo{}),
+            "cpu  2 4 6\ncpu0 1 2 3\ncpu1 1 2 3\nintr 5\nbtime 7\n");
+  EXPECT_EQ(CpuListText(1), "0\n");
+  EXPECT_EQ(CpuListText(3), "0-2\n");
+  l.uptime = 10;
+  l.cpu_usage = 5;
+  EXPECT_EQ(RenderViewFile(ViewFile::kUptime, "", l, HostInfo{}), "10.00 15.00\n");
+  HostInfo h;
+  h.cpus = 4;
+  l.tasks = 7;
+  EXPECT_EQ(RenderViewFile(ViewFile::kLoadavg, "4.00 2.00 1.00 3/500 1234\n", l, h),
+            "2.00 1.00 0.50 2/7 1234\n");
+}
+
+}  // namespace
+}  // namespace see::sentry

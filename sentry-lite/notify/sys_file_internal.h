@@ -1,0 +1,75 @@
+// Helpers shared by the file-system handlers (sys_file.cc, sys_fsattr.cc, sys_views.cc). Internal
+// to notify/: not an API.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sentry-lite/notify/syscall_call.h"
+
+namespace see::sentry::file_internal {
+
+struct Prepared {
+  UniqueFd start;  // caller's dirfd or cwd (only for relative or empty paths)
+  const CallerCredentials* creds = nullptr;
+  const CallerView* view = nullptr;
+};
+
+// ESRCH (the caller vanished) means "answer nothing".
+inline Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
+
+inline Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path) {
+  Prepared p;
+  if (path.empty() || path[0] != '/') {
+    SEE_ASSIGN_OR_RETURN(p.start, call.StartDir(dirfd));
+  }
+  SEE_ASSIGN_OR_RETURN(p.creds, call.Credentials());
+  SEE_ASSIGN_OR_RETURN(p.view, call.View());
+  if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  return p;
+}
+
+inline Reply ResultOf(long rc) { return rc < 0 ? Reply::Error(errno) : Reply::Value(rc); }
+
+// Opens what a stat-like call names: the caller's fd itself for AT_EMPTY_PATH with "", otherwise
+// the path resolved O_PATH (no follow for AT_SYMLINK_NOFOLLOW).
+inline Result<UniqueFd> OpenForStat(SyscallCall& call, const Prepared& p, int dirfd,
+                             const std::string& path, int at_flags) {
+  if (path.empty()) {
+    if ((at_flags & AT_EMPTY_PATH) == 0) return ErrnoStatus(ENOENT, "empty path");
+    if (dirfd == AT_FDCWD) return UniqueFd(dup(p.start.get()));
+    return call.CallerFd(dirfd);
+  }
+  open_how how{.flags = static_cast<uint64_t>(O_PATH | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0))};
+  return call.resolver().Open(p.start.get(), path, how, p.view);
+}
+
+// Runs `op(parent_fd, name)` for the last component of the path, with the caller's identity.
+// `dot_err` is what the syscall gives for "." / ".." as last component. The name keeps a trailing
+// slash so the kernel applies its own trailing-slash rules.
+template <typename Op>
+Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err, int dotdot_err,
+             Op op) {
+  auto p = Prepare(call, dirfd, path);
+  if (!p.ok()) return Fail(p.status());
+  auto scope = ScopedCredentials::Assume(*p->creds);
+  if (!scope.ok()) return Fail(scope.status());
+  auto parent = call.resolver().OpenParent(p->start.get(), path, p->view);
+  if (!parent.ok()) return Fail(parent.status());
+  if (parent->last == ".") return Reply::Error(dot_err);
+  if (parent->last == "..") return Reply::Error(dotdot_err);
+  std::string name = parent->last + (parent->trailing_slash ? "/" : "");
+  return ResultOf(op(parent->dir.get(), name.c_str()));
+}
+
+// If the container has views and `fd` (just opened read-only for the caller) is one of the view
+// files (fs/views.h), a sealed read-only memfd with the pod's content to install instead; nullopt
+// when `fd` is to be installed as it is. (sys_views.cc)
+Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, uint64_t open_flags);
+
+}  // namespace see::sentry::file_internal
