@@ -30,6 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":/usr/local/sbin:/usr/sbin:/sbin"
 IMAGE_CACHE = os.environ.get("SEE_IMAGE_CACHE", "/var/cache/see/images")
 RUN_TIMEOUT = 20
 # A hanging runtime must not eat the whole CTest budget: checks after this are reported as not run.

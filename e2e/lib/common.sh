@@ -6,6 +6,9 @@
 # see_expect_eq NAME WANT GOT
 # see_finish                prints the summary, exits 1 if anything failed
 
+# Runtimes and mount tools live in sbin; CTest and sudo environments may not have it on PATH.
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+
 SEE_FAILURES=()
 SEE_PASSES=0
 
