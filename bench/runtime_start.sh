@@ -35,6 +35,7 @@ if [[ -z $runsee ]]; then
 fi
 
 see_images busybox
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /var/tmp/see-bench.XXXXXX)
 cleanup() {
   local rt
@@ -96,6 +97,7 @@ versions() {
   echo "- date: $(date -Iseconds)"
   echo "- host: $(hostname -s), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
        "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+  echo "- load average at start: $LOAD0 (shared machine; compare ratios, not absolute times)"
   echo "- method: hyperfine, $RUNS runs after $WARMUP warm-up runs, each \`<runtime> --root R run --bundle B <unique id>\`"
   echo "  (create + start + wait + delete), busybox rootfs, \`runc spec\` defaults, stdout to /dev/null;"
   echo "  the host is shared, so other load may add noise."
