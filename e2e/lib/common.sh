@@ -121,11 +121,17 @@ see_rmdir_cgroups() {
   while read -r d; do
     [[ -n $d ]] || continue
     find "$d" -depth -type d | while read -r sub; do
+      # Thaw first: a SIGKILLed task in a frozen cgroup does not die until thawed.
+      [[ -f $sub/freezer.state ]] && echo THAWED >"$sub/freezer.state" 2>/dev/null || true
       if [[ -f $sub/cgroup.procs ]]; then
         xargs -r kill -9 <"$sub/cgroup.procs" 2>/dev/null || true
       fi
-      [[ -f $sub/freezer.state ]] && echo THAWED >"$sub/freezer.state" 2>/dev/null || true
-      rmdir "$sub" 2>/dev/null || true
+      local i
+      for i in $(seq 50); do
+        rmdir "$sub" 2>/dev/null && break
+        [[ -d $sub ]] || break
+        sleep 0.1
+      done
     done
   done < <(see_cgroup_dirs "$rel")
 }

@@ -37,7 +37,12 @@ _see_overlay_works() {
 
 see_containerd_start() {
   local runsee=${1:-}
+  _see_reap_stale_instances
   SEE_CTRD_DIR=$(mktemp -d "${SEE_TMPDIR:-/var/tmp}/see-ctrd.XXXXXX")
+  # A tmpfs: image import, snapshots and the final removal are much faster than on the disk
+  # (whose ext4 issues a discard per freed extent), and unmounting it is the whole cleanup.
+  mount -t tmpfs -o size=${SEE_CTRD_TMPFS_SIZE:-4g},mode=0755 see-ctrd "$SEE_CTRD_DIR"
+  echo $$ >"$SEE_CTRD_DIR/owner.pid"
   SEE_CTRD_ADDR=$SEE_CTRD_DIR/containerd.sock
   SEE_CTRD_NS=see-${SEE_CTRD_DIR##*.}
   SEE_CTRD_NS=${SEE_CTRD_NS,,}
@@ -101,6 +106,22 @@ EOF
   see_log "containerd pid $SEE_CTRD_PID at $SEE_CTRD_ADDR (ns $SEE_CTRD_NS, snapshotter $SEE_CTRD_SNAPSHOTTER)"
 }
 
+# Cleans up instances whose owning test died without its EXIT trap (e.g. SIGKILL by a timeout).
+_see_reap_stale_instances() {
+  local d owner ns p
+  for d in "${SEE_TMPDIR:-/var/tmp}"/see-ctrd.*; do
+    [[ -d $d ]] || continue
+    owner=$(cat "$d/owner.pid" 2>/dev/null || echo 0)
+    [[ $owner != 0 ]] && kill -0 "$owner" 2>/dev/null && continue
+    see_log "reaping stale containerd instance $d (owner $owner gone)"
+    for p in $(see_pids_matching "$d/"); do kill -9 "$p" 2>/dev/null || true; done
+    ns=see-${d##*.}
+    see_rmdir_cgroups "${ns,,}"
+    see_unmount_under "$d"
+    rm -rf "$d"
+  done
+}
+
 see_ctr() { ctr --address "$SEE_CTRD_ADDR" -n "$SEE_CTRD_NS" "$@"; }
 
 # see_ctr_run RUNTIME [ctr run flags...] IMAGE ID [CMD...]
@@ -147,11 +168,13 @@ see_containerd_stop() {
   local p
   for p in $(see_pids_matching "$SEE_CTRD_ADDR"); do kill -9 "$p" 2>/dev/null; done
   see_rmdir_cgroups "$SEE_CTRD_NS"
-  see_unmount_under "$SEE_CTRD_DIR"
   if [[ -z ${SEE_KEEP_TMP:-} ]]; then
+    see_unmount_under "$SEE_CTRD_DIR"
     rm -rf "$SEE_CTRD_DIR"
   else
-    see_log "kept $SEE_CTRD_DIR"
+    see_unmount_under "$SEE_CTRD_DIR/root"
+    see_unmount_under "$SEE_CTRD_DIR/state"
+    see_log "kept $SEE_CTRD_DIR (a tmpfs; umount it when done)"
   fi
   SEE_CTRD_DIR=
   return $rc
