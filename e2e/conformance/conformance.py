@@ -165,8 +165,13 @@ class Env:
     """Per-suite temp dir, runtime roots and the cgroup parent every bundle uses."""
 
     def __init__(self):
+        reap_stale()
         self.tmp = tempfile.mkdtemp(prefix="see-conf.", dir="/var/tmp")
-        os.chmod(self.tmp, 0o755)  # mapped uids of the user-namespace check traverse it
+        # tmpfs: bundles are created and removed by the hundred; mode 755 because the mapped uids
+        # of the user-namespace check traverse it.
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1g,mode=0755", "see-conf", self.tmp], check=True)
+        with open(os.path.join(self.tmp, "owner.pid"), "w") as f:
+            f.write(str(os.getpid()))
         self.cg_parent = "see-conf-%d" % os.getpid()
         self.counter = 0
         self.busybox = os.path.join(IMAGE_CACHE, "busybox", "rootfs")
@@ -210,7 +215,39 @@ class Env:
             unmount_under(os.path.join(self.tmp, r))
         remove_cgroups(self.cg_parent)
         if not os.environ.get("SEE_KEEP_TMP"):
+            unmount_under(self.tmp)
             shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            log("kept %s (a tmpfs; umount it when done)" % self.tmp)
+
+
+def reap_stale():
+    """Removes what runs killed without cleanup (e.g. by a CTest timeout) left behind."""
+    for d in os.listdir("/var/tmp"):
+        if not d.startswith("see-conf."):
+            continue
+        path = os.path.join("/var/tmp", d)
+        try:
+            with open(os.path.join(path, "owner.pid")) as f:
+                owner = int(f.read())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        log("reaping stale conformance dir %s (owner %d gone)" % (path, owner))
+        for p in pids_with_cmdline(path + "/"):
+            try:
+                os.kill(int(p.split(":")[0]), signal.SIGKILL)
+            except OSError:
+                pass
+        remove_cgroups("see-conf-%d" % owner)
+        unmount_under(path)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 class Runtime:
@@ -870,7 +907,7 @@ def suite_badinput(env, runtimes):
             else:
                 mutate(spec)
                 write_spec(bundle, spec)
-            mounts_before = len(mount_points())
+            mounts_before = [m for m in mount_points() if cid in m or m.startswith(env.tmp + "/")]
             try:
                 run = run_bundle(env, rt, cid, bundle)
                 errs = []
@@ -882,8 +919,9 @@ def suite_badinput(env, runtimes):
                                 ("/".join(tokens), run.err[-300:], run.log[-300:]))
                 if mount_points(bundle):
                     errs.append("mounts left: %s" % mount_points(bundle))
-                if len(mount_points()) > mounts_before:
-                    errs.append("host mount count grew")
+                ours = [m for m in mount_points() if cid in m or m.startswith(env.tmp + "/")]
+                if ours != mounts_before:
+                    errs.append("mounts changed: %s" % sorted(set(ours) ^ set(mounts_before)))
                 if cgroup_dirs("%s/%s" % (env.cg_parent, cid)):
                     errs.append("cgroups left: %s" % cgroup_dirs("%s/%s" % (env.cg_parent, cid)))
                 if os.path.exists(os.path.join(root, cid)):
@@ -905,10 +943,11 @@ def suite_badinput(env, runtimes):
 def snapshot(env, rt):
     root = env.root_of(rt.name)
     return {
-        "mounts": sorted(mount_points()),
+        # Only mounts that can be ours: other people's tests mount and unmount on this host too.
+        "mounts": sorted(m for m in mount_points() if m.startswith(env.tmp + "/") or "see-cyc-" in m),
         "cgroups": [d for d in cgroup_dirs(env.cg_parent) if not d.endswith("/" + env.cg_parent)],
         "children": child_pids(),
-        "runtime processes": pids_with_cmdline(rt.path) + pids_with_cmdline(env.tmp),
+        "runtime processes": pids_with_cmdline(env.tmp),
         "driver fds": sorted(os.listdir("/proc/self/fd")),
         "state dirs": sorted(os.listdir(root)),
     }
