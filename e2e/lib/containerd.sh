@@ -20,6 +20,8 @@
 # of address+ns+id> (removed on task delete); ctr's FIFOs go to $SEE_CTRD_DIR/fifo (--fifo-dir) for
 # run and exec.
 #
+# SEE_CTRD_ENABLE_CRI=1 before see_containerd_start keeps the CRI plugin (off by default: faster).
+#
 # Variables: SEE_CTRD_DIR (temp dir), SEE_CTRD_ADDR (grpc socket), SEE_CTRD_NS (namespace, unique
 # per instance so cgroups /sys/fs/cgroup/*/$SEE_CTRD_NS/<id> never collide), SEE_CTRD_SNAPSHOTTER,
 # SEE_RUNTIME_BIN_<name> and SEE_RUNTIME_ROOT_<name> for name in runc runsee.
@@ -63,7 +65,7 @@ root = "$SEE_CTRD_DIR/root"
 state = "$SEE_CTRD_DIR/state"
 # Only what ctr-driven tests need; a CRI suite removes the CRI plugin from this list.
 disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
+$( [[ -n ${SEE_CTRD_ENABLE_CRI:-} ]] || echo '  "io.containerd.grpc.v1.cri",')
   "io.containerd.snapshotter.v1.aufs",
   "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.devmapper",
