@@ -65,4 +65,51 @@ Status FromRpcStatus(const RpcStatus& status) {
   return Status(code, std::string(RpcCodeName(status.code)) + ": " + status.message);
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one.
+size_t ValidSequenceLength(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xbf) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  unsigned char b = byte(0);
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  if (b >= 0xe0 && b <= 0xef) {
+    // E0: no overlongs; ED: no UTF-16 surrogates.
+    unsigned char lo = b == 0xe0 ? 0xa0 : 0x80;
+    unsigned char hi = b == 0xed ? 0x9f : 0xbf;
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    // F0: no overlongs; F4: nothing above U+10FFFF.
+    unsigned char lo = b == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = b == 0xf4 ? 0x8f : 0xbf;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string ToValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool in_invalid_run = false;  // like Go, a run of bad bytes becomes one replacement
+  while (!s.empty()) {
+    size_t n = ValidSequenceLength(s);
+    if (n == 0) {
+      if (!in_invalid_run) out += "\xEF\xBF\xBD";
+      in_invalid_run = true;
+      s.remove_prefix(1);
+      continue;
+    }
+    in_invalid_run = false;
+    out.append(s.substr(0, n));
+    s.remove_prefix(n);
+  }
+  return out;
+}
+
 }  // namespace see::ttrpc

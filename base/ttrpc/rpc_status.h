@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -45,5 +46,10 @@ RpcCode ToRpcCode(Code code);
 RpcStatus ToRpcStatus(const Status& status);
 // A peer's non-OK answer as a Status ("<rpc code name>: message"); unknown codes map to kInternal.
 Status FromRpcStatus(const RpcStatus& status);
+
+// `s` with every invalid UTF-8 sequence replaced by U+FFFD (Go's strings.ToValidUTF8 rule set).
+// google.rpc.Status.message is a proto3 string: Go peers refuse to parse a response whose message
+// is not UTF-8, so error text that may hold raw paths or program output goes through this.
+std::string ToValidUtf8(std::string_view s);
 
 }  // namespace see::ttrpc

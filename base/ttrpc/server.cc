@@ -79,7 +79,7 @@ constexpr uint64_t kListenerTag = uint64_t{1} << 63;  // | index into listeners_
 std::string ResponseBody(const RpcStatus& status, std::string_view payload) {
   ::ttrpc::Response resp;
   resp.mutable_status()->set_code(static_cast<int32_t>(status.code));
-  resp.mutable_status()->set_message(status.message);
+  resp.mutable_status()->set_message(ToValidUtf8(status.message));
   resp.set_payload(std::string(payload));
   return resp.SerializeAsString();
 }

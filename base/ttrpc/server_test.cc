@@ -113,6 +113,10 @@ class ServerTest : public ::testing::Test {
                                   [](const CallContext&, std::string_view, Responder r) {
                                     r.Fail(NotFound("no such container"));
                                   }).ok());
+    ASSERT_TRUE(server_->Register("test.Echo", "BadText",
+                                  [](const CallContext&, std::string_view, Responder r) {
+                                    r.Fail(RpcCode::kNotFound, "no file \xff\xfe");
+                                  }).ok());
     ASSERT_TRUE(server_->Register(
         "test.Echo", "Typed",
         TypedHandler<::ttrpc::KeyValue>(
@@ -362,6 +366,15 @@ TEST_F(ServerTest, FailCarriesCodeAndMessage) {
   Status s = c->Call("test.Echo", "Fail", ::ttrpc::KeyValue(), nullptr);
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_NE(s.message().find("no such container"), std::string::npos);
+}
+
+// Go peers refuse a proto3 string that is not UTF-8; the status message must still parse there.
+TEST_F(ServerTest, ErrorMessageIsMadeValidUtf8) {
+  auto c = Dial();
+  Result<CallResult> r = c->CallRaw("test.Echo", "BadText", "");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.code, RpcCode::kNotFound);
+  EXPECT_EQ(r->status.message, "no file \xef\xbf\xbd");
 }
 
 TEST_F(ServerTest, TypedHandler) {
