@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -340,6 +341,31 @@ TEST(LoadSpecTest, ReadsBundleConfigAndNamesTheFileInErrors) {
   EXPECT_EQ(bad.status().message(), dir + "/config.json: root: required");
   unlink((dir + "/config.json").c_str());
   rmdir(dir.c_str());
+}
+
+// The fuzz seeds double as tests: "bad_*" must be refused by ParseSpec, the others must be
+// accepted by the parser they were written for (and round-trip when they are whole specs).
+TEST(FuzzCorpusTest, SeedsParseAsTheirNamesSay) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SEE_OCI_FUZZ_CORPUS_DIR)) {
+    std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    Result<std::string> text = ReadFile(entry.path().string());
+    ASSERT_TRUE(text.ok());
+    ++seen;
+    Result<Spec> spec = ParseSpec(*text);
+    if (name.rfind("bad_", 0) == 0) {
+      EXPECT_FALSE(spec.ok());
+    } else if (name == "process.json") {
+      EXPECT_TRUE(ParseProcess(*text).ok()) << ParseProcess(*text).status().ToString();
+    } else if (name == "resources.json") {
+      EXPECT_TRUE(ParseResources(*text).ok()) << ParseResources(*text).status().ToString();
+    } else {
+      ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+      EXPECT_EQ(*ParseSpec(SpecToJson(*spec)), *spec);
+    }
+  }
+  EXPECT_GE(seen, 5);
 }
 
 TEST(CapabilitiesTest, NamesAndNumbers) {
