@@ -1,0 +1,52 @@
+#include "shim/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "base/file_util.h"
+#include "github.com/containerd/containerd/pkg/runtimeoptions/v1/api.pb.h"
+#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
+#include "proto/any.h"
+
+namespace see::shim {
+
+Result<ShimConfig> ParseConfigYaml(const std::string& text) {
+  ShimConfig c;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) return c;
+    if (!root.IsMap()) return InvalidArgument("config: top level must be a mapping");
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      if (key == "log_level") {
+        std::string v = kv.second.as<std::string>();
+        if (v != "debug" && v != "info" && v != "warn" && v != "error" && v != "trace") {
+          return InvalidArgument("config: log_level: unknown level " + v);
+        }
+        c.log_level = v;
+      } else {
+        return InvalidArgument("config: unknown key " + key);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(std::string("config: ") + e.what());
+  }
+  return c;
+}
+
+Result<ShimConfig> ConfigFromOptions(const google::protobuf::Any& options) {
+  if (options.type_url().empty() && options.value().empty()) return ShimConfig{};
+  ::runtimeoptions::v1::Options ro;
+  if (proto::UnpackAny(options, &ro).ok()) {
+    if (ro.config_path().empty()) return ShimConfig{};
+    auto text = ReadFile(ro.config_path());
+    if (!text.ok()) return text.status().Wrap("config " + ro.config_path());
+    auto c = ParseConfigYaml(*text);
+    if (!c.ok()) return c.status().Wrap(ro.config_path());
+    return c;
+  }
+  ::containerd::runc::v1::Options runc;
+  if (proto::UnpackAny(options, &runc).ok()) return ShimConfig{};
+  return InvalidArgument("unsupported runtime options type " + options.type_url());
+}
+
+}  // namespace see::shim

@@ -1,0 +1,189 @@
+// Unit tests: flags, error mapping, socket address grouping, options/config, topics, metrics.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file_util.h"
+#include "base/ttrpc/address.h"
+#include "base/ttrpc/rpc_status.h"
+#include "github.com/containerd/containerd/api/events/task.pb.h"
+#include "github.com/containerd/containerd/pkg/runtimeoptions/v1/api.pb.h"
+#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
+#include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
+#include "github.com/containerd/cgroups/v2/stats/metrics.pb.h"
+#include "proto/any.h"
+#include "shim/commands.h"
+#include "shim/config.h"
+#include "shim/flags.h"
+#include "shim/metrics.h"
+#include "shim/publisher.h"
+
+namespace see::shim {
+namespace {
+
+TEST(Flags, ContainerdStartCommandLine) {
+  auto f = ParseFlags({"-namespace", "k8s.io", "-address", "/run/containerd/containerd.sock",
+                       "-publish-binary", "/usr/bin/containerd", "-id", "abc", "-debug", "start"},
+                      {"TTRPC_ADDRESS=/run/containerd/containerd.sock.ttrpc", "NAMESPACE=other"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->ns, "k8s.io");
+  EXPECT_EQ(f->address, "/run/containerd/containerd.sock");
+  EXPECT_EQ(f->id, "abc");
+  EXPECT_TRUE(f->debug);
+  EXPECT_EQ(f->action, "start");
+  EXPECT_EQ(f->ttrpc_address, "/run/containerd/containerd.sock.ttrpc");
+}
+
+TEST(Flags, EqualsFormDoubleDashAndEnvNamespace) {
+  auto f = ParseFlags({"--id=x", "-bundle=/b", "-debug=false", "delete"}, {"NAMESPACE=ns1"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->id, "x");
+  EXPECT_EQ(f->bundle, "/b");
+  EXPECT_FALSE(f->debug);
+  EXPECT_EQ(f->ns, "ns1");
+  EXPECT_EQ(f->action, "delete");
+}
+
+TEST(Flags, Errors) {
+  EXPECT_EQ(ParseFlags({"-bogus"}, {}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseFlags({"-id"}, {}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseFlags({"-debug=maybe"}, {}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseFlags({"-id", "x", "explode"}, {}).status().code(), Code::kInvalidArgument);
+  auto v = ParseFlags({"-v"}, {});
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->version);
+}
+
+// containerd turns these codes back into errdefs (NotFound, AlreadyExists, ...): the shim relies
+// on base/ttrpc's one mapping.
+TEST(ErrorMapping, CodesContainerdUnderstands) {
+  using ttrpc::RpcCode;
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kNotFound), RpcCode::kNotFound);
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kAlreadyExists), RpcCode::kAlreadyExists);
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kFailedPrecondition), RpcCode::kFailedPrecondition);
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kUnimplemented), RpcCode::kUnimplemented);
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kInvalidArgument), RpcCode::kInvalidArgument);
+  EXPECT_EQ(ttrpc::ToRpcCode(Code::kInternal), RpcCode::kInternal);
+}
+
+class BundleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("see-shim-unit-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Bundle(const std::string& name, const std::string& config) {
+    auto d = dir_ / name;
+    std::filesystem::create_directories(d);
+    EXPECT_TRUE(WriteFile(d / "config.json", config).ok());
+    return d;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(BundleTest, PodContainersShareTheSandboxShimAddress) {
+  ShimFlags f;
+  f.ns = "k8s.io";
+  f.address = "/run/containerd/containerd.sock";
+  f.id = "sandbox1";
+  auto sandbox = ShimAddressForBundle(
+      f, Bundle("s", R"({"annotations":{"io.kubernetes.cri.container-type":"sandbox",
+                         "io.kubernetes.cri.sandbox-id":"sandbox1"}})"));
+  f.id = "container1";
+  auto container = ShimAddressForBundle(
+      f, Bundle("c", R"({"annotations":{"io.kubernetes.cri.container-type":"container",
+                         "io.kubernetes.cri.sandbox-id":"sandbox1"}})"));
+  f.id = "plain";
+  auto plain = ShimAddressForBundle(f, Bundle("p", R"({"ociVersion":"1.0.2"})"));
+  ASSERT_TRUE(sandbox.ok() && container.ok() && plain.ok());
+  EXPECT_EQ(*sandbox, *container);
+  EXPECT_EQ(*sandbox, ttrpc::ShimSocketAddress(f.address, "k8s.io", "sandbox1"));
+  EXPECT_EQ(*plain, ttrpc::ShimSocketAddress(f.address, "k8s.io", "plain"));
+  EXPECT_NE(*plain, *sandbox);
+  EXPECT_EQ(plain->rfind("unix:///run/containerd/s/", 0), 0u);
+}
+
+TEST_F(BundleTest, BadConfigJson) {
+  ShimFlags f;
+  f.id = "x";
+  EXPECT_EQ(ShimAddressForBundle(f, Bundle("b", "{not json")).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_FALSE(ShimAddressForBundle(f, (dir_ / "missing").string()).ok());
+}
+
+TEST(Config, Yaml) {
+  auto c = ParseConfigYaml("log_level: debug\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->log_level.value_or(""), "debug");
+  EXPECT_TRUE(ParseConfigYaml("").ok());
+  EXPECT_EQ(ParseConfigYaml("log_level: loud\n").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseConfigYaml("unknown: 1\n").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseConfigYaml("[1, 2").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseConfigYaml("- a\n").status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(BundleTest, OptionsAny) {
+  EXPECT_TRUE(ConfigFromOptions(google::protobuf::Any()).ok());
+  ::containerd::runc::v1::Options runc;
+  runc.set_root("/x");
+  EXPECT_TRUE(ConfigFromOptions(*proto::PackAny(runc)).ok());
+
+  std::string path = dir_ / "see.yaml";
+  ASSERT_TRUE(WriteFile(path, "log_level: warn\n").ok());
+  ::runtimeoptions::v1::Options ro;
+  ro.set_config_path(path);
+  auto c = ConfigFromOptions(*proto::PackAny(ro));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log_level.value_or(""), "warn");
+  ro.set_config_path(path + ".missing");
+  EXPECT_FALSE(ConfigFromOptions(*proto::PackAny(ro)).ok());
+
+  google::protobuf::Any other;
+  other.set_type_url("example.Unknown");
+  other.set_value("x");
+  EXPECT_EQ(ConfigFromOptions(other).status().code(), Code::kInvalidArgument);
+}
+
+TEST(Topics, ContainerdNames) {
+  EXPECT_EQ(TopicFor(::containerd::events::TaskCreate()), "/tasks/create");
+  EXPECT_EQ(TopicFor(::containerd::events::TaskExit()), "/tasks/exit");
+  EXPECT_EQ(TopicFor(::containerd::events::TaskExecAdded()), "/tasks/exec-added");
+  EXPECT_EQ(TopicFor(::containerd::events::TaskExecStarted()), "/tasks/exec-started");
+  EXPECT_EQ(TopicFor(::containerd::events::TaskOOM()), "/tasks/oom");
+  EXPECT_EQ(TopicFor(::containerd::runc::v1::Options()), "");
+}
+
+TEST(Metrics, V1AndV2TypeUrls) {
+  cgroups::Stats s;
+  s.version = cgroups::Version::kV1;
+  s.cpu.usage_ns = 5000;
+  s.cpu.per_cpu_ns = {1, 2};
+  s.memory.usage = 42;
+  s.memory.raw = {{"total_rss", 7}};
+  s.pids.current = 3;
+  auto v1 = MetricsAny(s);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->type_url(), "io.containerd.cgroups.v1.Metrics");
+  io::containerd::cgroups::v1::Metrics m1;
+  ASSERT_TRUE(proto::UnpackAny(*v1, &m1).ok());
+  EXPECT_EQ(m1.cpu().usage().total(), 5000u);
+  EXPECT_EQ(m1.cpu().usage().per_cpu_size(), 2);
+  EXPECT_EQ(m1.memory().usage().usage(), 42u);
+  EXPECT_EQ(m1.memory().total_rss(), 7u);
+  EXPECT_EQ(m1.pids().current(), 3u);
+
+  s.version = cgroups::Version::kV2;
+  auto v2 = MetricsAny(s);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->type_url(), "io.containerd.cgroups.v2.Metrics");
+  io::containerd::cgroups::v2::Metrics m2;
+  ASSERT_TRUE(proto::UnpackAny(*v2, &m2).ok());
+  EXPECT_EQ(m2.cpu().usage_usec(), 5u);
+  EXPECT_EQ(m2.memory().usage(), 42u);
+}
+
+}  // namespace
+}  // namespace see::shim

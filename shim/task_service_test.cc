@@ -1,0 +1,467 @@
+// The Task service end to end inside one process: a real ttrpc server and client over a unix
+// socket, the real TaskService and EventLoop, and a fake backend whose "containers" are plain
+// child processes. Checks containerd's event order, Wait/Delete semantics, error codes, and that
+// malformed frames neither crash nor wedge the shim.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "base/file_util.h"
+#include "base/ttrpc/client.h"
+#include "base/ttrpc/frame.h"
+#include "base/ttrpc/server.h"
+#include "github.com/containerd/containerd/api/events/task.pb.h"
+#include "proto/ttrpc.pb.h"
+#include "shim/backend.h"
+#include "shim/task_service.h"
+
+namespace see::shim {
+namespace {
+
+class FakeBackend : public ContainerBackend {
+ public:
+  std::vector<std::string> init_args = {"/bin/sh", "-c", "echo hello; exit 3"};
+  std::string last_update;
+
+  Result<pid_t> Create(const BackendCreate& c) override {
+    if (c.id == "fail") return InvalidArgument("config.json: process.args is required");
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) < 0) return ErrnoStatus("pipe");
+    pid_t pid = Spawn(init_args, c.stdio, gate[0]);
+    close(gate[0]);
+    if (pid < 0) return ErrnoStatus("fork");
+    gates_[c.id] = gate[1];
+    pids_[c.id] = pid;
+    return pid;
+  }
+  Status Start(const std::string& id) override {
+    auto it = gates_.find(id);
+    if (it == gates_.end()) return FailedPrecondition("not created");
+    close(it->second);  // the child's read() returns 0: go
+    gates_.erase(it);
+    return Status::Ok();
+  }
+  Result<pid_t> Exec(const BackendExec& e) override {
+    auto j = nlohmann::json::parse(e.process_json, nullptr, false);
+    if (j.is_discarded() || !j.contains("args")) return InvalidArgument("process: args");
+    pid_t pid = Spawn(j["args"].get<std::vector<std::string>>(), e.stdio, -1);
+    if (pid < 0) return ErrnoStatus("fork");
+    return pid;
+  }
+  Status Kill(const std::string& id, int sig, bool) override {
+    auto it = pids_.find(id);
+    if (it == pids_.end()) return NotFound("container " + id + " does not exist");
+    ::kill(it->second, sig);
+    return Status::Ok();
+  }
+  Status Delete(const std::string& id, bool force) override {
+    if (force && pids_.count(id)) ::kill(pids_[id], SIGKILL);
+    if (gates_.count(id)) {
+      close(gates_[id]);
+      gates_.erase(id);
+    }
+    pids_.erase(id);
+    return Status::Ok();
+  }
+  Status Pause(const std::string&) override { return Status::Ok(); }
+  Status Resume(const std::string&) override { return Status::Ok(); }
+  Result<std::vector<pid_t>> Pids(const std::string& id) override {
+    return std::vector<pid_t>{pids_[id]};
+  }
+  Status Update(const std::string&, const std::string& json) override {
+    last_update = json;
+    return Status::Ok();
+  }
+  Result<cgroups::Stats> Stats(const std::string&) override {
+    cgroups::Stats s;
+    s.version = cgroups::Version::kV1;
+    s.memory.usage = 1234;
+    return s;
+  }
+  Result<std::unique_ptr<cgroups::Manager>> Cgroup(const std::string&) override {
+    return NotFound("no cgroup in the fake");
+  }
+  bool SharesPidNamespace(const std::string&) override { return false; }
+
+ private:
+  static pid_t Spawn(const std::vector<std::string>& args, const ProcessStdioFds& stdio, int gate) {
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    for (int n = 0; n < 3; ++n) {
+      int fd = stdio.fds[n] >= 0 ? stdio.fds[n] : open("/dev/null", O_RDWR);
+      dup2(fd, n);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (gate >= 0) {
+      char c;
+      while (read(gate, &c, 1) < 0 && errno == EINTR) {
+      }
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::map<std::string, int> gates_;
+  std::map<std::string, pid_t> pids_;
+};
+
+class RecordingPublisher : public Publisher {
+ public:
+  void Publish(const google::protobuf::Message& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string t = TopicFor(event);
+    if (t == "/tasks/exit") {
+      t += ":" + static_cast<const ::containerd::events::TaskExit&>(event).id();
+    }
+    topics_.push_back(t);
+  }
+  std::vector<std::string> topics() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return topics_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> topics_;
+};
+
+class TaskServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("see-task-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    socket_ = (dir_ / "shim.sock").string();
+    loop_ = EventLoop::Create().value();
+    server_ = ttrpc::Server::Create().value();
+    service_ = std::make_unique<TaskService>(
+        loop_.get(), &backend_, &publisher_,
+        TaskServiceOptions{.ns = "test", .console_dir = dir_, .mount_rootfs = false},
+        [this] {
+          shutdown_called_ = true;
+          server_->Shutdown();
+        });
+    ASSERT_TRUE(RegisterTaskService(server_.get(), service_.get()).ok());
+    ASSERT_TRUE(service_->StartReaper().ok());
+    ASSERT_TRUE(server_->Listen(socket_).ok());
+    loop_thread_ = std::thread([this] { (void)loop_->Run(); });
+    server_thread_ = std::thread([this] { (void)server_->Serve(); });
+    client_ = Dial();
+  }
+  void TearDown() override {
+    client_.reset();
+    server_->Shutdown();
+    server_thread_.join();
+    loop_->Stop();
+    loop_thread_.join();
+    service_.reset();
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<ttrpc::Client> Dial() {
+    auto c = ttrpc::Client::Dial(socket_);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return std::move(*c);
+  }
+
+  template <typename Resp = google::protobuf::Empty>
+  Status Call(const char* method, const google::protobuf::MessageLite& req, Resp* resp = nullptr,
+              ttrpc::Client* client = nullptr) {
+    Resp ignored;
+    return (client ? client : client_.get())
+        ->Call(kTaskService, method, req, resp ? resp : &ignored);
+  }
+
+  // An output FIFO with a reader thread collecting everything until EOF.
+  struct Output {
+    std::string path, data;
+    std::atomic<bool> stop{false};
+    std::thread reader;
+  };
+  std::unique_ptr<Output> MakeOutput(const std::string& name) {
+    auto o = std::make_unique<Output>();
+    o->path = (dir_ / name).string();
+    EXPECT_EQ(mkfifo(o->path.c_str(), 0600), 0);
+    int fd = open(o->path.c_str(), O_RDONLY | O_NONBLOCK);
+    fcntl(fd, F_SETFL, 0);
+    Output* raw = o.get();
+    o->reader = std::thread([raw, fd] {
+      char buf[4096];
+      ssize_t n;
+      // A FIFO read returns 0 before the shim opened its end, too; wait for real EOF after data
+      // or after the writer came and went.
+      for (;;) {
+        n = read(fd, buf, sizeof(buf));
+        if (n > 0) {
+          raw->data.append(buf, n);
+          continue;
+        }
+        if (n == 0 && !raw->data.empty()) break;
+        if (n == 0) {
+          usleep(2000);
+          if (raw->stop) break;
+          continue;
+        }
+        break;
+      }
+      close(fd);
+    });
+    return o;
+  }
+
+  taskapi::CreateTaskRequest CreateReq(const std::string& id, const std::string& stdout_path = "") {
+    taskapi::CreateTaskRequest req;
+    req.set_id(id);
+    req.set_bundle(dir_.string());
+    req.set_stdout(stdout_path);
+    return req;
+  }
+
+  std::filesystem::path dir_;
+  std::string socket_;
+  FakeBackend backend_;
+  RecordingPublisher publisher_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<ttrpc::Server> server_;
+  std::unique_ptr<TaskService> service_;
+  std::thread loop_thread_, server_thread_;
+  std::unique_ptr<ttrpc::Client> client_;
+  std::atomic<bool> shutdown_called_{false};
+};
+
+TEST_F(TaskServiceTest, InitLifecycleEventsInContainerdOrder) {
+  auto out = MakeOutput("stdout");
+  taskapi::CreateTaskResponse created;
+  ASSERT_TRUE(Call("Create", CreateReq("c1", out->path), &created).ok());
+  EXPECT_GT(created.pid(), 0u);
+
+  taskapi::StateRequest sreq;
+  sreq.set_id("c1");
+  taskapi::StateResponse state;
+  ASSERT_TRUE(Call("State", sreq, &state).ok());
+  EXPECT_EQ(state.status(), ::containerd::v1::types::CREATED);
+
+  // Wait is asynchronous: it is answered later on its own connection while others proceed.
+  taskapi::WaitResponse waited;
+  Status wait_status;
+  auto waiter = Dial();
+  std::thread wt([&] {
+    taskapi::WaitRequest w;
+    w.set_id("c1");
+    wait_status = Call("Wait", w, &waited, waiter.get());
+  });
+  taskapi::StartRequest start;
+  start.set_id("c1");
+  taskapi::StartResponse started;
+  ASSERT_TRUE(Call("Start", start, &started).ok());
+  EXPECT_EQ(started.pid(), created.pid());
+  wt.join();
+  ASSERT_TRUE(wait_status.ok()) << wait_status.ToString();
+  EXPECT_EQ(waited.exit_status(), 3u);
+  EXPECT_GT(waited.exited_at().seconds(), 0);
+
+  taskapi::DeleteRequest del;
+  del.set_id("c1");
+  taskapi::DeleteResponse deleted;
+  ASSERT_TRUE(Call("Delete", del, &deleted).ok());
+  EXPECT_EQ(deleted.exit_status(), 3u);
+  EXPECT_EQ(deleted.pid(), created.pid());
+  out->reader.join();
+  EXPECT_EQ(out->data, "hello\n");
+  EXPECT_EQ(publisher_.topics(), (std::vector<std::string>{"/tasks/create", "/tasks/start",
+                                                           "/tasks/exit:c1", "/tasks/delete"}));
+  EXPECT_EQ(Call("State", sreq, &state).code(), Code::kNotFound);
+
+  ASSERT_TRUE(Call("Shutdown", taskapi::ShutdownRequest()).ok());
+  for (int i = 0; i < 1000 && !shutdown_called_; ++i) usleep(1000);
+  EXPECT_TRUE(shutdown_called_);
+}
+
+TEST_F(TaskServiceTest, ExecEventsAndExitCodes) {
+  backend_.init_args = {"/bin/sleep", "100"};
+  ASSERT_TRUE(Call("Create", CreateReq("c2")).ok());
+  taskapi::StartRequest start;
+  start.set_id("c2");
+  ASSERT_TRUE(Call("Start", start).ok());
+
+  auto out = MakeOutput("exec-out");
+  taskapi::ExecProcessRequest exec;
+  exec.set_id("c2");
+  exec.set_exec_id("e1");
+  exec.set_stdout(out->path);
+  exec.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
+  exec.mutable_spec()->set_value(R"({"args":["/bin/sh","-c","echo from-exec; exit 7"]})");
+  ASSERT_TRUE(Call("Exec", exec).ok());
+  EXPECT_EQ(Call("Exec", exec).code(), Code::kAlreadyExists);
+  start.set_exec_id("e1");
+  ASSERT_TRUE(Call("Start", start).ok());
+  taskapi::WaitRequest wait;
+  wait.set_id("c2");
+  wait.set_exec_id("e1");
+  taskapi::WaitResponse waited;
+  ASSERT_TRUE(Call("Wait", wait, &waited).ok());
+  EXPECT_EQ(waited.exit_status(), 7u);
+  taskapi::DeleteRequest del;
+  del.set_id("c2");
+  del.set_exec_id("e1");
+  ASSERT_TRUE(Call("Delete", del).ok());
+  out->reader.join();
+  EXPECT_EQ(out->data, "from-exec\n");
+
+  taskapi::PidsRequest pids;
+  pids.set_id("c2");
+  taskapi::PidsResponse listed;
+  ASSERT_TRUE(Call("Pids", pids, &listed).ok());
+  EXPECT_EQ(listed.processes_size(), 1);
+
+  taskapi::KillRequest kill;
+  kill.set_id("c2");
+  kill.set_signal(SIGKILL);
+  ASSERT_TRUE(Call("Kill", kill).ok());
+  wait.set_exec_id("");
+  ASSERT_TRUE(Call("Wait", wait, &waited).ok());
+  EXPECT_EQ(waited.exit_status(), 137u);
+  EXPECT_EQ(Call("Kill", kill).code(), Code::kNotFound) << "process already finished";
+  del.set_exec_id("");
+  ASSERT_TRUE(Call("Delete", del).ok());
+  EXPECT_EQ(publisher_.topics(),
+            (std::vector<std::string>{"/tasks/create", "/tasks/start", "/tasks/exec-added",
+                                      "/tasks/exec-started", "/tasks/exit:e1", "/tasks/exit:c2",
+                                      "/tasks/delete"}));
+}
+
+TEST_F(TaskServiceTest, ErrorCodesContainerdMapsBack) {
+  taskapi::StateRequest sreq;
+  sreq.set_id("nope");
+  EXPECT_EQ(Call("State", sreq).code(), Code::kNotFound);
+  EXPECT_EQ(Call("Create", CreateReq("fail")).code(), Code::kInvalidArgument);
+
+  backend_.init_args = {"/bin/sleep", "100"};
+  ASSERT_TRUE(Call("Create", CreateReq("c3")).ok());
+  EXPECT_EQ(Call("Create", CreateReq("c3")).code(), Code::kAlreadyExists);
+  taskapi::CheckpointTaskRequest cp;
+  cp.set_id("c3");
+  EXPECT_EQ(Call("Checkpoint", cp).code(), Code::kUnimplemented);
+  taskapi::StartRequest start;
+  start.set_id("c3");
+  ASSERT_TRUE(Call("Start", start).ok());
+  EXPECT_EQ(Call("Start", start).code(), Code::kFailedPrecondition);
+  taskapi::DeleteRequest del;
+  del.set_id("c3");
+  EXPECT_EQ(Call("Delete", del).code(), Code::kFailedPrecondition) << "running";
+  taskapi::UpdateTaskRequest up;
+  up.set_id("c3");
+  up.mutable_resources()->set_type_url("example.Other");
+  EXPECT_EQ(Call("Update", up).code(), Code::kInvalidArgument);
+  up.mutable_resources()->set_type_url(
+      "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources");
+  up.mutable_resources()->set_value(R"({"pids":{"limit":10}})");
+  EXPECT_TRUE(Call("Update", up).ok());
+  EXPECT_EQ(backend_.last_update, R"({"pids":{"limit":10}})");
+  taskapi::StatsRequest st;
+  st.set_id("c3");
+  taskapi::StatsResponse stats;
+  ASSERT_TRUE(Call("Stats", st, &stats).ok());
+  EXPECT_EQ(stats.stats().type_url(), "io.containerd.cgroups.v1.Metrics");
+  taskapi::ResizePtyRequest rs;
+  rs.set_id("c3");
+  rs.set_width(80);
+  EXPECT_EQ(Call("ResizePty", rs).code(), Code::kFailedPrecondition) << "no terminal";
+  taskapi::KillRequest kill;
+  kill.set_id("c3");
+  kill.set_exec_id("missing");
+  kill.set_signal(9);
+  EXPECT_EQ(Call("Kill", kill).code(), Code::kNotFound);
+
+  // Shutdown with a container left is answered but does not stop the shim.
+  ASSERT_TRUE(Call("Shutdown", taskapi::ShutdownRequest()).ok());
+  EXPECT_FALSE(shutdown_called_);
+  kill.set_exec_id("");
+  ASSERT_TRUE(Call("Kill", kill).ok());
+  taskapi::WaitRequest wait;
+  wait.set_id("c3");
+  ASSERT_TRUE(Call("Wait", wait).ok());
+  ASSERT_TRUE(Call("Delete", del).ok());
+}
+
+TEST_F(TaskServiceTest, DeleteOfNeverStartedInit) {
+  backend_.init_args = {"/bin/sleep", "100"};
+  ASSERT_TRUE(Call("Create", CreateReq("c4")).ok());
+  taskapi::DeleteRequest del;
+  del.set_id("c4");
+  taskapi::DeleteResponse deleted;
+  ASSERT_TRUE(Call("Delete", del, &deleted).ok());
+  EXPECT_EQ(deleted.exit_status(), 137u);
+}
+
+// Hostile bytes on one connection: answered with an error or closed, never a crash or a hang; a
+// well-behaved connection keeps working throughout.
+TEST_F(TaskServiceTest, MalformedFramesDoNotHurtOtherConnections) {
+  auto raw = [&](const std::string& bytes, bool expect_answer) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, socket_.c_str(), sizeof(addr.sun_path) - 1);
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_TRUE(WriteAll(fd.get(), bytes).ok());
+    if (!expect_answer) return;  // closed with the frame incomplete
+    shutdown(fd.get(), SHUT_WR);
+    timeval tv{10, 0};
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char hdr[ttrpc::kHeaderSize];
+    ssize_t n = recv(fd.get(), hdr, sizeof(hdr), MSG_WAITALL);
+    ASSERT_EQ(n, static_cast<ssize_t>(sizeof(hdr))) << "an answer (error) was expected";
+    auto h = ttrpc::DecodeHeader(reinterpret_cast<const uint8_t*>(hdr));
+    std::string payload(h.length, '\0');
+    ASSERT_EQ(recv(fd.get(), payload.data(), h.length, MSG_WAITALL), static_cast<ssize_t>(h.length));
+    ::ttrpc::Response resp;
+    ASSERT_TRUE(resp.ParseFromString(payload));
+    EXPECT_NE(resp.status().code(), 0) << "garbage must not succeed";
+  };
+  auto request = [](const std::string& service, const std::string& method,
+                    const std::string& payload) {
+    ::ttrpc::Request r;
+    r.set_service(service);
+    r.set_method(method);
+    r.set_payload(payload);
+    return *ttrpc::EncodeFrame(1, ttrpc::MessageType::kRequest, r.SerializeAsString());
+  };
+  raw(std::string("\x00\x00", 2), false);                                  // truncated header
+  raw(std::string("\x7f\xff\xff\xff\x00\x00\x00\x01\x01\x00", 10), true);  // 2 GiB length
+  raw(request("containerd.task.v2.Nope", "State", ""), true);              // unknown service
+  raw(request(kTaskService, "Explode", ""), true);                         // unknown method
+  raw(request(kTaskService, "Create", "\xff\xff\xff\xff"), true);          // invalid protobuf
+  raw(*ttrpc::EncodeFrame(1, ttrpc::MessageType::kRequest, "\x0a\xff"), true);  // bad envelope
+  raw(std::string(64, '\x42'), false);                                     // noise
+
+  taskapi::ConnectResponse connected;
+  ASSERT_TRUE(Call("Connect", taskapi::ConnectRequest(), &connected).ok());
+  EXPECT_EQ(connected.shim_pid(), static_cast<uint32_t>(getpid()));
+}
+
+}  // namespace
+}  // namespace see::shim
