@@ -108,6 +108,8 @@ class Server {
  public:
   // Creates the epoll instance and wake-up eventfd. Fails only on fd exhaustion.
   static Result<std::unique_ptr<Server>> Create(ServerOptions options = {});
+  // REQUIRES: Serve() is not running. Open connections are closed; pending Responders become
+  // no-ops.
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -134,7 +136,7 @@ class Server {
 
   // Feeds raw bytes as if read from a connection and returns what would be written back, with no
   // socket involved; handlers must answer synchronously for their output to be included. For the
-  // fuzz target and golden tests.
+  // fuzz target and golden tests. REQUIRES: Serve() is not running.
   std::string HandleBytesForTesting(std::string_view input);
 
  private:
