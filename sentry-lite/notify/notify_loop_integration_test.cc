@@ -372,7 +372,8 @@ std::string AttrConformance() {
   add("setxattr-emptyname", R(setxattr("/dir/w/own", "", "v", 1, 0)));
   add("setxattr-longname", R(setxattr("/dir/w/own", ("user." + std::string(300, 'x')).c_str(), "v", 1, 0)));
   add("setxattr-badflags", R(setxattr("/dir/w/own", "user.a", "v", 1, 4)));
-  add("setxattr-e2big", R(setxattr("/dir/w/own", "user.a", buf, 70000, 0)));
+  std::vector<char> big(70000, 'v');
+  add("setxattr-e2big", R(setxattr("/dir/w/own", "user.a", big.data(), big.size(), 0)));
   add("setxattr-trusted", R(setxattr("/dir/w/own", "trusted.t", "v", 1, 0)));
   add("setxattr-security", R(setxattr("/dir/w/own", "security.see", "v", 1, 0)));
   add("getxattr-missing", R(getxattr("/dir/w/nope", "user.a", buf, sizeof(buf))));
@@ -399,6 +400,9 @@ std::string AttrConformance() {
   add("inotify-missing", R(inotify_add_watch(in, "/dir/w/nope", IN_CREATE)));
   add("inotify-badfd", R(inotify_add_watch(999, "/dir/w", IN_CREATE)));
   add("inotify-notinotify", R(inotify_add_watch(wfd, "/dir/w", IN_CREATE)));
+  int rfd = open("/dir/w/own", O_RDONLY);
+  add("inotify-regular-fd", R(inotify_add_watch(rfd, "/dir/w", IN_CREATE)));
+  close(rfd);
   add("inotify-nomask", R(inotify_add_watch(in, "/dir/w", 0)));
   add("inotify-onlydir-file", R(inotify_add_watch(in, "/dir/w/own", IN_ONLYDIR | IN_MODIFY)));
   add("inotify-dontfollow", R(inotify_add_watch(in, "/dir/w/lnk", IN_DONT_FOLLOW | IN_ATTRIB)));

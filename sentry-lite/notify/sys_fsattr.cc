@@ -445,6 +445,9 @@ Reply SysInotifyAddWatch(SyscallCall& call) {
   if ((mask & ~kAllInotifyBits) != 0 || (mask & kAllInotifyBits) == 0) return Reply::Error(EINVAL);
   auto ino = call.CallerFd(call.arg_int(0));
   if (!ino.ok()) return Fail(ino.status());
+  // The kernel's fdget() does not see O_PATH files (pidfd_getfd does).
+  int fl = fcntl(ino->get(), F_GETFL);
+  if (fl < 0 || (fl & O_PATH) != 0) return Reply::Error(EBADF);
   char kind[64] = {};
   ssize_t n = readlink(SelfFd(ino->get()).c_str(), kind, sizeof(kind) - 1);
   if (n < 0 || strcmp(kind, "anon_inode:inotify") != 0) return Reply::Error(EINVAL);

@@ -67,6 +67,7 @@ constexpr SelfRule kAllow[] = {
     {SYS_fstat, "served stat"},
     {SYS_statx, "served statx"},
     {SYS_readlinkat, "served readlink, fd paths"},
+    {SYS_readlink, "fd paths: glibc's readlink() is SYS_readlink (PathResolver::RootRelative)"},
     {SYS_faccessat2, "served access"},
     {SYS_mkdirat, "served mkdir"},
     {SYS_unlinkat, "served unlink/rmdir"},
@@ -118,12 +119,11 @@ constexpr SelfRule kAllow[] = {
 // Only in sanitizer builds (SEE_SANITIZER_BUILD: -DSEE_SANITIZE=ON or SEE_FUZZ): what the
 // ASan/UBSan runtimes call inside a confined sentry. UBSan's vptr check probes whether memory is
 // readable by writing it into a pipe (IsAccessibleMemoryRange -> pipe2); without it every virtual
-// call through std::thread's state is reported as "invalid vptr". readlink(/proc/self/exe) and
-// open(/proc/self/{cmdline,environ}) are used when a report is printed. Production builds do not
-// have these rules.
+// call through std::thread's state is reported as "invalid vptr". open(/proc/self/{cmdline,
+// environ}) is used when a report is printed (readlink of /proc/self/exe is allowed anyway).
+// Production builds do not have these rules.
 constexpr SelfRule kSanitizerAllow[] = {
     {SYS_pipe2, "sanitizer runtime: IsAccessibleMemoryRange (UBSan vptr checks)"},
-    {SYS_readlink, "sanitizer runtime: /proc/self/exe for symbolized reports"},
     {SYS_open, "sanitizer runtime: /proc/self/{cmdline,environ,maps} in reports"},
 };
 
