@@ -69,8 +69,28 @@ constexpr std::string_view kSeccompFlags[] = {
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
+constexpr std::string_view kIoPriorityClasses[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                                   "IOPRIO_CLASS_IDLE"};
+
+constexpr std::string_view kSchedulerPolicies[] = {"SCHED_OTHER", "SCHED_FIFO",  "SCHED_RR",
+                                                   "SCHED_BATCH", "SCHED_ISO",   "SCHED_IDLE",
+                                                   "SCHED_DEADLINE"};
+
+constexpr std::string_view kSchedulerFlags[] = {
+    "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_UTIL_CLAMP_MAX",
+};
+
+// The clocks a time namespace can offset (timens_offsets accepts only these two).
+constexpr std::string_view kTimeNamespaceClocks[] = {"monotonic", "boottime"};
+
 }  // namespace
 
+std::span<const std::string_view> IoPriorityClassNames() { return kIoPriorityClasses; }
+std::span<const std::string_view> SchedulerPolicyNames() { return kSchedulerPolicies; }
+std::span<const std::string_view> SchedulerFlagNames() { return kSchedulerFlags; }
+std::span<const std::string_view> TimeNamespaceClockNames() { return kTimeNamespaceClocks; }
 std::span<const NamedValue<int>> RlimitNames() { return kRlimits; }
 std::span<const NamedValue<NamespaceType>> NamespaceNames() { return kNamespaces; }
 std::span<const NamedValue<SeccompAction>> SeccompActionNames() { return kSeccompActions; }

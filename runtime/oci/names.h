@@ -42,6 +42,10 @@ std::span<const NamedValue<Propagation>> PropagationNames();  // without kUnset
 // Words only: validated, kept as strings in the Spec.
 std::span<const std::string_view> SeccompArchNames();
 std::span<const std::string_view> SeccompFlagNames();
+std::span<const std::string_view> IoPriorityClassNames();
+std::span<const std::string_view> SchedulerPolicyNames();
+std::span<const std::string_view> SchedulerFlagNames();
+std::span<const std::string_view> TimeNamespaceClockNames();
 
 bool Contains(std::span<const std::string_view> words, std::string_view w);
 

@@ -51,6 +51,23 @@ struct ConsoleSize {
   bool operator==(const ConsoleSize&) const = default;
 };
 
+// process.ioPriority (runtime-spec 1.1): ioprio_set(IOPRIO_WHO_PROCESS) before exec.
+struct IoPriority {
+  std::string io_class;  // "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE"
+  int priority = 0;      // 0..7
+  bool operator==(const IoPriority&) const = default;
+};
+
+// process.scheduler (runtime-spec 1.1): sched_setattr(2) before exec.
+struct Scheduler {
+  std::string policy;  // "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO",
+                       // "SCHED_IDLE", "SCHED_DEADLINE"
+  std::optional<int32_t> nice, priority;
+  std::vector<std::string> flags;  // "SCHED_FLAG_RESET_ON_FORK", ... (validated)
+  std::optional<uint64_t> runtime, deadline, period;  // nanoseconds, SCHED_DEADLINE
+  bool operator==(const Scheduler&) const = default;
+};
+
 struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
@@ -64,6 +81,8 @@ struct Process {
   std::string apparmor_profile;
   std::optional<int> oom_score_adj;
   std::string selinux_label;
+  std::optional<IoPriority> io_priority;
+  std::optional<Scheduler> scheduler;
   bool operator==(const Process&) const = default;
 };
 
@@ -143,6 +162,7 @@ struct MemoryResources {
   std::optional<uint64_t> swappiness;
   std::optional<bool> disable_oom_killer;
   std::optional<bool> use_hierarchy;
+  std::optional<bool> check_before_update;  // 1.1: refuse a limit below current usage
   bool operator==(const MemoryResources&) const = default;
 };
 
@@ -255,6 +275,14 @@ struct Personality {
 enum class Propagation { kUnset, kPrivate, kRPrivate, kShared, kRShared, kSlave, kRSlave,
                          kUnbindable, kRUnbindable };
 
+// linux.timeOffsets (runtime-spec 1.1): written to /proc/<pid>/timens_offsets of a new time
+// namespace.
+struct TimeOffset {
+  int64_t secs = 0;
+  uint32_t nanosecs = 0;
+  bool operator==(const TimeOffset&) const = default;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
   std::vector<IdMapping> uid_mappings, gid_mappings;
@@ -267,6 +295,7 @@ struct Linux {
   std::optional<Seccomp> seccomp;
   std::optional<Personality> personality;
   std::string mount_label;
+  std::map<std::string, TimeOffset> time_offsets;  // clock ("monotonic", "boottime") -> offset
   // linux.intelRdt: parsed so the runtime can refuse it (no RDT support) instead of silently
   // running without the requested cache/bandwidth partitioning.
   std::string intel_rdt_clos_id;
@@ -276,7 +305,7 @@ struct Linux {
 };
 
 struct Spec {
-  std::string oci_version;  // REQUIRED, 1.0.x or 1.1.x (1.2.x accepted with a warning)
+  std::string oci_version;  // REQUIRED, any 1.x (later 1.x minors only add fields)
   std::optional<Process> process;  // REQUIRED for create/run
   std::optional<Root> root;        // REQUIRED on Linux
   std::string hostname, domainname;

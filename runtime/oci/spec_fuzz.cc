@@ -1,5 +1,9 @@
 // Feeds arbitrary bytes to every parser of the module. Besides "no crash, no hang", it checks the
 // round-trip contract on whatever parses: ParseSpec(SpecToJson(s)) == s.
+//
+// libFuzzer writes new inputs into the first corpus directory, so point it at a scratch copy:
+//   cp -r runtime/oci/fuzz_corpus /tmp/oci-corpus
+//   build-fuzz/bin/spec_fuzz -dict=runtime/oci/spec_fuzz.dict /tmp/oci-corpus
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

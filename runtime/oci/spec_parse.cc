@@ -167,6 +167,52 @@ Status ParseRlimit(const Node& n, Rlimit* r) {
   return Status::Ok();
 }
 
+// Reads a string member that must be one of `known`.
+Status ReadWord(const Node& obj, std::string_view key, std::span<const std::string_view> known,
+                std::string_view what, std::string* out, bool required) {
+  if (required) {
+    SEE_RETURN_IF_ERROR(ReadRequired(obj, key, out));
+  } else {
+    SEE_RETURN_IF_ERROR(Read(obj, key, out));
+    if (out->empty()) return Status::Ok();
+  }
+  if (!internal::Contains(known, *out)) {
+    return InvalidArgument(obj.ChildPath(key) + ": unknown " + std::string(what) + " " +
+                           Quote(*out));
+  }
+  return Status::Ok();
+}
+
+Status ParseIoPriority(const Node& n, IoPriority* io) {
+  SEE_RETURN_IF_ERROR(n.ExpectObject());
+  SEE_RETURN_IF_ERROR(ReadWord(n, "class", internal::IoPriorityClassNames(), "I/O priority class",
+                               &io->io_class, /*required=*/true));
+  SEE_RETURN_IF_ERROR(Read(n, "priority", &io->priority));
+  if (io->priority < 0 || io->priority > 7) {
+    return InvalidArgument(n.ChildPath("priority") + ": must be in 0..7, got " +
+                           std::to_string(io->priority));
+  }
+  return Status::Ok();
+}
+
+Status ParseScheduler(const Node& n, Scheduler* s) {
+  SEE_RETURN_IF_ERROR(n.ExpectObject());
+  SEE_RETURN_IF_ERROR(ReadWord(n, "policy", internal::SchedulerPolicyNames(), "scheduler policy",
+                               &s->policy, /*required=*/true));
+  SEE_RETURN_IF_ERROR(Read(n, "nice", &s->nice));
+  if (s->nice && (*s->nice < -20 || *s->nice > 19)) {
+    return InvalidArgument(n.ChildPath("nice") + ": must be in -20..19, got " +
+                           std::to_string(*s->nice));
+  }
+  SEE_RETURN_IF_ERROR(Read(n, "priority", &s->priority));
+  SEE_RETURN_IF_ERROR(ReadWordList(n, "flags", internal::SchedulerFlagNames(), "scheduler flag",
+                                   &s->flags));
+  SEE_RETURN_IF_ERROR(Read(n, "runtime", &s->runtime));
+  SEE_RETURN_IF_ERROR(Read(n, "deadline", &s->deadline));
+  SEE_RETURN_IF_ERROR(Read(n, "period", &s->period));
+  return Status::Ok();
+}
+
 Status ParseProcessObject(const Node& n, Process* p) {
   SEE_RETURN_IF_ERROR(n.ExpectObject());
   SEE_RETURN_IF_ERROR(Read(n, "terminal", &p->terminal));
@@ -198,6 +244,8 @@ Status ParseProcessObject(const Node& n, Process* p) {
                            std::to_string(*p->oom_score_adj));
   }
   SEE_RETURN_IF_ERROR(Read(n, "selinuxLabel", &p->selinux_label));
+  SEE_RETURN_IF_ERROR(ReadObject(n, "ioPriority", &p->io_priority, ParseIoPriority));
+  SEE_RETURN_IF_ERROR(ReadObject(n, "scheduler", &p->scheduler, ParseScheduler));
   return Status::Ok();
 }
 
@@ -293,6 +341,7 @@ Status ParseMemory(const Node& n, MemoryResources* m) {
   }
   SEE_RETURN_IF_ERROR(Read(n, "disableOOMKiller", &m->disable_oom_killer));
   SEE_RETURN_IF_ERROR(Read(n, "useHierarchy", &m->use_hierarchy));
+  SEE_RETURN_IF_ERROR(Read(n, "checkBeforeUpdate", &m->check_before_update));
   return Status::Ok();
 }
 
@@ -602,6 +651,24 @@ Status ParseLinux(const Node& n, Linux* l) {
   SEE_RETURN_IF_ERROR(ReadObject(n, "seccomp", &l->seccomp, ParseSeccomp));
   SEE_RETURN_IF_ERROR(ReadObject(n, "personality", &l->personality, ParsePersonality));
   SEE_RETURN_IF_ERROR(Read(n, "mountLabel", &l->mount_label));
+  if (std::optional<Node> offsets = n.Get("timeOffsets")) {
+    SEE_RETURN_IF_ERROR(offsets->ExpectObject());
+    for (auto it = offsets->value().begin(); it != offsets->value().end(); ++it) {
+      Node clock(it.value(), offsets->path() + "[" + Quote(it.key()) + "]");
+      if (!internal::Contains(internal::TimeNamespaceClockNames(), it.key())) {
+        return clock.Error("unknown clock (monotonic or boottime)");
+      }
+      SEE_RETURN_IF_ERROR(clock.ExpectObject());
+      TimeOffset off;
+      SEE_RETURN_IF_ERROR(Read(clock, "secs", &off.secs));
+      SEE_RETURN_IF_ERROR(Read(clock, "nanosecs", &off.nanosecs));
+      if (off.nanosecs >= 1000000000) {
+        return InvalidArgument(clock.ChildPath("nanosecs") + ": must be below 1000000000, got " +
+                               std::to_string(off.nanosecs));
+      }
+      l->time_offsets[it.key()] = off;
+    }
+  }
   if (std::optional<Node> rdt = n.Get("intelRdt")) {
     SEE_RETURN_IF_ERROR(rdt->ExpectObject());
     SEE_RETURN_IF_ERROR(Read(*rdt, "closID", &l->intel_rdt_clos_id));

@@ -72,6 +72,20 @@ OJson ProcessJson(const Process& p) {
   PutString(j, "apparmorProfile", p.apparmor_profile);
   PutOpt(j, "oomScoreAdj", p.oom_score_adj);
   PutString(j, "selinuxLabel", p.selinux_label);
+  if (p.io_priority) {
+    j["ioPriority"] = {{"class", p.io_priority->io_class}, {"priority", p.io_priority->priority}};
+  }
+  if (p.scheduler) {
+    const Scheduler& sc = *p.scheduler;
+    OJson o = {{"policy", sc.policy}};
+    PutOpt(o, "nice", sc.nice);
+    PutOpt(o, "priority", sc.priority);
+    PutList(o, "flags", sc.flags);
+    PutOpt(o, "runtime", sc.runtime);
+    PutOpt(o, "deadline", sc.deadline);
+    PutOpt(o, "period", sc.period);
+    j["scheduler"] = std::move(o);
+  }
   return j;
 }
 
@@ -143,6 +157,7 @@ OJson ResourcesJson(const Resources& r) {
     PutOpt(o, "swappiness", m.swappiness);
     PutOpt(o, "disableOOMKiller", m.disable_oom_killer);
     PutOpt(o, "useHierarchy", m.use_hierarchy);
+    PutOpt(o, "checkBeforeUpdate", m.check_before_update);
     j["memory"] = std::move(o);
   }
   if (r.cpu) {
@@ -274,6 +289,13 @@ OJson LinuxJson(const Linux& l) {
   PutList(j, "maskedPaths", l.masked_paths);
   PutList(j, "readonlyPaths", l.readonly_paths);
   PutString(j, "mountLabel", l.mount_label);
+  if (!l.time_offsets.empty()) {
+    OJson o = OJson::object();
+    for (const auto& [clock, off] : l.time_offsets) {
+      o[clock] = {{"secs", off.secs}, {"nanosecs", off.nanosecs}};
+    }
+    j["timeOffsets"] = std::move(o);
+  }
   if (l.personality) {
     OJson o = {{"domain", l.personality->domain}};
     PutList(o, "flags", l.personality->flags);

@@ -145,6 +145,10 @@ Spec KitchenSinkSpec() {
   p.apparmor_profile = "unconfined";
   p.oom_score_adj = -1000;
   p.selinux_label = "system_u:system_r:container_t:s0:c1,c2";
+  p.io_priority = IoPriority{.io_class = "IOPRIO_CLASS_BE", .priority = 4};
+  p.scheduler = Scheduler{.policy = "SCHED_DEADLINE", .nice = -5, .priority = 0,
+                          .flags = {"SCHED_FLAG_RESET_ON_FORK"}, .runtime = 10000,
+                          .deadline = 20000, .period = 30000};
   s.domainname = "example.org";
   s.mounts.push_back(Mount{.destination = "/data", .type = "bind", .source = "/srv/data",
                            .options = {"rbind", "ridmap"},
@@ -177,7 +181,8 @@ Spec KitchenSinkSpec() {
   r.devices.push_back(DeviceCgroupRule{.allow = true, .type = "b", .major = 8, .access = "m"});
   r.memory = MemoryResources{.limit = 1 << 30, .reservation = 1 << 29, .swap = -1,
                              .kernel = 0, .kernel_tcp = 1 << 20, .swappiness = 60,
-                             .disable_oom_killer = false, .use_hierarchy = true};
+                             .disable_oom_killer = false, .use_hierarchy = true,
+                             .check_before_update = true};
   r.cpu = CpuResources{.shares = 1024, .quota = -1, .period = 100000, .realtime_runtime = 950,
                        .realtime_period = 1000, .cpus = "0-1,3", .mems = "0", .idle = 1};
   r.pids = PidsResources{.limit = 4096};
@@ -212,6 +217,8 @@ Spec KitchenSinkSpec() {
   l.seccomp = sc;
   l.personality = Personality{.domain = "LINUX32"};
   l.mount_label = "system_u:object_r:container_file_t:s0";
+  l.time_offsets = {{"monotonic", TimeOffset{.secs = -86400, .nanosecs = 5}},
+                    {"boottime", TimeOffset{.secs = 3600}}};
   l.intel_rdt_clos_id = "guaranteed";
   l.intel_rdt_l3_cache_schema = "L3:0=ff";
   return s;
@@ -248,6 +255,10 @@ TEST(SpecToJsonTest, WritesSpecMemberNames) {
   EXPECT_EQ(j["linux"]["devices"][0]["type"], "c");
   EXPECT_EQ(j["hooks"]["createRuntime"][0]["timeout"], 5);
   EXPECT_EQ(j["linux"]["intelRdt"]["closID"], "guaranteed");
+  EXPECT_EQ(j["process"]["ioPriority"]["class"], "IOPRIO_CLASS_BE");
+  EXPECT_EQ(j["process"]["scheduler"]["deadline"], 20000);
+  EXPECT_EQ(j["linux"]["timeOffsets"]["monotonic"]["secs"], -86400);
+  EXPECT_EQ(j["linux"]["resources"]["memory"]["checkBeforeUpdate"], true);
 }
 
 TEST(ParseSpecTest, AcceptsSpecVersions) {
