@@ -3,12 +3,16 @@
 //   openat+close natively and served (one round trip through the NotifyLoop: notification, caller
 //   identity, resolution in the container view, ADDFD+SEND), path resolution alone.
 // Targets: host-class syscalls <= 1.10x native; a served open+close <= 4x native.
+// Also: an allow-all filter (the kernel's fixed cost of seccomp, the floor for any filter) and a
+// 4 KiB pread (a host-class call doing real work); the served open reports the sentry's CPU per
+// call (sentry_cpu_ns) so the work can be compared apart from scheduling delays on a busy host.
 //
 // The filtered benchmarks install the filter on the benchmark thread itself (no TSYNC), so they are
 // registered last; the NotifyLoop serving them runs in a child process forked before that.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,9 +21,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
 #include "sentry-lite/sentry/fd_passing.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
@@ -31,11 +37,44 @@ const std::string& BenchFile() {
   static const std::string path = [] {
     char tmpl[] = "/tmp/see-bench-XXXXXX";
     int fd = mkstemp(tmpl);
-    if (fd < 0 || write(fd, "x", 1) != 1) abort();
+    std::string page(4096, 'x');
+    if (fd < 0 || write(fd, page.data(), page.size()) != 4096) abort();
     close(fd);
     return std::string(tmpl);
   }();
   return path;
+}
+
+pid_t server_pid = 0;
+
+// CPU time (utime + stime) of the serving process, in nanoseconds.
+double ServerCpuNs() {
+  auto text = ReadFile("/proc/" + std::to_string(server_pid) + "/stat");
+  if (!text.ok()) return 0;
+  size_t close_paren = text->rfind(')');
+  std::istringstream in(text->substr(close_paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// An allow-everything filter on the benchmark thread: the kernel's fixed cost of having seccomp
+// at all (the syscall takes the slow entry path), which no filter can go below.
+void EnsureAllowAllFilter() {
+  static bool done = [] {
+    sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    sock_fprog fprog{1, allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) {
+      abort();
+    }
+    return true;
+  }();
+  (void)done;
 }
 
 // Forks the serving process, then puts the calling thread under the container filter.
@@ -57,6 +96,7 @@ void EnsureFiltered() {
       while (loop.active_listeners() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       _exit(0);
     }
+    server_pid = pid;
     close(sv[0]);
     auto prog = BuildDefaultSyscallFilter();
     if (!prog.ok()) abort();
@@ -72,6 +112,13 @@ void EnsureFiltered() {
 
 void BM_GetppidNative(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+}
+
+void BM_Pread4kNative(benchmark::State& state) {
+  int fd = open(BenchFile().c_str(), O_RDONLY | O_CLOEXEC);
+  char buf[4096];
+  for (auto _ : state) benchmark::DoNotOptimize(pread(fd, buf, sizeof(buf), 0));
+  close(fd);
 }
 
 void BM_OpenCloseNative(benchmark::State& state) {
@@ -95,6 +142,24 @@ void BM_ResolveOnly(benchmark::State& state) {
   }
 }
 
+void BM_GetppidAllowAllFilter(benchmark::State& state) {
+  EnsureAllowAllFilter();
+  for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+}
+
+void BM_Pread4kAllowAllFilter(benchmark::State& state) {
+  EnsureAllowAllFilter();
+  BM_Pread4kNative(state);
+}
+
+void BM_Pread4kFiltered(benchmark::State& state) {
+  EnsureFiltered();
+  int fd = open(BenchFile().c_str(), O_RDONLY | O_CLOEXEC);  // served once, outside the loop
+  char buf[4096];
+  for (auto _ : state) benchmark::DoNotOptimize(pread(fd, buf, sizeof(buf), 0));
+  close(fd);
+}
+
 void BM_GetppidFiltered(benchmark::State& state) {
   EnsureFiltered();
   for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
@@ -103,18 +168,27 @@ void BM_GetppidFiltered(benchmark::State& state) {
 void BM_OpenCloseServed(benchmark::State& state) {
   EnsureFiltered();
   const char* path = BenchFile().c_str();
+  double server_before = ServerCpuNs();
   for (auto _ : state) {
     int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) state.SkipWithError("served open");
     close(fd);
   }
+  // The sentry's share of the work (clock-tick resolution: meaningful over the whole run).
+  state.counters["sentry_cpu_ns"] = benchmark::Counter(
+      (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
 }
 
-// Registration order is run order: everything native first, the filter goes on last.
+// Registration order is run order: everything native first, then the allow-all baseline filter,
+// then the container filter (stacked on it: the kernel's per-syscall allow bitmap covers both).
 BENCHMARK(BM_GetppidNative);
+BENCHMARK(BM_Pread4kNative);
 BENCHMARK(BM_OpenCloseNative);
 BENCHMARK(BM_ResolveOnly);
+BENCHMARK(BM_GetppidAllowAllFilter);
+BENCHMARK(BM_Pread4kAllowAllFilter);
 BENCHMARK(BM_GetppidFiltered);
+BENCHMARK(BM_Pread4kFiltered);
 BENCHMARK(BM_OpenCloseServed);
 
 }  // namespace

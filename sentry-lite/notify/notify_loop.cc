@@ -79,13 +79,17 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   Status fs = EnterPrivateFsContext();
   if (!fs.ok()) spdlog::error("notify worker: {}", fs.ToString());
   seccomp_notif notif;
-  bool idle_at_exit = true;
   for (;;) {
     {
       std::unique_lock leader(l->leader);
       if (l->done || stopping_) break;
       pollfd fds[2] = {{l->fd.get(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
-      int n = poll(fds, 2, -1);
+      int n = poll(fds, 2, options_.idle_exit_ms);
+      if (n == 0) {
+        // A quiet period: one surplus idle thread (this leader) goes.
+        if (l->idle > options_.max_idle_threads_per_listener) break;
+        continue;
+      }
       if (n < 0) {
         if (errno == EINTR) continue;
         spdlog::error("notify poll: {}", strerror(errno));
@@ -108,13 +112,9 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
       SpawnWorker(l);
     }
     Serve(*l, notif);
-    if (l->idle >= options_.max_idle_threads_per_listener) {
-      idle_at_exit = false;
-      break;
-    }
     l->idle++;
   }
-  if (idle_at_exit) l->idle--;
+  l->idle--;
   bool last = --l->threads == 0;
   std::lock_guard lock(mu_);
   if (last && l->done) --listeners_;
