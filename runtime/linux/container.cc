@@ -125,16 +125,17 @@ Status ForwardSeccompListener(const oci::Seccomp& sc, const std::string& state_j
                 SeccompListenerMessage(state_json, pid, sc.listener_metadata));
 }
 
-Result<std::unique_ptr<cgroups::Manager>> ManagerFor(const std::string& cgroup_path,
-                                                     const std::string& id) {
+// Reopens the container's cgroup as the creator resolved it (see ContainerState).
+Result<std::unique_ptr<cgroups::Manager>> ManagerFor(const ContainerState& s) {
   SEE_ASSIGN_OR_RETURN(cgroups::Hierarchy h, cgroups::DetectHierarchy());
-  return cgroups::NewManager(h, cgroup_path, id);
+  h.self_paths = s.creator_cgroups;
+  return cgroups::NewManager(h, s.spec_cgroups_path, s.id);
 }
 
 ContainerStatus ComputeStatus(const std::string& dir, const ContainerState& s) {
   if (!IsProcessAlive(s.init_pid, s.init_start_time)) return ContainerStatus::kStopped;
   if (PathExists(dir + "/exec.fifo")) return ContainerStatus::kCreated;
-  auto mgr = ManagerFor(s.cgroup_path, s.id);
+  auto mgr = ManagerFor(s);
   if (mgr.ok()) {
     auto fz = (*mgr)->GetFreezerState();
     if (fz.ok() && *fz != cgroups::FreezerState::kThawed) return ContainerStatus::kPaused;
@@ -239,6 +240,15 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
     return InvalidArgument("cannot use console socket if runsee will not detach or allocate tty");
   }
 
+  if (!spec.process->apparmor_profile.empty()) {
+    spdlog::warn("AppArmor is not available on this host; profile {} not applied",
+                 spec.process->apparmor_profile);
+  }
+  if (!spec.process->selinux_label.empty()) {
+    spdlog::warn("SELinux is not available on this host; label {} not applied",
+                 spec.process->selinux_label);
+  }
+
   SEE_RETURN_IF_ERROR(MkdirAll(rt.root, 0711));
   std::string dir = ContainerDir(rt, o.id);
   if (mkdir(dir.c_str(), 0711) < 0) {
@@ -256,13 +266,13 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
 
   std::string cgroups_path = spec.linux ? spec.linux->cgroups_path : "";
   SEE_ASSIGN_OR_RETURN(cgroups::Hierarchy hier, cgroups::DetectHierarchy());
-  SEE_ASSIGN_OR_RETURN(std::unique_ptr<cgroups::Manager> mgr,
+  SEE_ASSIGN_OR_RETURN(std::shared_ptr<cgroups::Manager> mgr,
                        cgroups::NewManager(hier, cgroups_path, o.id));
   SEE_RETURN_IF_ERROR(mgr->Create().Wrap("creating cgroup"));
-  cgroups::Manager* mgr_raw = mgr.get();
-  undo.Push([mgr_raw] {
-    (void)mgr_raw->KillAll(SIGKILL);
-    Status st = mgr_raw->Destroy();
+  // Shared with the undo step, which runs after this scope's locals are gone.
+  undo.Push([mgr] {
+    (void)mgr->KillAll(SIGKILL);
+    Status st = mgr->Destroy();
     if (!st.ok()) spdlog::warn("removing cgroup: {}", st.ToString());
   });
   oci::Resources resources =
@@ -313,6 +323,7 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   state.created = NowRfc3339Nano();
   state.cgroup_path = mgr->path();
   state.spec_cgroups_path = cgroups_path;
+  state.creator_cgroups = hier.self_paths;
   state.annotations = spec.annotations;
   if (spec.linux) {
     for (const auto& ns : spec.linux->namespaces) {
@@ -386,7 +397,7 @@ std::vector<ContainerInfo> List(const RuntimeOptions& rt) {
 Status Kill(const RuntimeOptions& rt, const std::string& id, int sig, bool all) {
   SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
   if (all) {
-    SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+    SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
     SEE_RETURN_IF_ERROR(mgr->KillAll(sig));
     if (info.status == ContainerStatus::kPaused && sig == SIGKILL) (void)mgr->Thaw();
     return Status::Ok();
@@ -414,7 +425,7 @@ Status Delete(const RuntimeOptions& rt, const std::string& id, bool force) {
     return FailedPrecondition("cannot delete container " + id + " that is not stopped: " +
                               ContainerStatusName(info.status));
   }
-  auto mgr = ManagerFor(info.state.cgroup_path, id);
+  auto mgr = ManagerFor(info.state);
   if (info.status != ContainerStatus::kStopped) {
     auto pidfd = OpenVerifiedPidfd(info.state.init_pid, info.state.init_start_time);
     if (pidfd.ok()) (void)SignalPidfd(pidfd->get(), SIGKILL);
@@ -467,7 +478,7 @@ Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o) {
   if (proc->terminal && o.console_socket.empty()) {
     return InvalidArgument("cannot allocate tty without setting console socket");
   }
-  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, o.id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   UniqueFd console;
   if (!o.console_socket.empty() && proc->terminal) {
     SEE_ASSIGN_OR_RETURN(console, ConnectUnix(o.console_socket));
@@ -505,27 +516,27 @@ Status Pause(const RuntimeOptions& rt, const std::string& id) {
   if (info.status != ContainerStatus::kRunning && info.status != ContainerStatus::kCreated) {
     return FailedPrecondition("container not running");
   }
-  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   return mgr->Freeze();
 }
 
 Status Resume(const RuntimeOptions& rt, const std::string& id) {
   SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
   if (info.status != ContainerStatus::kPaused) return FailedPrecondition("container not paused");
-  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   return mgr->Thaw();
 }
 
 Result<std::vector<pid_t>> Pids(const RuntimeOptions& rt, const std::string& id) {
   SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
-  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   return mgr->Pids();
 }
 
 Status Update(const RuntimeOptions& rt, const std::string& id, const oci::Resources& r) {
   SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
   if (info.status == ContainerStatus::kStopped) return FailedPrecondition("container not running");
-  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state.cgroup_path, id));
+  SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   return mgr->Apply(r);
 }
 
@@ -538,7 +549,7 @@ Result<std::unique_ptr<cgroups::Manager>> OpenCgroup(const RuntimeOptions& rt,
                                                      const std::string& id) {
   SEE_ASSIGN_OR_RETURN(ContainerInfo info, LoadInfo(rt, id));
   if (info.status == ContainerStatus::kStopped) return FailedPrecondition("container not running");
-  return ManagerFor(info.state.cgroup_path, id);
+  return ManagerFor(info.state);
 }
 
 Result<std::string> StoredSpecJson(const RuntimeOptions& rt, const std::string& id) {

@@ -199,6 +199,8 @@ Status WaitForStart(int fifo_path_fd) {
       Fail(c, ErrnoStatus("becoming root in the user namespace"));
     }
   }
+  // Our cgroups as the host names them, before a cgroup namespace hides the prefix.
+  auto own_cgroups = ReadFile("/proc/self/cgroup");
   // After the runtime moved us into the container's cgroup, so it becomes the ns root.
   if (c.new_ns_flags & CLONE_NEWCGROUP) {
     if (unshare(CLONE_NEWCGROUP) < 0) Fail(c, ErrnoStatus("unshare cgroup namespace"));
@@ -217,6 +219,7 @@ Status WaitForStart(int fifo_path_fd) {
     rctx.new_cgroup_ns = (c.new_ns_flags & CLONE_NEWCGROUP) != 0;
     rctx.cgroup_v2 = c.boot.cgroup_v2;
     rctx.cgroup_path = c.boot.cgroup_path;
+    if (own_cgroups.ok()) rctx.v1_paths = ParseProcCgroup(*own_cgroups);
     INIT_CHECK(c, PrepareRootfs(c.spec, rctx));
     if (c.spec.hooks &&
         (!c.spec.hooks->create_runtime.empty() || !c.spec.hooks->prestart.empty())) {
@@ -263,13 +266,6 @@ Status WaitForStart(int fifo_path_fd) {
   INIT_CHECK(c, ApplyRlimits(p.rlimits));
   if (c.spec.linux && c.spec.linux->personality) {
     INIT_CHECK(c, ApplyPersonality(*c.spec.linux->personality));
-  }
-  if (!p.apparmor_profile.empty()) {
-    spdlog::warn("AppArmor is not available on this host; profile {} not applied",
-                 p.apparmor_profile);
-  }
-  if (!p.selinux_label.empty()) {
-    spdlog::warn("SELinux is not available on this host; label {} not applied", p.selinux_label);
   }
   if (chdir(p.cwd.c_str()) < 0) Fail(c, ErrnoStatus("chdir to cwd " + p.cwd));
 
@@ -336,7 +332,8 @@ Status WaitForStart(int fifo_path_fd) {
 
 void RunInitMain(int argc, char** argv) {
   ResetSignals();
-  // Logs of the init go to stderr of the caller (the runtime's stderr), text format.
+  // Our stderr is the container's: nothing may be logged there. Errors travel on the sync socket.
+  spdlog::set_level(spdlog::level::off);
   if (argc < 3) _exit(2);
   int base = std::atoi(argv[2]);
   InitContext c;

@@ -90,7 +90,10 @@ Status MountCgroupV1(int root_fd, const oci::Mount& m, const oci::MountFlags& mf
     post >> fstype >> source >> superopts;
     if (fstype != "cgroup" || root != "/") continue;
     std::string name = mountpoint.substr(mountpoint.rfind('/') + 1);
-    std::string host_dir = mountpoint + ctx.cgroup_path;
+    auto own = ctx.v1_paths.find(name);
+    if (own == ctx.v1_paths.end()) own = ctx.v1_paths.find("name=" + name);
+    if (own == ctx.v1_paths.end()) continue;
+    std::string host_dir = mountpoint + (own->second == "/" ? "" : own->second);
     struct stat st{};
     if (stat(host_dir.c_str(), &st) < 0) continue;  // e.g. a named hierarchy we do not manage
     std::string dest = m.destination + "/" + name;
@@ -216,6 +219,19 @@ bool IsBindMountAt(const oci::Spec& spec, const std::string& dest) {
 
 }  // namespace
 
+std::map<std::string, std::string> ParseProcCgroup(const std::string& content) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(content);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    out[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
+  }
+  return out;
+}
+
 std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags) {
@@ -225,17 +241,37 @@ Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags) {
   return UniqueFd(fd);
 }
 
-Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode) {
+namespace {
+
+// Follows dangling symlinks by creating their targets inside the root (like securejoin + MkdirAll
+// in runc); `depth` bounds symlink loops.
+Result<UniqueFd> MkdirAllInRootDepth(int root_fd, const std::string& path, mode_t mode, int depth) {
+  if (depth > 40) return ErrnoStatus(ELOOP, "mkdir " + path + " in container root");
   SEE_ASSIGN_OR_RETURN(UniqueFd cur, OpenInRoot(root_fd, ".", O_PATH | O_DIRECTORY));
+  std::vector<std::string> parts = SplitPath(path);
   std::string prefix;
-  for (const std::string& part : SplitPath(path)) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    std::string parent = prefix;
     prefix += "/" + part;
     int fd = Openat2(root_fd, prefix, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (fd < 0 && errno == ENOENT) {
-      // Create in the directory the previous prefix resolved to (never follows `part` itself:
-      // a dangling symlink there makes mkdirat fail with EEXIST).
-      if (mkdirat(cur.get(), part.c_str(), mode) < 0 && errno != EEXIST) {
-        return ErrnoStatus("mkdir " + prefix + " in container root");
+      // Create in the directory the previous prefix resolved to; mkdirat never follows `part`.
+      if (mkdirat(cur.get(), part.c_str(), mode) < 0) {
+        if (errno != EEXIST) return ErrnoStatus("mkdir " + prefix + " in container root");
+        struct stat st{};
+        char target[4096];
+        ssize_t n = -1;
+        if (fstatat(cur.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+          n = readlinkat(cur.get(), part.c_str(), target, sizeof(target) - 1);
+        }
+        if (n > 0) {
+          // A dangling symlink: continue at its target, still resolved inside the root.
+          std::string t(target, static_cast<size_t>(n));
+          std::string next = t[0] == '/' ? t : parent + "/" + t;
+          for (size_t j = i + 1; j < parts.size(); ++j) next += "/" + parts[j];
+          return MkdirAllInRootDepth(root_fd, next, mode, depth + 1);
+        }
       }
       fd = Openat2(root_fd, prefix, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     }
@@ -243,6 +279,12 @@ Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mod
     cur.Reset(fd);
   }
   return cur;
+}
+
+}  // namespace
+
+Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode) {
+  return MkdirAllInRootDepth(root_fd, path, mode, 0);
 }
 
 Result<UniqueFd> MakeMountpoint(int root_fd, const std::string& path, bool directory) {

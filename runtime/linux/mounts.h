@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 
 #include "base/status.h"
@@ -23,8 +24,9 @@ std::string FdPath(int fd);
 // inside `root_fd`. ".." and absolute symlinks are clamped at the root.
 Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags);
 
-// mkdir -p inside the root; returns an O_PATH fd of the final directory. A path component that is
-// a dangling symlink or a non-directory is an error, never followed out of the root.
+// mkdir -p inside the root; returns an O_PATH fd of the final directory. A dangling symlink on
+// the way is followed by creating its target inside the root (never outside); a non-directory
+// component is an error.
 Result<UniqueFd> MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode = 0755);
 
 // Returns an O_PATH fd of `path` inside the root, creating it as a directory (or as an empty file
@@ -38,8 +40,14 @@ struct RootfsContext {
   bool new_net_ns = false;    // ... its own network namespace
   bool new_cgroup_ns = false; // ... its own cgroup namespace
   bool cgroup_v2 = false;
-  std::string cgroup_path;    // the container's path in the hierarchy
+  std::string cgroup_path;    // the container's path in the hierarchy (v2)
+  // v1: /proc/self/cgroup of the container process read before unsharing its cgroup namespace:
+  // hierarchy controllers ("cpu,cpuacct", "name=systemd") -> the container's path in it.
+  std::map<std::string, std::string> v1_paths;
 };
+
+// Parses /proc/<pid>/cgroup content into controllers -> path (v2's "" entry included).
+std::map<std::string, std::string> ParseProcCgroup(const std::string& content);
 
 // Steps before pivot_root in runc's order: root propagation, bind of the rootfs onto itself, every
 // spec mount, devices, /dev symlinks, /dev/ptmx, /dev/shm.

@@ -2,6 +2,7 @@
 // namespaces (label: integration). Every test also checks that nothing is left behind.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ class IntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    // Like containerd's shim: orphaned container processes are reparented to us.
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     char tmpl[] = "/tmp/see-rt-it-XXXXXX";
     dir_ = mkdtemp(tmpl);
     root_ = dir_ + "/state";
@@ -62,7 +65,9 @@ class IntegrationTest : public ::testing::Test {
     ASSERT_TRUE(mountinfo.ok());
     EXPECT_EQ(mountinfo->find(bundle_), std::string::npos) << "a mount of the bundle leaked";
     for (const auto& c : cgroup_dirs_) EXPECT_FALSE(fs::exists(c)) << c << " leaked";
-    if (fs::exists(root_)) EXPECT_TRUE(fs::is_empty(root_)) << "state left under " << root_;
+    if (fs::exists(root_)) {
+      EXPECT_TRUE(fs::is_empty(root_)) << "state left under " << root_;
+    }
     EXPECT_EQ(CountFds(), fds_before_) << "fd leak in the test process";
     fs::remove_all(dir_);
   }
@@ -177,7 +182,9 @@ TEST_F(IntegrationTest, FullLifecycle) {
   r = Runsee({"update", "--pids-limit", "77", "c1"});
   ASSERT_EQ(r.code, 0) << r.err;
   for (const auto& d : cgroup_dirs_) {
-    if (d.find("/pids/") != std::string::npos) EXPECT_EQ(*ReadFile(d + "/pids.max"), "77\n");
+    if (d.find("/pids/") != std::string::npos) {
+      EXPECT_EQ(*ReadFile(d + "/pids.max"), "77\n");
+    }
   }
   r = Runsee({"events", "--stats", "c1"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -190,7 +197,10 @@ TEST_F(IntegrationTest, FullLifecycle) {
   r = Runsee({"delete", "c1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(Runsee({"state", "c1"}).code, 0);
-  EXPECT_NE(kill(pid, 0), 0);
+  // We are the subreaper (like the shim): the init was reparented to us and is gone.
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 TEST_F(IntegrationTest, RunForegroundReturnsExitCode) {

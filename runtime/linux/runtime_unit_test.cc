@@ -115,7 +115,7 @@ TEST(StateTest, ValidatesIds) {
 }
 
 TEST(ProcTest, ParsesStatWithHostileComm) {
-  std::string line = "123 (a) b) (c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 4242 19 20";
+  std::string line = "123 (a) b) (c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242 19 20";
   auto st = ParseProcStat(line);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->state, 'S');

@@ -39,6 +39,7 @@ std::string StateToJson(const ContainerState& s) {
             {"spec_cgroups_path", s.spec_cgroups_path},
             {"own_pid_ns", s.own_pid_ns},
             {"owner", s.owner},
+            {"creator_cgroups", s.creator_cgroups},
             {"annotations", s.annotations}};
   return j.dump();
 }
@@ -57,6 +58,10 @@ Result<ContainerState> StateFromJson(const std::string& text) {
     s.spec_cgroups_path = j.value("spec_cgroups_path", "");
     s.own_pid_ns = j.value("own_pid_ns", false);
     s.owner = j.value("owner", "");
+    if (j.contains("creator_cgroups")) {
+      s.creator_cgroups =
+          j.at("creator_cgroups").get<std::vector<std::pair<std::string, std::string>>>();
+    }
     if (j.contains("annotations")) {
       s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -29,6 +31,10 @@ struct ContainerState {
   std::string created;           // RFC 3339 with nanoseconds, UTC
   std::string cgroup_path;       // as resolved by the cgroup manager
   std::string spec_cgroups_path; // as written in config.json
+  // The creator's own cgroup per controller (cgroups::Hierarchy::self_paths) at create time:
+  // relative cgroupsPath values resolve against it, so later calls from other cgroups (the shim,
+  // a shell) reopen exactly the same directories.
+  std::vector<std::pair<std::string, std::string>> creator_cgroups;
   bool own_pid_ns = false;       // init is pid 1 of its own pid namespace
   std::string owner;             // "" like runc for root
   std::map<std::string, std::string> annotations;

@@ -64,11 +64,16 @@ void AddExec(CLI::App& app, const GlobalFlags& g, int* exit_code) {
   cmd->add_option("-u,--user", a->user, "uid[:gid]");
   cmd->add_option("-c,--cap", a->caps, "extra capability");
   cmd->add_flag("--no-new-privs", a->no_new_privs, "set no_new_privs");
-  cmd->add_option("id_and_command", a->rest, "<id> [command [args...]]")->required();
-  cmd->prefix_command();  // everything after <id> belongs to the command
-  cmd->callback([&g, a, exit_code] {
-    std::vector<std::string> extras = a->rest;
-    a->o.id = a->rest.empty() ? "" : a->rest[0];
+  // Everything from <id> on is positional: "exec c1 sh -c x" must not parse -c as --cap.
+  cmd->prefix_command();
+  cmd->footer("Arguments: <id> [command [args...]]");
+  cmd->callback([&g, a, cmd, exit_code] {
+    a->rest = cmd->remaining();
+    if (a->rest.empty()) {
+      *exit_code = Fail(InvalidArgument("exec: container id required"));
+      return;
+    }
+    a->o.id = a->rest[0];
     auto process = BuildProcessJson(g, *a);
     if (!process.ok()) {
       *exit_code = Fail(process.status());

@@ -11,9 +11,13 @@ void AddPs(CLI::App& app, const GlobalFlags& g, int* exit_code) {
   auto format = std::make_shared<std::string>("table");
   auto rest = std::make_shared<std::vector<std::string>>();
   cmd->add_option("-f,--format", *format, "table or json");
-  cmd->add_option("id_and_ps_args", *rest, "<id> [ps options]")->required();
-  cmd->prefix_command();
-  cmd->callback([&g, format, rest, exit_code] {
+  cmd->prefix_command();  // <id> [ps options...], the options go to ps(1)
+  cmd->callback([&g, format, rest, cmd, exit_code] {
+    *rest = cmd->remaining();
+    if (rest->empty()) {
+      *exit_code = Fail(InvalidArgument("ps: container id required"));
+      return;
+    }
     auto pids = runtime::Pids(g.Runtime(), (*rest)[0]);
     if (!pids.ok()) {
       *exit_code = Fail(pids.status());
