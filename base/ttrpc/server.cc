@@ -147,6 +147,34 @@ void Responder::Post(RpcStatus status, std::string payload) {
 
 // ---- Server ----
 
+ServerOptions ServerOptions::SameUser() {
+  ServerOptions o;
+  o.require_peer_uid = ::geteuid();
+  o.require_peer_gid = ::getegid();
+  return o;
+}
+
+namespace {
+
+// OK if the peer of `fd` has the required effective ids.
+Status CheckPeer(int fd, const ServerOptions& options) {
+  if (!options.require_peer_uid && !options.require_peer_gid) return Status::Ok();
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return ErrnoStatus("ttrpc: SO_PEERCRED");
+  }
+  if ((options.require_peer_uid && cred.uid != *options.require_peer_uid) ||
+      (options.require_peer_gid && cred.gid != *options.require_peer_gid)) {
+    return Status(Code::kPermissionDenied,
+                  "ttrpc: refusing peer pid " + std::to_string(cred.pid) + " uid " +
+                      std::to_string(cred.uid) + " gid " + std::to_string(cred.gid));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 struct Server::Connection {
   uint64_t id = 0;
   UniqueFd fd;  // invalid for HandleBytesForTesting's detached connection
@@ -250,6 +278,10 @@ void Server::Accept(int listen_fd) {
         SPDLOG_WARN("ttrpc: accept: {}", std::strerror(errno));
       }
       return;
+    }
+    if (Status s = CheckPeer(fd.get(), options_); !s.ok()) {
+      SPDLOG_WARN("{}", s.ToString());
+      continue;  // fd closes here
     }
     if (Status s = AddConnection(std::move(fd)); !s.ok()) {
       SPDLOG_WARN("ttrpc: {}", s.ToString());

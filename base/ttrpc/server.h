@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <google/protobuf/message_lite.h>
+#include <sys/types.h>
 
 #include "base/status.h"
 #include "base/ttrpc/rpc_status.h"
@@ -102,6 +103,13 @@ Handler TypedHandler(std::function<void(const CallContext&, Req, Responder)> fn)
 struct ServerOptions {
   // Stop reading a connection while it has this much unsent output (a client not reading).
   size_t max_pending_output = 16u << 20;
+  // Peer credentials (SO_PEERCRED, effective ids at connect time) a connection accepted from a
+  // listener must have; others are closed at once. containerd's Go shim requires its own euid and
+  // egid (ttrpc.UnixSocketRequireSameUser); SameUser() builds that.
+  std::optional<uid_t> require_peer_uid;
+  std::optional<gid_t> require_peer_gid;
+
+  static ServerOptions SameUser();
 };
 
 class Server {

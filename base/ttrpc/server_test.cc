@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -448,6 +449,45 @@ TEST_F(ServerTest, ResponderOutlivesServer) {
   server_.reset();
   responder.ReplyBytes("after the server is gone");  // must be a harmless no-op
   EXPECT_TRUE(responder.answered());
+}
+
+// Serves one Echo method with `options` on a temp socket for the duration of `body`.
+void WithEchoServer(ServerOptions options, const std::function<void(const std::string&)>& body) {
+  char tmpl[] = "/tmp/ttrpc-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string address = std::string(tmpl) + "/s";
+  auto s = Server::Create(options);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->Register("e", "Echo", [](const CallContext&, std::string_view p, Responder r) {
+                 r.ReplyBytes(std::string(p));
+               }).ok());
+  ASSERT_TRUE((*s)->Listen(address).ok());
+  std::thread loop([&] { EXPECT_TRUE((*s)->Serve().ok()); });
+  body(address);
+  (*s)->Shutdown();
+  loop.join();
+  std::filesystem::remove_all(tmpl);
+}
+
+TEST(ServerPeerTest, SameUserIsAccepted) {
+  WithEchoServer(ServerOptions::SameUser(), [](const std::string& address) {
+    auto c = Client::Dial(address);
+    ASSERT_TRUE(c.ok());
+    Result<CallResult> r = (*c)->CallRaw("e", "Echo", "me");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->payload, "me");
+  });
+}
+
+TEST(ServerPeerTest, OtherUserIsRefused) {
+  ServerOptions options;
+  options.require_peer_uid = ::geteuid() + 1;
+  WithEchoServer(options, [](const std::string& address) {
+    auto c = Client::Dial(address);  // connect() succeeds: the check follows accept()
+    ASSERT_TRUE(c.ok());
+    Result<CallResult> r = (*c)->CallRaw("e", "Echo", "me");
+    EXPECT_FALSE(r.ok());
+  });
 }
 
 TEST(ServerRegisterTest, DuplicateIsAlreadyExists) {
