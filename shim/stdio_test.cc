@@ -65,12 +65,6 @@ TEST_F(StdioTest, LargeStreamArrivesIntactThroughFifo) {
   ASSERT_GE(reader, 0);
   fcntl(reader, F_SETFL, 0);
   std::string received;
-  std::thread rt([&] {
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(reader, buf, sizeof(buf))) > 0) received.append(buf, n);
-    close(reader);
-  });
   int p[2];
   ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
   std::thread wt([&] {
@@ -83,6 +77,13 @@ TEST_F(StdioTest, LargeStreamArrivesIntactThroughFifo) {
   o.max_buffer = 256 * 1024;  // force back-pressure cycles
   Pump pump(loop_.get(), UniqueFd(p[0]), std::move(o), [&] { done = true; });
   ASSERT_TRUE(pump.Start().ok());
+  // Only now: before the pump opened its end, a FIFO read returns 0 (no writer) at once.
+  std::thread rt([&] {
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(reader, buf, sizeof(buf))) > 0) received.append(buf, n);
+    close(reader);
+  });
   RunUntil(done);
   wt.join();
   rt.join();

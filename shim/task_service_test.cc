@@ -38,7 +38,7 @@ class FakeBackend : public ContainerBackend {
     if (c.id == "fail") return InvalidArgument("config.json: process.args is required");
     int gate[2];
     if (pipe2(gate, O_CLOEXEC) < 0) return ErrnoStatus("pipe");
-    pid_t pid = Spawn(init_args, c.stdio, gate[0]);
+    pid_t pid = Spawn(init_args, c.stdio, gate[0], gate[1]);
     close(gate[0]);
     if (pid < 0) return ErrnoStatus("fork");
     gates_[c.id] = gate[1];
@@ -55,7 +55,7 @@ class FakeBackend : public ContainerBackend {
   Result<pid_t> Exec(const BackendExec& e) override {
     auto j = nlohmann::json::parse(e.process_json, nullptr, false);
     if (j.is_discarded() || !j.contains("args")) return InvalidArgument("process: args");
-    pid_t pid = Spawn(j["args"].get<std::vector<std::string>>(), e.stdio, -1);
+    pid_t pid = Spawn(j["args"].get<std::vector<std::string>>(), e.stdio, -1, -1);
     if (pid < 0) return ErrnoStatus("fork");
     return pid;
   }
@@ -95,7 +95,8 @@ class FakeBackend : public ContainerBackend {
   bool SharesPidNamespace(const std::string&) override { return false; }
 
  private:
-  static pid_t Spawn(const std::vector<std::string>& args, const ProcessStdioFds& stdio, int gate) {
+  static pid_t Spawn(const std::vector<std::string>& args, const ProcessStdioFds& stdio, int gate,
+                     int gate_w) {
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
     for (auto& a : copy) argv.push_back(a.data());
@@ -110,6 +111,7 @@ class FakeBackend : public ContainerBackend {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (gate >= 0) {
+      close(gate_w);  // or the read below never sees EOF
       char c;
       while (read(gate, &c, 1) < 0 && errno == EINTR) {
       }
