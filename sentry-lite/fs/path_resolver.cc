@@ -125,6 +125,12 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
 
 Result<UniqueFd> PathResolver::Open(int start_fd, std::string_view path, open_how how,
                                     const CallerView* caller) const {
+  return OpenImpl(start_fd, path, how, caller, nullptr);
+}
+
+Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, open_how how,
+                                        const CallerView* caller, bool* reopened) const {
+  if (reopened != nullptr) *reopened = false;
   how.flags |= O_CLOEXEC;
   // The caller confining itself to its dirfd: resolve from there, after checking the dirfd is
   // inside our root (so the result is too).
@@ -140,7 +146,10 @@ Result<UniqueFd> PathResolver::Open(int start_fd, std::string_view path, open_ho
   if (reopen >= 0) {
     if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
     SEE_ASSIGN_OR_RETURN(UniqueFd fd, caller->caller_fd(reopen));
-    if (after.empty()) return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
+    if (after.empty()) {
+      if (reopened != nullptr) *reopened = true;
+      return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
+    }
     SEE_ASSIGN_OR_RETURN(std::string prefix, RootRelative(fd.get()));
     full = prefix + "/" + after;
   }
@@ -173,7 +182,11 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
   }
   if (out.last.size() > NAME_MAX) return Errno(ENAMETOOLONG, "name too long");
   open_how how{.flags = O_PATH | O_DIRECTORY};
-  SEE_ASSIGN_OR_RETURN(out.dir, Open(start_fd, dir, how, caller));
+  bool reopened = false;
+  SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, &reopened));
+  // "/proc/self/fd/N/name" with the caller's fd N a directory: names are created and removed in
+  // it only if it lies inside the root, as for a dirfd start directory (found by fuzzing).
+  if (reopened) SEE_RETURN_IF_ERROR(RootRelative(out.dir.get()).status());
   return out;
 }
 

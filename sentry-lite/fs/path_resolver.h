@@ -51,7 +51,8 @@ class PathResolver {
   // Splits `path` into its parent directory (opened O_PATH|O_DIRECTORY) and last component, for
   // calls that act on a name in a directory (mkdir, unlink, rename, ...). `last` may be "." or
   // ".." (callers map that to the errno their syscall gives) and loses trailing slashes;
-  // `trailing_slash` tells whether there were any.
+  // `trailing_slash` tells whether there were any. The directory is always inside the root: a
+  // parent named through a caller fd (/proc/self/fd/N/name) outside it fails with ENOENT.
   struct Parent {
     UniqueFd dir;
     std::string last;
@@ -66,6 +67,10 @@ class PathResolver {
   int root_fd() const { return root_fd_; }
 
  private:
+  // Open(); sets `*reopened` when the result is a caller fd re-opened as it is (not resolved).
+  Result<UniqueFd> OpenImpl(int start_fd, std::string_view path, open_how how,
+                            const CallerView* caller, bool* reopened) const;
+
   // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Sets
   // `*reopen_fd` (and leaves the result empty) when the path names a caller fd directly.
   Result<std::string> Absolutize(int start_fd, std::string_view path, const CallerView* caller,

@@ -143,5 +143,28 @@ TEST_F(PathResolverTest, ProcSelfFdReopensCallerFdWithoutWidening) {
   EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/8", open_how{.flags = O_RDONLY}, &view).status().err(), EBADF);
 }
 
+// Regression (path_resolver_fuzz): "/proc/self/fd/N/name" with the caller's fd N a directory
+// outside the root gave OpenParent a parent outside the root.
+TEST_F(PathResolverTest, ParentThroughCallerFdMustBeInsideRoot) {
+  UniqueFd inside(open((root_path_ + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd outside(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  CallerView view;
+  view.ns_tgid = 1;
+  view.ns_tid = 1;
+  view.caller_fd = [&](int n) -> Result<UniqueFd> {
+    if (n == 3) return UniqueFd(dup(inside.get()));
+    if (n == 4) return UniqueFd(dup(outside.get()));
+    return ErrnoStatus(EBADF, "no such caller fd");
+  };
+  PathResolver r(root_.get());
+  auto in = r.OpenParent(root_.get(), "/proc/self/fd/3/newname", &view);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(FdPathOf(in->dir.get()), root_path_ + "/dir");
+  EXPECT_EQ(r.OpenParent(root_.get(), "/proc/self/fd/4/newname", &view).status().err(), ENOENT);
+  EXPECT_EQ(r.OpenParent(root_.get(), "/dev/fd/4/x", &view).status().err(), ENOENT);
+  // Re-opening the caller's own fd as it is stays possible (it is the caller's file).
+  EXPECT_TRUE(r.Open(root_.get(), "/dev/fd/4", open_how{.flags = O_PATH}, &view).ok());
+}
+
 }  // namespace
 }  // namespace see::sentry
