@@ -234,7 +234,7 @@ void Pump::Finish() {
   src_watched_ = dst_watched_ = false;
   src_.Reset();
   dst_.Reset();
-  if (discarded_ > 0) spdlog::debug("stdio: {} bytes had no reader", discarded_);
+  if (discarded_ > 0) spdlog::warn("stdio: {} bytes of output had no reader", discarded_);
   if (on_done_) {
     auto fn = std::move(on_done_);
     fn();
@@ -478,8 +478,8 @@ void ProcessIo::OnOutputDone(std::function<void()> fn) {
 }
 
 void ProcessIo::CheckDone() {
+  // The console stays open until the process is deleted: containerd may still resize it.
   if (!output_done()) return;
-  console_.Reset();
   auto fns = std::move(done_fns_);
   done_fns_.clear();
   for (auto& fn : fns) fn();
