@@ -21,8 +21,10 @@ struct SavedIdentity {
   mode_t umask = 0;
   uid_t fsuid = 0;
   gid_t fsgid = 0;
+  bool valid = false;
 };
 thread_local SavedIdentity saved;
+thread_local bool in_scope = false;  // a ScopedCredentials is alive on this thread
 
 Status GetCaps(uint64_t* eff, uint64_t* prm, uint64_t* inh) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -110,47 +112,80 @@ Status EnterPrivateFsContext() {
   return Status::Ok();
 }
 
-Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& creds,
-                                                    bool use_real_ids) {
+// The sentry thread's own identity, read once per thread: only ScopedCredentials (which restores
+// it) and ScopedSentryCapabilities (which restores too) change it.
+Status LoadSentryIdentity() {
+  if (saved.valid) return Status::Ok();
   SEE_RETURN_IF_ERROR(GetCaps(&saved.effective, &saved.permitted, &saved.inheritable));
   int n = static_cast<int>(syscall(SYS_getgroups, 0, nullptr));
   saved.groups.resize(n > 0 ? n : 0);
   if (n > 0 && syscall(SYS_getgroups, n, saved.groups.data()) != n) return ErrnoStatus("getgroups");
   saved.fsuid = static_cast<uid_t>(syscall(SYS_setfsuid, -1));
   saved.fsgid = static_cast<gid_t>(syscall(SYS_setfsgid, -1));
+  saved.valid = true;
+  return Status::Ok();
+}
+
+Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& creds,
+                                                    bool use_real_ids) {
+  if (in_scope) return FailedPrecondition("nested ScopedCredentials");
+  SEE_RETURN_IF_ERROR(LoadSentryIdentity());
   ScopedCredentials scope;
   scope.active_ = true;  // from here on the destructor restores
+  in_scope = true;
   saved.umask = static_cast<mode_t>(syscall(SYS_umask, creds.umask & 0777));
-  if (syscall(SYS_setgroups, creds.groups.size(), creds.groups.data()) != 0) {
-    return ErrnoStatus("setgroups");
+  // Only what differs from the sentry's identity is switched (each switch is a credential commit
+  // in the kernel, and the restore another): a caller with the sentry's own identity costs none.
+  if (creds.groups != saved.groups) {
+    scope.groups_changed_ = true;
+    if (syscall(SYS_setgroups, creds.groups.size(), creds.groups.data()) != 0) {
+      return ErrnoStatus("setgroups");
+    }
   }
   uid_t uid = use_real_ids ? creds.ruid : creds.fsuid;
   gid_t gid = use_real_ids ? creds.rgid : creds.fsgid;
-  syscall(SYS_setfsgid, gid);
-  syscall(SYS_setfsuid, uid);
-  if (static_cast<uid_t>(syscall(SYS_setfsuid, -1)) != uid ||
-      static_cast<gid_t>(syscall(SYS_setfsgid, -1)) != gid) {
-    return Status(Code::kPermissionDenied, "setfsuid/setfsgid refused", EPERM);
+  if (uid != saved.fsuid || gid != saved.fsgid) {
+    scope.ids_changed_ = true;
+    syscall(SYS_setfsgid, gid);
+    syscall(SYS_setfsuid, uid);
+    if (static_cast<uid_t>(syscall(SYS_setfsuid, -1)) != uid ||
+        static_cast<gid_t>(syscall(SYS_setfsgid, -1)) != gid) {
+      return Status(Code::kPermissionDenied, "setfsuid/setfsgid refused", EPERM);
+    }
   }
   uint64_t eff = creds.cap_effective;
   if (use_real_ids) eff = creds.ruid == 0 ? creds.cap_permitted : 0;
-  if (SetCaps(eff & saved.permitted, saved.permitted, saved.inheritable) != 0) {
-    return ErrnoStatus("capset");
+  eff &= saved.permitted;
+  // A changed fsuid also changes the effective set (the kernel drops or raises the fs
+  // capabilities with it), so the caller's set is applied whenever the ids changed.
+  if (scope.ids_changed_ || eff != saved.effective) {
+    scope.caps_changed_ = true;
+    if (SetCaps(eff, saved.permitted, saved.inheritable) != 0) return ErrnoStatus("capset");
   }
   return scope;
 }
 
 ScopedCredentials::~ScopedCredentials() {
   if (!active_) return;
+  bool ok = true;
   // Capabilities first: setgroups needs CAP_SETGID, which the caller's identity may lack.
-  bool caps_ok = SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
-  syscall(SYS_setfsuid, saved.fsuid);
-  syscall(SYS_setfsgid, saved.fsgid);
-  bool ok = caps_ok && static_cast<uid_t>(syscall(SYS_setfsuid, -1)) == saved.fsuid &&
-            static_cast<gid_t>(syscall(SYS_setfsgid, -1)) == saved.fsgid;
-  ok = ok && syscall(SYS_setgroups, saved.groups.size(), saved.groups.data()) == 0;
-  ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
+  if (caps_changed_ || ids_changed_ || groups_changed_) {
+    ok = SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
+  }
+  if (ids_changed_) {
+    syscall(SYS_setfsuid, saved.fsuid);
+    syscall(SYS_setfsgid, saved.fsgid);
+    ok = ok && static_cast<uid_t>(syscall(SYS_setfsuid, -1)) == saved.fsuid &&
+         static_cast<gid_t>(syscall(SYS_setfsgid, -1)) == saved.fsgid;
+  }
+  if (groups_changed_) {
+    ok = ok && syscall(SYS_setgroups, saved.groups.size(), saved.groups.data()) == 0;
+  }
+  if (caps_changed_ || ids_changed_) {
+    ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
+  }
   syscall(SYS_umask, saved.umask);
+  in_scope = false;
   if (!ok) std::abort();
 }
 

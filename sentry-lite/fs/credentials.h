@@ -42,13 +42,22 @@ Status EnterPrivateFsContext();
 // `use_real_ids` (access(2) without AT_EACCESS) the real uid/gid are used as fsuid/fsgid and the
 // capabilities are those the kernel grants access(2): permitted set for real root, none otherwise.
 // REQUIRES: the sentry has CAP_SETUID/CAP_SETGID/CAP_SETPCAP-free capset rights (it runs as root in
-// the pod user namespace). Restoring the sentry identity can not fail on a sane kernel; if it does
-// the process aborts rather than serve later calls with someone else's identity.
+// the pod user namespace); no other ScopedCredentials alive on this thread (nesting fails with
+// kFailedPrecondition). The sentry thread's own identity is read on first use and cached per
+// thread; only what differs from it is switched. Restoring the sentry identity can not fail on a
+// sane kernel; if it does the process aborts rather than serve later calls with someone else's
+// identity.
 class ScopedCredentials {
  public:
   static Result<ScopedCredentials> Assume(const CallerCredentials& creds, bool use_real_ids = false);
   ~ScopedCredentials();
-  ScopedCredentials(ScopedCredentials&& o) noexcept : active_(o.active_) { o.active_ = false; }
+  ScopedCredentials(ScopedCredentials&& o) noexcept
+      : active_(o.active_),
+        groups_changed_(o.groups_changed_),
+        ids_changed_(o.ids_changed_),
+        caps_changed_(o.caps_changed_) {
+    o.active_ = false;
+  }
   ScopedCredentials(const ScopedCredentials&) = delete;
   ScopedCredentials& operator=(const ScopedCredentials&) = delete;
   ScopedCredentials& operator=(ScopedCredentials&&) = delete;
@@ -56,6 +65,10 @@ class ScopedCredentials {
  private:
   ScopedCredentials() = default;
   bool active_ = false;
+  // What Assume switched (and the destructor restores).
+  bool groups_changed_ = false;
+  bool ids_changed_ = false;
+  bool caps_changed_ = false;
 };
 
 // While alive, the calling thread's effective capabilities are its full permitted set again, e.g.

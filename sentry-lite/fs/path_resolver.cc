@@ -146,6 +146,14 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   if (reopen >= 0) {
     if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
     SEE_ASSIGN_OR_RETURN(UniqueFd fd, caller->caller_fd(reopen));
+    if (after.empty() && (how.flags & O_NOFOLLOW) != 0) {
+      // The fd link itself, not the file: the caller's own /proc/<pid>/fd/N in the container's
+      // /proc (re-opening the sentry's /proc/self/fd/N would hand out the sentry's link; found by
+      // path_resolver_fuzz). A trailing O_PATH|O_NOFOLLOW magic link is allowed by openat2.
+      how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      return OpenAt2(root_fd_, "/proc/" + std::to_string(caller->ns_tgid) + "/fd/" +
+                                   std::to_string(reopen), how);
+    }
     if (after.empty()) {
       if (reopened != nullptr) *reopened = true;
       return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
@@ -188,6 +196,21 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
   // it only if it lies inside the root, as for a dirfd start directory (found by fuzzing).
   if (reopened) SEE_RETURN_IF_ERROR(RootRelative(out.dir.get()).status());
   return out;
+}
+
+std::string StripRootPrefix(const std::string& sentry_path, const std::string& root) {
+  if (root == "/" || sentry_path.empty() || sentry_path[0] != '/') return sentry_path;
+  if (sentry_path == root) return "/";
+  if (sentry_path.size() > root.size() && sentry_path.compare(0, root.size(), root) == 0 &&
+      sentry_path[root.size()] == '/') {
+    return sentry_path.substr(root.size());
+  }
+  return sentry_path;
+}
+
+std::string PathResolver::ToContainerView(const std::string& sentry_path) const {
+  Result<std::string> root = FdPath(root_fd_);
+  return root.ok() ? StripRootPrefix(sentry_path, *root) : sentry_path;
 }
 
 Result<UniqueFd> ReopenCallerFd(int fd, int flags) {

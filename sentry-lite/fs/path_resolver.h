@@ -64,6 +64,11 @@ class PathResolver {
   // The root-relative path ("" for the root itself, else "a/b") of `fd`, or ENOENT.
   Result<std::string> RootRelative(int fd) const;
 
+  // A path as the sentry sees it (e.g. what readlink of a /proc magic link renders: the kernel
+  // prints it relative to the reader's root, which is the sentry's) as the container sees it.
+  // Paths outside the root and non-paths ("pipe:[12]") come back unchanged.
+  std::string ToContainerView(const std::string& sentry_path) const;
+
   int root_fd() const { return root_fd_; }
 
  private:
@@ -78,6 +83,9 @@ class PathResolver {
 
   int root_fd_;
 };
+
+// `sentry_path` with the root directory's sentry path `root` removed ("/" for the root itself).
+std::string StripRootPrefix(const std::string& sentry_path, const std::string& root);
 
 // Re-opens `fd` (a sentry-side duplicate of a caller fd) with `flags`, as /proc/self/fd/N would
 // for the caller, refusing to widen the access mode it was opened with (EACCES).

@@ -166,5 +166,29 @@ TEST_F(PathResolverTest, ParentThroughCallerFdMustBeInsideRoot) {
   EXPECT_TRUE(r.Open(root_.get(), "/dev/fd/4", open_how{.flags = O_PATH}, &view).ok());
 }
 
+// Regression (path_resolver_fuzz): "/proc/self/fd/N" with O_NOFOLLOW re-opened the sentry's own
+// /proc/self/fd/N link. It names the caller's link in the container's /proc (absent here).
+TEST_F(PathResolverTest, NofollowCallerFdLinkIsTheCallersLink) {
+  UniqueFd inside(open((root_path_ + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  CallerView view;
+  view.ns_tgid = 1;
+  view.ns_tid = 1;
+  view.caller_fd = [&](int) -> Result<UniqueFd> { return UniqueFd(dup(inside.get())); };
+  PathResolver r(root_.get());
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/3", open_how{.flags = O_PATH | O_NOFOLLOW}, &view)
+                .status().err(), ENOENT);
+  auto followed = r.Open(root_.get(), "/proc/self/fd/3", open_how{.flags = O_PATH}, &view);
+  ASSERT_TRUE(followed.ok());
+  EXPECT_EQ(FdPathOf(followed->get()), root_path_ + "/dir");
+}
+
+TEST(StripRootPrefixTest, ContainerViewOfSentryPaths) {
+  EXPECT_EQ(StripRootPrefix("/run/c1/rootfs/bin/sh", "/run/c1/rootfs"), "/bin/sh");
+  EXPECT_EQ(StripRootPrefix("/run/c1/rootfs", "/run/c1/rootfs"), "/");
+  EXPECT_EQ(StripRootPrefix("/run/c1/rootfs2/x", "/run/c1/rootfs"), "/run/c1/rootfs2/x");
+  EXPECT_EQ(StripRootPrefix("pipe:[42]", "/run/c1/rootfs"), "pipe:[42]");
+  EXPECT_EQ(StripRootPrefix("/bin/sh", "/"), "/bin/sh");
+}
+
 }  // namespace
 }  // namespace see::sentry

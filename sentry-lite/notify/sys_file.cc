@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -181,18 +183,25 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   if (size <= 0) return Reply::Error(EINVAL);
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
-  std::string target(static_cast<size_t>(std::min<int64_t>(size, PATH_MAX)), '\0');
-  ssize_t n;
+  std::string target(PATH_MAX, '\0');
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
     auto fd = OpenForStat(call, *p, dirfd, *path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
     if (!fd.ok()) return Fail(fd.status());
-    n = readlinkat(fd->get(), "", target.data(), target.size());
+    ssize_t n = readlinkat(fd->get(), "", target.data(), target.size());
     if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
+    target.resize(static_cast<size_t>(n));
+    // /proc magic links (exe, cwd, root, fd/N) are rendered relative to the reader's root, which
+    // is the sentry's: shown in the container's view instead (no host paths leak).
+    struct statfs sfs;
+    if (fstatfs(fd->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+      target = call.resolver().ToContainerView(target);
+    }
   }
-  Status w = call.Write(buf, target.data(), static_cast<size_t>(n));
-  return w.ok() ? Reply::Value(n) : Fail(w);
+  size_t n = std::min(target.size(), static_cast<size_t>(size));
+  Status w = call.Write(buf, target.data(), n);
+  return w.ok() ? Reply::Value(static_cast<int64_t>(n)) : Fail(w);
 }
 
 Reply SysReadlink(SyscallCall& call) {
