@@ -100,6 +100,8 @@ void Pump::TryOpenDest() {
   if (never_opened && open_attempts_ < kMaxOpenRetries) {
     ++open_attempts_;
   } else if (!discarding_) {
+    spdlog::warn("stdio: no reader on {} after {} bytes ({}); discarding", o_.dst_path, copied_,
+                 strerror(err));
     discarding_ = true;
     discarded_ += buf_.size() - off_;
     buf_.clear();
@@ -180,12 +182,36 @@ void Pump::Flush() {
       if (w > 0) {
         off_ += w;
         copied_ += w;
+        gone_attempts_ = 0;
         continue;
       }
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && errno == EAGAIN) break;
-      // EPIPE (SIGPIPE is blocked in the shim): the reader is gone. Keep draining the process.
-      if (!(w < 0 && errno == EPIPE)) spdlog::warn("stdio: write: {}", strerror(errno));
+      if (w < 0 && errno == EPIPE && !o_.dst_path.empty() && gone_attempts_ < kMaxOpenRetries) {
+        // No reader right now (SIGPIPE is blocked in the shim). Readers come and go (containerd's
+        // fifo package reopens its end): keep our end — so what the FIFO already holds is not
+        // freed — and the buffer, hold the process back, and retry. Only a reader that stays
+        // away makes us discard.
+        ++gone_attempts_;
+        if (dst_watched_) loop_->Remove(dst_.get());
+        dst_watched_ = false;
+        if (!reopen_pending_) {
+          reopen_pending_ = true;
+          std::weak_ptr<bool> alive = alive_;
+          loop_->RunAfter(kOpenRetry, [this, alive] {
+            auto a = alive.lock();
+            if (!a || !*a) return;
+            reopen_pending_ = false;
+            Flush();
+            UpdateSourceInterest();
+          });
+        }
+        UpdateSourceInterest();
+        return;
+      }
+      // EPIPE for good: the reader is gone. Keep draining the process so it never blocks.
+      spdlog::warn("stdio: writing {} failed after {} bytes ({}); discarding until a reader returns",
+                   o_.dst_path, copied_, w < 0 ? strerror(errno) : "short write");
       discarding_ = true;
       discarded_ += buf_.size() - off_;
       buf_.clear();

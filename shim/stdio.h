@@ -77,6 +77,7 @@ class Pump {
   bool discarding_ = false;      // the reader went away
   bool reopen_pending_ = false;
   int open_attempts_ = 0;        // while the FIFO never had a reader
+  int gone_attempts_ = 0;        // write retries since the reader went away
   bool done_ = false;
   std::string buf_;
   size_t off_ = 0;
