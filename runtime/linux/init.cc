@@ -234,8 +234,10 @@ Status WaitForStart(int fifo_path_fd) {
     if (ffd < 0) Fail(c, ErrnoStatus("open exec fifo"));
     fifo.Reset(ffd);
     INIT_CHECK(c, EnterRootfs(c.boot.rootfs, c.boot.no_pivot));
+    INIT_CHECK(c, ApplyRootPropagation(c.spec));
     INIT_CHECK(c, MkdirAll(c.process.cwd, 0755).Wrap("creating cwd"));
-    INIT_CHECK(c, FinalizeRootfs(c.spec));
+    // As runc: hostname, domainname and sysctls before readonly/masked paths make /proc/sys
+    // read-only.
     bool own_uts = (c.new_ns_flags & CLONE_NEWUTS) != 0 || c.spec.HasNamespace(oci::NamespaceType::kUts);
     if (!c.spec.hostname.empty()) {
       if (!own_uts) Fail(c, InvalidArgument("unable to set hostname without a private UTS namespace"));
@@ -252,6 +254,7 @@ Status WaitForStart(int fifo_path_fd) {
       }
     }
     INIT_CHECK(c, ApplySysctls(c));
+    INIT_CHECK(c, FinalizeRootfs(c.spec));
   }
 
   const oci::Process& p = c.process;

@@ -150,6 +150,36 @@ TEST(SyncTest, PassesMessagesAndFds) {
   EXPECT_EQ(RecvSync(b.get()).status().code(), Code::kNotFound);
 }
 
+// The init sends its last messages under the container's seccomp filter; allowlist profiles
+// often lack sendmsg, so fd-less messages must not need it.
+TEST(SyncTest, FdlessMessagesDoNotNeedSendmsg) {
+  oci::Seccomp p;
+  p.default_action = oci::SeccompAction::kAllow;
+  oci::SeccompSyscall rule;
+  rule.names = {"sendmsg"};
+  rule.action = oci::SeccompAction::kErrno;
+  rule.errno_ret = EPERM;
+  p.syscalls.push_back(rule);
+  auto f = BuildSeccompFilter(p);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  UniqueFd a, b;
+  ASSERT_TRUE(MakeSyncPair(&a, &b).ok());
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!f->Load().ok()) _exit(10);
+    _exit(SendSync(a.get(), SyncType::kReady, "ready").ok() ? 0 : 11);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto m = ExpectSync(b.get(), SyncType::kReady);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->payload, "ready");
+}
+
 // Hostile image: symlinks pointing out of the rootfs must resolve inside it.
 TEST(MountsTest, ResolutionStaysInsideRoot) {
   TempDir outside, root;

@@ -37,6 +37,15 @@ Status SendFd(int sock, int fd, std::string_view payload) {
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof(int));
   }
+  if (fd < 0) {
+    // Plain sendto, not sendmsg: the init sends its last messages (ready, errors) under the
+    // container's seccomp filter, and allowlist profiles (runc's, Docker's) list sendto and write
+    // but not always sendmsg.
+    while (sendto(sock, iov.iov_base, iov.iov_len, MSG_NOSIGNAL, nullptr, 0) < 0) {
+      if (errno != EINTR) return ErrnoStatus("sendto");
+    }
+    return Status::Ok();
+  }
   while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) return ErrnoStatus("sendmsg");
   }
