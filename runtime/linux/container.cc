@@ -42,7 +42,10 @@ Result<std::string> AbsolutePath(const std::string& p) {
   std::error_code ec;
   fs::path abs = fs::absolute(p.empty() ? "." : p, ec);
   if (ec) return ErrnoStatus(ec.value(), "resolving " + p);
-  return abs.lexically_normal().string();
+  // As Go's filepath.Abs (runc): no trailing slash ("." normalizes to "dir/").
+  std::string out = abs.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 Result<UniqueFd> ConnectUnix(const std::string& path) {

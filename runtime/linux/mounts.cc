@@ -322,8 +322,12 @@ unsigned long LockedMountFlags(const std::string& path) {
 
 Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   oci::Propagation prop = spec.linux ? spec.linux->rootfs_propagation : oci::Propagation::kUnset;
-  // Nothing we mount may propagate back to the host.
-  SEE_RETURN_IF_ERROR(DoMount("", "/", "", PropagationFlag(prop) | MS_REC, "", "/ propagation"));
+  // Nothing we mount may propagate back to the host. shared/rshared: pivot_root refuses shared
+  // mounts, so the tree is a slave (host mounts still arrive) until ApplyRootPropagation makes the
+  // new root shared after the pivot, as runc does.
+  unsigned long root_flags = PropagationFlag(prop) | MS_REC;
+  if (root_flags & MS_SHARED) root_flags = MS_SLAVE | MS_REC;
+  SEE_RETURN_IF_ERROR(DoMount("", "/", "", root_flags, "", "/ propagation"));
   SEE_RETURN_IF_ERROR(DoMount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, "", "rootfs bind"));
   // Plain open: ctx.rootfs is a host path chosen by the caller, resolved normally.
   UniqueFd root(open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -376,6 +380,13 @@ Status EnterRootfs(const std::string& rootfs, bool no_pivot) {
   if (umount2(".", MNT_DETACH) < 0) return ErrnoStatus("detach old root");
   if (chdir("/") < 0) return ErrnoStatus("chdir /");
   return Status::Ok();
+}
+
+Status ApplyRootPropagation(const oci::Spec& spec) {
+  oci::Propagation prop = spec.linux ? spec.linux->rootfs_propagation : oci::Propagation::kUnset;
+  unsigned long flags = PropagationFlag(prop);
+  if (!(flags & MS_SHARED)) return Status::Ok();
+  return DoMount("", "/", "", flags, "", "rootfsPropagation");
 }
 
 Status FinalizeRootfs(const oci::Spec& spec) {

@@ -56,6 +56,10 @@ Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx);
 // pivot_root into ctx.rootfs and detach the old root (no_pivot: MS_MOVE + chroot instead).
 Status EnterRootfs(const std::string& rootfs, bool no_pivot);
 
+// After pivot_root: linux.rootfsPropagation shared/rshared makes the new root shared (the tree is a
+// slave of the host until then, since pivot_root refuses shared mounts); others are a no-op.
+Status ApplyRootPropagation(const oci::Spec& spec);
+
 // After pivot_root: readonlyPaths, maskedPaths, root.readonly, applied in that order.
 Status FinalizeRootfs(const oci::Spec& spec);
 
