@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -277,6 +278,77 @@ TEST_F(IntegrationTest, LibraryCallsLeaveNoFdsOrChildren) {
   EXPECT_TRUE(WIFSIGNALED(status));
   ASSERT_TRUE(Delete(rt, "lib", false).ok());
   EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1);  // no other child left behind
+}
+
+// /proc/sys is a readonly path in the default spec: sysctls must be written before it is.
+TEST_F(IntegrationTest, SysctlsAreWrittenBeforeReadonlyPaths) {
+  spec_["linux"]["sysctl"] = {{"kernel.msgmax", "4096"}};
+  SetArgs({"cat", "/proc/sys/kernel/msgmax"});
+  RunResult r = Runsee({"run", "--bundle", bundle_, "sysctl"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "4096\n");
+}
+
+// The init's last sync messages go out under the container's filter: a profile without sendmsg
+// (as allowlists often are) must still start, with and without noNewPrivileges.
+TEST_F(IntegrationTest, SeccompProfileWithoutSendmsgStarts) {
+  for (bool nnp : {true, false}) {
+    spec_["process"]["noNewPrivileges"] = nnp;
+    spec_["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"architectures", {"SCMP_ARCH_X86_64"}},
+        {"syscalls", {{{"names", {"sendmsg", "recvmsg"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    SetArgs({"echo", "started"});
+    RunResult r = Runsee({"run", "--bundle", bundle_, "seccomp"});
+    EXPECT_EQ(r.code, 0) << "nnp=" << nnp << " " << r.err;
+    EXPECT_EQ(r.out, "started\n") << "nnp=" << nnp;
+  }
+}
+
+TEST_F(IntegrationTest, RootfsPropagationShared) {
+  spec_["linux"]["rootfsPropagation"] = "rshared";
+  SetArgs({"cat", "/proc/self/mountinfo"});
+  RunResult r = Runsee({"run", "--bundle", bundle_, "shared"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  // The line whose mount point (field 5) is "/" carries a "shared:N" optional field.
+  std::string root_line;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    f >> id >> parent >> dev >> root >> mp;
+    if (mp == "/") root_line = line;
+  }
+  EXPECT_NE(root_line.find(" shared:"), std::string::npos) << r.out;
+}
+
+// A relative cgroupsPath lives under the creator's own cgroup of each controller; kill and delete
+// (freezer included) must find it there without warnings, and remove it.
+TEST_F(IntegrationTest, RelativeCgroupsPathIsFoundByKillAndDelete) {
+  std::string rel = "see-it-rel-" + std::to_string(getpid());
+  spec_["linux"]["cgroupsPath"] = rel;
+  WriteSpec();
+  // "dir/." is stored as "dir", as runc (Go's filepath.Abs) does.
+  ASSERT_EQ(Runsee({"create", "--bundle", bundle_ + "/.", "rel"}).code, 0);
+  EXPECT_EQ(State("rel")["bundle"], bundle_);
+  auto st = ReadFile(root_ + "/rel/state.json");
+  ASSERT_TRUE(st.ok());
+  std::string freezer = "/sys/fs/cgroup/freezer";
+  for (const auto& [k, p] : json::parse(*st)["creator_cgroups"].get<std::vector<std::pair<std::string, std::string>>>()) {
+    if (k == "freezer") freezer += (p == "/" ? "" : p);
+  }
+  freezer += "/" + rel;
+  EXPECT_TRUE(fs::exists(freezer + "/freezer.state")) << freezer;
+  cgroup_dirs_.push_back(freezer);
+  ASSERT_EQ(Runsee({"start", "rel"}).code, 0);
+  std::string log = dir_ + "/rel.log";
+  RunResult r = Runsee({"--log-format", "json", "--log", log, "kill", "--all", "rel", "KILL"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  WaitStatus("rel", "stopped");
+  r = Runsee({"--log-format", "json", "--log", log, "delete", "--force", "rel"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto text = ReadFile(log);
+  EXPECT_EQ(text.ok() ? text->find("\"warn") : std::string::npos, std::string::npos) << *text;
 }
 
 }  // namespace
