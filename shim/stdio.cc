@@ -26,6 +26,11 @@ constexpr auto kOpenRetry = std::chrono::milliseconds(50);
 constexpr int kMaxOpenRetries = 200;
 // A reader that went away (containerd restarting): look for a new one this often.
 constexpr auto kReattachRetry = std::chrono::milliseconds(500);
+// At EOF, what we wrote may still sit in the FIFO. Closing our end does not lose it, but the
+// client stops reading once the exit is reported (containerd's task.Delete closes its FIFO ends
+// first), so wait until the reader took it: this often, this many times (2 s).
+constexpr auto kDrainPoll = std::chrono::milliseconds(10);
+constexpr int kMaxDrainPolls = 200;
 
 void SetNonBlocking(int fd) {
   int fl = fcntl(fd, F_GETFL);
@@ -247,8 +252,36 @@ void Pump::Flush() {
     }
   }
   if (src_eof_ && (discarding_ || buf_.size() == off_) && (dst_.valid() || discarding_)) {
+    if (!discarding_ && ReaderBehind()) {
+      if (!drain_pending_) {
+        drain_pending_ = true;
+        ++drain_polls_;
+        std::weak_ptr<bool> alive = alive_;
+        loop_->RunAfter(kDrainPoll, [this, alive] {
+          auto a = alive.lock();
+          if (!a || !*a) return;
+          drain_pending_ = false;
+          Flush();
+        });
+      }
+      return;
+    }
     Finish();
   }
+}
+
+bool Pump::ReaderBehind() {
+  if (!dst_.valid() || dst_is_file_ || o_.dst_path.empty()) return false;
+  if (drain_polls_ >= kMaxDrainPolls) {
+    spdlog::warn("stdio: reader of {} left data unread in the FIFO", o_.dst_path);
+    return false;
+  }
+  int unread = 0;
+  if (ioctl(dst_.get(), FIONREAD, &unread) < 0 || unread <= 0) return false;
+  // No reader at all (POLLERR): nobody will take it; closing our end is all we can do.
+  pollfd p{dst_.get(), POLLOUT, 0};
+  if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) return false;
+  return true;
 }
 
 void Pump::Finish() {

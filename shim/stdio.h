@@ -31,7 +31,9 @@ struct StdioPaths {
 };
 
 // Copies bytes from `src` to a destination until `src` reaches EOF, then closes the destination
-// and calls on_done (once). Non-blocking on both sides.
+// and calls on_done (once). Non-blocking on both sides. With a FIFO destination, "done" also
+// waits (bounded, 2 s) until the reader took what the FIFO holds: a process's exit is reported
+// only after its output is done, and containerd's client closes its FIFO ends on the exit.
 class Pump {
  public:
   struct Options {
@@ -65,6 +67,8 @@ class Pump {
   void Flush();
   void UpdateSourceInterest();
   void Finish();
+  // The FIFO destination still holds data and has a reader (bounded by a poll budget).
+  bool ReaderBehind();
 
   EventLoop* loop_;
   UniqueFd src_;
@@ -78,6 +82,8 @@ class Pump {
   bool reopen_pending_ = false;
   int open_attempts_ = 0;        // while the FIFO never had a reader
   int gone_attempts_ = 0;        // write retries since the reader went away
+  bool drain_pending_ = false;   // waiting for the reader to empty the FIFO
+  int drain_polls_ = 0;
   bool done_ = false;
   std::string buf_;
   size_t off_ = 0;

@@ -163,6 +163,29 @@ void TaskService::OnExit(Container* c, Process* p, int wait_status) {
     Status st = backend_->Kill(c->id, SIGKILL, /*all=*/true);
     if (!st.ok()) spdlog::warn("killing the rest of {}: {}", c->id, st.ToString());
   }
+  spdlog::debug("{} {} (pid {}) exited with {}", c->id, p->exec_id, p->pid, p->exit_status);
+  if (!p->io || p->io->output_done()) return ReportExit(c, p);
+  // containerd's client closes its FIFO ends once it learns of the exit (task.Delete: io.Close
+  // before the Delete call): report only when the output reached the reader, or after the grace.
+  std::string id = c->id, exec_id = p->exec_id;
+  pid_t pid = p->pid;
+  auto report = [this, id, exec_id, pid, alive = std::weak_ptr<bool>(alive_)](bool late) {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    auto found = FindProcess(id, exec_id);
+    if (!found.ok() || (*found)->pid != pid || (*found)->exit_reported) return;
+    if (late) spdlog::warn("{} {} (pid {}): output not drained {} ms after the exit; reporting it",
+                           id, exec_id, pid, options_.exit_io_grace.count());
+    ReportExit(containers_[id].get(), *found);
+  };
+  // Posted: OnOutputDone fires from inside a pump callback.
+  p->io->OnOutputDone([this, report] { loop_->Post([report] { report(false); }); });
+  loop_->RunAfter(options_.exit_io_grace, [report] { report(true); });
+}
+
+void TaskService::ReportExit(Container* c, Process* p) {
+  if (p->exit_reported) return;
+  p->exit_reported = true;
   ev::TaskExit e;
   e.set_container_id(c->id);
   e.set_id(p->exec_id.empty() ? c->id : p->exec_id);
@@ -170,7 +193,6 @@ void TaskService::OnExit(Container* c, Process* p, int wait_status) {
   e.set_exit_status(p->exit_status);
   *e.mutable_exited_at() = p->exited_at;
   publisher_->Publish(e);
-  spdlog::debug("{} {} (pid {}) exited with {}", c->id, p->exec_id, p->pid, p->exit_status);
   taskapi::WaitResponse w;
   w.set_exit_status(p->exit_status);
   *w.mutable_exited_at() = p->exited_at;
@@ -191,7 +213,11 @@ Result<taskapi::StateResponse> TaskService::DoState(const taskapi::StateRequest&
   switch (p->state) {
     case ProcState::kCreated: st = types::CREATED; break;
     case ProcState::kRunning: st = c->paused ? types::PAUSED : types::RUNNING; break;
-    case ProcState::kStopped: st = types::STOPPED; break;
+    case ProcState::kStopped:
+      // Reaped but not yet reported (output still draining): clients act on STOPPED as on an
+      // exit (close their FIFOs), so it is still running for them.
+      st = p->exit_reported ? types::STOPPED : types::RUNNING;
+      break;
   }
   out.set_status(st);
   out.set_stdin(p->stdio.stdin_path);
@@ -403,6 +429,7 @@ void TaskService::DoDelete(const taskapi::DeleteRequest& req, R r) {
     p->state = ProcState::kStopped;
     p->exit_status = 128 + SIGKILL;
     p->exited_at = Now();
+    p->exit_reported = true;  // not a task exit: no TaskExit
   }
   // Answer once the process's output reached its reader (the Go shim waits for its copiers too).
   std::string id = req.id(), exec_id = req.exec_id();
@@ -426,6 +453,8 @@ void TaskService::FinishDelete(const std::string& id, const std::string& exec_id
   if (!found.ok()) return r.Fail(found.status());
   Process* p = *found;
   Container* c = containers_[id].get();
+  // The output is done; an exit still waiting for it is reported before the TaskDelete.
+  if (p->state == ProcState::kStopped) ReportExit(c, p);
   taskapi::DeleteResponse out;
   out.set_pid(static_cast<uint32_t>(p->pid));
   out.set_exit_status(p->exit_status);
@@ -565,7 +594,7 @@ void TaskService::DoWait(const taskapi::WaitRequest& req, R r) {
   auto found = FindProcess(req.id(), req.exec_id());
   if (!found.ok()) return r.Fail(found.status());
   Process* p = *found;
-  if (p->state == ProcState::kStopped) {
+  if (p->state == ProcState::kStopped && p->exit_reported) {
     taskapi::WaitResponse w;
     w.set_exit_status(p->exit_status);
     *w.mutable_exited_at() = p->exited_at;

@@ -5,8 +5,10 @@
 // the EventLoop, where all state lives — so requests, process exits (SIGCHLD through a signalfd),
 // stdio and OOM notifications are serialized on one thread without locks. Runtime calls that spawn
 // processes run on that thread too, which also keeps the reaper (waitpid(-1)) from ever racing the
-// runtime's own waitpid on its helper processes. Wait is answered when the process exits; Delete
-// once its output was flushed; neither holds the loop.
+// runtime's own waitpid on its helper processes. A process's exit is reported (Wait answered,
+// TaskExit published, State STOPPED) once it was reaped AND its output was flushed into the FIFOs
+// and read (bounded by exit_io_grace): containerd's client stops reading its FIFOs as soon as it
+// learns of the exit. Delete answers once the output was flushed. Nothing holds the loop.
 //
 // Events go to the Publisher in containerd's order: TaskCreate, TaskStart, TaskExecAdded,
 // TaskExecStarted, TaskPaused/TaskResumed, TaskOOM, TaskExit (published from the reaper, before
@@ -16,6 +18,7 @@
 #include <google/protobuf/timestamp.pb.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,6 +38,10 @@ struct TaskServiceOptions {
   std::string ns;           // containerd namespace (binary:// loggers get it)
   std::string console_dir;  // where console sockets are made (default /tmp)
   bool mount_rootfs = true; // tests with a fake backend turn this off
+  // How long a process's exit report (Wait, TaskExit, State STOPPED) waits for its output to
+  // drain into the FIFOs after the exit; past it (a grandchild keeps the pipes open, a reader
+  // stalls) the exit is reported anyway.
+  std::chrono::milliseconds exit_io_grace = std::chrono::seconds(3);
 };
 
 class TaskService : public TaskHandler {
@@ -83,6 +90,7 @@ class TaskService : public TaskHandler {
     std::string process_json;  // exec only
     std::unique_ptr<ProcessIo> io;
     std::vector<R> waiters;
+    bool exit_reported = false;  // kStopped and the exit was told (Wait, TaskExit)
     bool deleting = false;
   };
   struct Container {
@@ -129,6 +137,8 @@ class TaskService : public TaskHandler {
   Result<UniqueFd> ReceiveConsole(int listener);
 
   void OnExit(Container* c, Process* p, int wait_status);
+  // Publishes TaskExit and answers the waiters, once per process.
+  void ReportExit(Container* c, Process* p);
   void FinishDelete(const std::string& id, const std::string& exec_id, R r);
   void WatchOom(Container* c);
   void OnOom(const std::string& id);

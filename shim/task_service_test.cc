@@ -160,7 +160,10 @@ class TaskServiceTest : public ::testing::Test {
     server_ = ttrpc::Server::Create().value();
     service_ = std::make_unique<TaskService>(
         loop_.get(), &backend_, &publisher_,
-        TaskServiceOptions{.ns = "test", .console_dir = dir_, .mount_rootfs = false},
+        TaskServiceOptions{.ns = "test",
+                           .console_dir = dir_,
+                           .mount_rootfs = false,
+                           .exit_io_grace = exit_io_grace_},
         [this] {
           shutdown_called_ = true;
           server_->Shutdown();
@@ -243,6 +246,7 @@ class TaskServiceTest : public ::testing::Test {
     return req;
   }
 
+  std::chrono::milliseconds exit_io_grace_ = std::chrono::seconds(3);
   std::filesystem::path dir_;
   std::string socket_;
   FakeBackend backend_;
@@ -408,6 +412,112 @@ TEST_F(TaskServiceTest, ErrorCodesContainerdMapsBack) {
   wait.set_id("c3");
   ASSERT_TRUE(Call("Wait", wait).ok());
   ASSERT_TRUE(Call("Delete", del).ok());
+}
+
+// Reaped (kill(pid, 0) fails: no zombie left) within `ms`.
+bool Reaped(pid_t pid, int ms) {
+  for (int i = 0; i < ms; ++i) {
+    if (kill(pid, 0) < 0) return true;
+    usleep(1000);
+  }
+  return false;
+}
+
+// The process exits while its output is still in the shim's buffer and the FIFO, and the reader
+// (like containerd's client) stops reading the moment it learns of the exit: the exit must not be
+// reported before the reader has everything.
+TEST_F(TaskServiceTest, ExitReportWaitsForOutputToDrain) {
+  constexpr size_t kSize = 600000;  // fits in the pump's buffer plus the pipes: the process exits
+  backend_.init_args = {"/bin/sh", "-c", "head -c 600000 /dev/zero; exit 2"};
+  std::string path = (dir_ / "slow-out").string();
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  UniqueFd rd(open(path.c_str(), O_RDONLY | O_NONBLOCK));
+  ASSERT_TRUE(rd.valid());
+  taskapi::CreateTaskResponse created;
+  ASSERT_TRUE(Call("Create", CreateReq("slow", path), &created).ok());
+
+  std::atomic<bool> exit_seen{false}, reading{false};
+  taskapi::WaitResponse waited;
+  Status wait_status;
+  auto waiter = Dial();
+  std::thread wt([&] {
+    taskapi::WaitRequest w;
+    w.set_id("slow");
+    wait_status = Call("Wait", w, &waited, waiter.get());
+    exit_seen = true;
+  });
+  std::string data;
+  std::thread reader([&] {
+    while (!reading) usleep(1000);
+    char buf[4096];
+    while (!exit_seen) {  // stops at the exit report, unread data or not
+      ssize_t n = read(rd.get(), buf, sizeof(buf));
+      if (n > 0) {
+        data.append(buf, n);
+      } else if (n == 0 && !data.empty()) {
+        break;
+      } else {
+        usleep(500);
+      }
+    }
+  });
+  taskapi::StartRequest start;
+  start.set_id("slow");
+  ASSERT_TRUE(Call("Start", start).ok());
+  ASSERT_TRUE(Reaped(static_cast<pid_t>(created.pid()), 5000));
+  usleep(300 * 1000);
+  EXPECT_FALSE(exit_seen) << "exit reported while output was still buffered";
+  EXPECT_EQ(publisher_.topics(), (std::vector<std::string>{"/tasks/create", "/tasks/start"}));
+  taskapi::StateRequest sreq;
+  sreq.set_id("slow");
+  taskapi::StateResponse state;
+  ASSERT_TRUE(Call("State", sreq, &state).ok());
+  EXPECT_EQ(state.status(), ::containerd::v1::types::RUNNING);
+
+  reading = true;
+  wt.join();
+  reader.join();
+  ASSERT_TRUE(wait_status.ok()) << wait_status.ToString();
+  EXPECT_EQ(waited.exit_status(), 2u);
+  EXPECT_EQ(data.size(), kSize);
+  ASSERT_TRUE(Call("State", sreq, &state).ok());
+  EXPECT_EQ(state.status(), ::containerd::v1::types::STOPPED);
+  taskapi::DeleteRequest del;
+  del.set_id("slow");
+  ASSERT_TRUE(Call("Delete", del).ok());
+  EXPECT_EQ(publisher_.topics(), (std::vector<std::string>{"/tasks/create", "/tasks/start",
+                                                           "/tasks/exit:slow", "/tasks/delete"}));
+}
+
+class TaskServiceShortGraceTest : public TaskServiceTest {
+ protected:
+  TaskServiceShortGraceTest() { exit_io_grace_ = std::chrono::milliseconds(300); }
+};
+
+// A grandchild keeps the output pipe open after the process exited: the exit is still reported,
+// after the grace, and Delete still gets all the output once the grandchild is gone.
+TEST_F(TaskServiceShortGraceTest, ExitReportedAfterGraceWhenPipeStaysOpen) {
+  backend_.init_args = {"/bin/sh", "-c", "(sleep 2; echo late) & echo early; exit 6"};
+  auto out = MakeOutput("stdout");
+  taskapi::CreateTaskResponse created;
+  ASSERT_TRUE(Call("Create", CreateReq("gc", out->path), &created).ok());
+  taskapi::StartRequest start;
+  start.set_id("gc");
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Call("Start", start).ok());
+  taskapi::WaitRequest wait;
+  wait.set_id("gc");
+  taskapi::WaitResponse waited;
+  ASSERT_TRUE(Call("Wait", wait, &waited).ok());
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(waited.exit_status(), 6u);
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::milliseconds(1900));
+  taskapi::DeleteRequest del;
+  del.set_id("gc");
+  ASSERT_TRUE(Call("Delete", del).ok());
+  out->reader.join();
+  EXPECT_EQ(out->data, "early\nlate\n");
 }
 
 TEST_F(TaskServiceTest, DeleteOfNeverStartedInit) {

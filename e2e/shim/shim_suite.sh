@@ -3,6 +3,8 @@
 # `ctr run --runtime io.containerd.see.v2` (containerd finds the shim on its PATH).
 #
 #   e2e/shim/shim_suite.sh SHIM_BIN_DIR
+#   SEE_SHIM_SUITE_ONLY=stream SEE_STREAM_RUNS=10 e2e/shim/shim_suite.sh SHIM_BIN_DIR
+#       (only the 100 MB stream check, repeated)
 #
 # Checks: output and exit codes; a 100 MB stdout stream arrives intact (sha256 inside vs outside);
 # task exec (also with a tty); kill; pause/resume; metrics; delete; containerd killed and
@@ -89,15 +91,25 @@ run_capture "busybox exit 3" 3 "" "$BB" r2 sh -c 'exit 3'
 run_capture "python3" 0 "42" "$PY" r3 python3 -c 'print(6*7)'
 run_capture "stdin" 0 "piped-in" "$BB" r4 cat < <(printf piped-in)
 
+# The 100 MB check as a function: SEE_SHIM_SUITE_ONLY=stream runs only it, SEE_STREAM_RUNS times.
+stream_check() {
+  local tag=$1 rc=0 got want
+  got=$(srun --rm "$BB" big sh -c \
+    'head -c 104857600 /dev/urandom > /tmp/big && sha256sum /tmp/big >&2 && cat /tmp/big' \
+    2>"$SEE_CTRD_DIR/big.err" | sha256sum | cut -d' ' -f1) || rc=$?
+  want=$(awk '{print $1}' "$SEE_CTRD_DIR/big.err" | grep -E '^[0-9a-f]{64}$' | head -1 || true)
+  see_expect_eq "100 MB stream$tag: exit code" 0 "$rc"
+  if [[ -n $want && $got == "$want" ]]; then see_pass "100 MB stream$tag intact ($got)"; else
+    see_fail "100 MB stream$tag: inside [$want] outside [$got]"; fi
+}
+
 see_log "--- 100 MB stdout stream"
-rc=0
-got=$(srun --rm "$BB" big sh -c \
-  'head -c 104857600 /dev/urandom > /tmp/big && sha256sum /tmp/big >&2 && cat /tmp/big' \
-  2>"$SEE_CTRD_DIR/big.err" | sha256sum | cut -d' ' -f1) || rc=$?
-want=$(awk '{print $1}' "$SEE_CTRD_DIR/big.err" | grep -E '^[0-9a-f]{64}$' | head -1 || true)
-see_expect_eq "100 MB stream: exit code" 0 "$rc"
-if [[ -n $want && $got == "$want" ]]; then see_pass "100 MB stream intact ($got)"; else
-  see_fail "100 MB stream: inside [$want] outside [$got]"; fi
+if [[ ${SEE_SHIM_SUITE_ONLY:-} == stream ]]; then
+  for ((i = 1; i <= ${SEE_STREAM_RUNS:-10}; i++)); do stream_check " #$i"; done
+  see_finish shim_suite_stream
+  exit $?
+fi
+stream_check ""
 
 see_log "--- exec, tty, pause/resume, metrics, kill, delete"
 if start_detached d1 "$BB" d1 sleep 1000; then
