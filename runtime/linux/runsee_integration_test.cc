@@ -158,6 +158,13 @@ TEST_F(IntegrationTest, FullLifecycle) {
   int pid = st["pid"];
   EXPECT_EQ(std::to_string(pid), *ReadFile(pidfile));
   EXPECT_EQ(Runsee({"create", "--bundle", bundle_, "c1"}).code, 1);  // id exists
+  // list names the owner as runc does ("root"), unlike state.
+  r = Runsee({"list", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json list = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(list.is_array() && list.size() == 1) << r.out;
+  EXPECT_EQ(list[0]["id"], "c1");
+  EXPECT_EQ(list[0]["owner"], "root");
 
   r = Runsee({"start", "c1"});
   ASSERT_EQ(r.code, 0) << r.err;

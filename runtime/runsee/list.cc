@@ -20,7 +20,10 @@ void AddList(CLI::App& app, const GlobalFlags& g, int* exit_code) {
     if (*format == "json") {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& c : all) {
-        arr.push_back(nlohmann::json::parse(runtime::RuncStateJson(c.state, c.status)));
+        auto j = nlohmann::json::parse(runtime::RuncStateJson(c.state, c.status));
+        // As runc: `state` leaves owner empty, `list` names it (as the table below does).
+        if (c.state.owner.empty()) j["owner"] = "root";
+        arr.push_back(std::move(j));
       }
       printf("%s\n", arr.dump().c_str());
       return;
