@@ -174,6 +174,11 @@ TEST_F(IntegrationTest, FullLifecycle) {
   r = Runsee({"exec", "c1", "sh", "-c", "echo hello; exit 3"});
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_EQ(r.out, "hello\n");
+  // Repeated value options take one value each and leave <id> and the command alone.
+  r = Runsee({"exec", "--env", "FOO=bar", "-e", "BAR=baz", "--cwd", "/etc", "--cap", "CAP_KILL",
+              "c1", "sh", "-c", "echo $FOO $BAR $(pwd)"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "bar baz /etc\n");
 
   r = Runsee({"ps", "--format", "json", "c1"});
   ASSERT_EQ(r.code, 0) << r.err;

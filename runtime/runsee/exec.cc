@@ -60,9 +60,17 @@ void AddExec(CLI::App& app, const GlobalFlags& g, int* exit_code) {
   cmd->add_option("--console-socket", a->o.console_socket, "unix socket receiving the pty master");
   cmd->add_option("--preserve-fds", a->o.preserve_fds, "pass N extra fds");
   cmd->add_option("--cwd", a->cwd, "working directory");
-  cmd->add_option("-e,--env", a->env, "extra environment (KEY=value)");
+  // One value per occurrence (repeat the flag): a vector option would otherwise swallow the
+  // container id and the command that follow it.
+  cmd->add_option("-e,--env", a->env, "extra environment (KEY=value)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("-u,--user", a->user, "uid[:gid]");
-  cmd->add_option("-c,--cap", a->caps, "extra capability");
+  cmd->add_option("-c,--cap", a->caps, "extra capability")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--no-new-privs", a->no_new_privs, "set no_new_privs");
   // Everything from <id> on is positional: "exec c1 sh -c x" must not parse -c as --cap.
   cmd->prefix_command();
