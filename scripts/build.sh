@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
+# ccache hits across checkouts (CI builds a fresh clone): paths relative to the checkout, and the
+# build directory left out of the hash.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 
 configure_and_build() {
   local dir=$1; shift
