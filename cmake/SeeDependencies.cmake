@@ -12,3 +12,5 @@ pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 find_package(Protobuf REQUIRED)
 # libcrypto (libssl-dev): SHA-256 of the shim socket address in base/ttrpc.
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# yaml-cpp (libyaml-cpp-dev): the shim config file, Pod manifests.
+find_package(yaml-cpp REQUIRED)
