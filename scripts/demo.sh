@@ -51,7 +51,7 @@ b=$(make_bundle busybox "$CACHE/busybox/rootfs" /bin/sh -c '
   echo "id:            $(id)"
   echo "pid 1:         $(cat /proc/1/comm)"
   grep -E "^(CapEff|NoNewPrivs)" /proc/self/status | sed "s/^/status:        /"
-  echo "root mount:    $(grep " / / " /proc/self/mountinfo | cut -d" " -f6)"
+  echo "root mount:    $(awk "\$5 == \"/\" { print \$6 }" /proc/self/mountinfo)"
   echo "memory limit:  $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"
   touch /etc/x 2>/dev/null && echo "rootfs:        writable" || echo "rootfs:        read-only"')
 "$RUNSEE" --root "$state" run --bundle "$b" see-demo-busybox
