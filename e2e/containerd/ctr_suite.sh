@@ -34,16 +34,8 @@ BUNDLES=$SEE_CTRD_DIR/state/io.containerd.runtime.v2.task/$SEE_CTRD_NS
 
 run() { see_ctr_run "$RT" "$@"; }
 
-# run_capture NAME WANT_RC WANT_OUT ARGS...: ctr run --rm, checks exit code and stdout.
-run_capture() {
-  local name=$1 want_rc=$2 want_out=$3
-  shift 3
-  local out rc=0
-  out=$(run --rm "$@" 2>"$SEE_CTRD_DIR/err") || rc=$?
-  see_expect_eq "$name: exit code" "$want_rc" "$rc"
-  see_expect_eq "$name: stdout" "$want_out" "$out"
-  if [[ $rc != "$want_rc" ]]; then sed 's/^/    stderr: /' "$SEE_CTRD_DIR/err" >&2; fi
-}
+# run_capture NAME WANT_RC WANT_OUT ARGS...: `run --rm`, checks exit code and stdout.
+run_capture() { see_run_capture run "$@"; }
 
 task_running() { [[ $(see_task_status "$1") == RUNNING ]]; }
 

@@ -192,3 +192,15 @@ _see_task_stopped() {
 see_task_status() {
   see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'
 }
+
+# see_run_capture RUNFN NAME WANT_RC WANT_OUT ARGS...: `RUNFN --rm ARGS...` (a suite's ctr run
+# wrapper), then checks its exit code and stdout; shows stderr when the exit code is wrong.
+see_run_capture() {
+  local runfn=$1 name=$2 want_rc=$3 want_out=$4
+  shift 4
+  local out rc=0
+  out=$("$runfn" --rm "$@" 2>"$SEE_CTRD_DIR/err") || rc=$?
+  see_expect_eq "$name: exit code" "$want_rc" "$rc"
+  see_expect_eq "$name: stdout" "$want_out" "$out"
+  if [[ $rc != "$want_rc" ]]; then sed 's/^/    stderr: /' "$SEE_CTRD_DIR/err" >&2; fi
+}

@@ -34,15 +34,8 @@ srun() {
     --fifo-dir "$SEE_CTRD_DIR/fifo" "$@"
 }
 
-run_capture() {
-  local name=$1 want_rc=$2 want_out=$3
-  shift 3
-  local out rc=0
-  out=$(srun --rm "$@" 2>"$SEE_CTRD_DIR/err") || rc=$?
-  see_expect_eq "$name: exit code" "$want_rc" "$rc"
-  see_expect_eq "$name: stdout" "$want_out" "$out"
-  if [[ $rc != "$want_rc" ]]; then sed 's/^/    stderr: /' "$SEE_CTRD_DIR/err" >&2; fi
-}
+# run_capture NAME WANT_RC WANT_OUT ARGS...: `srun --rm`, checks exit code and stdout.
+run_capture() { see_run_capture srun "$@"; }
 
 task_is() { [[ $(see_task_status "$1") == "$2" ]]; }
 task_gone_or_stopped() { local s; s=$(see_task_status "$1"); [[ -z $s || $s == STOPPED ]]; }
