@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test images of see, cached under $SEE_IMAGE_CACHE (default /var/cache/see/images).
 #
-#   scripts/images.sh [busybox|python3|all]     (default: all)
+#   scripts/images.sh [NAME...|all]     (default: all; NAME is a file in scripts/images.d/)
 #
 # For each image NAME it leaves:
 #   $SEE_IMAGE_CACHE/NAME/rootfs     a plain rootfs directory (for bundle-based tests)
@@ -80,51 +80,13 @@ EOF
   rm -rf "$work"
 }
 
-build_busybox() {
-  local root=$1/rootfs
-  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,root,home/user,var,run}
-  cp /bin/busybox "$root/bin/busybox"
-  chroot "$root" /bin/busybox --install -s
-  chmod 1777 "$root/tmp"
-  cat >"$root/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-user:x:1000:1000:user:/home/user:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-  cat >"$root/etc/group" <<'EOF'
-root:x:0:
-user:x:1000:
-nogroup:x:65534:
-EOF
-  chown 1000:1000 "$root/home/user"
-  echo "see-busybox" >"$root/etc/hostname"
-  : >"$root/etc/resolv.conf"
-  : >"$root/etc/hosts"
-}
-
-build_python3() {
-  local root=$1/rootfs mirror
-  mirror=$(debian_mirror)
-  log "mmdebstrap python3 from $mirror"
-  mmdebstrap --quiet --variant=apt --include=python3 \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-    bookworm "$root" "$mirror" >&2
-  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
-         "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/log/*.log
-  # mmdebstrap leaves device nodes out in root mode on some hosts; the runtime mounts /dev anyway.
-  grep -q '^user:' "$root/etc/passwd" || chroot "$root" useradd -u 1000 -m user
-}
-
 input_hash() {
   local name=$1
   {
     sha256sum "$SELF"
     echo "$name"
-    case $name in
-      busybox) sha256sum /bin/busybox ;;
-      python3) debian_mirror; dpkg-query -W mmdebstrap ;;
-    esac
+    sha256sum "$IMAGES_D/$name.sh"
+    "image_inputs_$name"
   } | sha256sum | cut -c1-16
 }
 
@@ -153,11 +115,22 @@ build_image() {
   echo "$name $CACHE/$name"
 }
 
+# Every image is one file, scripts/images.d/NAME.sh, defining build_NAME DIR (fills DIR/rootfs)
+# and image_inputs_NAME (prints what, besides that file, decides its content).
+IMAGES_D=$(dirname "$SELF")/images.d
+for f in "$IMAGES_D"/*.sh; do
+  # shellcheck source=/dev/null
+  source "$f"
+done
+# `all` is the set every test run needs; heavier images are built when named.
+DEFAULT_IMAGES=(busybox python3)
+
 targets=("${@:-all}")
-[[ ${targets[0]} == all ]] && targets=(busybox python3)
+[[ ${targets[0]} == all ]] && targets=("${DEFAULT_IMAGES[@]}")
 for t in "${targets[@]}"; do
-  case $t in
-    busybox|python3) build_image "$t" ;;
-    *) echo "images: unknown image $t (busybox|python3|all)" >&2; exit 2 ;;
-  esac
+  if [[ ! -f $IMAGES_D/$t.sh ]]; then
+    echo "images: unknown image $t (one of: $(cd "$IMAGES_D" && ls | sed 's/\.sh$//' | tr '\n' ' '))" >&2
+    exit 2
+  fi
+  build_image "$t"
 done

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/child_process.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "runtime/cgroups/cgroup.h"
@@ -30,7 +31,30 @@ struct RuntimeOptions {
   // The binary re-executed as `<init_path> init <fd-base>` (see init.h). The default works for
   // any binary that calls RunInitMain.
   std::string init_path = "/proc/self/exe";
+  // The see-sentry binary. Empty: `see-sentry` beside the running executable, then $PATH.
+  std::string sentry_path;
 };
+
+// How a container's processes run.
+//   kSentry: under sentry-lite. Right before execve the container process installs the syscall
+//            filter of sentry-lite/syscalls (after any OCI seccomp profile, which therefore stays
+//            on top) and registers its listener and its root with a see-sentry, which serves the
+//            sentry-class calls. Installing the filter sets no_new_privs.
+//   kNone:   the plain runc-like path (for comparison; `runsee --sandbox=none`).
+enum class Sandbox { kSentry, kNone };
+const char* SandboxName(Sandbox s);  // "sentry", "none"
+
+// A running see-sentry that serves every container process registering on `socket`.
+struct SentryProcess {
+  ChildProcess process;
+  std::string socket;
+};
+// Starts `see-sentry serve --socket <socket_path>` as a child of the caller. With
+// `exit_when_idle` it exits by itself once every process it served is gone (runsee's
+// per-container sentry); otherwise it serves until killed or its owner closes the control pipe
+// (the shim's per-pod sentry). Returns once the socket accepts registrations.
+Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
+                                  bool exit_when_idle);
 
 struct CreateOptions {
   std::string id;
@@ -40,6 +64,11 @@ struct CreateOptions {
   int preserve_fds = 0;        // fds 3..3+N-1 of the caller pass to the container
   bool no_pivot = false;
   bool no_new_keyring = false;  // accepted; no session keyring is created either way
+  Sandbox sandbox = Sandbox::kSentry;
+  // kSentry: the socket of a running sentry to register with (the shim's one sentry per pod).
+  // Empty: Create starts a sentry for this container alone (StartSentry with exit_when_idle) and
+  // Delete stops it. Exec'd processes register with the same sentry as the init (stored in state).
+  std::string sentry_socket;
 };
 
 // Returns the init's pid (in the caller's pid namespace). The init is blocked before user code.
