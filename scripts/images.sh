@@ -28,14 +28,16 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# write_oci_archive ROOTFS OUT REF: single-layer OCI image archive (oci-layout + index.json).
+# write_oci_archive ROOTFS OUT REF [CONFIG_JSON]: single-layer OCI image archive (oci-layout +
+# index.json). CONFIG_JSON, when it exists, holds image config fields (e.g. {"Cmd": ["/pause"]})
+# that replace the defaults below.
 write_oci_archive() {
-  local rootfs=$1 out=$2 ref=$3 work
+  local rootfs=$1 out=$2 ref=$3 overrides=${4:-} work
   work=$(mktemp -d "$CACHE/.oci.XXXXXX")
   tar -C "$rootfs" --numeric-owner --xattrs -cf "$work/layer.tar" .
-  python3 - "$work" "$ref" <<'EOF'
+  python3 - "$work" "$ref" "$overrides" <<'EOF'
 import hashlib, json, os, sys, datetime
-work, ref = sys.argv[1], sys.argv[2]
+work, ref, overrides = sys.argv[1], sys.argv[2], sys.argv[3]
 blobs = os.path.join(work, "blobs", "sha256")
 os.makedirs(blobs)
 def put(data):
@@ -58,6 +60,8 @@ config = {
     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + layer_digest]},
     "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "see scripts/images.sh"}],
 }
+if overrides and os.path.exists(overrides):
+    config["config"].update(json.load(open(overrides)))
 cdig, csize = put(json.dumps(config, sort_keys=True).encode())
 manifest = {
     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -101,7 +105,7 @@ build_image() {
     mkdir -p "$tmp"
     trap 'rm -rf "$tmp"' EXIT
     "build_$name" "$tmp"
-    write_oci_archive "$tmp/rootfs" "$tmp/oci.tar" "see.local/$name:latest"
+    write_oci_archive "$tmp/rootfs" "$tmp/oci.tar" "see.local/$name:latest" "$tmp/image-config.json"
     touch "$tmp/.complete"
     rm -rf "$dir"
     mv "$tmp" "$dir"
@@ -115,8 +119,9 @@ build_image() {
   echo "$name $CACHE/$name"
 }
 
-# Every image is one file, scripts/images.d/NAME.sh, defining build_NAME DIR (fills DIR/rootfs)
-# and image_inputs_NAME (prints what, besides that file, decides its content).
+# Every image is one file, scripts/images.d/NAME.sh, defining build_NAME DIR (fills DIR/rootfs,
+# and optionally DIR/image-config.json: image config fields such as Cmd) and image_inputs_NAME
+# (prints what, besides that file, decides its content).
 IMAGES_D=$(dirname "$SELF")/images.d
 for f in "$IMAGES_D"/*.sh; do
   # shellcheck source=/dev/null

@@ -21,6 +21,9 @@
 # run and exec.
 #
 # SEE_CTRD_ENABLE_CRI=1 before see_containerd_start keeps the CRI plugin (off by default: faster).
+# SEE_CTRD_CONFIG_HOOK=FN: see_containerd_start calls `FN CONFIG_TOML` once the instance dir
+# exists and before containerd starts, so a caller (e2e/node/node.sh) can append configuration
+# and prepare files under $SEE_CTRD_DIR; a non-zero return fails the start.
 #
 # Variables: SEE_CTRD_DIR (temp dir), SEE_CTRD_ADDR (grpc socket), SEE_CTRD_NS (namespace, unique
 # per instance so cgroups /sys/fs/cgroup/*/$SEE_CTRD_NS/<id> never collide), SEE_CTRD_SNAPSHOTTER,
@@ -89,15 +92,20 @@ $( [[ -n ${SEE_CTRD_ENABLE_CRI:-} ]] || echo '  "io.containerd.grpc.v1.cri",')
   default_runtime_name = "runc"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
+    pod_annotations = ["see.dev/*"]
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
       BinaryName = "$SEE_RUNTIME_BIN_runc"
       Root = "$SEE_RUNTIME_ROOT_runc"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsee]
     runtime_type = "io.containerd.runc.v2"
+    pod_annotations = ["see.dev/*"]
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsee.options]
       BinaryName = "${SEE_RUNTIME_BIN_runsee:-/nonexistent/runsee}"
       Root = "$SEE_RUNTIME_ROOT_runsee"
 EOF
+  if [[ -n ${SEE_CTRD_CONFIG_HOOK:-} ]]; then
+    "$SEE_CTRD_CONFIG_HOOK" "$SEE_CTRD_DIR/config.toml" || return 1
+  fi
   containerd --config "$SEE_CTRD_DIR/config.toml" >"$SEE_CTRD_DIR/containerd.log" 2>&1 &
   SEE_CTRD_PID=$!
   if ! see_wait_for 30 see_ctr version; then
