@@ -6,8 +6,11 @@
 #                            registry, deletes the bridge; nothing is left (see below)
 #   see_node_env             prints the `export` lines of the variables below
 #   see_node_push NAME...    pushes cached images (scripts/images.sh NAME) to the registry
-#   see_seectl ARGS...       seectl against this node (endpoint, pod log dir, cgroup parent)
+#   see_seectl ARGS...       seectl against this node's CRI endpoint
+#   see_seectl_apply ARGS... seectl apply with this node's pod log dir, pod dir and cgroup parent
 #   see_node_image NAME      the registry reference of image NAME (127.0.0.1:PORT/see/NAME:latest)
+#   see_node_restart_containerd [SIG [FN]]  kills containerd (SIGKILL), runs FN, starts it again
+#   see_node_test_server NAME OCTET TEXT     an HTTP server in a netns of its own on the bridge
 #
 # What runs:
 # - containerd 1.6 (e2e/lib/containerd.sh: own root, state, sockets, namespace, on a tmpfs) with
@@ -54,7 +57,13 @@ _see_node_claim_slot() {
     fi
     owner=$(cat "$SEE_NODE_SLOTS/$n/owner" 2>/dev/null || echo 0)
     if [[ $owner != 0 ]] && ! kill -0 "$owner" 2>/dev/null; then
+      # Left by an owner that died without its cleanup (SIGKILL): the bridge, test-server netns.
       ip link del "seebr$n" 2>/dev/null || true
+      local ns
+      for ns in $(ip netns list 2>/dev/null | awk -v p="see-$n-" 'index($1, p) == 1 { print $1 }'); do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$ns" 2>/dev/null || true
+      done
       echo "$1" >"$SEE_NODE_SLOTS/$n/owner"
       echo "$n"
       return 0
@@ -77,7 +86,7 @@ _see_node_configure() {
   SEE_NODE_DIR=$d
   SEE_NODE_CGROUP_PARENT=/$SEE_CTRD_NS
   SEE_NODE_POD_LOG_DIR=$d/pod-logs
-  mkdir -p "$d"/{registry,cni/conf,cni/ipam,certs.d,pod-logs}
+  mkdir -p "$d"/{registry,cni/conf,cni/ipam,certs.d,pod-logs,pods}
 
   # The bridge with the host's address exists before any pod, so the CNI plugin only attaches
   # veths to it and needs no isGateway (which would switch on the host's ip_forward).
@@ -215,8 +224,12 @@ see_node_push() {
   done
 }
 
-see_seectl() {
-  "$SEE_SEECTL" --endpoint "$SEE_CRI_ENDPOINT" --pod-log-dir "$SEE_NODE_POD_LOG_DIR" \
+see_seectl() { "$SEE_SEECTL" --endpoint "$SEE_CRI_ENDPOINT" "$@"; }
+
+# see_seectl_apply ARGS...: `seectl apply` with this node's pod log dir, pod dir and cgroup parent
+# (all inside the instance, so stop removes them).
+see_seectl_apply() {
+  see_seectl apply --pod-log-dir "$SEE_NODE_POD_LOG_DIR" --pod-dir "$SEE_NODE_DIR/pods" \
     --cgroup-parent "$SEE_NODE_CGROUP_PARENT" "$@"
 }
 
@@ -224,6 +237,7 @@ see_seectl() {
 _see_node_cleanup() {
   [[ -n ${SEE_CTRD_DIR:-} && -d $SEE_CTRD_DIR ]] || return 0
   _see_node_remove_pods
+  see_node_test_servers_stop
   if [[ -n ${SEE_NODE_REGISTRY_PID:-} ]]; then
     kill "$SEE_NODE_REGISTRY_PID" 2>/dev/null
     see_wait_for 10 bash -c "! kill -0 $SEE_NODE_REGISTRY_PID"
@@ -240,7 +254,12 @@ _see_node_cleanup() {
 _see_node_remove_pods() {
   [[ -n ${SEE_CTRD_PID:-} ]] && kill -0 "$SEE_CTRD_PID" 2>/dev/null || return 0
   if [[ -x ${SEE_SEECTL:-} ]]; then
-    see_seectl delete --all >/dev/null 2>&1 || true
+    local ns name
+    while read -r ns name; do
+      [[ -n $name ]] && see_seectl -n "$ns" delete pod "$name" --now >/dev/null 2>&1
+    done < <(see_seectl -A get pods -o json 2>/dev/null |
+               python3 -c 'import json, sys
+for p in json.load(sys.stdin)["items"]: print(p["namespace"], p["name"])' 2>/dev/null)
   fi
   local id k8s=(ctr --address "$SEE_CTRD_ADDR" -n k8s.io)
   for id in $("${k8s[@]}" tasks ls -q 2>/dev/null); do
@@ -265,4 +284,47 @@ see_node_env() {
            SEE_CTRD_PID SEE_CTRD_SNAPSHOTTER; do
     printf 'export %s=%q\n' "$v" "${!v:-}"
   done
+}
+
+# see_node_restart_containerd [SIGNAL [FN]]: kills containerd (default SIGKILL: a crash), runs FN
+# while it is down, and starts it again on the same config, root and state; pods and their shims
+# keep running meanwhile.
+see_node_restart_containerd() {
+  local sig=${1:-KILL} while_down=${2:-}
+  kill "-$sig" "$SEE_CTRD_PID"
+  see_wait_for 30 bash -c "! kill -0 $SEE_CTRD_PID" || return 1
+  wait "$SEE_CTRD_PID" 2>/dev/null || true
+  if [[ -n $while_down ]]; then "$while_down" || return 1; fi
+  containerd --config "$SEE_CTRD_DIR/config.toml" >>"$SEE_CTRD_DIR/containerd.log" 2>&1 &
+  SEE_CTRD_PID=$!
+  see_wait_for 30 _see_node_cri_ok
+}
+
+# see_node_test_server NAME OCTET TEXT: an HTTP server (busybox httpd, port 8080) answering TEXT in
+# a network namespace see-<slot>-NAME that this function creates and attaches to the stack's
+# bridge at $SEE_NODE_SUBNET_PREFIX.OCTET (OCTET 2-9: outside the pods' range). Removed by
+# see_node_stop (or see_node_test_servers_stop).
+SEE_NODE_TEST_SERVERS=()
+see_node_test_server() {
+  local name=$1 octet=$2 text=$3 ns=see-$SEE_NODE_SLOT-$1 veth=seets$SEE_NODE_SLOT$2
+  ip netns add "$ns" || return 1
+  SEE_NODE_TEST_SERVERS+=("$ns")
+  ip link add "$veth" type veth peer name eth0 netns "$ns" &&
+    ip link set "$veth" master "$SEE_NODE_BRIDGE" up &&
+    ip -n "$ns" addr add "$SEE_NODE_SUBNET_PREFIX.$octet/24" dev eth0 &&
+    ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up || return 1
+  mkdir -p "$SEE_NODE_DIR/www-$name"
+  echo "$text" >"$SEE_NODE_DIR/www-$name/index.html"
+  ip netns exec "$ns" busybox httpd -p 8080 -h "$SEE_NODE_DIR/www-$name" || return 1
+  see_wait_for 10 curl -fsS "http://$SEE_NODE_SUBNET_PREFIX.$octet:8080/"
+}
+
+see_node_test_servers_stop() {
+  local ns
+  for ns in "${SEE_NODE_TEST_SERVERS[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+  SEE_NODE_TEST_SERVERS=()
+  return 0
 }
