@@ -24,6 +24,7 @@ PACKAGES=(
   busybox-static mmdebstrap skopeo umoci docker-registry uidmap
   # measurement
   hyperfine procps psmisc util-linux python3
+  gnuplot-nox  # e2e/soak resource curves
 )
 
 missing=()
