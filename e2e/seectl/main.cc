@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   using namespace see::seectl;
   CLI::App app{kHelp, "seectl"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-n, -A, --endpoint) also after the verb, as kubectl
   Globals g;
   const char* env = std::getenv("SEE_CRI_ENDPOINT");
   g.endpoint = env && *env ? env : "unix:///run/containerd/containerd.sock";
@@ -124,7 +125,11 @@ int main(int argc, char** argv) {
     return CmdGetPods(cri, g, output, {get_args.begin() + 1, get_args.end()});
   }
   if (*logs) return CmdLogs(cri, g, lo);
-  if (*exec) return CmdExec(cri, g, ex);
+  if (*exec) {
+    // With fallthrough, CLI11 keeps the "--" that separates the command from seectl's flags.
+    if (!ex.command.empty() && ex.command.front() == "--") ex.command.erase(ex.command.begin());
+    return CmdExec(cri, g, ex);
+  }
   if (*wait) return CmdWait(cri, g, wo);
   if (*version) return CmdVersion(cri);
   if (*images) return CmdImages(cri);
