@@ -179,6 +179,13 @@ oops" "$(sc logs "$pod" -c app | sort)"
   see_expect_eq "$handler: exec exit code" 3 "$rc"
   see_expect_eq "$handler: exec stderr" to-err "$(cat "$WORK/err")"
   sc exec "$pod" -- sh -c 'echo from-app > /scratch/app'
+  # Streaming Exec (WebSocket to containerd's streaming server): a tty, and stdin.
+  # (-t alone: containerd 1.6 sends no output for a tty exec without stdin; -it is the use.)
+  rc=0; out=$(printf 'tty\nexit 5\n' | sc exec -i -t "$pod" -- sh 2>&1) || rc=$?
+  see_expect_eq "$handler: exec -it exit code" 5 "$rc"
+  see_expect_match "$handler: exec -it has a tty" "/dev/pts/[0-9]+" "$out"
+  rc=0; out=$(printf 'echo from-stdin\nexit 4\n' | sc exec -i "$pod" -- sh 2>&1) || rc=$?
+  see_expect_eq "$handler: exec -i" "4 from-stdin" "$rc $out"
 
   local uid cid cg
   uid=$(pod_field "$pod" uid)
