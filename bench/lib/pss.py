@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""PSS of a process tree (a shim and everything under it), by component.
+
+  pss.py ROOT_PID          prints `<component> <KiB>` lines and `total <KiB>`
+  pss.py --pids ROOT_PID   prints `<pid> <component> <comm>` for every process of the tree
+
+Components: shim (containerd-shim-*), sentry (see-sentry), runsc-sandbox (runsc boot and its
+ptrace stubs, which hold the application's memory), runsc-gofer, container (everything else: the
+container's own processes). PSS splits shared pages among the processes sharing them, so the sum
+over a tree is what that tree costs the machine.
+"""
+import os
+import sys
+
+
+def children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def read(path, mode="r"):
+    try:
+        with open(path, mode) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def classify(pid, inherited):
+    comm = (read("/proc/%d/comm" % pid) or "").strip()
+    argv = (read("/proc/%d/cmdline" % pid, "rb") or b"").split(b"\0")
+    args = [a.decode(errors="replace") for a in argv]
+    if comm.startswith("containerd-shim"):
+        return comm, "shim"
+    if "see-sentry" in comm or any(a.endswith("see-sentry") for a in args[:1]):
+        return comm, "sentry"
+    if any("runsc" in a for a in args[:1]) or comm in ("runsc", "exe", "runsc-sandbox", "runsc-gofer"):
+        if "boot" in args:
+            return comm, "runsc-sandbox"
+        if "gofer" in args:
+            return comm, "runsc-gofer"
+    if inherited == "runsc-sandbox":
+        return comm, "runsc-sandbox"
+    return comm, "container"
+
+
+def tree(root):
+    kids = children_map()
+    out = []
+    stack = [(root, None)]
+    while stack:
+        pid, inherited = stack.pop()
+        comm, comp = classify(pid, inherited)
+        out.append((pid, comp, comm))
+        for k in kids.get(pid, []):
+            stack.append((k, comp))
+    return out
+
+
+def pss_kib(pid):
+    text = read("/proc/%d/smaps_rollup" % pid) or ""
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    if sys.argv[1] == "--pids":
+        for pid, comp, comm in tree(int(sys.argv[2])):
+            print(pid, comp, comm)
+        return
+    by = {}
+    for pid, comp, _ in tree(int(sys.argv[1])):
+        by[comp] = by.get(comp, 0) + pss_kib(pid)
+    for comp in sorted(by):
+        print(comp, by[comp])
+    print("total", sum(by.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Turns a bench/run.sh results directory into report.md, plots/*.png and bench/results/LATEST.md.
+
+  report.py OUT_DIR
+
+Every figure is the median of the samples of this run; its ratio is against runc's median of the
+same run (for syscalls also against native). Ratios are slowdowns: > 1 means slower or bigger than
+runc, whichever direction the unit has (time and memory: value / runc; throughput: runc / value).
+min–max shows the noise.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORDER = ["native", "see", "runc", "crun", "runsc"]
+HIGHER_IS_BETTER = {"MiB/s", "IOPS", "pods"}
+NAMES = {"see": "see (sentry)", "runsc": "gVisor (runsc, ptrace)", "native": "native (host)"}
+
+
+def load(out):
+    samples = {}
+    with open(os.path.join(out, "raw", "samples.tsv")) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5:
+                continue
+            wl, metric, rt, value, unit = parts
+            try:
+                v = float(value)
+            except ValueError:
+                continue
+            samples.setdefault((wl, metric), {"unit": unit, "by": {}})["by"].setdefault(rt, []).append(v)
+    return samples
+
+
+def read_lines(out, name):
+    p = os.path.join(out, "raw", name)
+    return open(p).read().splitlines() if os.path.exists(p) else []
+
+
+def pct(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+def slowdown(unit, value, base):
+    if not base or not value:
+        return None
+    return base / value if unit in HIGHER_IS_BETTER else value / base
+
+
+def fmt_num(v, unit):
+    if unit in ("ms", "MiB/s") and v < 100:
+        return "%.1f" % v
+    if unit == "ns":
+        return "%.0f" % v if v >= 100 else "%.1f" % v
+    return "%.0f" % v
+
+
+def fmt_ratio(r):
+    return "—" if r is None else "%.2fx" % r
+
+
+def runtimes_of(samples):
+    seen = set()
+    for s in samples.values():
+        seen.update(s["by"])
+    return [r for r in ORDER if r in seen]
+
+
+def cell(s, rt, base_rt="runc"):
+    vals = s["by"].get(rt)
+    if not vals:
+        return "n/a"
+    med = statistics.median(vals)
+    unit = s["unit"]
+    txt = "%s %s" % (fmt_num(med, unit), unit)
+    if len(vals) > 1:
+        txt += " [%s–%s]" % (fmt_num(min(vals), unit), fmt_num(max(vals), unit))
+    base = s["by"].get(base_rt)
+    if rt != base_rt and base:
+        txt += " **%s**" % fmt_ratio(slowdown(unit, med, statistics.median(base)))
+    return txt
+
+
+def table(samples, keys, rts, base_rt="runc", label=None):
+    head = "| %s | " % (label or "metric") + " | ".join(NAMES.get(r, r) for r in rts) + " |"
+    lines = [head, "|" + "---|" * (len(rts) + 1)]
+    for k in keys:
+        if k not in samples:
+            continue
+        lines.append("| %s | " % k[1] + " | ".join(cell(samples[k], r, base_rt) for r in rts) + " |")
+    return "\n".join(lines)
+
+
+def med(samples, key, rt):
+    s = samples.get(key)
+    if not s or not s["by"].get(rt):
+        return None
+    return statistics.median(s["by"][rt])
+
+
+def ratio(samples, key, rt, base="runc"):
+    a, b = med(samples, key, rt), med(samples, key, base)
+    if a is None or b is None:
+        return None
+    return slowdown(samples[key]["unit"], a, b)
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+def targets(samples):
+    """(target, limit text, measured text, met: True/False/None) for each goal of the issue."""
+    rows = []
+
+    def ratio_row(name, key, limit, base="runc"):
+        r = ratio(samples, key, "see", base)
+        rows.append((name, "≤ %.2fx %s" % (limit, base), fmt_ratio(r), None if r is None else r <= limit))
+
+    ratio_row("hot path: getppid (host class)", ("syscalls", "getppid"), 1.10)
+    ratio_row("hot path: pread 4K (host class)", ("syscalls", "pread4k"), 1.10)
+    ratio_row("hot path: futex ping-pong", ("syscalls", "futex_pingpong"), 1.10)
+    ratio_row("served open+close", ("syscalls", "open_close"), 4.0, "native")
+    for m in ("interp_start", "import_pandas", "pandas_groupby", "churn"):
+        ratio_row("Python: " + m, ("python", m), 1.15)
+    ratio_row("start: ctr run --rm /bin/true", ("start", "ctr_run_true"), 1.10)
+    for comp, limit in (("shim", 3072), ("sentry", 4096)):
+        v = med(samples, ("memory", "pss_" + comp), "see")
+        rows.append(("%s PSS (idle pod)" % comp, "≤ %d MiB" % (limit // 1024),
+                     "n/a" if v is None else "%.1f MiB" % (v / 1024), None if v is None else v <= limit))
+    return rows
+
+
+# --- plots --------------------------------------------------------------------------------------
+
+def gnuplot(script, cwd):
+    if not shutil.which("gnuplot"):
+        return False
+    r = subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, capture_output=True)
+    if r.returncode != 0:
+        sys.stderr.write("report: gnuplot: %s\n" % r.stderr)
+    return r.returncode == 0
+
+
+def plots(out, samples):
+    pdir = os.path.join(out, "plots")
+    os.makedirs(pdir, exist_ok=True)
+    made = []
+    term = 'set terminal pngcairo size 900,520 font "DejaVu Sans,10"\n'
+    # Start latency distribution: empirical CDF per runtime.
+    s = samples.get(("start", "ctr_run_true"))
+    if s:
+        parts = []
+        for rt in [r for r in ORDER if r in s["by"]]:
+            v = sorted(s["by"][rt])
+            with open(os.path.join(pdir, "start-%s.dat" % rt), "w") as f:
+                for i, x in enumerate(v):
+                    f.write("%g %g\n" % (x, (i + 1) / len(v)))
+            parts.append("'start-%s.dat' with steps lw 2 title '%s'" % (rt, NAMES.get(rt, rt)))
+        if gnuplot(term + "set output 'start.png'\nset title 'ctr run --rm busybox /bin/true: "
+                   "start latency (CDF)'\nset xlabel 'ms'\nset ylabel 'fraction of runs'\n"
+                   "set key bottom right\nset grid\nplot " + ", ".join(parts) + "\n", pdir):
+            made.append(("Start latency distribution", "plots/start.png"))
+    # Syscall costs, log scale: one cluster per op, one bar per runtime.
+    ops = [k[1] for k in samples if k[0] == "syscalls"]
+    if ops:
+        rts = [r for r in ORDER if any(r in samples[("syscalls", o)]["by"] for o in ops)]
+        with open(os.path.join(pdir, "syscalls.dat"), "w") as f:
+            f.write("op " + " ".join(rts) + "\n")
+            for o in ops:
+                row = [med(samples, ("syscalls", o), r) for r in rts]
+                f.write(o.replace("_", "-") + " " + " ".join("%g" % v if v else "NaN" for v in row) + "\n")
+        cols = ", ".join("'syscalls.dat' using %d:xtic(1) title '%s'" % (i + 2, NAMES.get(r, r))
+                         for i, r in enumerate(rts))
+        if gnuplot(term.replace("900,520", "1100,560") + "set output 'syscalls.png'\n"
+                   "set title 'syscall cost per call (median, log scale)'\nset ylabel 'ns per call'\n"
+                   "set logscale y\nset style data histograms\nset style histogram clustered gap 1\n"
+                   "set style fill solid 0.8 border -1\nset xtics rotate by -30\nset grid ytics\n"
+                   "set key top left\nset yrange [10:*]\nplot " + cols + "\n", pdir):
+            made.append(("Syscall costs", "plots/syscalls.png"))
+    # Density: start latency against the number of pods already running.
+    s = samples.get(("density", "start_ms"))
+    if s:
+        parts = []
+        for rt in [r for r in ORDER if r in s["by"]]:
+            with open(os.path.join(pdir, "density-%s.dat" % rt), "w") as f:
+                for i, x in enumerate(s["by"][rt]):
+                    f.write("%d %g\n" % (i + 1, x))
+            parts.append("'density-%s.dat' with linespoints lw 2 pt 7 ps 0.5 title '%s'" % (rt, NAMES.get(rt, rt)))
+        if gnuplot(term + "set output 'density.png'\nset title 'density: start latency of the n-th "
+                   "pod (ctr run -d, pods kept running)'\nset xlabel 'pods running'\n"
+                   "set ylabel 'start ms'\nset grid\nset key top left\nplot " + ", ".join(parts) + "\n", pdir):
+            made.append(("Density", "plots/density.png"))
+    return made
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def micro_tables(out):
+    lines = []
+    for name in ("sentry_bench", "ttrpc_bench"):
+        p = os.path.join(out, "raw", "micro-%s.json" % name)
+        if not os.path.exists(p):
+            continue
+        try:
+            data = json.load(open(p))
+        except ValueError:
+            continue
+        lines.append("\n**%s**\n\n| benchmark | time | CPU | counters |\n|---|---|---|---|" % name)
+        for b in data.get("benchmarks", []):
+            extra = ", ".join("%s=%.0f" % (k, v) for k, v in b.items()
+                              if k not in ("real_time", "cpu_time", "iterations", "repetitions",
+                                           "repetition_index", "threads", "family_index",
+                                           "per_family_instance_index", "run_name", "run_type",
+                                           "name", "time_unit", "aggregate_name", "error_occurred",
+                                           "error_message") and isinstance(v, (int, float)))
+            if b.get("error_occurred"):
+                extra = "error: " + b.get("error_message", "")
+            lines.append("| %s | %.0f %s | %.0f %s | %s |" % (b["name"], b["real_time"], b["time_unit"],
+                                                          b["cpu_time"], b["time_unit"], extra))
+    return "\n".join(lines)
+
+
+def main():
+    out = os.path.abspath(sys.argv[1])
+    samples = load(out)
+    rts = [r for r in runtimes_of(samples) if r != "native"]
+    machine = [l.split("\t", 1) for l in read_lines(out, "machine.tsv") if "\t" in l]
+    skipped = read_lines(out, "skipped.txt")
+    made = plots(out, samples)
+    date = os.path.basename(out)
+    md = ["# see vs runc vs crun vs gVisor — %s" % date, ""]
+    md.append("Generated by `scripts/bench.sh` (bench/run.sh + bench/report.py). Every figure is from "
+              "this one run: the median of its samples, `[min–max]` for the noise, and in bold the "
+              "ratio to runc's median from the same run (> 1 = slower or bigger than runc; for "
+              "throughput the inverse, so > 1 is still worse). The host is shared by other jobs: "
+              "compare ratios, not absolute values.")
+    md.append("")
+    md.append("## Machine and versions\n")
+    md.append("| | |\n|---|---|")
+    for k, v in machine:
+        md.append("| %s | %s |" % (k, v))
+    if skipped:
+        md.append("\nNot run: " + "; ".join("**%s**: %s" % tuple((l.split("\t") + [""])[:2]) for l in skipped))
+    md.append("")
+    md.append("## Targets\n")
+    md.append("| target | goal | see | |\n|---|---|---|---|")
+    for name, goal, got, met in targets(samples):
+        md.append("| %s | %s | %s | %s |" % (name, goal, got, {True: "met", False: "**MISSED**", None: "not measured"}[met]))
+    perf = read_lines(out, "perf-open_close.txt")
+    md.append("")
+    md.append("## Start\n")
+    md.append("`ctr run --rm busybox /bin/true` (create, start, wait, delete through containerd), "
+              "the runtimes interleaved run by run.\n")
+    md.append(table(samples, [("start", "ctr_run_true")], rts))
+    s = samples.get(("start", "ctr_run_true"))
+    if s:
+        md.append("\n| percentile | " + " | ".join(NAMES.get(r, r) for r in rts) + " |\n|---|" + "---|" * len(rts))
+        for q in (0.5, 0.95):
+            md.append("| p%d | " % (q * 100) + " | ".join(
+                "%.1f ms" % pct(s["by"][r], q) if r in s["by"] else "n/a" for r in rts) + " |")
+    md.append("\nPod start through CRI (RunPodSandbox until the container runs, sequential and 10 at a "
+              "time): **not run** by this harness (see README: the CRI client was not available to it).")
+    md.append("\n## Syscalls\n")
+    md.append("bench/workloads/sysbench.c (static), natively and in each runtime; ns per call. Ratios "
+              "against runc; the last column is see against native.\n")
+    sys_keys = [k for k in samples if k[0] == "syscalls"]
+    md.append(table(samples, sys_keys, ["native"] + rts, label="op"))
+    md.append("\n| op | see / native |\n|---|---|")
+    for k in sys_keys:
+        md.append("| %s | %s |" % (k[1], fmt_ratio(ratio(samples, k, "see", "native"))))
+    errs = [l for l in read_lines(out, "errors.txt") if l.startswith("syscalls ")]
+    if errs:
+        md.append("\nFailed ops: " + "; ".join("`%s`" % e for e in errs))
+    md.append("\n## Python\n")
+    md.append("bench/workloads/pybench.py in the bench image (Debian python3 + pandas), timed inside "
+              "the container; ms.\n")
+    md.append(table(samples, [k for k in samples if k[0] == "python"], rts))
+    md.append("\n## I/O (fio)\n")
+    md.append("psync, 1 MiB sequential and 4 KiB random, time-based; `rootfs` = the container's /tmp "
+              "(overlayfs, upper dir on the harness's tmpfs), `emptydir` = a bind-mounted host "
+              "directory on disk (ext4).\n")
+    md.append(table(samples, [k for k in samples if k[0] == "io"], rts))
+    md.append("\n## Memory\n")
+    md.append("PSS of an idle pod (one `sleep` container): the shim and every process under it, by "
+              "component; `pss_per_extra_container` = what a second container in the same pod "
+              "(io.containerd.runc.v2.group) adds.\n")
+    md.append(table(samples, [k for k in samples if k[0] == "memory"], rts))
+    md.append("\n## Density\n")
+    stops = dict(l.split("\t", 1) for l in read_lines(out, "density-stop.txt") if "\t" in l)
+    md.append("Pods (one `sleep` container, own shim) started one after another until the start p95 "
+              "of the last window doubles against the first, memory runs short, or the limit; stop "
+              "reasons: " + "; ".join("%s: %s" % (NAMES.get(k, k), v) for k, v in stops.items()) + ".\n")
+    md.append(table(samples, [k for k in samples if k[0] == "density"], rts))
+    micro = micro_tables(out)
+    if micro:
+        md.append("\n## Microbenchmarks (Google Benchmark)\n")
+        md.append(micro)
+    if perf:
+        md.append("\n## Profile: served open+close in see\n")
+        md.append("`perf record -g` on the sentry for 2 s while a see container loops on open+close "
+                  "(self time by symbol):\n")
+        md.append("```\n" + "\n".join(perf) + "\n```")
+    if made:
+        md.append("\n## Plots\n")
+        for title, path in made:
+            md.append("### %s\n\n![%s](%s)\n" % (title, title, path))
+    notes = os.path.join(out, "notes.md")
+    if os.path.exists(notes):
+        md.append("\n## Findings\n")
+        md.append(open(notes).read())
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    # LATEST.md: the summary table, linked from the README.
+    key_rows = [("start", "ctr_run_true"), ("syscalls", "getppid"), ("syscalls", "pread4k"),
+                ("syscalls", "open_close"), ("syscalls", "fork_exec_wait"), ("python", "import_pandas"),
+                ("python", "pandas_groupby"), ("python", "churn"), ("io", "seq_read_emptydir"),
+                ("io", "rand_write_rootfs"), ("memory", "pss_pod_idle"), ("density", "pss_per_pod")]
+    rel = os.path.relpath(out, os.path.join(HERE, "results"))
+    lat = ["# Latest benchmark summary (%s)" % date, "",
+           "From `scripts/bench.sh`; full report: [%s/report.md](%s/report.md). Median of this run, "
+           "**ratio to runc** (> 1 = worse), `[min–max]`." % (rel, rel), "",
+           table(samples, key_rows, rts), "", "Targets:", "",
+           "| target | goal | see | |", "|---|---|---|---|"]
+    for name, goal, got, met in targets(samples):
+        lat.append("| %s | %s | %s | %s |" % (name, goal, got, {True: "met", False: "**MISSED**", None: "not measured"}[met]))
+    results = os.path.join(HERE, "results")
+    if os.path.dirname(out) == results:
+        with open(os.path.join(results, "LATEST.md"), "w") as f:
+            f.write("\n".join(lat) + "\n")
+    print(os.path.join(out, "report.md"))
+
+
+if __name__ == "__main__":
+    main()

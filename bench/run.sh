@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# The runtime comparison of see: one private containerd, every runtime on it, every workload, then
+# a report. Normally started through scripts/bench.sh (which builds first).
+#
+#   bench/run.sh [--quick] [--out DIR] [--runtimes LIST] [--only LIST] [--bin-dir DIR]
+#     --quick      few iterations (development; figures are not meaningful)
+#     --out        results dir (default bench/results/<date>-<host>)
+#     --runtimes   comma list of: see, runc, crun, runsc (default: all that start a container)
+#     --only       comma list of workloads: start, syscalls, python, io, memory, density, micro,
+#                  profile, cri (default: all)
+#     --bin-dir    where containerd-shim-see-v2, sentry_bench, ttrpc_bench are (default build/bin)
+#
+# Runtimes (all driven by the same containerd 1.6, snapshotter and images):
+#   see    containerd-shim-see-v2 (`ctr run --runtime io.containerd.see.v2`)
+#   runc   containerd-shim-runc-v2 + runc
+#   crun   containerd-shim-runc-v2 + crun (--runc-binary)
+#   runsc  containerd-shim-runc-v2 + bench/runsc-ptrace.sh (gVisor, ptrace platform, network=none)
+#
+# Host: crun refuses cgroup v1 hybrid mode, so it runs through bench/crun-v1.sh (a private mount
+# namespace without /sys/fs/cgroup/unified per call); the others use the host's cgroup v1 as is.
+#
+# Raw data: OUT/raw/samples.tsv, one line per measurement:
+#   workload <TAB> metric <TAB> runtime <TAB> value <TAB> unit
+# plus OUT/raw/*.json|txt for the tools' own output. bench/report.py turns them into OUT/report.md,
+# OUT/plots/*.png and bench/results/LATEST.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+
+source "$REPO/e2e/lib/common.sh"
+source "$REPO/e2e/lib/containerd.sh"
+
+QUICK=0
+OUT=
+ONLY=start,syscalls,python,io,memory,density,micro,profile,cri
+WANT_RTS=see,runc,crun,runsc
+BIN_DIR=$REPO/build/bin
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --out) OUT=$2; shift ;;
+    --runtimes) WANT_RTS=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    --bin-dir) BIN_DIR=$2; shift ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+BIN_DIR=$(readlink -f "$BIN_DIR")
+OUT=${OUT:-$REPO/bench/results/$(date -u +%Y-%m-%d)-$(hostname -s)}
+mkdir -p "$OUT/raw"
+OUT=$(readlink -f "$OUT")
+SAMPLES=$OUT/raw/samples.tsv
+: >"$SAMPLES"
+
+# Iteration counts: full run (default) and --quick.
+if ((QUICK)); then
+  N_START=4 SYS_TARGET_MS=20 SYS_REPS=2 PY_REPS=2 PY_ROWS=100000 PY_FILES=200
+  FIO_SECS=1 FIO_REPS=1 FIO_SIZE=16M DENSITY_MAX=6 DENSITY_WINDOW=3 MICRO_MIN_TIME=0.05
+  CRI_SEQ=3 CRI_PAR=0
+else
+  N_START=${SEE_BENCH_N_START:-30} SYS_TARGET_MS=200 SYS_REPS=5 PY_REPS=5 PY_ROWS=1000000
+  PY_FILES=2000 FIO_SECS=3 FIO_REPS=3 FIO_SIZE=64M DENSITY_MAX=${SEE_BENCH_DENSITY_MAX:-50}
+  DENSITY_WINDOW=10 MICRO_MIN_TIME=0.5 CRI_SEQ=${SEE_BENCH_CRI_SEQ:-20} CRI_PAR=${SEE_BENCH_CRI_PAR:-20}
+fi
+
+wants() { [[ ,$ONLY, == *,$1,* ]]; }
+sample() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SAMPLES"; }
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+
+# --- set-up -------------------------------------------------------------------------------------
+
+see_log "bench: results in $OUT (quick=$QUICK)"
+echo "$(date -u -Iseconds) start" >"$OUT/raw/timeline.txt"
+"$REPO/scripts/images.sh" busybox bench >/dev/null
+WORK=$(mktemp -d /var/tmp/see-bench.XXXXXX)
+bench_cleanup() {
+  see_unmount_under "$WORK"
+  rm -rf "$WORK"
+}
+SEE_CLEANUP_HOOKS+=(bench_cleanup)
+mkdir -p "$WORK/wl"
+gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$WORK/wl/sysbench" "$HERE/workloads/sysbench.c"
+cp "$HERE/workloads/pybench.py" "$WORK/wl/"
+
+export PATH=$BIN_DIR:$PATH
+see_containerd_start
+see_ctr_import busybox
+see_ctr_import bench
+BB=see.local/busybox:latest
+IMG=see.local/bench:latest
+WL_MOUNT=(--mount "type=bind,src=$WORK/wl,dst=/bench,options=rbind:ro")
+SEE_RUNTIME_BIN_crun=$(command -v crun >/dev/null && echo "$HERE/crun-v1.sh" || true)
+SEE_RUNTIME_ROOT_crun=$SEE_CTRD_DIR/runtime-root/crun
+SEE_RUNTIME_BIN_runsc=$HERE/runsc-ptrace.sh
+SEE_RUNTIME_ROOT_runsc=$SEE_CTRD_DIR/runtime-root/runsc
+mkdir -p "$SEE_RUNTIME_ROOT_crun" "$SEE_RUNTIME_ROOT_runsc"
+
+# run_rt RUNTIME [ctr run flags...] IMAGE ID [CMD...]
+run_rt() {
+  local rt=$1
+  shift
+  case $rt in
+    see)
+      see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --fifo-dir "$SEE_CTRD_DIR/fifo" \
+        --runtime io.containerd.see.v2 "$@" ;;
+    runc | crun | runsc) see_ctr_run "$rt" "$@" ;;
+    *) echo "run_rt: unknown runtime $rt" >&2; return 2 ;;
+  esac
+}
+
+# kill_rm ID...: stops and removes detached containers.
+kill_rm() {
+  local id
+  for id in "$@"; do see_ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
+  for id in "$@"; do
+    see_wait_for 30 _see_task_stopped "$id" || true
+    see_ctr tasks rm -f "$id" >/dev/null 2>&1 || true
+    see_ctr containers rm "$id" >/dev/null 2>&1 || true
+  done
+}
+
+RTS=()
+IFS=, read -r -a want <<<"$WANT_RTS"
+for rt in "${want[@]}"; do
+  if [[ $rt == crun && -z $SEE_RUNTIME_BIN_crun ]]; then
+    echo "crun	not installed" >>"$OUT/raw/skipped.txt"
+    continue
+  fi
+  if out=$(run_rt "$rt" --rm "$BB" "probe-$rt" /bin/echo ok 2>&1) && [[ $out == ok ]]; then
+    RTS+=("$rt")
+  else
+    see_log "bench: skipping $rt: $out"
+    printf '%s\t%s\n' "$rt" "$(echo "$out" | tail -1)" >>"$OUT/raw/skipped.txt"
+  fi
+done
+see_log "bench: runtimes: ${RTS[*]}"
+
+# What the crun and runsc wrappers (bench/*.sh) add to each runtime call: `--version` through the
+# wrapper minus the binary alone; containerd-shim-runc-v2 calls the runtime ~4 times per
+# `ctr run --rm`, so their start figures include about four times this.
+wrapper_overhead() {
+  local name=$1 wrapper=$2 bin=$3 i t0 t1 t2
+  for ((i = 0; i < 5; i++)); do
+    t0=$(now_us); "$wrapper" --version >/dev/null 2>&1; t1=$(now_us); "$bin" --version >/dev/null 2>&1; t2=$(now_us)
+    sample overhead "wrapper_per_call" "$name" "$(((t1 - t0 - (t2 - t1)) / 1000))" ms
+  done
+}
+for rt in "${RTS[@]}"; do
+  case $rt in
+    crun) wrapper_overhead crun "$HERE/crun-v1.sh" /usr/bin/crun ;;
+    runsc) wrapper_overhead runsc "$HERE/runsc-ptrace.sh" /usr/bin/runsc ;;
+  esac
+done
+printf '%s\n' "${RTS[@]}" >"$OUT/raw/runtimes.txt"
+
+# --- workloads ----------------------------------------------------------------------------------
+
+# start: `ctr run --rm busybox /bin/true`, wall clock, the runtimes interleaved so that load
+# changes on the shared host hit all of them alike.
+bench_start() {
+  local i rt t0 t1
+  for ((i = 0; i < N_START; i++)); do
+    for rt in "${RTS[@]}"; do
+      t0=$(now_us)
+      if run_rt "$rt" --rm "$BB" "start-$rt-$i" /bin/true >/dev/null 2>>"$OUT/raw/errors.txt"; then
+        t1=$(now_us)
+        sample start ctr_run_true "$rt" "$(((t1 - t0) / 1000)).$(((t1 - t0) % 1000 / 100))" ms
+      else
+        echo "start $rt $i failed" >>"$OUT/raw/errors.txt"
+      fi
+    done
+  done
+}
+
+# syscalls: bench/workloads/sysbench.c natively and in each runtime (busybox rootfs; the file it
+# opens lives in the container's /tmp, i.e. its rootfs).
+bench_syscalls() {
+  local rt out
+  "$WORK/wl/sysbench" -t "$SYS_TARGET_MS" -r "$SYS_REPS" -d /tmp >"$OUT/raw/sysbench-native.txt"
+  for rt in "${RTS[@]}"; do
+    run_rt "$rt" --rm "${WL_MOUNT[@]}" "$BB" "sys-$rt" /bench/sysbench -t "$SYS_TARGET_MS" \
+      -r "$SYS_REPS" -d /tmp >"$OUT/raw/sysbench-$rt.txt" 2>>"$OUT/raw/errors.txt" || true
+  done
+  for out in "$OUT"/raw/sysbench-*.txt; do
+    rt=${out##*/sysbench-}
+    rt=${rt%.txt}
+    awk -v rt="$rt" '$2 == "error" { print "syscalls " $1 " " rt ": " $0 > "/dev/stderr"; next }
+      NF == 2 { printf "syscalls\t%s\t%s\t%s\tns\n", $1, rt, $2 }' "$out" >>"$SAMPLES" 2>>"$OUT/raw/errors.txt"
+  done
+}
+
+bench_python() {
+  local rt
+  for rt in "${RTS[@]}"; do
+    run_rt "$rt" --rm "${WL_MOUNT[@]}" "$IMG" "py-$rt" python3 /bench/pybench.py --reps "$PY_REPS" \
+      --rows "$PY_ROWS" --files "$PY_FILES" >"$OUT/raw/pybench-$rt.txt" 2>>"$OUT/raw/errors.txt" || true
+    awk -v rt="$rt" 'NF == 2 { printf "python\t%s\t%s\t%s\tms\n", $1, rt, $2 }' \
+      "$OUT/raw/pybench-$rt.txt" >>"$SAMPLES"
+  done
+}
+
+# io: fio (in the bench image) on the container's rootfs (/tmp: overlayfs whose upper dir is on the
+# harness's tmpfs) and on an emptyDir-like bind mount of a host directory on disk (/var/tmp).
+bench_io() {
+  local rt where dir rep
+  local jobs=(--output-format=json --ioengine=psync --size="$FIO_SIZE" --runtime="$FIO_SECS"
+    --time_based --filename=fio.dat
+    --name=seq_write --rw=write --bs=1M --stonewall --name=seq_read --rw=read --bs=1M --stonewall
+    --name=rand_write --rw=randwrite --bs=4k --stonewall --name=rand_read --rw=randread --bs=4k
+    --stonewall)
+  for ((rep = 0; rep < FIO_REPS; rep++)); do
+    for rt in "${RTS[@]}"; do
+      for where in rootfs emptydir; do
+        dir=/tmp/fio
+        local mnt=()
+        if [[ $where == emptydir ]]; then
+          mkdir -p "$WORK/emptydir-$rt"
+          mnt=(--mount "type=bind,src=$WORK/emptydir-$rt,dst=/data,options=rbind:rw")
+          dir=/data
+        fi
+        run_rt "$rt" --rm "${mnt[@]}" "$IMG" "io-$rt-$where-$rep" sh -c \
+          "mkdir -p $dir && cd $dir && fio ${jobs[*]}; rm -f $dir/fio.dat" \
+          >"$OUT/raw/fio-$rt-$where-$rep.json" 2>>"$OUT/raw/errors.txt" || true
+        python3 - "$OUT/raw/fio-$rt-$where-$rep.json" "$rt" "$where" >>"$SAMPLES" <<'PY' || true
+import json, sys
+path, rt, where = sys.argv[1:]
+text = open(path).read()
+text = text[text.index("{"):]  # fio may print notes before the JSON
+for job in json.loads(text)["jobs"]:
+    name = job["jobname"]
+    side = job["read"] if "read" in name else job["write"]
+    if name.startswith("seq"):
+        print("io\t%s_%s\t%s\t%.1f\tMiB/s" % (name, where, rt, side["bw"] / 1024.0))
+    else:
+        print("io\t%s_%s\t%s\t%.0f\tIOPS" % (name, where, rt, side["iops"]))
+PY
+      done
+    done
+  done
+}
+
+# The shim of container ID (its command line carries `-id ID` and this containerd's address).
+shim_pid_of() {
+  local p
+  for p in $(see_pids_matching "$SEE_CTRD_ADDR"); do
+    [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) =~ -id\ $1( |$) ]] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# memory: PSS of everything one idle pod costs: the shim and all its descendants (runtime
+# helpers such as the sentry or runsc's sandbox and gofer, and the container's `sleep`). A second
+# container in the same group (io.containerd.runc.v2.group, which both shims honour) gives the
+# cost of one more container in a pod.
+bench_memory() {
+  local rt shim
+  for rt in "${RTS[@]}"; do
+    local grp=(--annotation "io.containerd.runc.v2.group=mem-$rt")
+    run_rt "$rt" -d "${grp[@]}" "$BB" "mem1-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt" || continue
+    sleep 3  # let start-up garbage settle
+    shim=$(shim_pid_of "mem1-$rt") || { echo "memory: no shim for mem1-$rt" >>"$OUT/raw/errors.txt"; kill_rm "mem1-$rt"; continue; }
+    python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-1.txt"
+    if run_rt "$rt" -d "${grp[@]}" "$BB" "mem2-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
+      sleep 3
+      python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-2.txt"
+    fi
+    kill_rm "mem1-$rt" "mem2-$rt"
+    awk -v rt="$rt" '$1 == "total" { t1 = $2 } $1 != "total" { printf "memory\tpss_%s\t%s\t%s\tKiB\n", $1, rt, $2 }
+      END { printf "memory\tpss_pod_idle\t%s\t%s\tKiB\n", rt, t1 }' "$OUT/raw/pss-$rt-1.txt" >>"$SAMPLES"
+    if [[ -f $OUT/raw/pss-$rt-2.txt ]]; then
+      local t1 t2
+      t1=$(awk '$1 == "total" { print $2 }' "$OUT/raw/pss-$rt-1.txt")
+      t2=$(awk '$1 == "total" { print $2 }' "$OUT/raw/pss-$rt-2.txt")
+      sample memory pss_per_extra_container "$rt" "$((t2 - t1))" KiB
+    fi
+  done
+}
+
+# density: pods (one container each, own shim) started one after another until the start p95 of
+# the last DENSITY_WINDOW doubles against the first window, memory runs short (MemAvailable <
+# 2 GiB) or DENSITY_MAX is reached; then the PSS of all of them.
+bench_density() {
+  local rt i t0 t1 ids stop_reason
+  for rt in "${RTS[@]}"; do
+    ids=()
+    stop_reason="max ($DENSITY_MAX)"
+    : >"$WORK/lat-$rt"
+    for ((i = 0; i < DENSITY_MAX; i++)); do
+      t0=$(now_us)
+      if ! run_rt "$rt" -d "$BB" "dens-$rt-$i" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
+        stop_reason="start failed at $i"
+        break
+      fi
+      t1=$(now_us)
+      ids+=("dens-$rt-$i")
+      echo "$(((t1 - t0) / 1000))" >>"$WORK/lat-$rt"
+      sample density start_ms "$rt" "$(((t1 - t0) / 1000))" ms
+      if ((i + 1 >= 2 * DENSITY_WINDOW)) && python3 - "$WORK/lat-$rt" "$DENSITY_WINDOW" <<'PY'; then
+import sys
+v = [float(x) for x in open(sys.argv[1])]
+w = int(sys.argv[2])
+def p95(a):
+    a = sorted(a)
+    return a[min(len(a) - 1, int(round(0.95 * (len(a) - 1))))]
+sys.exit(0 if p95(v[-w:]) >= 2 * p95(v[:w]) else 1)
+PY
+        stop_reason="start p95 doubled at $((i + 1))"
+        break
+      fi
+      if (($(awk '/MemAvailable/ { print $2 }' /proc/meminfo) < 2097152)); then
+        stop_reason="MemAvailable < 2 GiB at $((i + 1))"
+        break
+      fi
+    done
+    sleep 2
+    local total=0 shim
+    for id in "${ids[@]}"; do
+      shim=$(shim_pid_of "$id") || continue
+      total=$((total + $(python3 "$HERE/lib/pss.py" "$shim" | awk '$1 == "total" { print $2 }')))
+    done
+    sample density pods "$rt" "${#ids[@]}" pods
+    sample density pss_total "$rt" "$total" KiB
+    ((${#ids[@]})) && sample density pss_per_pod "$rt" "$((total / ${#ids[@]}))" KiB
+    printf '%s\t%s\n' "$rt" "$stop_reason" >>"$OUT/raw/density-stop.txt"
+    kill_rm "${ids[@]}"
+  done
+}
+
+# micro: the Google Benchmark binaries of the build (internal hot paths).
+bench_micro() {
+  local b
+  for b in sentry_bench ttrpc_bench; do
+    [[ -x $BIN_DIR/$b ]] || { echo "micro: $b not built" >>"$OUT/raw/errors.txt"; continue; }
+    "$BIN_DIR/$b" --benchmark_min_time="$MICRO_MIN_TIME" --benchmark_format=json \
+      >"$OUT/raw/micro-$b.json" 2>>"$OUT/raw/errors.txt" || true
+  done
+}
+
+# profile: where a served open+close goes, from perf on the sentry while a see container loops
+# on open_close (call graphs in raw/perf-open_close.txt).
+bench_profile() {
+  [[ " ${RTS[*]} " == *" see "* ]] || return 0
+  command -v perf >/dev/null || { echo "profile: no perf" >>"$OUT/raw/errors.txt"; return 0; }
+  run_rt see -d "${WL_MOUNT[@]}" "$BB" prof-see /bench/sysbench -t 4000 -r 1 open_close \
+    >/dev/null 2>>"$OUT/raw/errors.txt" || return 0
+  sleep 1
+  local shim sentry
+  shim=$(shim_pid_of prof-see) || { kill_rm prof-see; return 0; }
+  sentry=$(python3 "$HERE/lib/pss.py" --pids "$shim" | awk '$2 ~ /sentry/ { print $1; exit }')
+  if [[ -n $sentry ]]; then
+    perf record -q -g -o "$WORK/perf.data" -p "$sentry" -- sleep 2 >/dev/null 2>&1 || true
+    perf report -i "$WORK/perf.data" --no-children --percent-limit 1.5 --stdio -g none \
+      --sort sym 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$OUT/raw/perf-open_close.txt" || true
+  else
+    echo "profile: no sentry process under the see shim (containers not under the sentry?)" \
+      >"$OUT/raw/perf-open_close.txt"
+  fi
+  kill_rm prof-see
+}
+
+for w in start syscalls python io memory density micro profile; do
+  wants "$w" || continue
+  see_log "bench: $w"
+  echo "$(date -u -Iseconds) $w" >>"$OUT/raw/timeline.txt"
+  "bench_$w"
+done
+
+# Versions and machine, for the report.
+{
+  echo "host	$(hostname -s)"
+  echo "cpus	$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "memory	$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel	$(uname -r)"
+  echo "os	$(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "load	$(cut -d' ' -f1-3 /proc/loadavg) (at the end)"
+  echo "containerd	$(containerd --version | awk '{print $3}')"
+  echo "runc	$(runc --version | head -1)"
+  echo "crun	$(crun --version 2>/dev/null | head -1)"
+  echo "runsc	$(runsc --version 2>/dev/null | head -1) (--platform=ptrace --network=none)"
+  echo "see	git $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo '+dirty')"
+  echo "snapshotter	$SEE_CTRD_SNAPSHOTTER"
+  echo "quick	$QUICK"
+} >"$OUT/raw/machine.tsv"
+
+see_containerd_stop
+trap - EXIT
+
+# CRI: a node stack of its own (after the ctr phase: one containerd at a time on this host).
+if wants cri; then
+  cri_rts=$(printf '%s\n' "${RTS[@]}" | grep -v '^crun$' | paste -sd, -)
+  if [[ ! -x $BIN_DIR/seectl ]]; then
+    echo "cri	no seectl in $BIN_DIR" >>"$OUT/raw/skipped.txt"
+  elif [[ -n $cri_rts ]]; then
+    see_log "bench: cri ($cri_rts)"
+    echo "$(date -u -Iseconds) cri" >>"$OUT/raw/timeline.txt"
+    "$HERE/cri.sh" "$OUT" "$BIN_DIR" "$cri_rts" "$CRI_SEQ" "$CRI_PAR" ||
+      echo "cri	the CRI phase failed (see raw/errors.txt)" >>"$OUT/raw/skipped.txt"
+  fi
+fi
+echo "$(date -u -Iseconds) end" >>"$OUT/raw/timeline.txt"
+python3 "$HERE/report.py" "$OUT"

@@ -1,0 +1,299 @@
+// sysbench: per-call cost of common syscalls, the same static binary natively and in each runtime's
+// container (scripts/bench.sh bind-mounts it at /bench). Prints one line per repetition:
+//   <op> <ns per call>
+// Each op is calibrated first (iterations doubled until a batch takes a tenth of the target), then
+// timed REPS times with CLOCK_MONOTONIC around a batch, so the clock's own cost (which a sandbox
+// may change) is paid once per batch, not per call.
+//
+//   sysbench [-t TARGET_MS] [-r REPS] [-d DIR] [OP...]      (default: every op, 100 ms, 5 reps)
+// DIR holds the file used by pread/open/stat (default /tmp). An op that fails prints
+//   <op> error <errno text>
+// and the others still run.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_file[4096];
+static const char* g_self;
+
+static uint64_t NowNs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// An op runs `n` calls and returns 0, or an errno.
+typedef int (*OpFn)(long n);
+
+static int OpGetppid(long n) {
+  for (long i = 0; i < n; ++i) syscall(SYS_getppid);
+  return 0;
+}
+
+static int OpPread(long n) {
+  int fd = open(g_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char buf[4096];
+  int err = 0;
+  for (long i = 0; i < n && !err; ++i) {
+    if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) err = errno ? errno : EIO;
+  }
+  close(fd);
+  return err;
+}
+
+static int OpOpenClose(long n) {
+  for (long i = 0; i < n; ++i) {
+    int fd = open(g_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    close(fd);
+  }
+  return 0;
+}
+
+static int OpStat(long n) {
+  struct stat st;
+  for (long i = 0; i < n; ++i) {
+    if (stat(g_file, &st) != 0) return errno;
+  }
+  return 0;
+}
+
+static int OpMmap(long n) {
+  for (long i = 0; i < n; ++i) {
+    char* p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return errno;
+    p[0] = 1;  // one page fault, as a real allocation would take
+    munmap(p, 4096);
+  }
+  return 0;
+}
+
+// One round trip: parent writes a byte, the child echoes it back on a second pipe.
+static int OpPipe(long n) {
+  int a[2], b[2];
+  if (pipe2(a, O_CLOEXEC) != 0 || pipe2(b, O_CLOEXEC) != 0) return errno;
+  pid_t pid = fork();
+  if (pid < 0) return errno;
+  if (pid == 0) {
+    close(a[1]);  // or the read below never sees EOF
+    close(b[0]);
+    char c;
+    while (read(a[0], &c, 1) == 1) {
+      if (write(b[1], &c, 1) != 1) break;
+    }
+    _exit(0);
+  }
+  close(a[0]);
+  close(b[1]);
+  int err = 0;
+  char c = 'x';
+  for (long i = 0; i < n && !err; ++i) {
+    if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1) err = errno ? errno : EPIPE;
+  }
+  close(a[1]);
+  close(b[0]);
+  waitpid(pid, NULL, 0);
+  return err;
+}
+
+// Futex ping-pong between two threads: each op is one wake and one wait on each side.
+static atomic_int g_turn;
+static long g_futex_n;
+
+static void FutexWait(atomic_int* addr, int val) {
+  while (atomic_load(addr) == val) syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+static void FutexWake(atomic_int* addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+
+static void* FutexPartner(void* arg) {
+  (void)arg;
+  for (long i = 0; i < g_futex_n; ++i) {
+    FutexWait(&g_turn, 0);
+    atomic_store(&g_turn, 0);
+    FutexWake(&g_turn);
+  }
+  return NULL;
+}
+
+static int OpFutex(long n) {
+  g_futex_n = n;
+  atomic_store(&g_turn, 0);
+  pthread_t t;
+  if (pthread_create(&t, NULL, FutexPartner, NULL) != 0) return EAGAIN;
+  for (long i = 0; i < n; ++i) {
+    atomic_store(&g_turn, 1);
+    FutexWake(&g_turn);
+    FutexWait(&g_turn, 1);
+  }
+  pthread_join(t, NULL);
+  return 0;
+}
+
+static int OpForkExec(long n) {
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid < 0) return errno;
+    if (pid == 0) {
+      execl(g_self, g_self, "--exit", (char*)NULL);
+      _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid) return errno;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return ENOEXEC;
+  }
+  return 0;
+}
+
+// TCP connect to a listener on 127.0.0.1 (accepted and closed by a thread); the client closes
+// with SO_LINGER 0 (RST) so no TIME_WAIT pile-up limits the rate.
+static int g_listen_fd = -1;
+static void* Acceptor(void* arg) {
+  (void)arg;
+  for (;;) {
+    int c = accept4(g_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return NULL;
+    }
+    close(c);
+  }
+}
+
+static int OpConnect(long n) {
+  static struct sockaddr_in addr;
+  if (g_listen_fd < 0) {
+    g_listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (g_listen_fd < 0) return errno;
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (bind(g_listen_fd, (struct sockaddr*)&addr, sizeof(addr)) != 0 ||
+        listen(g_listen_fd, 1024) != 0 ||
+        getsockname(g_listen_fd, (struct sockaddr*)&addr, &len) != 0) {
+      int e = errno;
+      close(g_listen_fd);
+      g_listen_fd = -1;
+      return e;
+    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, Acceptor, NULL) != 0) return EAGAIN;
+    pthread_detach(t);
+  }
+  struct linger lg = {1, 0};
+  for (long i = 0; i < n; ++i) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return errno;
+    if (connect(s, (struct sockaddr*)&addr, sizeof(addr)) != 0) {
+      int e = errno;
+      close(s);
+      return e;
+    }
+    setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(s);
+  }
+  return 0;
+}
+
+struct Op {
+  const char* name;
+  OpFn fn;
+};
+static const struct Op kOps[] = {
+    {"getppid", OpGetppid},   {"pread4k", OpPread}, {"pipe_pingpong", OpPipe},
+    {"futex_pingpong", OpFutex}, {"open_close", OpOpenClose}, {"stat", OpStat},
+    {"mmap_munmap", OpMmap},  {"fork_exec_wait", OpForkExec}, {"connect_loopback", OpConnect},
+};
+
+static void RunOp(const struct Op* op, uint64_t target_ns, int reps) {
+  // Calibrate: double until a batch takes a tenth of the target.
+  long n = 1;
+  for (;;) {
+    uint64_t t0 = NowNs();
+    int err = op->fn(n);
+    uint64_t dt = NowNs() - t0;
+    if (err) {
+      printf("%s error %s\n", op->name, strerror(err));
+      fflush(stdout);
+      return;
+    }
+    if (dt >= target_ns / 10 || n >= (1L << 30)) {
+      n = (long)((double)n * (double)target_ns / (double)(dt ? dt : 1));
+      if (n < 1) n = 1;
+      break;
+    }
+    n *= 2;
+  }
+  for (int r = 0; r < reps; ++r) {
+    uint64_t t0 = NowNs();
+    int err = op->fn(n);
+    uint64_t dt = NowNs() - t0;
+    if (err) {
+      printf("%s error %s\n", op->name, strerror(err));
+      break;
+    }
+    printf("%s %.1f\n", op->name, (double)dt / (double)n);
+    fflush(stdout);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "--exit") == 0) return 0;
+  g_self = "/proc/self/exe";
+  uint64_t target_ms = 100;
+  int reps = 5;
+  const char* dir = "/tmp";
+  int opt;
+  while ((opt = getopt(argc, argv, "t:r:d:")) != -1) {
+    switch (opt) {
+      case 't': target_ms = strtoull(optarg, NULL, 10); break;
+      case 'r': reps = atoi(optarg); break;
+      case 'd': dir = optarg; break;
+      default:
+        fprintf(stderr, "usage: sysbench [-t TARGET_MS] [-r REPS] [-d DIR] [OP...]\n");
+        return 2;
+    }
+  }
+  // fork+exec re-executes this binary by its real path (not /proc/self/exe: a sandbox may serve
+  // /proc differently, and the exec should resolve a normal path).
+  static char self[4096];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len > 0) {
+    self[len] = '\0';
+    g_self = self;
+  }
+  snprintf(g_file, sizeof(g_file), "%s/sysbench-file.%d", dir, (int)getpid());
+  int fd = open(g_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  char page[4096];
+  memset(page, 'x', sizeof(page));
+  if (fd < 0 || write(fd, page, sizeof(page)) != (ssize_t)sizeof(page)) {
+    fprintf(stderr, "sysbench: cannot write %s: %s\n", g_file, strerror(errno));
+    return 1;
+  }
+  close(fd);
+  signal(SIGPIPE, SIG_IGN);
+  for (size_t i = 0; i < sizeof(kOps) / sizeof(kOps[0]); ++i) {
+    int wanted = optind >= argc;
+    for (int a = optind; a < argc; ++a) wanted |= strcmp(argv[a], kOps[i].name) == 0;
+    if (wanted) RunOp(&kOps[i], target_ms * 1000000u, reps);
+  }
+  unlink(g_file);
+  return 0;
+}
