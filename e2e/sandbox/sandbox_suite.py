@@ -1,0 +1,686 @@
+#!/usr/bin/env python3
+"""The sandbox behaves like Linux: the same workloads natively / in a plain container / under the sentry.
+
+  sandbox_suite.py syscalls --runsee R --sentry S --test-bin B
+      the gtest conformance binary (syscall_conformance_test) run
+        native   on the host                              (reference)
+        none     in a busybox container, runsee --sandbox=none   (reference)
+        sentry   in the same container under the sentry (runsee's default sandbox), or, while
+                 runsee has no --sandbox flag, `see-sentry init --root / -- B` on the host
+      Fails when a test passing in a reference fails (or is missing) under the sentry.
+  sandbox_suite.py python --runsee R         CPython's regression tests (libpython3.11-testsuite),
+                                              a numpy/pandas workload, busybox sh scripts
+  sandbox_suite.py views --runsee R           512 MiB / 1.5 CPU container: meminfo, nproc,
+                                              os.cpu_count(), sysinfo, JVM
+  sandbox_suite.py jvm --runsee R             a JVM program with many threads
+  sandbox_suite.py robust --runsee R --test-bin B
+                                              callers killed mid-call, 1000 threads, exits with
+                                              calls in flight: the sentry survives, no fd leak
+
+The heavy image (sandbox-tests) is built by `scripts/images.sh sandbox-tests` (cached).
+Needs root; python3 stdlib only. SEE_KEEP_TMP=1 keeps the temp dir.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "e2e", "conformance"))
+import conformance as conf  # noqa: E402  (host-state helpers: mounts, cgroups)
+
+IMAGE_CACHE = os.environ.get("SEE_IMAGE_CACHE", "/var/cache/see/images")
+# The capabilities a Kubernetes pod gets by default (containerd's default spec).
+DEFAULT_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+                "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+                "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def image_rootfs(name):
+    root = os.path.join(IMAGE_CACHE, name, "rootfs")
+    if not os.path.isdir(root):
+        subprocess.run([os.path.join(REPO, "scripts", "images.sh"), name], check=True,
+                       stdout=subprocess.DEVNULL)
+    return os.path.realpath(root)
+
+
+class Runsee:
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        help_text = subprocess.run([self.path, "--help"], capture_output=True, text=True).stdout
+        self.has_sandbox = "--sandbox" in help_text
+
+    def args(self, sandbox):
+        if sandbox == "none":
+            return ["--sandbox=none"] if self.has_sandbox else []
+        if not self.has_sandbox:
+            raise RuntimeError("runsee has no --sandbox flag: containers do not run under the sentry")
+        return ["--sandbox=sentry"]
+
+
+class Env:
+    """A tmpfs work dir with bundles, a runsee root and a cgroup parent; all removed by close()."""
+
+    def __init__(self, tag):
+        self.tmp = tempfile.mkdtemp(prefix="see-sandbox.", dir="/var/tmp")
+        os.chmod(self.tmp, 0o755)
+        self.root = os.path.join(self.tmp, "state")
+        os.makedirs(self.root)
+        self.cg_parent = "see-sandbox-%d" % os.getpid()
+        self.counter = 0
+        self.tag = tag
+        self.running = []
+        spec_dir = os.path.join(self.tmp, "spec")
+        os.makedirs(spec_dir)
+        subprocess.run(["runc", "spec"], cwd=spec_dir, check=True)
+        with open(os.path.join(spec_dir, "config.json")) as f:
+            self.base_spec = json.load(f)
+
+    def bundle(self, image, args, env=(), binds=(), mem=None, cpu_quota=None, cwd="/"):
+        """A bundle running `args` in `image` (read-only rootfs, tmpfs /tmp, a writable /work)."""
+        self.counter += 1
+        cid = "see-%s-%d-%d" % (self.tag, os.getpid(), self.counter)
+        b = os.path.join(self.tmp, cid)
+        work = os.path.join(b, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o755)
+        spec = json.loads(json.dumps(self.base_spec))
+        spec["root"] = {"path": image_rootfs(image), "readonly": True}
+        p = spec["process"]
+        p["terminal"] = False
+        p["args"] = list(args)
+        p["cwd"] = cwd
+        p["env"] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "HOME=/root", "LANG=C.UTF-8", "SEE_TEST_DIR=/work"] + list(env)
+        for k in ("bounding", "effective", "permitted"):
+            p["capabilities"][k] = list(DEFAULT_CAPS)
+        p["capabilities"].pop("inheritable", None)
+        p["capabilities"].pop("ambient", None)
+        p["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": 65536, "soft": 65536}]
+        p["noNewPrivileges"] = False
+        spec["hostname"] = "sandbox"
+        spec["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["nosuid", "nodev", "mode=1777", "size=1g"]})
+        spec["mounts"].append({"destination": "/work", "type": "bind", "source": work,
+                               "options": ["rbind", "rw"]})
+        for src, dst in binds:
+            spec["mounts"].append({"destination": dst, "type": "bind", "source": src,
+                                   "options": ["rbind", "ro"]})
+        lin = spec["linux"]
+        lin["cgroupsPath"] = "/%s/%s" % (self.cg_parent, cid)
+        res = lin.setdefault("resources", {})
+        if mem:
+            res["memory"] = {"limit": mem}
+        if cpu_quota:
+            res["cpu"] = {"quota": cpu_quota[0], "period": cpu_quota[1]}
+        res["pids"] = {"limit": 4096}
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(spec, f, indent=1)
+        return cid, b, work
+
+    def run(self, runsee, sandbox, cid, bundle, timeout, stdin=None):
+        """`runsee run` in the foreground; returns (rc, stdout, stderr)."""
+        cmd = [runsee.path, "--root", self.root, "--log", os.path.join(bundle, "runtime.log"),
+               "--log-format", "json"] + runsee.args(sandbox) + ["run", "--bundle", bundle, cid]
+        try:
+            p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout,
+                               stdin=None if stdin is not None else subprocess.DEVNULL)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = "timeout", e.stdout or b"", e.stderr or b""
+        self.delete(runsee, cid, bundle)
+        return rc, out.decode(errors="replace"), err.decode(errors="replace")
+
+    def start_detached(self, runsee, sandbox, cid, bundle):
+        """`runsee run -d`: returns once the container runs."""
+        cmd = [runsee.path, "--root", self.root, "--log", os.path.join(bundle, "runtime.log"),
+               "--log-format", "json"] + runsee.args(sandbox) + ["run", "-d", "--bundle", bundle, cid]
+        p = subprocess.run(cmd, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+        if p.returncode != 0:
+            raise RuntimeError("run -d %s: rc=%d %s" % (cid, p.returncode, p.stderr.decode(errors="replace")))
+        self.running.append((runsee, cid, bundle))
+
+    def state(self, runsee, cid):
+        p = subprocess.run([runsee.path, "--root", self.root, "state", cid], capture_output=True,
+                           text=True, timeout=30)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def delete(self, runsee, cid, bundle):
+        subprocess.run([runsee.path, "--root", self.root, "delete", "-f", cid],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        conf.remove_cgroups("%s/%s" % (self.cg_parent, cid))
+
+    def close(self):
+        for runsee, cid, bundle in self.running:
+            self.delete(runsee, cid, bundle)
+        conf.remove_cgroups(self.cg_parent)
+        conf.unmount_under(self.tmp)
+        if os.environ.get("SEE_KEEP_TMP"):
+            log("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# syscalls: the gtest conformance binary in three places
+
+def gtest_results(path):
+    """{test name: 'pass'|'fail'|'skip'} from a --gtest_output=json file (missing file: {})."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for suite in data.get("testsuites", []):
+        for t in suite.get("testsuite", []):
+            name = "%s.%s" % (suite["name"], t["name"])
+            if t.get("failures"):
+                out[name] = "fail"
+            elif t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN":
+                out[name] = "skip"
+            else:
+                out[name] = "pass"
+    return out
+
+
+def failure_text(path, name):
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return ""
+    for suite in data.get("testsuites", []):
+        for t in suite.get("testsuite", []):
+            if "%s.%s" % (suite["name"], t["name"]) == name:
+                return " | ".join(f.get("failure", "").split("\n")[0] + " " +
+                                  " ".join(f.get("failure", "").split("\n")[1:4])
+                                  for f in t.get("failures", []))[:600]
+    return ""
+
+
+def suite_syscalls(a):
+    runsee = Runsee(a.runsee)
+    test_bin = os.path.abspath(a.test_bin)
+    env = Env("sys")
+    columns = {}
+    outputs = {}
+    try:
+        # native: a 0755 work dir under the suite's temp dir.
+        native_dir = os.path.join(env.tmp, "native")
+        os.makedirs(native_dir)
+        os.chmod(native_dir, 0o755)
+        out = os.path.join(env.tmp, "native.json")
+        t0 = time.time()
+        subprocess.run([test_bin, "--gtest_output=json:" + out], env=dict(os.environ, SEE_TEST_DIR=native_dir),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        columns["native"], outputs["native"] = gtest_results(out), out
+        log("native: %.1fs" % (time.time() - t0))
+
+        bindir = os.path.dirname(test_bin)
+        sandboxes = ["none"] + (["sentry"] if runsee.has_sandbox else [])
+        for sb in sandboxes:
+            cid, b, work = env.bundle("busybox", ["/see/" + os.path.basename(test_bin),
+                                                  "--gtest_output=json:/work/result.json"],
+                                      binds=[(bindir, "/see")])
+            t0 = time.time()
+            rc, o, e = env.run(runsee, sb, cid, b, timeout=300)
+            columns[sb], outputs[sb] = gtest_results(os.path.join(work, "result.json")), os.path.join(work, "result.json")
+            log("container %s: rc=%s %.1fs" % (sb, rc, time.time() - t0))
+            if not columns[sb]:
+                log("  no results; stderr: %s" % e[-2000:])
+        if not runsee.has_sandbox:
+            # Until runsee runs containers under the sentry: the sentry on the host's root.
+            sentry_dir = os.path.join(env.tmp, "standalone")
+            os.makedirs(sentry_dir)
+            os.chmod(sentry_dir, 0o755)
+            out = os.path.join(env.tmp, "standalone.json")
+            t0 = time.time()
+            p = subprocess.run([os.path.abspath(a.sentry), "init", "--root", "/", "--", test_bin,
+                                "--gtest_output=json:" + out],
+                               env=dict(os.environ, SEE_TEST_DIR=sentry_dir),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+            columns["sentry-standalone"], outputs["sentry-standalone"] = gtest_results(out), out
+            log("sentry standalone (host root): rc=%s %.1fs" % (p.returncode, time.time() - t0))
+    finally:
+        env.close() if not os.environ.get("SEE_KEEP_TMP") else None
+
+    refs = [c for c in ("native", "none") if c in columns]
+    cand = "sentry" if "sentry" in columns else "sentry-standalone"
+    names = sorted(set().union(*[set(c) for c in columns.values()]))
+    order = refs + [cand]
+    print("%-44s %s" % ("test", " ".join("%-17s" % c for c in order)))
+    bad = []
+    for n in names:
+        row = [columns[c].get(n, "-") for c in order]
+        print("%-44s %s" % (n, " ".join("%-17s" % r for r in row)))
+        # The standalone sentry serves the host root, where uid 65534 can not reach the test dir
+        # (as natively): only the native column is its reference.
+        col_refs = refs if cand == "sentry" else ["native"]
+        if any(columns[r].get(n) == "pass" for r in col_refs) and columns[cand].get(n) != "pass":
+            bad.append(n)
+    counts = {c: sum(1 for v in columns[c].values() if v == "pass") for c in order}
+    print("passed: " + ", ".join("%s %d/%d" % (c, counts[c], len(columns[c])) for c in order))
+    for n in bad:
+        print("DIFFERENT under %s: %s: %s" % (cand, n, failure_text(outputs[cand], n)))
+    if not columns.get(cand):
+        print("FAIL: no results under %s" % cand)
+        return 1
+    if not runsee.has_sandbox:
+        print("NOTE: runsee has no --sandbox yet; the sentry ran standalone on the host root")
+    return 1 if bad else 0
+
+
+# --------------------------------------------------------------------------------------------
+# python: CPython's regression tests, numpy/pandas, busybox scripts; plain container vs sentry
+
+# Fast enough for every CI run (~1-2 min per sandbox on an idle 2-core VM); --full adds the slow ones.
+CPYTHON_TESTS = ["test_os", "test_posix", "test_fcntl", "test_select", "test_mmap", "test_tempfile",
+                 "test_shutil"]
+CPYTHON_SLOW_TESTS = ["test_subprocess", "test_threading", "test_signal"]
+
+PANDAS_WORKLOAD = r"""
+import hashlib, os, numpy as np, pandas as pd
+rng = np.random.default_rng(42)
+df = pd.DataFrame({"k": rng.integers(0, 50, 200000), "v": rng.random(200000)})
+g = df.groupby("k")["v"].agg(["sum", "mean", "count"]).round(6)
+g.to_csv("/work/g.csv")
+back = pd.read_csv("/work/g.csv", index_col=0)
+m = np.linalg.inv(np.eye(50) * 2.0 + rng.random((50, 50)) * 0.01)
+print("rows", len(back), "digest", hashlib.sha256(back.to_csv().encode()).hexdigest()[:16],
+      "trace", round(float(np.trace(m)), 6))
+"""
+
+BUSYBOX_SCRIPT = r"""
+set -e
+cd /work
+mkdir -p a/b/c && echo one > a/b/c/f && ln -s b/c a/link && cat a/link/f
+for i in 1 2 3 4 5; do echo "line $i" >> a/log; done
+sed -n '2,4p' a/log | sort -r | tr 'a-z' 'A-Z'
+find a | sort
+mv a/b/c/f a/moved && ls -l a/moved | cut -c1-10
+chmod 640 a/moved && stat -c '%a %s' a/moved
+mkfifo a/fifo && (echo through-fifo > a/fifo &) && cat a/fifo
+cd a/b && pwd && cd ../.. && rm -r a && ls
+test -e /proc/self/status && readlink /proc/self/exe
+echo done
+"""
+
+
+def junit_cases(path):
+    """{test case id: 'pass'|'fail'|'skip'} from regrtest's --junit-xml file."""
+    import xml.etree.ElementTree as ET
+    out = {}
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return out
+    for tc in root.iter("testcase"):
+        name = "%s.%s" % (tc.get("classname", ""), tc.get("name", ""))
+        state = "pass"
+        for child in tc:
+            if child.tag in ("failure", "error"):
+                state = "fail"
+            elif child.tag == "skipped":
+                state = "skip" if state == "pass" else state
+        out[name] = state
+    return out
+
+
+def suite_python(a):
+    runsee = Runsee(a.runsee)
+    sandboxes = ["none", "sentry"] if runsee.has_sandbox else ["none"]
+    tests = CPYTHON_TESTS + (CPYTHON_SLOW_TESTS if a.full else [])
+    env = Env("py")
+    failures = []
+    try:
+        cases, summary = {}, {}
+        for sb in sandboxes:
+            # regrtest as root would skip the non-root checks; it runs as uid 1000 ("user").
+            cid, b, work = env.bundle("sandbox-tests", [
+                "/bin/sh", "-c",
+                "cd /tmp && exec python3 -m test -j1 -u all,-network,-gui,-audio,-largefile,-extralargefile,-cpu "
+                "--timeout 300 --junit-xml /work/junit.xml " + " ".join(tests)])
+            os.chmod(work, 0o777)
+            t0 = time.time()
+            rc, out, err = env.run(runsee, sb, cid, b, timeout=1500)
+            cases[sb] = junit_cases(os.path.join(work, "junit.xml"))
+            tail = [l for l in out.splitlines() if l.startswith(("== Tests result", "Total tests", "Total test files", "Result:"))]
+            summary[sb] = (rc, time.time() - t0, tail)
+            log("cpython under %s: rc=%s %.0fs %s" % (sb, rc, time.time() - t0, " / ".join(tail)))
+            if not cases[sb]:
+                log(out[-3000:] + err[-2000:])
+        ref = cases["none"]
+        for sb in sandboxes[1:]:
+            got = cases[sb]
+            diff = sorted(n for n, v in ref.items() if v == "pass" and got.get(n) != "pass")
+            print("cpython: %d cases pass under none, %d under %s; %d passing under none fail under %s"
+                  % (sum(v == "pass" for v in ref.values()), sum(v == "pass" for v in got.values()),
+                     sb, len(diff), sb))
+            for n in diff:
+                print("  DIFFERENT: %s: %s" % (n, got.get(n, "missing")))
+            if diff:
+                failures.append("cpython")
+        if not ref:
+            failures.append("cpython (no results under none)")
+
+        # numpy/pandas and busybox sh: same output everywhere.
+        for name, image, args in (("pandas", "sandbox-tests", ["python3", "-c", PANDAS_WORKLOAD]),
+                                  ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT])):
+            outs = {}
+            for sb in sandboxes:
+                cid, b, _ = env.bundle(image, args)
+                t0 = time.time()
+                rc, out, err = env.run(runsee, sb, cid, b, timeout=300)
+                outs[sb] = (rc, out)
+                log("%s under %s: rc=%s %.1fs" % (name, sb, rc, time.time() - t0))
+                if rc != 0:
+                    failures.append("%s under %s: rc=%s %s" % (name, sb, rc, err[-1500:]))
+            same = len({o for o in outs.values()}) == 1
+            print("%s: %s %s" % (name, "same output" if same else "OUTPUT DIFFERS",
+                                 outs["none"][1].strip().splitlines()[-1:] if outs["none"][1] else ""))
+            if not same:
+                for sb, o in outs.items():
+                    print("  %s rc=%s:\n%s" % (sb, o[0], o[1]))
+                failures.append(name)
+    finally:
+        env.close()
+    if not runsee.has_sandbox:
+        print("NOTE: runsee has no --sandbox yet; only the plain container ran")
+    for f in failures:
+        print("FAIL: %s" % f)
+    return 1 if failures else 0
+
+
+# --------------------------------------------------------------------------------------------
+# views: a 512 MiB / 1.5 CPU container sees 512 MiB and 2 CPUs
+
+VIEWS_SCRIPT = r"""
+import ctypes, json, os, subprocess
+class SysInfo(ctypes.Structure):
+    _fields_ = [("uptime", ctypes.c_long), ("loads", ctypes.c_ulong * 3), ("totalram", ctypes.c_ulong),
+                ("freeram", ctypes.c_ulong), ("sharedram", ctypes.c_ulong), ("bufferram", ctypes.c_ulong),
+                ("totalswap", ctypes.c_ulong), ("freeswap", ctypes.c_ulong), ("procs", ctypes.c_ushort),
+                ("pad", ctypes.c_ushort), ("totalhigh", ctypes.c_ulong), ("freehigh", ctypes.c_ulong),
+                ("mem_unit", ctypes.c_uint)]
+si = SysInfo()
+ctypes.CDLL(None, use_errno=True).sysinfo(ctypes.byref(si))
+meminfo = dict(l.split(":", 1) for l in open("/proc/meminfo").read().splitlines())
+jvm = subprocess.run(["java", "-XX:+UseSerialGC", "/see-src/ManyThreads.java", "4", "/tmp"],
+                     capture_output=True, text=True)
+print(json.dumps({
+    "MemTotal_kB": int(meminfo["MemTotal"].split()[0]),
+    "nproc": int(subprocess.run(["nproc"], capture_output=True, text=True).stdout),
+    "os_cpu_count": os.cpu_count(),
+    "sched_getaffinity": len(os.sched_getaffinity(0)),
+    "cpu_online": open("/sys/devices/system/cpu/online").read().strip(),
+    "cpuinfo_processors": open("/proc/cpuinfo").read().count("processor\t:"),
+    "sysinfo_totalram_MiB": si.totalram * si.mem_unit // (1 << 20),
+    "jvm": dict(l.split("=", 1) for l in jvm.stdout.split()),
+    "jvm_rc": jvm.returncode,
+    "jvm_err": jvm.stderr[-500:],
+}))
+"""
+
+
+def suite_views(a):
+    runsee = Runsee(a.runsee)
+    sandboxes = ["none", "sentry"] if runsee.has_sandbox else ["none"]
+    env = Env("views")
+    failures = []
+    try:
+        for sb in sandboxes:
+            cid, b, _ = env.bundle("sandbox-tests", ["python3", "-c", VIEWS_SCRIPT],
+                                   binds=[(HERE, "/see-src")], mem=512 << 20, cpu_quota=(150000, 100000))
+            rc, out, err = env.run(runsee, sb, cid, b, timeout=300)
+            try:
+                v = json.loads(out.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                failures.append("views under %s: rc=%s %s %s" % (sb, rc, out[-500:], err[-1500:]))
+                continue
+            print("views under %s: %s" % (sb, json.dumps(v, sort_keys=True)))
+            if sb != "sentry":
+                continue  # the plain container shows the host's figures: printed for comparison
+            want = {"MemTotal_kB": 524288, "nproc": 2, "os_cpu_count": 2, "sched_getaffinity": 2,
+                    "cpu_online": "0-1", "cpuinfo_processors": 2, "sysinfo_totalram_MiB": 512}
+            for k, w in want.items():
+                if v.get(k) != w:
+                    failures.append("views under sentry: %s = %r, want %r" % (k, v.get(k), w))
+            jvm = v.get("jvm", {})
+            if jvm.get("availableProcessors") != "2":
+                failures.append("JVM availableProcessors = %r, want 2" % jvm.get("availableProcessors"))
+            # The JVM sizes its default heap as 1/4 of the memory it sees.
+            mx = int(jvm.get("maxMemoryMiB", "0"))
+            if not 64 <= mx <= 160:
+                failures.append("JVM maxMemory %d MiB not consistent with 512 MiB (~128)" % mx)
+            if jvm.get("totalMemoryMiB") not in ("512",):
+                failures.append("JVM OperatingSystemMXBean total memory = %r MiB, want 512" % jvm.get("totalMemoryMiB"))
+    finally:
+        env.close()
+    if not runsee.has_sandbox:
+        print("NOTE: runsee has no --sandbox yet; only the plain container ran (no checks held)")
+    for f in failures:
+        print("FAIL: %s" % f)
+    return 1 if failures else 0
+
+
+# --------------------------------------------------------------------------------------------
+# jvm: many threads doing served calls
+
+def suite_jvm(a):
+    runsee = Runsee(a.runsee)
+    sandboxes = ["none", "sentry"] if runsee.has_sandbox else ["none"]
+    env = Env("jvm")
+    failures = []
+    try:
+        for sb in sandboxes:
+            cid, b, _ = env.bundle("sandbox-tests", ["java", "/see-src/ManyThreads.java", str(a.threads), "/work"],
+                                   binds=[(HERE, "/see-src")])
+            t0 = time.time()
+            rc, out, err = env.run(runsee, sb, cid, b, timeout=300)
+            kv = dict(l.split("=", 1) for l in out.split() if "=" in l)
+            print("jvm under %s: rc=%s %.1fs %s" % (sb, rc, time.time() - t0, kv))
+            if rc != 0 or kv.get("wrong") != "0" or kv.get("rounds") != str(20 * a.threads):
+                failures.append("jvm under %s: rc=%s %s %s" % (sb, rc, out[-500:], err[-1500:]))
+    finally:
+        env.close()
+    for f in failures:
+        print("FAIL: %s" % f)
+    return 1 if failures else 0
+
+
+# --------------------------------------------------------------------------------------------
+# robust: callers killed mid-call, 1000 threads, exits with calls in flight
+
+def proc_counts(pid):
+    """(fds, threads) of a process, or None if it is gone."""
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid)), len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return None
+
+
+def find_sentry_for(init_pid):
+    """The see-sentry serving a container: the closest see-sentry ancestor of its init, else a
+    see-sentry process whose cmdline names the init's container (runsee's per-container sentry)."""
+    pid = init_pid
+    for _ in range(8):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        try:
+            if os.path.basename(os.readlink("/proc/%d/exe" % ppid)) == "see-sentry":
+                return ppid
+        except OSError:
+            pass
+        pid = ppid
+    return None
+
+
+def wait_line(stream, want, timeout):
+    deadline = time.time() + timeout
+    import select
+    buf = b""
+    while time.time() < deadline:
+        r, _, _ = select.select([stream], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            break
+        chunk = os.read(stream.fileno(), 4096)
+        if not chunk:
+            break
+        buf += chunk
+        if (want + "\n").encode() in buf:
+            return True
+    return False
+
+
+def storm(a, sentry_cmd, work, find_pid):
+    """Runs the storm program; returns a list of failures. `find_pid(proc)` gives the sentry pid."""
+    failures = []
+    proc = subprocess.Popen(sentry_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if not wait_line(proc.stdout, "baseline", 60):
+            return ["storm: no baseline marker (%s)" % proc.stderr.read1(4000) if proc.poll() is not None else "storm: no baseline marker"]
+        sentry = find_pid(proc)
+        if sentry is None:
+            return ["storm: no see-sentry process found"]
+        time.sleep(2.5)  # idle workers beyond the spare ones exit after 1 s
+        before = proc_counts(sentry)
+        log("sentry %d before: fds %d threads %d" % (sentry, before[0], before[1]))
+        # The other container: served calls with known answers during the whole storm.
+        other = subprocess.Popen(a.other_cmd(work), stdout=subprocess.PIPE, stderr=subprocess.PIPE) if a.other_cmd else None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        peak = before
+        t0 = time.time()
+        done = False
+        while time.time() - t0 < 240:
+            if wait_line(proc.stdout, "done", 1):
+                done = True
+                break
+            c = proc_counts(sentry)
+            if c is None:
+                break
+            peak = (max(peak[0], c[0]), max(peak[1], c[1]))
+        if not done:
+            failures.append("storm did not finish (sentry alive: %s)" % (proc_counts(sentry) is not None))
+            return failures
+        time.sleep(3.0)
+        after = proc_counts(sentry)
+        if after is None:
+            failures.append("the sentry died during the storm")
+            return failures
+        log("sentry %d after: fds %d threads %d (peak fds %d threads %d)" % (sentry, after[0], after[1], peak[0], peak[1]))
+        print("sentry fds before %d, peak %d, after %d; threads before %d, peak %d, after %d"
+              % (before[0], peak[0], after[0], before[1], peak[1], after[1]))
+        if after[0] > before[0]:
+            failures.append("sentry leaked fds: %d before, %d after" % (before[0], after[0]))
+        if after[1] > before[1] + 2:
+            failures.append("sentry threads did not come back: %d before, %d after" % (before[1], after[1]))
+        proc.stdin.write(b"end\n")
+        proc.stdin.flush()
+        rc = proc.wait(timeout=60)
+        err = proc.stderr.read().decode(errors="replace")
+        print("storm: rc=%s %s" % (rc, err.strip()[-600:]))
+        if rc != 0:
+            failures.append("storm program failed: rc=%s" % rc)
+        if other is not None:
+            o_out, o_err = other.communicate(timeout=120)
+            print("other container: rc=%s %s" % (other.returncode, o_out.decode().strip()))
+            if other.returncode != 0:
+                failures.append("other container affected: rc=%s %s" % (other.returncode, o_err.decode()[-500:]))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return failures
+
+
+def suite_robust(a):
+    runsee = Runsee(a.runsee)
+    robust_bin = os.path.abspath(a.robust_bin)
+    env = Env("robust")
+    failures = []
+    try:
+        if runsee.has_sandbox:
+            other_cid, ob, owork = env.bundle("busybox", ["/see/" + os.path.basename(robust_bin), "check", "/work", "20"],
+                                              binds=[(os.path.dirname(robust_bin), "/see")])
+            a.other_cmd = lambda work: [runsee.path, "--root", env.root] + runsee.args("sentry") + ["run", "--bundle", ob, other_cid]
+            cid, b, work = env.bundle("busybox", ["/see/" + os.path.basename(robust_bin), "storm", "/work"],
+                                      binds=[(os.path.dirname(robust_bin), "/see")])
+            cmd = [runsee.path, "--root", env.root] + runsee.args("sentry") + ["run", "--bundle", b, cid]
+
+            def find(proc):
+                st = env.state(runsee, cid)
+                return find_sentry_for(st["pid"]) if st else None
+            failures += storm(a, cmd, work, find)
+            env.delete(runsee, cid, b)
+            env.delete(runsee, other_cid, ob)
+        else:
+            # Until runsee runs containers under the sentry: standalone sentries on the host root.
+            work = os.path.join(env.tmp, "storm")
+            os.makedirs(work)
+            other = os.path.join(env.tmp, "other")
+            os.makedirs(other)
+            sentry = os.path.abspath(a.sentry)
+            a.other_cmd = lambda _: [sentry, "init", "--root", "/", "--", robust_bin, "check", other, "20"]
+            cmd = [sentry, "init", "--root", "/", "--", robust_bin, "storm", work]
+            failures += storm(a, cmd, work, lambda proc: proc.pid)
+            print("NOTE: runsee has no --sandbox yet; standalone sentries on the host root")
+    finally:
+        env.close()
+    for f in failures:
+        print("FAIL: %s" % f)
+    return 1 if failures else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="suite", required=True)
+    s = sub.add_parser("syscalls")
+    s.add_argument("--runsee", required=True)
+    s.add_argument("--sentry", required=True)
+    s.add_argument("--test-bin", required=True)
+    s = sub.add_parser("python")
+    s.add_argument("--runsee", required=True)
+    s.add_argument("--full", action="store_true", help="also %s" % " ".join(CPYTHON_SLOW_TESTS))
+    s = sub.add_parser("views")
+    s.add_argument("--runsee", required=True)
+    s = sub.add_parser("jvm")
+    s.add_argument("--runsee", required=True)
+    s.add_argument("--threads", type=int, default=500)
+    s = sub.add_parser("robust")
+    s.add_argument("--runsee", required=True)
+    s.add_argument("--sentry", required=True)
+    s.add_argument("--robust-bin", required=True)
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        log("needs root")
+        return 2
+    if a.suite == "syscalls":
+        return suite_syscalls(a)
+    if a.suite == "python":
+        return suite_python(a)
+    if a.suite == "views":
+        return suite_views(a)
+    if a.suite == "jvm":
+        return suite_jvm(a)
+    if a.suite == "robust":
+        return suite_robust(a)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
