@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "base/child_process.h"
 #include "base/cleanup.h"
+#include "base/fd_passing.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "base/status.h"
@@ -145,6 +147,48 @@ TEST(LoggingTest, JsonLinesMatchRuncShape) {
   EXPECT_NE(r->find(R"("msg":"bad \"thing\"\n")"), std::string::npos) << *r;
   EXPECT_EQ(r->find("hidden"), std::string::npos);
   ASSERT_TRUE(InitLogging({}).ok());
+}
+
+TEST(FdPassingTest, SendsDataAndSeveralFds) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  UniqueFd r(p[0]), w(p[1]);
+  int fds[] = {r.get(), w.get()};
+  ASSERT_EQ(SendWithFds(a.get(), "hello", 5, fds, 2), 0);
+  auto m = RecvWithFds(b.get(), 64, 4);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->data, "hello");
+  ASSERT_EQ(m->fds.size(), 2u);
+  // The received write end reaches the original read end.
+  ASSERT_EQ(write(m->fds[1].get(), "x", 1), 1);
+  char c = 0;
+  ASSERT_EQ(read(r.get(), &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+  EXPECT_TRUE(fcntl(m->fds[0].get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST(FdPassingTest, TooManyFdsIsAnErrorAndNothingLeaks) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  int fds[] = {0, 1, 2};
+  ASSERT_EQ(SendWithFds(a.get(), "x", 1, fds, 3), 0);
+  auto m = RecvWithFds(b.get(), 8, 1);
+  EXPECT_FALSE(m.ok());
+  EXPECT_EQ(SendWithFds(a.get(), "", 0, nullptr, 0), -EINVAL);
+}
+
+TEST(FdPassingTest, EofIsNotFound) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  a.Reset();
+  auto m = RecvWithFds(b.get(), 8, 1);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), Code::kNotFound);
 }
 
 }  // namespace

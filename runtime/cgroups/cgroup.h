@@ -102,6 +102,9 @@ class Manager {
   // The container's path inside the hierarchy ("/kubepods/pod1/c1"). v1 with a relative
   // cgroupsPath, where controllers can differ: the path in the memory controller.
   virtual const std::string& path() const = 0;
+  // The host directory holding `controller`'s files ("memory", "cpu"): v1 the controller's
+  // directory for this cgroup ("" when the host lacks the controller), v2 the unified directory.
+  virtual std::string ControllerDir(const std::string& controller) const = 0;
 
   // Creates the directories (mkdir -p) for every controller. Idempotent.
   virtual Status Create() = 0;

@@ -65,6 +65,14 @@ class V1Manager final : public Manager {
 
   Version version() const override { return Version::kV1; }
   const std::string& path() const override { return path_; }
+  std::string ControllerDir(const std::string& controller) const override {
+    for (const CgroupDir& d : dirs_) {
+      // Co-mounted controllers share a directory named "cpu,cpuacct".
+      std::string names = "," + d.controller + ",";
+      if (names.find("," + controller + ",") != std::string::npos) return d.dir;
+    }
+    return "";
+  }
 
   Status Create() override {
     for (const CgroupDir& d : dirs_) {

@@ -49,6 +49,7 @@ class V2Manager final : public Manager {
 
   Version version() const override { return Version::kV2; }
   const std::string& path() const override { return path_; }
+  std::string ControllerDir(const std::string&) const override { return d_.dir; }
 
   Status Create() override { return CreateV2Path(d_, /*enable_controllers=*/true); }
 

@@ -17,7 +17,10 @@ std::string BootstrapToJson(const Bootstrap& b) {
                       {"has_console", b.has_console},
                       {"no_pivot", b.no_pivot},
                       {"cgroup_v2", b.cgroup_v2},
-                      {"cgroup_path", b.cgroup_path}};
+                      {"cgroup_path", b.cgroup_path},
+                      {"sentry_socket", b.sentry_socket},
+                      {"sentry_memory_cgroup", b.sentry_memory_cgroup},
+                      {"sentry_cpu_cgroup", b.sentry_cpu_cgroup}};
   return j.dump();
 }
 
@@ -39,6 +42,9 @@ Result<Bootstrap> BootstrapFromJson(const std::string& text) {
     b.no_pivot = j.at("no_pivot").get<bool>();
     b.cgroup_v2 = j.at("cgroup_v2").get<bool>();
     b.cgroup_path = j.at("cgroup_path").get<std::string>();
+    b.sentry_socket = j.at("sentry_socket").get<std::string>();
+    b.sentry_memory_cgroup = j.at("sentry_memory_cgroup").get<std::string>();
+    b.sentry_cpu_cgroup = j.at("sentry_cpu_cgroup").get<std::string>();
     return b;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("bad bootstrap: ") + e.what());

@@ -25,6 +25,11 @@ struct Bootstrap {
   bool no_pivot = false;
   bool cgroup_v2 = false;
   std::string cgroup_path;
+  // Sandbox::kSentry: the sentry's registration socket (connected before any setns, on the host
+  // side) and what the registration tells it (control_protocol.h Registration). Empty: no sentry.
+  std::string sentry_socket;
+  std::string sentry_memory_cgroup;
+  std::string sentry_cpu_cgroup;
 };
 
 std::string BootstrapToJson(const Bootstrap& b);

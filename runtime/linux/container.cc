@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <filesystem>
 #include <thread>
 
@@ -217,6 +218,20 @@ Status WritePidFile(const std::string& path, pid_t pid) {
   return WriteFileAtomic(abs, std::to_string(pid), 0644).Wrap("writing pid file");
 }
 
+// What the sentry's /proc views read their limits from: this container's cgroup.
+void SetSentryViews(const cgroups::Manager& mgr, Bootstrap& boot) {
+  boot.sentry_memory_cgroup = mgr.ControllerDir("memory");
+  boot.sentry_cpu_cgroup = mgr.ControllerDir("cpu");
+}
+
+// Stops the sentry Create started for this container, if it still runs (normally it has exited
+// by itself once the container's processes were gone).
+void StopOwnSentry(const ContainerState& s) {
+  if (s.sentry_pid <= 0) return;
+  auto pidfd = OpenVerifiedPidfd(s.sentry_pid, s.sentry_start_time);
+  if (pidfd.ok()) (void)SignalPidfd(pidfd->get(), SIGKILL);
+}
+
 }  // namespace
 
 Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
@@ -300,6 +315,17 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   boot.no_pivot = o.no_pivot;
   boot.cgroup_v2 = mgr->version() == cgroups::Version::kV2;
   boot.cgroup_path = mgr->path();
+  // Declared after `undo`, so on failure the sentry is killed before the state dir goes.
+  std::optional<SentryProcess> own_sentry;
+  if (o.sandbox == Sandbox::kSentry) {
+    boot.sentry_socket = o.sentry_socket;
+    if (boot.sentry_socket.empty()) {
+      SEE_ASSIGN_OR_RETURN(SentryProcess sp, StartSentry(rt, dir + "/sentry.sock", true));
+      boot.sentry_socket = sp.socket;
+      own_sentry.emplace(std::move(sp));
+    }
+    SetSentryViews(*mgr, boot);
+  }
 
   SEE_ASSIGN_OR_RETURN(Helper helper, SpawnHelper(rt, boot, console.get()));
   console.Reset();
@@ -328,6 +354,13 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   state.spec_cgroups_path = cgroups_path;
   state.creator_cgroups = hier.self_paths;
   state.annotations = spec.annotations;
+  state.sandbox = SandboxName(o.sandbox);
+  state.sentry_socket = boot.sentry_socket;
+  if (own_sentry) {
+    SEE_ASSIGN_OR_RETURN(ProcStat sps, ReadProcStat(own_sentry->process.pid()));
+    state.sentry_pid = own_sentry->process.pid();
+    state.sentry_start_time = sps.start_time;
+  }
   if (spec.linux) {
     for (const auto& ns : spec.linux->namespaces) {
       state.own_pid_ns |= ns.type == oci::NamespaceType::kPid && ns.path.empty();
@@ -341,6 +374,9 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   SEE_RETURN_IF_ERROR(SaveState(dir, state));
   SEE_RETURN_IF_ERROR(WritePidFile(o.pid_file, pid));
   (void)init.Release();
+  // The sentry outlives us (it exits once the container's processes are gone, or Delete stops
+  // it); whoever reaps our orphans reaps it, as for the init.
+  if (own_sentry) (void)own_sentry->process.Release();
   undo.Release();
   return pid;
 }
@@ -441,6 +477,7 @@ Status Delete(const RuntimeOptions& rt, const std::string& id, bool force) {
   if (!WaitGone(info.state, std::chrono::seconds(10))) {
     return Internal("container init did not exit after SIGKILL");
   }
+  StopOwnSentry(info.state);
   if (mgr.ok()) {
     Status st;
     for (int i = 0; i < 50; ++i) {
@@ -499,6 +536,10 @@ Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o) {
   boot.has_console = console.valid();
   boot.cgroup_v2 = mgr->version() == cgroups::Version::kV2;
   boot.cgroup_path = info.state.cgroup_path;
+  if (info.state.sandbox == SandboxName(Sandbox::kSentry)) {
+    boot.sentry_socket = info.state.sentry_socket;
+    SetSentryViews(*mgr, boot);
+  }
 
   SEE_ASSIGN_OR_RETURN(Helper helper, SpawnHelper(rt, boot, console.get()));
   console.Reset();

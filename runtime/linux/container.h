@@ -48,11 +48,16 @@ const char* SandboxName(Sandbox s);  // "sentry", "none"
 struct SentryProcess {
   ChildProcess process;
   std::string socket;
+  // Without exit_when_idle: the write end of the owner pipe. Closing it (or the owner dying)
+  // stops the sentry.
+  UniqueFd owner;
 };
-// Starts `see-sentry serve --socket <socket_path>` as a child of the caller. With
-// `exit_when_idle` it exits by itself once every process it served is gone (runsee's
-// per-container sentry); otherwise it serves until killed or its owner closes the control pipe
-// (the shim's per-pod sentry). Returns once the socket accepts registrations.
+// Starts `see-sentry serve --socket <socket_path>` as a child of the caller, in its own session,
+// stdin/stdout on /dev/null and stderr appended to `<socket_path>.log`, no other fd inherited.
+// With `exit_when_idle` it exits by itself once every process it served is gone (runsee's
+// per-container sentry); otherwise it serves until killed or `owner` is closed (the shim's
+// per-pod sentry). Returns once the socket accepts registrations. Safe to call from a
+// multi-threaded process (only async-signal-safe calls between fork and exec).
 Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
                                   bool exit_when_idle);
 

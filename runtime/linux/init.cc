@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fd_passing.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "runtime/linux/bootstrap.h"
@@ -25,6 +28,8 @@
 #include "runtime/linux/sync.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/oci/spec.h"
+#include "sentry-lite/sentry/control_protocol.h"
+#include "sentry-lite/syscalls/bpf_filter.h"
 
 namespace see::runtime {
 namespace {
@@ -39,6 +44,11 @@ struct InitContext {
   bool in_user_ns = false;   // created or joined one
   pid_t host_pid = 0;        // our pid as the runtime sees it (from kGo)
   bool parent_gone = false;  // after kReady the runtime has exited
+  // Sandbox::kSentry: the connection to the sentry (made on the host side before any setns), the
+  // filter and the registration message, both built before clone (no allocation after the filter).
+  int sentry_fd = -1;
+  std::vector<sock_filter> sentry_filter;
+  std::string sentry_registration;
 };
 
 [[noreturn]] void Fail(const InitContext& c, const Status& st) {
@@ -187,6 +197,54 @@ Status WaitForStart(int fifo_path_fd) {
   return Status::Ok();
 }
 
+Result<UniqueFd> ConnectSentry(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("sentry socket path too long");
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus("socket");
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+    return ErrnoStatus("connecting to the sentry at " + path);
+  }
+  return fd;
+}
+
+// The last step before execve: put ourselves under sentry-lite's filter and hand its listener and
+// our root to the sentry. Everything after the filter is a host-class call (recvfrom, close) or
+// served (the execve itself).
+Status RegisterWithSentry(InitContext& c) {
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return ErrnoStatus("opening the container root for the sentry");
+  sock_fprog prog{static_cast<unsigned short>(c.sentry_filter.size()), c.sentry_filter.data()};
+  int listener = sentry::InstallSyscallFilterRaw(&prog);
+  if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
+  UniqueFd owned_listener(listener);
+  int fds[sentry::kRegisterFds] = {listener, root.get()};
+  int rc = SendWithFds(c.sentry_fd, c.sentry_registration.data(), c.sentry_registration.size(),
+                       fds, sentry::kRegisterFds);
+  if (rc != 0) return ErrnoStatus(-rc, "registering with the sentry");
+  owned_listener.Reset();
+  root.Reset();
+  char reply[sizeof(sentry::ControlHeader) + sizeof(int32_t)];
+  ssize_t n;
+  do {
+    n = recv(c.sentry_fd, reply, sizeof(reply), 0);
+  } while (n < 0 && errno == EINTR);
+  sentry::ControlHeader h{};
+  int32_t err = EPROTO;
+  if (n == static_cast<ssize_t>(sizeof(reply))) {
+    memcpy(&h, reply, sizeof(h));
+    if (h.type == static_cast<uint32_t>(sentry::ControlType::kRegistered)) {
+      memcpy(&err, reply + sizeof(h), sizeof(err));
+    }
+  }
+  close(c.sentry_fd);
+  c.sentry_fd = -1;
+  if (err != 0) return ErrnoStatus(err, "the sentry refused to serve this process");
+  return Status::Ok();
+}
+
 [[noreturn]] void ContainerProcess(InitContext& c) {
   auto go = ExpectSync(c.sync_fd, SyncType::kGo);
   if (!go.ok()) _exit(1);  // the runtime went away: nothing to report to
@@ -327,6 +385,7 @@ Status WaitForStart(int fifo_path_fd) {
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     Fail(c, ErrnoStatus("close_range"));
   }
+  if (c.sentry_fd >= 0) INIT_CHECK(c, RegisterWithSentry(c));
   execve(exe->c_str(), argv.data(), envp.data());
   Fail(c, ErrnoStatus("exec " + *exe));
 }
@@ -369,6 +428,18 @@ void RunInitMain(int argc, char** argv) {
   } else {
     if (!c.spec.process) Fail(c, InvalidArgument("config.json has no process"));
     c.process = *c.spec.process;
+  }
+
+  if (!c.boot.sentry_socket.empty()) {
+    // Before any setns: the socket lives on the host side.
+    auto sentry_conn = ConnectSentry(c.boot.sentry_socket);
+    if (!sentry_conn.ok()) Fail(c, sentry_conn.status());
+    c.sentry_fd = sentry_conn->Release();
+    auto filter = sentry::BuildDefaultSyscallFilter();
+    if (!filter.ok()) Fail(c, filter.status());
+    c.sentry_filter = std::move(*filter);
+    c.sentry_registration = sentry::EncodeRegistration(
+        {c.boot.id, c.boot.sentry_memory_cgroup, c.boot.sentry_cpu_cgroup});
   }
 
   auto joins = CollectJoins(c);

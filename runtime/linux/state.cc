@@ -39,6 +39,10 @@ std::string StateToJson(const ContainerState& s) {
             {"spec_cgroups_path", s.spec_cgroups_path},
             {"own_pid_ns", s.own_pid_ns},
             {"owner", s.owner},
+            {"sandbox", s.sandbox},
+            {"sentry_socket", s.sentry_socket},
+            {"sentry_pid", s.sentry_pid},
+            {"sentry_start_time", s.sentry_start_time},
             {"creator_cgroups", s.creator_cgroups},
             {"annotations", s.annotations}};
   return j.dump();
@@ -58,6 +62,10 @@ Result<ContainerState> StateFromJson(const std::string& text) {
     s.spec_cgroups_path = j.value("spec_cgroups_path", "");
     s.own_pid_ns = j.value("own_pid_ns", false);
     s.owner = j.value("owner", "");
+    s.sandbox = j.value("sandbox", "none");
+    s.sentry_socket = j.value("sentry_socket", "");
+    s.sentry_pid = j.value("sentry_pid", 0);
+    s.sentry_start_time = j.value("sentry_start_time", uint64_t{0});
     if (j.contains("creator_cgroups")) {
       s.creator_cgroups =
           j.at("creator_cgroups").get<std::vector<std::pair<std::string, std::string>>>();

@@ -37,6 +37,13 @@ struct ContainerState {
   std::vector<std::pair<std::string, std::string>> creator_cgroups;
   bool own_pid_ns = false;       // init is pid 1 of its own pid namespace
   std::string owner;             // "" like runc for root
+  // Sandbox::kSentry: the sentry serving the container's processes (exec'd ones register there
+  // too). sentry_pid is set only when Create started that sentry itself (runsee: one per
+  // container), so Delete stops it; a shim-provided sentry is the shim's to stop.
+  std::string sandbox = "none";  // SandboxName()
+  std::string sentry_socket;
+  pid_t sentry_pid = 0;
+  uint64_t sentry_start_time = 0;
   std::map<std::string, std::string> annotations;
 };
 

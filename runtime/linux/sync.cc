@@ -2,8 +2,12 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <cstring>
 #include <vector>
+
+#include "base/fd_passing.h"
 
 namespace see::runtime {
 namespace {
@@ -21,61 +25,26 @@ Status MakeSyncPair(UniqueFd* parent_end, UniqueFd* child_end) {
 }
 
 Status SendFd(int sock, int fd, std::string_view payload) {
-  iovec iov{const_cast<char*>(payload.data()), payload.size()};
   char dummy = 0;
-  if (payload.empty()) iov = {&dummy, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
+  const void* data = payload.empty() ? &dummy : payload.data();
+  size_t len = payload.empty() ? 1 : payload.size();
   if (fd < 0) {
     // Plain sendto, not sendmsg: the init sends its last messages (ready, errors) under the
     // container's seccomp filter, and allowlist profiles (runc's, Docker's) list sendto and write
     // but not always sendmsg.
-    while (sendto(sock, iov.iov_base, iov.iov_len, MSG_NOSIGNAL, nullptr, 0) < 0) {
+    while (sendto(sock, data, len, MSG_NOSIGNAL, nullptr, 0) < 0) {
       if (errno != EINTR) return ErrnoStatus("sendto");
     }
     return Status::Ok();
   }
-  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return ErrnoStatus("sendmsg");
-  }
-  return Status::Ok();
+  int rc = SendWithFds(sock, data, len, &fd, 1);
+  return rc == 0 ? Status::Ok() : ErrnoStatus(-rc, "sendmsg");
 }
 
 Result<UniqueFd> RecvFd(int sock, std::string* payload) {
-  std::vector<char> buf(kMaxPayload + 8);
-  iovec iov{buf.data(), buf.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
-    if (errno != EINTR) return ErrnoStatus("recvmsg");
-  }
-  UniqueFd fd;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      memcpy(&received, CMSG_DATA(c), sizeof(int));
-      fd.Reset(received);
-    }
-  }
-  if (n == 0 && !fd.valid()) return NotFound("peer closed the socket");
-  if (payload != nullptr) payload->assign(buf.data(), static_cast<size_t>(n));
-  return fd;
+  SEE_ASSIGN_OR_RETURN(FdMessage m, RecvWithFds(sock, kMaxPayload + 8, 1));
+  if (payload != nullptr) *payload = std::move(m.data);
+  return m.fds.empty() ? UniqueFd() : std::move(m.fds[0]);
 }
 
 Status SendSync(int sock, SyncType type, std::string_view payload, int fd) {

@@ -19,16 +19,25 @@ struct GlobalFlags {
   bool systemd_cgroup = false;
   std::string rootless = "auto";  // accepted and ignored (runc compatibility)
   std::string criu;               // accepted and ignored
+  std::string sandbox = "sentry";  // sentry | none (runtime::Sandbox)
+  std::string sentry_path;         // see-sentry binary; empty: beside runsee, then PATH
 
   runtime::RuntimeOptions Runtime() const {
     runtime::RuntimeOptions rt;
     rt.root = root;
+    rt.sentry_path = sentry_path;
     return rt;
+  }
+  runtime::Sandbox SandboxMode() const {
+    return sandbox == "none" ? runtime::Sandbox::kNone : runtime::Sandbox::kSentry;
   }
 };
 
 // Logs `st` at error level (runc-shaped when --log-format json) and returns the exit code 1.
 int Fail(const Status& st);
+
+// The create/run flags shared by both verbs (bundle, pid file, console, fds, sandbox socket).
+void AddCreateFlags(CLI::App* cmd, runtime::CreateOptions* o);
 
 void AddCreate(CLI::App& app, const GlobalFlags& g, int* exit_code);
 void AddStart(CLI::App& app, const GlobalFlags& g, int* exit_code);

@@ -29,6 +29,11 @@ int Main(int argc, char** argv) {
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver");
   app.add_option("--rootless", g.rootless, "ignored (runc compatibility)");
   app.add_option("--criu", g.criu, "ignored (runc compatibility)");
+  app.add_option("--sandbox", g.sandbox,
+                 "sentry: run under sentry-lite (default); none: the plain runc-like path")
+      ->check(CLI::IsMember({"sentry", "none"}))
+      ->envname("RUNSEE_SANDBOX");
+  app.add_option("--sentry", g.sentry_path, "see-sentry binary (default: beside runsee, then PATH)");
 
   int exit_code = 0;
   AddCreate(app, g, &exit_code);

@@ -6,16 +6,12 @@ void AddRun(CLI::App& app, const GlobalFlags& g, int* exit_code) {
   auto* cmd = app.add_subcommand("run", "create and start a container");
   auto o = std::make_shared<runtime::CreateOptions>();
   auto detach = std::make_shared<bool>(false);
-  cmd->add_option("-b,--bundle", o->bundle, "path to the bundle");
-  cmd->add_option("--pid-file", o->pid_file, "file to write the init's pid to");
-  cmd->add_option("--console-socket", o->console_socket, "unix socket receiving the pty master");
-  cmd->add_option("--preserve-fds", o->preserve_fds, "pass N extra fds");
-  cmd->add_flag("--no-pivot", o->no_pivot, "use MS_MOVE+chroot instead of pivot_root");
-  cmd->add_flag("--no-new-keyring", o->no_new_keyring, "do not create a session keyring");
+  AddCreateFlags(cmd, o.get());
   cmd->add_flag("-d,--detach", *detach, "return once the container runs");
   cmd->add_option("id", o->id, "container id")->required();
   cmd->callback([&g, o, detach, exit_code] {
     runtime::RuntimeOptions rt = g.Runtime();
+    o->sandbox = g.SandboxMode();
     auto pid = runtime::Create(rt, *o);
     if (!pid.ok()) {
       *exit_code = Fail(pid.status());

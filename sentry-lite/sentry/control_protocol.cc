@@ -26,6 +26,47 @@ Status ReadExactly(int fd, void* out, size_t len, bool* eof_at_start) {
 
 }  // namespace
 
+std::string EncodeControlMessage(ControlType type, std::string_view payload) {
+  std::string frame(sizeof(ControlHeader), '\0');
+  ControlHeader h{static_cast<uint32_t>(type), static_cast<uint32_t>(payload.size())};
+  memcpy(frame.data(), &h, sizeof(h));
+  frame.append(payload);
+  return frame;
+}
+
+std::string EncodeRegistration(const Registration& r) {
+  std::string payload = "id=" + r.container_id + "\nmemory_cgroup=" + r.memory_cgroup +
+                        "\ncpu_cgroup=" + r.cpu_cgroup + "\n";
+  return EncodeControlMessage(ControlType::kRegister, payload);
+}
+
+Result<Registration> DecodeRegistration(std::string_view payload) {
+  Registration r;
+  while (!payload.empty()) {
+    size_t nl = payload.find('\n');
+    if (nl == std::string_view::npos) return InvalidArgument("registration: unterminated line");
+    std::string_view line = payload.substr(0, nl);
+    payload.remove_prefix(nl + 1);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return InvalidArgument("registration: line without '='");
+    std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (key == "id") r.container_id = value;
+    if (key == "memory_cgroup") r.memory_cgroup = value;
+    if (key == "cpu_cgroup") r.cpu_cgroup = value;
+  }
+  return r;
+}
+
+Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_view frame) {
+  ControlHeader h{};
+  if (frame.size() < sizeof(h)) return InvalidArgument("control message shorter than its header");
+  memcpy(&h, frame.data(), sizeof(h));
+  if (h.length > kMaxPayload || h.length != frame.size() - sizeof(h)) {
+    return InvalidArgument("control message length does not match its header");
+  }
+  return std::make_pair(static_cast<ControlType>(h.type), std::string(frame.substr(sizeof(h))));
+}
+
 Status WriteControlMessage(int fd, ControlType type, const void* payload, uint32_t length) {
   if (length > kMaxPayload) return InvalidArgument("control payload too large");
   std::string frame(sizeof(ControlHeader) + length, '\0');

@@ -1,11 +1,17 @@
-// The control channel between the shim (parent) and see-sentry: a unix socket fd passed at start.
+// The channels of see-sentry, all host-local unix sockets, both ends built from this header:
+//  - the pod-init control fd (`see-sentry init --control-fd`): kReady, kExit;
+//  - the registration socket (`see-sentry serve --socket`, SOCK_SEQPACKET): a container process,
+//    right after installing its filter and before execve, sends one kRegister message carrying
+//    two fds [seccomp listener, its root directory as O_PATH] and gets kRegistered back.
 // Framing: a fixed little header {uint32 type, uint32 length} then `length` payload bytes; one
-// message per write, at most kMaxPayload bytes. Payloads are fixed-layout structs below (the
-// channel never leaves the host, both ends are built from this header).
+// message per write, at most kMaxPayload bytes. Payloads are fixed-layout structs or, for
+// kRegister, "key=value" lines.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -14,6 +20,8 @@ namespace see::sentry {
 enum class ControlType : uint32_t {
   kReady = 1,  // sentry -> shim: serving; payload ReadyMessage
   kExit = 2,   // sentry -> shim: a container init exited; payload ExitMessage
+  kRegister = 3,    // container process -> sentry: Registration; fds [listener, root]
+  kRegistered = 4,  // sentry -> container process: payload int32 errno (0: being served)
 };
 
 struct ControlHeader {
@@ -31,6 +39,26 @@ struct ExitMessage {
 };
 
 inline constexpr uint32_t kMaxPayload = 64 * 1024;
+
+// What a registering process tells the sentry besides its fds.
+struct Registration {
+  std::string container_id;
+  // Host paths of the container's cgroup directories the /proc views read their limits from
+  // (PodViewConfig); empty: host figures.
+  std::string memory_cgroup;
+  std::string cpu_cgroup;
+};
+
+inline constexpr size_t kRegisterFds = 2;
+
+// The whole framed message (header + payload), so a caller between clone and execve can send
+// bytes built beforehand.
+std::string EncodeControlMessage(ControlType type, std::string_view payload);
+std::string EncodeRegistration(const Registration& r);
+// Parses a kRegister payload; unknown keys are ignored, malformed lines are an error.
+Result<Registration> DecodeRegistration(std::string_view payload);
+// Splits one framed message (as received whole from a SOCK_SEQPACKET socket).
+Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_view frame);
 
 // Writes one framed message (EINTR-safe, whole or error).
 Status WriteControlMessage(int fd, ControlType type, const void* payload, uint32_t length);

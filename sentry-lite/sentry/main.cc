@@ -5,6 +5,9 @@
 //                                      run as the pod's init: confine itself, start <cmd> under
 //                                      the container filter, serve its notifications, reap,
 //                                      forward signals, report exits over the control fd.
+//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle]
+//                                      serve container processes that register on PATH
+//                                      (serve.h; how the runtime and the shim use the sentry).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "base/logging.h"
 #include "sentry-lite/sentry/pod_init.h"
+#include "sentry-lite/sentry/serve.h"
 #include "sentry-lite/syscalls/syscall_table.h"
 
 namespace {
@@ -43,8 +47,29 @@ int main(int argc, char** argv) {
   init->add_option("--root", options.root, "the container root as the sentry sees it");
   init->add_flag("--no-self-confinement", no_confine, "skip the sentry's own seccomp allowlist");
   init->add_option("command", options.argv, "container init")->required();
+  auto* serve = app.add_subcommand("serve", "serve container processes registering on a socket");
+  see::sentry::ServeOptions serve_options;
+  bool serve_no_confine = false;
+  std::string log_level = "info";
+  serve->add_option("--socket", serve_options.socket_path, "registration socket")->required();
+  serve->add_option("--ready-fd", serve_options.ready_fd, "written once accepting");
+  serve->add_option("--owner-fd", serve_options.owner_fd, "EOF stops the sentry");
+  serve->add_flag("--exit-when-idle", serve_options.exit_when_idle,
+                  "exit once every served process is gone");
+  serve->add_flag("--no-self-confinement", serve_no_confine, "skip the sentry's own allowlist");
+  serve->add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   if (*syscalls) return PrintSyscalls(markdown);
+  if (*serve) {
+    serve_options.confine_self = !serve_no_confine;
+    (void)see::InitLogging({.level = spdlog::level::from_str(log_level), .name = "see-sentry"});
+    see::Status st = see::sentry::RunServe(serve_options);
+    if (!st.ok()) {
+      spdlog::error("see-sentry serve: {}", st.ToString());
+      return 1;
+    }
+    return 0;
+  }
   options.confine_self = !no_confine;
   (void)see::InitLogging({.name = "see-sentry"});
   auto code = see::sentry::RunPodInit(options);

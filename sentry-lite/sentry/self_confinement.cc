@@ -97,6 +97,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_bind, "served bind"},
     {SYS_connect, "served connect"},
     {SYS_sendmsg, "control channel (SCM_RIGHTS)"},
+    {SYS_sendto, "registration replies (serve.cc)"},
+    {SYS_accept4, "registrations on the serve socket (serve.cc)"},
     {SYS_recvmsg, "control channel (SCM_RIGHTS)"},
     {SYS_setfsuid, "serve with the caller's fsuid"},
     {SYS_setfsgid, "serve with the caller's fsgid"},
