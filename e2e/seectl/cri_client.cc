@@ -25,7 +25,8 @@ std::string Target(const std::string& endpoint) {
 }  // namespace
 
 CriClient::CriClient(const std::string& endpoint)
-    : channel_(grpc::CreateChannel(Target(endpoint), grpc::InsecureChannelCredentials())),
+    : endpoint_(endpoint),
+      channel_(grpc::CreateChannel(Target(endpoint), grpc::InsecureChannelCredentials())),
       runtime_(runtime::v1::RuntimeService::NewStub(channel_)),
       image_(runtime::v1::ImageService::NewStub(channel_)) {}
 
@@ -37,8 +38,12 @@ CriClient::CriClient(const std::string& endpoint)
                      (timeout.count() > 0 ? timeout : timeout_));                             \
     runtime::v1::Name##Response resp;                                                          \
     grpc::Status st = stub->Name(&ctx, req, &resp);                                            \
+    if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {                                    \
+      return ::see::Status(Code::kFailedPrecondition,                                         \
+                           "CRI endpoint " + endpoint_ + " unavailable: " + st.error_message()); \
+    }                                                                                          \
     if (!st.ok()) {                                                                            \
-      return ::see::Status(FromGrpc(st.error_code()), "CRI " #Name ": " + st.error_message());       \
+      return ::see::Status(FromGrpc(st.error_code()), "CRI " #Name ": " + st.error_message()); \
     }                                                                                          \
     return resp;                                                                               \
   }

@@ -47,6 +47,7 @@ class CriClient {
 #undef SEE_CRI_RPC
 
  private:
+  std::string endpoint_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<runtime::v1::RuntimeService::Stub> runtime_;
   std::unique_ptr<runtime::v1::ImageService::Stub> image_;

@@ -707,6 +707,15 @@ Status ParseDocument(const Field& doc, Manifests* out) {
       pod.labels["job-name"] = owner.name;
       pod.labels["batch.kubernetes.io/job-name"] = owner.name;
     }
+  } else if (kind == "Service" || kind == "Namespace" || kind == "ServiceAccount" ||
+             kind == "ConfigMap" || kind == "Secret" || kind == "NetworkPolicy" ||
+             kind == "PodDisruptionBudget" || kind == "HorizontalPodAutoscaler" ||
+             kind == "Ingress") {
+    // Objects that run nothing on a node: skipped, so a Deployment + Service file still applies.
+    // A pod that *uses* one (configMap volume, envFrom, ...) is refused where it does.
+    SEE_ASSIGN_OR_RETURN(std::string name, ChildStr(meta, "name"));
+    out->notes.push_back(kind + " " + name + ": skipped (seectl runs pods only; no API server)");
+    return Status::Ok();
   } else if (kind.empty()) {
     return doc.Error("kind is required");
   } else {

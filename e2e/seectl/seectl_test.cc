@@ -416,7 +416,9 @@ TEST(Manifest, DocumentLevelErrors) {
   const BadCase cases[] = {
       {"kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: [\n", "invalid YAML at line"},
       {"- a\n- b\n", "a document must be a mapping"},
-      {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", "kind Service is not supported"},
+      {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", "no Pod, Deployment or Job"},
+      {"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: s}\n",
+       "kind ReplicationController is not supported"},
       {"apiVersion: v2\nkind: Pod\nmetadata: {name: p}\n", "apiVersion: \"v2\""},
       {"apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec: {containers: [{name: c, image: x}]}\n",
        "must be a DNS subdomain"},
