@@ -16,9 +16,11 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORDER = ["native", "see", "runc", "crun", "runsc"]
+ORDER = ["native", "see", "see-none", "runc", "crun", "runsc"]
+COLORS = {"native": "#888888", "see": "#1f5fbf", "see-none": "#7fb2ff", "runc": "#2ca02c",
+          "crun": "#9467bd", "runsc": "#ff7f0e"}
 HIGHER_IS_BETTER = {"MiB/s", "IOPS", "pods"}
-NAMES = {"see": "see (sentry)", "runsc": "gVisor (runsc, ptrace)", "native": "native (host)"}
+NAMES = {"see": "see (sentry)", "see-none": "see (sandbox: none)", "runsc": "gVisor (runsc, ptrace)", "native": "native (host)"}
 
 
 def load(out):
@@ -158,9 +160,10 @@ def plots(out, samples):
         for rt in [r for r in ORDER if r in s["by"]]:
             v = sorted(s["by"][rt])
             with open(os.path.join(pdir, "start-%s.dat" % rt), "w") as f:
+                f.write("%g 0\n" % v[0])
                 for i, x in enumerate(v):
                     f.write("%g %g\n" % (x, (i + 1) / len(v)))
-            parts.append("'start-%s.dat' with steps lw 2 title '%s'" % (rt, NAMES.get(rt, rt)))
+            parts.append("'start-%s.dat' with steps lw 2 lc rgb '%s' title '%s'" % (rt, COLORS.get(rt, "black"), NAMES.get(rt, rt)))
         if gnuplot(term + "set output 'start.png'\nset title 'ctr run --rm busybox /bin/true: "
                    "start latency (CDF)'\nset xlabel 'ms'\nset ylabel 'fraction of runs'\n"
                    "set key bottom right\nset grid\nplot " + ", ".join(parts) + "\n", pdir):
@@ -174,7 +177,7 @@ def plots(out, samples):
             for o in ops:
                 row = [med(samples, ("syscalls", o), r) for r in rts]
                 f.write(o.replace("_", "-") + " " + " ".join("%g" % v if v else "NaN" for v in row) + "\n")
-        cols = ", ".join("'syscalls.dat' using %d:xtic(1) title '%s'" % (i + 2, NAMES.get(r, r))
+        cols = ", ".join("'syscalls.dat' using %d:xtic(1) lc rgb '%s' title '%s'" % (i + 2, COLORS.get(r, "black"), NAMES.get(r, r))
                          for i, r in enumerate(rts))
         if gnuplot(term.replace("900,520", "1100,560") + "set output 'syscalls.png'\n"
                    "set title 'syscall cost per call (median, log scale)'\nset ylabel 'ns per call'\n"
@@ -190,7 +193,7 @@ def plots(out, samples):
             with open(os.path.join(pdir, "density-%s.dat" % rt), "w") as f:
                 for i, x in enumerate(s["by"][rt]):
                     f.write("%d %g\n" % (i + 1, x))
-            parts.append("'density-%s.dat' with linespoints lw 2 pt 7 ps 0.5 title '%s'" % (rt, NAMES.get(rt, rt)))
+            parts.append("'density-%s.dat' with linespoints lw 2 pt 7 ps 0.5 lc rgb '%s' title '%s'" % (rt, COLORS.get(rt, "black"), NAMES.get(rt, rt)))
         if gnuplot(term + "set output 'density.png'\nset title 'density: start latency of the n-th "
                    "pod (ctr run -d, pods kept running)'\nset xlabel 'pods running'\n"
                    "set ylabel 'start ms'\nset grid\nset key top left\nplot " + ", ".join(parts) + "\n", pdir):
@@ -263,8 +266,21 @@ def main():
         for q in (0.5, 0.95):
             md.append("| p%d | " % (q * 100) + " | ".join(
                 "%.1f ms" % pct(s["by"][r], q) if r in s["by"] else "n/a" for r in rts) + " |")
-    md.append("\nPod start through CRI (RunPodSandbox until the container runs, sequential and 10 at a "
-              "time): **not run** by this harness (see README: the CRI client was not available to it).")
+    cri_keys = [k for k in samples if k[0] == "cri" and k[1] != "pod_start_warmup"]
+    md.append("\n### Pod start through CRI\n")
+    if cri_keys:
+        md.append("RunPodSandbox until the container runs (`seectl apply --wait` against the CRI plugin of "
+                  "a private node stack: CNI bridge, see's pause image, local registry), one pod after "
+                  "another (`pod_start_seq`) and 10 at a time (`pod_start_par10`), each pod timed.\n")
+        md.append(table(samples, cri_keys, rts))
+        md.append("\n| percentile | " + " | ".join("%s %s" % (NAMES.get(r, r), k[1]) for k in cri_keys for r in rts
+                                                 if r in samples[k]["by"]) + " |")
+        cols = [(k, r) for k in cri_keys for r in rts if r in samples[k]["by"]]
+        md.append("|---|" + "---|" * len(cols))
+        for q in (0.5, 0.95):
+            md.append("| p%d | " % (q * 100) + " | ".join("%.0f ms" % pct(samples[k]["by"][r], q) for k, r in cols) + " |")
+    else:
+        md.append("**Not run** in this run (no seectl, or the CRI phase failed: see raw/errors.txt).")
     md.append("\n## Syscalls\n")
     md.append("bench/workloads/sysbench.c (static), natively and in each runtime; ns per call. Ratios "
               "against runc; the last column is see against native.\n")
@@ -281,7 +297,7 @@ def main():
               "the container; ms.\n")
     md.append(table(samples, [k for k in samples if k[0] == "python"], rts))
     md.append("\n## I/O (fio)\n")
-    md.append("psync, 1 MiB sequential and 4 KiB random, time-based; `rootfs` = the container's /tmp "
+    md.append("psync, 1 MiB sequential and 4 KiB random, time-based, page cache hot (`--invalidate=0`: the runtime's I/O path, not the VM's disk); `rootfs` = the container's /tmp "
               "(overlayfs, upper dir on the harness's tmpfs), `emptydir` = a bind-mounted host "
               "directory on disk (ext4).\n")
     md.append(table(samples, [k for k in samples if k[0] == "io"], rts))
