@@ -24,7 +24,8 @@ PACKAGES=(
   busybox-static mmdebstrap skopeo umoci docker-registry uidmap
   # measurement
   hyperfine procps psmisc util-linux python3
-  gnuplot-nox  # e2e/soak resource curves
+  gnuplot-nox  # e2e/soak resource curves, bench plots
+  fio linux-perf  # bench: I/O workload, profiles (scripts/bench.sh)
 )
 
 missing=()
