@@ -4,13 +4,28 @@
 // thread, with the caller's credentials (ScopedCredentials).
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <thread>
+#include <vector>
+
+#include "base/logging.h"
 #include "sentry-lite/notify/handlers.h"
 #include "sentry-lite/notify/sys_file_internal.h"
 
@@ -27,6 +42,137 @@ constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_
                                      O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC;
 
 
+// --- opens that may block ---
+
+// An open can block in the sentry as long as the caller's would: a FIFO waits for its other end.
+// If the caller gives up meanwhile (a signal, or it dies) the kernel drops the notification, but
+// the serving thread would stay blocked, with its fds, until the other end shows up: maybe never.
+// A watchdog thread looks at opens running longer than kWatchAfter and interrupts (a signal handled
+// without SA_RESTART, so the open fails with EINTR) those whose notification is no longer valid.
+class OpenWatchdog {
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kWatchAfter = std::chrono::milliseconds(50);
+  struct Entry {
+    pthread_t thread;
+    const SyscallCall* call;
+    Clock::time_point start;
+  };
+
+ public:
+  static OpenWatchdog& Get() {
+    static OpenWatchdog* w = new OpenWatchdog();  // never destroyed: its thread runs for good
+    return *w;
+  }
+
+  // Watches `call` (served on this thread) while alive.
+  class Scope {
+   public:
+    explicit Scope(const SyscallCall& call) : entry_{pthread_self(), &call, Clock::now()} {
+      OpenWatchdog& w = Get();
+      std::lock_guard<std::mutex> lock(w.mu_);
+      w.entries_.push_back(&entry_);
+      if (w.entries_.size() == 1) w.cv_.notify_one();
+    }
+    ~Scope() {
+      OpenWatchdog& w = Get();
+      std::lock_guard<std::mutex> lock(w.mu_);
+      std::erase(w.entries_, &entry_);
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Entry entry_;
+  };
+
+ private:
+  static int InterruptSignal() { return SIGRTMIN + 3; }
+  static void Ignore(int) {}
+
+  OpenWatchdog() {
+    struct sigaction sa {};
+    sa.sa_handler = Ignore;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: the blocked open returns EINTR
+    sigaction(InterruptSignal(), &sa, nullptr);
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (entries_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      cv_.wait_for(lock, kWatchAfter);
+      auto now = Clock::now();
+      for (const Entry* e : entries_) {
+        // The entry can not go away while we hold mu_, so neither can its thread.
+        if (now - e->start >= kWatchAfter && !e->call->StillValid()) {
+          pthread_kill(e->thread, InterruptSignal());
+        }
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Entry*> entries_;  // guarded by mu_
+};
+
+// Whether opening with `flags` can block for the other end of a FIFO (or a device's carrier).
+bool MayBlock(uint64_t flags) {
+  return (flags & (O_NONBLOCK | O_PATH)) == 0 && (flags & O_ACCMODE) != O_RDWR;
+}
+
+// Whether `fd` is a sysctl (/proc/sys/...) of the container's /proc.
+bool IsSysctl(SyscallCall& call, int fd) {
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) return false;
+  auto rel = call.resolver().RootRelative(fd);
+  return rel.ok() && rel->rfind("proc/sys/", 0) == 0;
+}
+
+// The namespaces whose sysctls /proc/sys shows by the opener's membership (net.*, kernel.msg*,
+// kernel.sem, kernel.shm*, fs.mqueue.*, kernel.hostname/domainname).
+constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
+    {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+
+// Runs `fn` on this worker thread while it is in the caller's network, IPC and UTS namespaces
+// (setns of these affects only the calling thread).
+Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Result<UniqueFd>()>& fn) {
+  std::vector<std::pair<UniqueFd, int>> own, theirs;
+  std::string caller = "/proc/" + std::to_string(call.tid()) + "/ns/";
+  for (const auto& [name, type] : kSysctlNamespaces) {
+    UniqueFd o(open((std::string("/proc/thread-self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd t(open((caller + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!o || !t) return ErrnoStatus("opening namespaces");
+    own.emplace_back(std::move(o), type);
+    theirs.emplace_back(std::move(t), type);
+  }
+  if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  auto restore = [&] {
+    for (const auto& [fd, type] : own) {
+      if (setns(fd.get(), type) != 0) {
+        // A worker left in a container's namespace must not serve anyone else.
+        spdlog::critical("cannot return to the sentry's namespaces: {}", strerror(errno));
+        abort();
+      }
+    }
+  };
+  for (const auto& [fd, type] : theirs) {
+    if (setns(fd.get(), type) != 0) {
+      int err = errno;
+      restore();
+      return ErrnoStatus(err, "setns to the caller's namespaces");
+    }
+  }
+  Result<UniqueFd> out = fn();
+  restore();
+  return out;
+}
+
 // --- open family ---
 
 Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, bool strict) {
@@ -39,10 +185,26 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
-  auto scope = ScopedCredentials::Assume(*p->creds);
-  if (!scope.ok()) return Fail(scope.status());
-  auto fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+  Result<UniqueFd> fd = Internal("not opened");
+  {
+    auto scope = ScopedCredentials::Assume(*p->creds);
+    if (!scope.ok()) return Fail(scope.status());
+    std::optional<OpenWatchdog::Scope> watched;
+    if (MayBlock(how.flags)) watched.emplace(call);
+    fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+  }
   if (!fd.ok()) return Fail(fd.status());
+  // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
+  // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
+  // capabilities, so the caller's identity is taken inside).
+  if (IsSysctl(call, fd->get())) {
+    fd = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
+      auto scope = ScopedCredentials::Assume(*p->creds);
+      if (!scope.ok()) return scope.status();
+      return call.resolver().Open(p->start.get(), *path, how, p->view);
+    });
+    if (!fd.ok()) return Fail(fd.status());
+  }
   // SECCOMP_IOCTL_NOTIF_ADDFD can not install O_PATH files (the kernel's fget() skips them).
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
   // the native open runs: it resolves inside the caller's own root, which the kernel confines.
@@ -184,6 +346,14 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
   std::string target(PATH_MAX, '\0');
+  // /proc/self and /proc/thread-self are symlinks the reader's identity renders: the caller's.
+  if (*path == "/proc/self" || *path == "/proc/thread-self") {
+    target = std::to_string(p->view->ns_tgid);
+    if (*path == "/proc/thread-self") target += "/task/" + std::to_string(p->view->ns_tid);
+    size_t n = std::min(target.size(), static_cast<size_t>(size));
+    Status w = call.Write(buf, target.data(), n);
+    return w.ok() ? Reply::Value(static_cast<int64_t>(n)) : Fail(w);
+  }
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
@@ -295,6 +465,9 @@ Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at
     open_how how{.flags = open_flags | ((at_flags & AT_SYMLINK_NOFOLLOW) ? uint64_t{O_NOFOLLOW} : 0)};
     fd = call.resolver().Open(p->start.get(), *path, how, p->view);
   }
+  // ELOOP: a real loop, or a /proc magic link (/proc/self/exe, /proc/self/fd/N: fexecve), which the
+  // resolver never follows. Either way the caller's own kernel gives the right answer.
+  if (!fd.ok() && fd.status().err() == ELOOP) return Reply::Continue();
   if (!fd.ok()) return Fail(fd.status());
   if (syscall(SYS_faccessat2, fd->get(), "", access_mode, AT_EMPTY_PATH | AT_EACCESS) != 0) {
     return Reply::Error(errno);

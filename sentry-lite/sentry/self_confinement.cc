@@ -108,6 +108,7 @@ constexpr SelfRule kAllow[] = {
     {SYS_capset, "serve with the caller's capabilities"},
     {SYS_umask, "serve with the caller's umask"},
     {SYS_unshare, "private fs_struct per worker (CLONE_FS)"},
+    {SYS_setns, "opens of /proc/sys in the caller's net/ipc/uts namespaces (sys_file.cc)"},
     {SYS_prctl, "thread names, dumpable checks"},
     {SYS_clock_gettime, "logging timestamps"},
     {SYS_clock_nanosleep, "back-off"},
