@@ -22,7 +22,7 @@ class Field {
   bool present() const { return node_.IsDefined() && !node_.IsNull(); }
 
   Status Error(std::string_view msg) const {
-    return InvalidArgument(path_ + ": " + std::string(msg));
+    return InvalidArgument(path_.empty() ? std::string(msg) : path_ + ": " + std::string(msg));
   }
 
   // A child of a mapping; an absent child when this is absent. REQUIRES: present() implies IsMap
@@ -749,19 +749,87 @@ bool IsDnsSubdomain(std::string_view s) {
   }
 }
 
+// One YAML document of the input: its text and the line it starts on.
+struct DocumentText {
+  std::string text;
+  int first_line = 0;
+};
+
+bool IsDocumentMarker(std::string_view line, std::string_view marker) {
+  return line.substr(0, 3) == marker &&
+         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' ||
+          line[3] == '\n');
+}
+
+// Splits at "---" / "..." lines. YAML forbids these markers at the start of a line inside any
+// document content (c-forbidden), so this is exact. Each document is then parsed on its own with
+// YAML::Load: yaml-cpp 0.7's LoadAll loops forever on some inputs (a stray ',' at the top
+// level: the parser returns an empty document without consuming it), Load does not.
+std::vector<DocumentText> SplitDocuments(std::string_view in) {
+  std::vector<DocumentText> docs(1);
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos < in.size()) {
+    size_t nl = in.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? in.size() : nl + 1;
+    std::string_view line = in.substr(pos, end - pos);
+    ++line_no;
+    if (IsDocumentMarker(line, "---")) {
+      docs.push_back({"", line_no});
+      // "--- value": the document's content may start on the marker line.
+      docs.back().text = std::string(3, ' ') + std::string(line.substr(3));
+    } else if (IsDocumentMarker(line, "...")) {
+      docs.push_back({"", line_no + 1});
+    } else {
+      if (docs.back().text.empty()) docs.back().first_line = line_no;
+      docs.back().text.append(line);
+    }
+    pos = end;
+  }
+  return docs;
+}
+
+// True when `text` holds nothing but blank lines, comments and directives: an empty document.
+bool HasNoContent(std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') {
+      std::string_view rest = line.substr(first);
+      size_t last = rest.find_last_not_of(" \t\r");
+      rest = rest.substr(0, last + 1);
+      if (rest != "null" && rest != "~" && rest != "Null" && rest != "NULL") return false;
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return true;
+}
+
 Result<Manifests> ParseManifests(std::string_view yaml) {
   if (yaml.size() > kMaxManifestBytes) {
     return InvalidArgument("manifest larger than " + std::to_string(kMaxManifestBytes) + " bytes");
   }
   Manifests out;
   std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                           ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return InvalidArgument(std::string("invalid YAML: ") + e.what());
+  for (const DocumentText& d : SplitDocuments(yaml)) {
+    YAML::Node node;
+    try {
+      node = YAML::Load(d.text);
+    } catch (const YAML::Exception& e) {
+      return InvalidArgument("invalid YAML at line " + std::to_string(d.first_line + e.mark.line) +
+                             ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    } catch (const std::exception& e) {
+      return InvalidArgument(std::string("invalid YAML: ") + e.what());
+    }
+    if ((!node.IsDefined() || node.IsNull()) && !HasNoContent(d.text)) {
+      // Load stopped before the content (e.g. a stray ',' or ']').
+      return InvalidArgument("invalid YAML in the document starting at line " +
+                             std::to_string(d.first_line));
+    }
+    docs.push_back(node);
   }
   size_t index = 0;
   for (const YAML::Node& node : docs) {
