@@ -50,7 +50,7 @@ EOF
   cri_apply "$name"
 }
 
-fetch() { see_seectl exec "$1" -c main -- wget -T 3 -qO- "http://$2:8080/" 2>/dev/null || echo refused; }
+fetch() { cri_exec "$1" main wget -T 3 -qO- "http://$2:8080/" 2>/dev/null || echo refused; }
 
 egress_pod open
 see_expect_eq "no policy: A reachable" "server a" "$(fetch open "$A")"
@@ -61,9 +61,9 @@ egress_pod allow-a "$(printf "$ALLOW_FMT" "$A" 8080)"
 see_expect_eq "allow A: A reachable" "server a" "$(fetch allow-a "$A")"
 see_expect_eq "allow A: B refused" "refused" "$(fetch allow-a "$B")"
 see_expect_eq "allow A: the host (bridge .1) refused" "refused" \
-  "$(see_seectl exec allow-a -c main -- wget -T 3 -qO- "http://$SEE_NODE_SUBNET_PREFIX.1:1/" 2>/dev/null || echo refused)"
+  "$(cri_exec allow-a main wget -T 3 -qO- "http://$SEE_NODE_SUBNET_PREFIX.1:1/" 2>/dev/null || echo refused)"
 rc=0
-see_seectl exec allow-a -c main -- ip route del default >/dev/null 2>&1 || rc=$?
+cri_exec allow-a main ip route del default >/dev/null 2>&1 || rc=$?
 see_check "allow A: the pod cannot change its network (ip route del refused)" test "$rc" -ne 0
 
 egress_pod deny-all deny

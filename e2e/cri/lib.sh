@@ -55,11 +55,14 @@ cri_container_id() {
   cri_pod_field "$1" "next(c['id'] for c in p['containers'] if c['name'] == '$2')"
 }
 
-# The see shims of this node: their command line names this containerd's socket.
+# argv0 PID: the basename of the process's argv[0] (comm is "exe" for re-executed binaries).
+_cri_argv0() { local a; a=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -1); echo "${a##*/}"; }
+
+# The see shims of this node: containerd-shim-see-v2 with this containerd's socket as -address.
 cri_shim_pids() {
   local p
   for p in $(see_pids_matching "-address $SEE_CTRD_ADDR"); do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == containerd-shim* ]] && echo "$p"
+    [[ $(_cri_argv0 "$p") == containerd-shim-see-v2 ]] && echo "$p"
   done
   return 0
 }
@@ -77,7 +80,7 @@ _cri_descendants() {
 cri_sentry_pids_of() {
   local p
   for p in $(_cri_descendants "$@"); do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == see-sentry ]] && echo "$p"
+    [[ $(_cri_argv0 "$p") == see-sentry ]] && echo "$p"
   done
   return 0
 }
@@ -86,8 +89,10 @@ cri_sentry_pids_of() {
 cri_leftovers() {
   local d=$SEE_NODE_DIR f
   cri_shim_pids | sed 's/^/shim pid /'
-  see_pids_matching see-sentry | while read -r p; do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == see-sentry ]] && echo "sentry pid $p"
+  # Sentries of this node's pods: descendants of its shims, or orphans naming its state dir.
+  cri_sentry_pids_of $(cri_shim_pids) | sed 's/^/sentry pid /'
+  see_pids_matching "$d/" | while read -r p; do
+    [[ $(_cri_argv0 "$p") == see-sentry ]] && echo "sentry pid $p"
   done
   see_mounts_under "$d/state/io.containerd.runtime.v2.task" | sed 's/^/mount /'
   see_mounts_under "$d/state/io.containerd.grpc.v1.cri" | sed 's/^/mount /'
@@ -131,4 +136,11 @@ cri_expect_clean() {
     sleep 0.3
   done
   see_expect_eq "$what: nothing left on the host" "" "$left"
+}
+
+# cri_exec POD CONTAINER CMD...: a command in a container (CRI ExecSync), its output and exit code.
+cri_exec() {
+  local pod=$1 c=$2
+  shift 2
+  see_seectl exec -c "$c" "$pod" "$@"
 }

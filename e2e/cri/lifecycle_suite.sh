@@ -66,16 +66,15 @@ see_expect_match "duo: sandbox image is see's pause" "see/pause" \
 see_check "duo: client reached server over localhost" see_wait_for 30 log_has duo client "pong from duo"
 see_check "duo: logs of server" see_wait_for 10 log_has duo server "server up"
 see_expect_eq "duo: exec output" "pong from duo" \
-  "$(see_seectl exec duo -c server -- cat /tmp/www/index.html 2>&1)"
+  "$(cri_exec duo server cat /tmp/www/index.html 2>&1)"
 rc=0
-see_seectl exec duo -c client -- /bin/sh -c 'exit 7' >/dev/null 2>&1 || rc=$?
+cri_exec duo client /bin/sh -c 'exit 7' >/dev/null 2>&1 || rc=$?
 see_expect_eq "duo: exec exit code" 7 "$rc"
 see_expect_eq "duo: containers share the network namespace" \
-  "$(see_seectl exec duo -c server -- cat /proc/net/dev 2>/dev/null | awk -F: 'NR > 2 { print $1 }' | sort | tr -d ' ' | tr '\n' ' ')" \
-  "$(see_seectl exec duo -c client -- cat /proc/net/dev 2>/dev/null | awk -F: 'NR > 2 { print $1 }' | sort | tr -d ' ' | tr '\n' ' ')"
+  "$(cri_exec duo server readlink /proc/self/ns/net 2>&1)" "$(cri_exec duo client readlink /proc/self/ns/net 2>&1)"
 
 # CNI: the pod's address is on this stack's bridge; the host (.1) reaches it.
-ip=$(see_seectl exec duo -c server -- ip -4 -o addr show eth0 2>/dev/null | awk '{ print $4 }' | cut -d/ -f1)
+ip=$(cri_exec duo server ip -4 -o addr show eth0 2>/dev/null | awk '{ print $4 }' | cut -d/ -f1 || true)
 see_expect_match "duo: pod IP on the bridge subnet" "^${SEE_NODE_SUBNET_PREFIX//./\\.}\." "$ip"
 see_expect_eq "duo: host reaches the pod over the bridge" "pong from duo" \
   "$(curl -fsS --max-time 10 "http://$ip:8080/" 2>&1)"
@@ -105,8 +104,7 @@ two_container_pod duo-runc runc
 if cri_apply duo-runc; then
   see_expect_eq "duo-runc: handler" "runc" "$(cri_pod_field duo-runc 'p["runtimeHandler"]')"
   see_check "duo-runc: client reached server" see_wait_for 30 log_has duo-runc client "pong from duo-runc"
-  see_expect_eq "duo-runc: no see shim" "" "$(cri_shim_pids | while read -r p; do
-    [[ $(cat /proc/$p/comm) == containerd-shim-s* ]] && echo "$p"; done)"
+  see_expect_eq "duo-runc: no see shim" "" "$(cri_shim_pids)"
   see_check "duo-runc: delete" see_seectl delete pod duo-runc --now
   see_expect_eq "duo-runc: gone" "" "$(cri_pod_json duo-runc)"
 fi

@@ -72,7 +72,7 @@ for sig in KILL TERM; do
   see_expect_eq "SIG$sig: same shims" "$shims_before" "$(cri_shim_pids | sort | tr '\n' ' ')"
   see_expect_eq "SIG$sig: same container process" "$pid_before" "$(main_pid)"
   see_expect_eq "SIG$sig: pod listed Running" "Running" "$(cri_pod_field steady 'p["status"]')"
-  see_expect_eq "SIG$sig: exec works" "hello" "$(see_seectl exec steady -c main -- echo hello 2>&1)"
+  see_expect_eq "SIG$sig: exec works" "hello" "$(cri_exec steady main echo hello 2>&1)"
   see_expect_eq "SIG$sig: logs from before" "before restart" "$(see_seectl logs steady -c main 2>&1)"
   t=$(ticks)
   see_check "SIG$sig: logs keep flowing" see_wait_for 20 ticks_advance "${t:-0}"

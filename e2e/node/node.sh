@@ -170,6 +170,9 @@ EOF
   enable_unprivileged_icmp = true
   netns_mounts_under_state_dir = true
   max_container_log_line_size = 16384
+  # Only when this host cannot lower oom_score_adj (no CAP_SYS_RESOURCE, e.g. a container):
+  # containerd gives sandboxes -998, which the runtimes could not write.
+  restrict_oom_score_adj = $(_see_node_can_lower_oom && echo false || echo true)
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.see]
   runtime_type = "io.containerd.see.v2"
   pod_annotations = ["see.dev/*"]
@@ -183,6 +186,8 @@ EOF
   config_path = "$d/certs.d"
 EOF
 }
+
+_see_node_can_lower_oom() { sh -c 'echo -1 >/proc/self/oom_score_adj' 2>/dev/null; }
 
 see_node_start() {
   SEE_NODE_BIN_DIR=$(readlink -f "${SEE_NODE_BIN_DIR:-$(_see_node_repo)/build/bin}")
@@ -256,12 +261,15 @@ _see_node_remove_pods() {
   if [[ -x ${SEE_SEECTL:-} ]]; then
     local ns name
     while read -r ns name; do
-      [[ -n $name ]] && see_seectl -n "$ns" delete pod "$name" --now >/dev/null 2>&1
+      # Bounded: a pod the runtime cannot stop falls to the task sweep below.
+      [[ -n $name ]] && timeout 30 "$SEE_SEECTL" --endpoint "$SEE_CRI_ENDPOINT" -n "$ns" \
+        delete pod "$name" --now >/dev/null 2>&1
     done < <(see_seectl -A get pods -o json 2>/dev/null |
                python3 -c 'import json, sys
 for p in json.load(sys.stdin)["items"]: print(p["namespace"], p["name"])' 2>/dev/null)
   fi
-  local id k8s=(ctr --address "$SEE_CTRD_ADDR" -n k8s.io)
+  # Bounded too: a hung shim must not hang the stop (containerd.sh SIGKILLs the shims after this).
+  local id k8s=(timeout 20 ctr --address "$SEE_CTRD_ADDR" -n k8s.io)
   for id in $("${k8s[@]}" tasks ls -q 2>/dev/null); do
     "${k8s[@]}" tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1
   done
