@@ -34,6 +34,8 @@ struct BackendCreate {
   std::string bundle;  // contains config.json; rootfs already mounted at <bundle>/rootfs
   ProcessStdioFds stdio;
   std::string console_socket;  // non-empty iff process.terminal
+  // Under the pod's see-sentry (the shim config's `sandbox: sentry`), or the plain path.
+  bool sentry = true;
 };
 
 struct BackendExec {
@@ -65,10 +67,31 @@ class ContainerBackend {
   // True when the init is not pid 1 of its own pid namespace: then the init's exit does not end
   // the other processes and the shim kills them (containerd's ShouldKillAllOnExit).
   virtual bool SharesPidNamespace(const std::string& id) = 0;
+  // The shim's reaper reaped `pid`, which is none of the containers' processes: true when it was
+  // the backend's own helper (the pod's see-sentry), which then forgets it.
+  virtual bool ClaimExit(pid_t pid, int wait_status) {
+    (void)pid;
+    (void)wait_status;
+    return false;
+  }
 };
 
 // The host backend: see_runtime (what `runsee` does), with container state under `state_root`.
 // The calling binary must dispatch `<self> init ...` to see::runtime::RunInitMain.
-std::unique_ptr<ContainerBackend> NewRuntimeBackend(const std::string& state_root);
+//
+// Sentry containers of the pod share ONE see-sentry, started with the first such Create (socket,
+// log and pid file in `pod_dir`) and stopped (SIGTERM, then SIGKILL; reaped; files removed) when
+// the pod's last container is deleted or the backend is destroyed. The sentry also exits by
+// itself when the shim dies (its owner pipe closes); KillLeftoverSentry is the `delete` command's
+// belt and braces. An empty `pod_dir` (the `delete` command) starts no sentry.
+std::unique_ptr<ContainerBackend> NewRuntimeBackend(const std::string& state_root,
+                                                    const std::string& pod_dir = "");
+
+// The pod directory for the shim listening on `shim_socket` (containerd's per-pod socket path).
+std::string PodDirForShimSocket(const std::string& shim_socket);
+
+// Kills a see-sentry recorded in `pod_dir` whose shim is gone (pid and start time must match)
+// and removes the directory. Nothing when there is none.
+void KillLeftoverSentry(const std::string& pod_dir);
 
 }  // namespace see::shim

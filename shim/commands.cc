@@ -158,10 +158,14 @@ int RunDelete(const ShimFlags& flags) {
   }
   st = UnmountRootfs(bundle + "/rootfs");
   if (!st.ok()) spdlog::warn("{}", st.ToString());
-  // The socket of the dead shim, unless another container of the pod still has a live one there.
+  // The socket of the dead shim, unless another container of the pod still has a live one there;
+  // likewise the pod's see-sentry (it normally exited with its owner, the shim).
   if (auto address = ReadFile(bundle + "/address"); address.ok()) {
     auto ua = ttrpc::ParseUnixAddress(*address);
-    if (ua.ok() && !ua->abstract && !CanConnect(*ua)) unlink(ua->path.c_str());
+    if (ua.ok() && !ua->abstract && !CanConnect(*ua)) {
+      unlink(ua->path.c_str());
+      KillLeftoverSentry(PodDirForShimSocket(ua->path));
+    }
   }
   ::containerd::task::v2::DeleteResponse resp;
   resp.set_pid(pid);
@@ -199,7 +203,8 @@ int RunDaemon(const ShimFlags& flags) {
     spdlog::error("{}", server.status().ToString());
     return 1;
   }
-  auto backend = NewRuntimeBackend(RuntimeRoot(flags.ns));
+  auto backend = NewRuntimeBackend(RuntimeRoot(flags.ns),
+                                   PodDirForShimSocket(flags.socket.empty() ? flags.id : flags.socket));
   TtrpcPublisher publisher(flags.ttrpc_address, flags.ns);
   ttrpc::Server* srv = server->get();
   TaskService service(loop->get(), backend.get(), &publisher, {.ns = flags.ns},

@@ -23,6 +23,18 @@ Result<ShimConfig> ParseConfigYaml(const std::string& text) {
           return InvalidArgument("config: log_level: unknown level " + v);
         }
         c.log_level = v;
+      } else if (key == "sandbox") {
+        std::string v = kv.second.as<std::string>();
+        if (v != "sentry" && v != "none") {
+          return InvalidArgument("config: sandbox: must be sentry or none, not " + v);
+        }
+        c.sentry = v == "sentry";
+      } else if (key == "egress_refresh") {
+        int v = kv.second.as<int>();
+        if (v < 5 || v > 86400) {
+          return InvalidArgument("config: egress_refresh: seconds between 5 and 86400");
+        }
+        c.egress_refresh_seconds = v;
       } else {
         return InvalidArgument("config: unknown key " + key);
       }

@@ -4,6 +4,12 @@
 // is see's own YAML configuration:
 //
 //   log_level: debug|info|warn|error   # the shim's log level (default info; -debug forces debug)
+//   sandbox: sentry|none                # how containers run (default sentry): under one see-sentry
+//                                       # per pod (the shim starts it with the pod's first
+//                                       # container and stops it after the last), or the plain
+//                                       # runc-like path (no syscall interception; comparison only)
+//   egress_refresh: 30                  # seconds between re-resolutions of the host names of a
+//                                       # pod's see.dev/egress policy (default 30, at least 5)
 //
 // Unknown keys are refused so that typos do not pass silently.
 #pragma once
@@ -19,6 +25,8 @@ namespace see::shim {
 
 struct ShimConfig {
   std::optional<std::string> log_level;
+  bool sentry = true;  // sandbox: sentry (true) or none
+  int egress_refresh_seconds = 30;
 };
 
 // Parses the YAML text of a config file. InvalidArgument naming the key on errors.

@@ -1,7 +1,13 @@
 // ContainerBackend over see_runtime, the runtime library behind `runsee`.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <set>
+#include <sstream>
+
+#include "base/file_util.h"
 #include "base/logging.h"
 #include "runtime/linux/container.h"
 #include "runtime/oci/spec.h"
@@ -44,17 +50,57 @@ class StdioSwap {
   int null_ = -1;
 };
 
+// Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, names one process.
+std::string StartTime(pid_t pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return "";
+  size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return "";
+  std::istringstream in(stat->substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && in >> field; ++i) {
+  }
+  return field;
+}
+
+void RemovePodDir(const std::string& dir) {
+  for (const char* f : {"/sentry.sock", "/sentry.sock.log", "/sentry.pid"}) {
+    unlink((dir + f).c_str());
+  }
+  rmdir(dir.c_str());
+}
+
+// How long a sentry asked to stop (SIGTERM) may take before SIGKILL.
+constexpr int kSentryStopMs = 2000;
+
 class RuntimeBackend : public ContainerBackend {
  public:
-  explicit RuntimeBackend(std::string root) { rt_.root = std::move(root); }
+  RuntimeBackend(std::string root, std::string pod_dir) : pod_dir_(std::move(pod_dir)) {
+    rt_.root = std::move(root);
+  }
+  ~RuntimeBackend() override { StopSentry(); }
 
   Result<pid_t> Create(const BackendCreate& c) override {
     runtime::CreateOptions o;
     o.id = c.id;
     o.bundle = c.bundle;
     o.console_socket = c.console_socket;
-    StdioSwap swap(c.stdio);
-    return runtime::Create(rt_, o);
+    o.sandbox = c.sentry ? runtime::Sandbox::kSentry : runtime::Sandbox::kNone;
+    if (c.sentry && !pod_dir_.empty()) {
+      // Before the stdio swap: the sentry must not inherit the container's stdio.
+      SEE_RETURN_IF_ERROR(EnsureSentry());
+      o.sentry_socket = sentry_->socket;
+    }
+    Result<pid_t> pid = [&] {
+      StdioSwap swap(c.stdio);
+      return runtime::Create(rt_, o);
+    }();
+    if (pid.ok()) {
+      containers_.insert(c.id);
+    } else if (containers_.empty()) {
+      StopSentry();
+    }
+    return pid;
   }
   Status Start(const std::string& id) override { return runtime::Start(rt_, id); }
   Result<pid_t> Exec(const BackendExec& e) override {
@@ -69,7 +115,12 @@ class RuntimeBackend : public ContainerBackend {
     return runtime::Kill(rt_, id, sig, all);
   }
   Status Delete(const std::string& id, bool force) override {
-    return runtime::Delete(rt_, id, force);
+    Status st = runtime::Delete(rt_, id, force);
+    if (st.ok() || st.code() == Code::kNotFound) {
+      containers_.erase(id);
+      if (containers_.empty()) StopSentry();
+    }
+    return st;
   }
   Status Pause(const std::string& id) override { return runtime::Pause(rt_, id); }
   Status Resume(const std::string& id) override { return runtime::Resume(rt_, id); }
@@ -89,15 +140,85 @@ class RuntimeBackend : public ContainerBackend {
     auto info = runtime::GetState(rt_, id);
     return info.ok() && !info->state.own_pid_ns;
   }
+  bool ClaimExit(pid_t pid, int wait_status) override {
+    if (!sentry_ || sentry_->process.pid() != pid) return false;
+    spdlog::error("see-sentry (pid {}) exited with {} while serving the pod; see {}.log", pid,
+                  ExitCodeFromWaitStatus(wait_status), sentry_->socket);
+    (void)sentry_->process.Release();  // already reaped
+    sentry_.reset();
+    RemovePodDir(pod_dir_);
+    return true;
+  }
 
  private:
+  Status EnsureSentry() {
+    if (sentry_) return Status::Ok();
+    SEE_RETURN_IF_ERROR(MkdirAll(pod_dir_, 0700));
+    std::string socket = pod_dir_ + "/sentry.sock";
+    unlink(socket.c_str());  // a dead sentry's
+    auto sp = runtime::StartSentry(rt_, socket, /*exit_when_idle=*/false);
+    if (!sp.ok()) {
+      RemovePodDir(pod_dir_);
+      return sp.status();
+    }
+    sentry_ = std::make_unique<runtime::SentryProcess>(std::move(*sp));
+    pid_t pid = sentry_->process.pid();
+    // For `delete` after a dead shim: which process to kill, if it outlived its owner pipe.
+    Status st = WriteFile(pod_dir_ + "/sentry.pid", std::to_string(pid) + " " + StartTime(pid));
+    if (!st.ok()) spdlog::warn("sentry pid file: {}", st.ToString());
+    spdlog::info("see-sentry started for the pod (pid {}, {})", pid, socket);
+    return Status::Ok();
+  }
+
+  // SIGTERM, SIGKILL after kSentryStopMs, reaped (on the loop thread: the reaper cannot race).
+  void StopSentry() {
+    if (!sentry_) return;
+    ChildProcess& p = sentry_->process;
+    pid_t pid = p.pid();
+    if (p.Signal(SIGTERM).ok() && p.pidfd() >= 0) {
+      pollfd pfd{p.pidfd(), POLLIN, 0};
+      while (poll(&pfd, 1, kSentryStopMs) < 0 && errno == EINTR) {
+      }
+    }
+    auto status = p.TryWait();
+    if (!status.ok()) spdlog::warn("see-sentry (pid {}) ignored SIGTERM; killing it", pid);
+    sentry_.reset();  // ChildProcess: SIGKILL and reap if still there
+    RemovePodDir(pod_dir_);
+    spdlog::info("see-sentry (pid {}) stopped", pid);
+  }
+
   runtime::RuntimeOptions rt_;
+  std::string pod_dir_;
+  std::unique_ptr<runtime::SentryProcess> sentry_;
+  std::set<std::string> containers_;  // created and not yet deleted
 };
 
 }  // namespace
 
-std::unique_ptr<ContainerBackend> NewRuntimeBackend(const std::string& state_root) {
-  return std::make_unique<RuntimeBackend>(state_root);
+std::unique_ptr<ContainerBackend> NewRuntimeBackend(const std::string& state_root,
+                                                    const std::string& pod_dir) {
+  return std::make_unique<RuntimeBackend>(state_root, pod_dir);
+}
+
+std::string PodDirForShimSocket(const std::string& shim_socket) {
+  // containerd's socket name is hex(sha256(address/ns/grouping)): unique per pod. 32 digits keep
+  // <dir>/sentry.sock well inside sun_path.
+  std::string name = shim_socket.substr(shim_socket.rfind('/') + 1);
+  return "/run/containerd/see-pods/" + name.substr(0, 32);
+}
+
+void KillLeftoverSentry(const std::string& pod_dir) {
+  auto text = ReadFile(pod_dir + "/sentry.pid");
+  if (text.ok()) {
+    std::istringstream in(*text);
+    pid_t pid = 0;
+    std::string start;
+    if (in >> pid >> start && pid > 0 && StartTime(pid) == start) {
+      spdlog::warn("killing the leftover see-sentry (pid {}) of a dead shim", pid);
+      kill(pid, SIGKILL);
+    }
+  }
+  RemovePodDir(pod_dir);
 }
 
 }  // namespace see::shim

@@ -125,6 +125,21 @@ TEST(Config, Yaml) {
   EXPECT_EQ(ParseConfigYaml("- a\n").status().code(), Code::kInvalidArgument);
 }
 
+TEST(Config, SandboxAndEgressRefresh) {
+  auto c = ParseConfigYaml("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->sentry) << "sentry is the default";
+  EXPECT_EQ(c->egress_refresh_seconds, 30);
+  c = ParseConfigYaml("sandbox: none\negress_refresh: 10\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->sentry);
+  EXPECT_EQ(c->egress_refresh_seconds, 10);
+  EXPECT_TRUE(ParseConfigYaml("sandbox: sentry\n")->sentry);
+  EXPECT_EQ(ParseConfigYaml("sandbox: gvisor\n").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseConfigYaml("egress_refresh: 1\n").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseConfigYaml("egress_refresh: soon\n").status().code(), Code::kInvalidArgument);
+}
+
 TEST_F(BundleTest, OptionsAny) {
   EXPECT_TRUE(ConfigFromOptions(google::protobuf::Any()).ok());
   ::containerd::runc::v1::Options runc;

@@ -10,9 +10,13 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "base/child_process.h"
 #include "base/cleanup.h"
+#include "base/file_util.h"
 #include "base/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/types/task/task.pb.h"
@@ -42,6 +46,47 @@ google::protobuf::Timestamp Now() {
 
 Status ProcessNotFound(const std::string& exec_id) {
   return NotFound("process " + exec_id + " does not exist");
+}
+
+// What the egress policy needs from a bundle's config.json.
+struct EgressFacts {
+  std::optional<std::string> annotation;  // see.dev/egress
+  bool owns_netns = false;  // CRI sandbox, or a container outside the CRI
+  bool has_netns = false;   // linux.namespaces has "network" (new or joined)
+  std::string resolv_conf;  // host source bind-mounted at /etc/resolv.conf
+};
+
+// A bundle without a readable config.json has no policy (the backend reports the real error).
+// Wrongly typed fields: InvalidArgument (nlohmann's accessors throw; nothing may leave the loop).
+Result<EgressFacts> ReadEgressFacts(const std::string& bundle) try {
+  EgressFacts f;
+  auto text = ReadFile(bundle + "/config.json");
+  if (!text.ok() || text->find(egress::kAnnotation) == std::string::npos) return f;
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return f;
+  auto annotations = j.value("annotations", nlohmann::json::object());
+  if (!annotations.is_object()) return f;
+  auto a = annotations.find(egress::kAnnotation);
+  if (a == annotations.end() || !a->is_string()) return f;
+  f.annotation = a->get<std::string>();
+  auto type = annotations.find("io.kubernetes.cri.container-type");
+  f.owns_netns = type == annotations.end() || *type == "sandbox";
+  auto lx = j.value("linux", nlohmann::json::object());
+  if (lx.is_object() && lx.contains("namespaces") && lx["namespaces"].is_array()) {
+    for (const auto& ns : lx["namespaces"]) {
+      if (ns.is_object() && ns.value("type", "") == "network") f.has_netns = true;
+    }
+  }
+  if (j.contains("mounts") && j["mounts"].is_array()) {
+    for (const auto& m : j["mounts"]) {
+      if (m.is_object() && m.value("destination", "") == "/etc/resolv.conf") {
+        f.resolv_conf = m.value("source", "");
+      }
+    }
+  }
+  return f;
+} catch (const nlohmann::json::exception& e) {
+  return InvalidArgument(std::string("config.json: ") + e.what());
 }
 
 }  // namespace
@@ -139,7 +184,11 @@ void TaskService::Reap() {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     auto it = by_pid_.find(pid);
-    if (it == by_pid_.end()) continue;  // an orphan we are subreaper for, or a logger
+    if (it == by_pid_.end()) {
+      // The backend's own helper (the pod's sentry), an orphan we are subreaper for, a logger.
+      (void)backend_->ClaimExit(pid, status);
+      continue;
+    }
     auto [id, exec_id] = it->second;
     by_pid_.erase(it);
     auto c = containers_.find(id);
@@ -158,6 +207,7 @@ void TaskService::OnExit(Container* c, Process* p, int wait_status) {
   p->state = ProcState::kStopped;
   p->exit_status = static_cast<uint32_t>(ExitCodeFromWaitStatus(wait_status));
   p->exited_at = Now();
+  p->exited_mono = std::chrono::steady_clock::now();
   if (p->exec_id.empty() && backend_->SharesPidNamespace(c->id)) {
     // Without its own pid namespace the init's death does not end the rest of the container.
     Status st = backend_->Kill(c->id, SIGKILL, /*all=*/true);
@@ -310,9 +360,13 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
   Cleanup rm_socket([&] {
     if (!bc.console_socket.empty()) unlink(bc.console_socket.c_str());
   });
+  bc.sentry = config.sentry;
   SEE_ASSIGN_OR_RETURN(p.pid, backend_->Create(bc));
   std::string id = req.id();
   undo.Push([this, id] { (void)backend_->Delete(id, /*force=*/true); });
+  SEE_RETURN_IF_ERROR(ApplyEgress(id, req.bundle(), p.pid,
+                                  std::chrono::seconds(config.egress_refresh_seconds)));
+  undo.Push([this, id] { egress_.erase(id); });
   p.io->CloseProcessEnds();
   if (req.terminal()) {
     SEE_ASSIGN_OR_RETURN(UniqueFd master, ReceiveConsole(console_listener.get()));
@@ -429,30 +483,44 @@ void TaskService::DoDelete(const taskapi::DeleteRequest& req, R r) {
     p->state = ProcState::kStopped;
     p->exit_status = 128 + SIGKILL;
     p->exited_at = Now();
+    p->exited_mono = std::chrono::steady_clock::now();
     p->exit_reported = true;  // not a task exit: no TaskExit
   }
-  // Answer once the process's output reached its reader (the Go shim waits for its copiers too).
+  // Answer once the process's output reached its reader (the Go shim waits for its copiers too),
+  // but no later than exit_io_grace after the exit: a grandchild may hold the pipe forever.
   std::string id = req.id(), exec_id = req.exec_id();
   auto call = std::make_shared<R>(std::move(r));
-  auto finish = [this, id, exec_id, call, alive = std::weak_ptr<bool>(alive_)] {
+  auto answered = std::make_shared<bool>(false);
+  auto finish = [this, id, exec_id, call, answered,
+                 alive = std::weak_ptr<bool>(alive_)](bool abandon_io) {
     // Deferred: OnOutputDone may fire from inside a pump callback.
-    loop_->Post([this, id, exec_id, call, alive] {
+    loop_->Post([this, id, exec_id, call, answered, alive, abandon_io] {
       auto a = alive.lock();
-      if (a && *a) FinishDelete(id, exec_id, std::move(*call));
+      if (!a || !*a || *answered) return;
+      *answered = true;
+      FinishDelete(id, exec_id, abandon_io, std::move(*call));
     });
   };
-  if (p->io) {
-    p->io->OnOutputDone(finish);
-  } else {
-    finish();
-  }
+  if (!p->io || p->io->output_done()) return finish(false);
+  p->io->OnOutputDone([finish] { finish(false); });
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      p->exited_mono + options_.exit_io_grace - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return finish(true);
+  loop_->RunAfter(left, [finish] { finish(true); });
 }
 
-void TaskService::FinishDelete(const std::string& id, const std::string& exec_id, R r) {
+void TaskService::FinishDelete(const std::string& id, const std::string& exec_id,
+                               bool abandon_io, R r) {
   auto found = FindProcess(id, exec_id);
   if (!found.ok()) return r.Fail(found.status());
   Process* p = *found;
   Container* c = containers_[id].get();
+  if (abandon_io && p->io && !p->io->output_done()) {
+    spdlog::warn("{} {} (pid {}): output pipe still open {} ms after the exit (a process that "
+                 "inherited it?); dropping what follows", id, exec_id, p->pid,
+                 options_.exit_io_grace.count());
+    p->io->Cancel();
+  }
   // The output is done; an exit still waiting for it is reported before the TaskDelete.
   if (p->state == ProcState::kStopped) ReportExit(c, p);
   taskapi::DeleteResponse out;
@@ -464,6 +532,7 @@ void TaskService::FinishDelete(const std::string& id, const std::string& exec_id
     return r.Reply(out);
   }
   Unwatch(c);
+  egress_.erase(id);  // its namespace goes with the pod
   if (!c->backend_deleted) {
     Status st = backend_->Delete(id, /*force=*/false);
     if (!st.ok() && st.code() != Code::kNotFound) {
@@ -626,6 +695,38 @@ void TaskService::DoShutdown(const taskapi::ShutdownRequest&, R r) {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+Status TaskService::ApplyEgress(const std::string& id, const std::string& bundle, pid_t init_pid,
+                                std::chrono::seconds refresh) {
+  SEE_ASSIGN_OR_RETURN(EgressFacts f, ReadEgressFacts(bundle));
+  if (!f.annotation) return Status::Ok();  // no policy: nothing to run
+  SEE_ASSIGN_OR_RETURN(egress::Policy policy, egress::ParsePolicy(*f.annotation));
+  if (f.owns_netns) {
+    if (!f.has_netns) {
+      return InvalidArgument(std::string(egress::kAnnotation) +
+                             ": the container uses the host's network namespace; a policy needs "
+                             "the pod's own");
+    }
+    // The init is blocked before user code, already in the pod's network namespace.
+    std::string ns_path = "/proc/" + std::to_string(init_pid) + "/ns/net";
+    UniqueFd netns(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) return ErrnoStatus("opening " + ns_path);
+    SEE_ASSIGN_OR_RETURN(auto e, egress::PodEgress::Start(std::move(policy), std::move(netns), {}));
+    SEE_RETURN_IF_ERROR(e->StartRefresh(loop_, refresh));
+    egress_[id] = std::move(e);
+  }
+  if (!f.resolv_conf.empty()) {
+    auto text = ReadFile(f.resolv_conf);
+    if (!text.ok()) {
+      spdlog::warn("egress: {}: {}", id, text.status().ToString());
+      return Status::Ok();
+    }
+    for (auto& [owner, e] : egress_) {
+      SEE_RETURN_IF_ERROR(e->AddNameServers(egress::NameServers(*text)));
+    }
+  }
+  return Status::Ok();
+}
 
 void TaskService::WatchOom(Container* c) {
   auto cg = backend_->Cgroup(c->id);

@@ -8,7 +8,9 @@
 // runtime's own waitpid on its helper processes. A process's exit is reported (Wait answered,
 // TaskExit published, State STOPPED) once it was reaped AND its output was flushed into the FIFOs
 // and read (bounded by exit_io_grace): containerd's client stops reading its FIFOs as soon as it
-// learns of the exit. Delete answers once the output was flushed. Nothing holds the loop.
+// learns of the exit. Delete answers once the output was flushed, and at the latest exit_io_grace
+// after the exit: a grandchild that inherited the output pipe (`sh -c 'sleep 1000 &'`) can hold it
+// open forever, and its later output is dropped (the copying is abandoned). Nothing holds the loop.
 //
 // Events go to the Publisher in containerd's order: TaskCreate, TaskStart, TaskExecAdded,
 // TaskExecStarted, TaskPaused/TaskResumed, TaskOOM, TaskExit (published from the reaper, before
@@ -27,6 +29,7 @@
 
 #include "base/unique_fd.h"
 #include "shim/backend.h"
+#include "shim/egress.h"
 #include "shim/event_loop.h"
 #include "shim/publisher.h"
 #include "shim/stdio.h"
@@ -40,7 +43,7 @@ struct TaskServiceOptions {
   bool mount_rootfs = true; // tests with a fake backend turn this off
   // How long a process's exit report (Wait, TaskExit, State STOPPED) waits for its output to
   // drain into the FIFOs after the exit; past it (a grandchild keeps the pipes open, a reader
-  // stalls) the exit is reported anyway.
+  // stalls) the exit is reported anyway, and Delete abandons the copying and answers.
   std::chrono::milliseconds exit_io_grace = std::chrono::seconds(3);
 };
 
@@ -86,6 +89,8 @@ class TaskService : public TaskHandler {
     ProcState state = ProcState::kCreated;
     uint32_t exit_status = 0;
     google::protobuf::Timestamp exited_at;
+    // When the exit was seen: bounds how long Delete waits for the output (exit_io_grace).
+    std::chrono::steady_clock::time_point exited_mono;
     StdioPaths stdio;
     std::string process_json;  // exec only
     std::unique_ptr<ProcessIo> io;
@@ -139,7 +144,14 @@ class TaskService : public TaskHandler {
   void OnExit(Container* c, Process* p, int wait_status);
   // Publishes TaskExit and answers the waiters, once per process.
   void ReportExit(Container* c, Process* p);
-  void FinishDelete(const std::string& id, const std::string& exec_id, R r);
+  // Answers Delete; with `abandon_io`, output still being copied is dropped first.
+  void FinishDelete(const std::string& id, const std::string& exec_id, bool abandon_io, R r);
+  // The pod's egress policy (see egress.h), for a container whose spec carries the annotation:
+  // installed in its network namespace when it owns the pod's (container-type "sandbox", or a
+  // container outside the CRI), and every container's /etc/resolv.conf feeds `dns` entries.
+  // Runs after the backend created the init (blocked before user code). Loop thread.
+  Status ApplyEgress(const std::string& id, const std::string& bundle, pid_t init_pid,
+                     std::chrono::seconds refresh);
   void WatchOom(Container* c);
   void OnOom(const std::string& id);
   void Unwatch(Container* c);
@@ -153,6 +165,9 @@ class TaskService : public TaskHandler {
   std::map<std::string, std::unique_ptr<Container>> containers_;
   // pid -> (container id, exec id) of every live process the shim started.
   std::map<pid_t, std::pair<std::string, std::string>> by_pid_;
+  // Installed egress policies by the container owning the network namespace (normally one: the
+  // pod sandbox's); removed with that container.
+  std::map<std::string, std::unique_ptr<egress::PodEgress>> egress_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

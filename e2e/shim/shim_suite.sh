@@ -10,7 +10,11 @@
 # task exec (also with a tty); kill; pause/resume; metrics; delete; containerd killed and
 # restarted while tasks run (they keep running, are listed, their exits still arrive); a shim
 # killed with SIGKILL (containerd's `shim delete` path leaves no process, mount, cgroup, socket or
-# state behind); at the end no shim of this containerd is left.
+# state behind); two containers of one pod (same io.kubernetes.cri.sandbox-id annotation) share
+# one shim and one see-sentry, and none is left after their removal; the see.dev/egress
+# annotation installs the SEE-EGRESS chain in the container's network namespace, and a malformed
+# one fails the run naming the entry; exec'd `sh -c 'sleep 1000 &'` (a grandchild holding the
+# output pipe) does not hang; at the end no shim or see-sentry of this containerd is left.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lib/common.sh"
@@ -43,6 +47,17 @@ no_shims() { [[ -z $(shim_pids) ]]; }
 shim_pids() { see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS" || true; }
 init_pid() { see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
 
+# The pod directory (see-sentry socket, pid file) of container $1's shim: shim/runtime_backend.cc
+# PodDirForShimSocket. Every one seen is checked at the end.
+POD_DIRS=()
+pod_dir_of() {
+  local a
+  a=$(cat "$BUNDLES/$1/address" 2>/dev/null) || return 0
+  a=${a##*/}
+  echo "/run/containerd/see-pods/${a:0:32}"
+}
+sentry_pids_in() { see_pids_matching "see-sentry serve --socket $1/" || true; }
+
 start_detached() {
   local id=$1
   shift
@@ -50,6 +65,7 @@ start_detached() {
     see_fail "$id: detached start failed: $(cat "$SEE_CTRD_DIR/err")"
     return 1
   fi
+  POD_DIRS+=("$(pod_dir_of "$id")")
 }
 
 remove_task() {
@@ -166,7 +182,63 @@ if start_detached d4 "$BB" d4 sleep 1000; then
   fi
 fi
 
+see_log "--- one shim and one see-sentry per pod"
+pod_ann=(--annotation io.kubernetes.cri.sandbox-id=see-e2e-pod-$$)
+if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
+   start_detached p2 "${pod_ann[@]}" "$BB" p2 sleep 1000; then
+  pod=$(pod_dir_of p1)
+  see_expect_eq "pod: one shim socket for both containers" "$pod" "$(pod_dir_of p2)"
+  see_expect_eq "pod: one shim for both containers" 1 \
+    "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | wc -l)"
+  see_expect_eq "pod: no shim of its own for the second" "" \
+    "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p2 " || true)"
+  see_expect_eq "pod: one see-sentry for both containers" 1 "$(sentry_pids_in "$pod" | wc -l)"
+  sentry=$(sentry_pids_in "$pod" | head -1)
+  shim=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | head -1)
+  see_expect_eq "pod: the sentry is the shim's child" "$shim" \
+    "$(awk '{print $4}' "/proc/$sentry/stat" 2>/dev/null || true)"
+  out=$(see_ctr tasks exec --exec-id pe1 p2 echo in-pod 2>&1) || true
+  see_expect_eq "pod: exec in the second container" in-pod "$out"
+  remove_task p1
+  see_expect_eq "pod: sentry stays while a container is left" 1 "$(sentry_pids_in "$pod" | wc -l)"
+  remove_task p2
+  see_wait_for 10 bash -c "[[ ! -e $pod ]]" || true
+  see_expect_eq "pod: no see-sentry after removal" "" "$(sentry_pids_in "$pod")"
+  see_expect_eq "pod: no pod dir after removal" "gone" "$([[ -e $pod ]] && echo present || echo gone)"
+fi
+
+see_log "--- exec leaving a grandchild on the output pipe"
+if start_detached g1 "$BB" g1 sleep 1000; then
+  rc=0
+  out=$(timeout 30 ctr --address "$SEE_CTRD_ADDR" -n "$SEE_CTRD_NS" tasks exec --exec-id ge1 g1 \
+    sh -c 'sleep 1000 & echo started' 2>&1) || rc=$?
+  see_expect_eq "exec with a grandchild holding stdout returns" "0 started" "$rc $out"
+  remove_task g1
+fi
+
+see_log "--- egress policy annotation"
+if start_detached eg1 --annotation "see.dev/egress=10.0.0.0/8, 192.0.2.1:443" "$BB" eg1 sleep 1000; then
+  pid=$(init_pid eg1)
+  rules=$(nsenter --net=/proc/$pid/ns/net iptables -S SEE-EGRESS 2>&1 || true)
+  see_expect_match "egress: network allowed" '-d 10.0.0.0/8 -j RETURN' "$rules"
+  see_expect_match "egress: port allowed" '-d 192.0.2.1/32 -p tcp -m tcp --dport 443 -j RETURN' "$rules"
+  see_expect_match "egress: the rest refused" '-j REJECT' "$rules"
+  see_expect_eq "egress: host namespace untouched" "" "$(iptables -S SEE-EGRESS 2>/dev/null || true)"
+  remove_task eg1
+fi
+rc=0
+out=$(srun --rm --annotation "see.dev/egress=10.0.0.0/8 10.0.0.1:99999" "$BB" eg2 true 2>&1) || rc=$?
+see_expect_match "egress: malformed annotation fails the run naming the entry" \
+  'see.dev/egress: entry "10.0.0.1:99999"' "$out"
+see_ctr containers rm eg2 >/dev/null 2>&1 || true
+
 see_log "--- no shim left"
 see_wait_for 10 no_shims &&
   see_pass "no shim process left" || see_fail "shims left: $(shim_pids)"
+left=""
+for pod in "${POD_DIRS[@]}"; do
+  [[ -n $pod ]] || continue
+  [[ -z $(sentry_pids_in "$pod") && ! -e $pod ]] || left+=" $pod"
+done
+see_expect_eq "no see-sentry or pod dir left" "" "$left"
 see_finish shim_suite
