@@ -110,8 +110,10 @@ build_image() {
     rm -rf "$dir"
     mv "$tmp" "$dir"
     trap - EXIT
-    # Drop stale builds of this image.
+    # Drop stale builds of this image: NAME-<16 hex digits> only, not another image whose name
+    # starts with NAME- (python3 vs python3-pandas).
     for old in "$CACHE/$name"-*; do
+      [[ ${old#"$CACHE/$name"-} =~ ^[0-9a-f]{16}$ ]] || continue
       [[ $old == "$dir" || ! -d $old ]] || rm -rf "$old"
     done
   fi
