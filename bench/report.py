@@ -318,17 +318,19 @@ def main():
         md.append(micro)
     if perf:
         md.append("\n## Profile: served open+close in see\n")
-        md.append("`perf record -g` on the sentry for 2 s while a see container loops on open+close "
-                  "(self time by symbol):\n")
+        md.append("`perf record -a -g` while a see container loops on open+close, the see-sentry "
+                  "processes' samples only (share of their samples; inclusive, then self time; "
+                  "user-space frames are partly missing: no frame pointers):\n")
         md.append("```\n" + "\n".join(perf) + "\n```")
     if made:
         md.append("\n## Plots\n")
         for title, path in made:
             md.append("### %s\n\n![%s](%s)\n" % (title, title, path))
-    notes = os.path.join(out, "notes.md")
-    if os.path.exists(notes):
-        md.append("\n## Findings\n")
-        md.append(open(notes).read())
+    # Findings: what the profiles showed (bench/findings.md, kept with the code), then any notes
+    # written for this run (OUT/notes.md).
+    for notes in (os.path.join(HERE, "findings.md"), os.path.join(out, "notes.md")):
+        if os.path.exists(notes):
+            md.append("\n" + open(notes).read())
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 

@@ -40,9 +40,11 @@ def classify(pid, inherited):
     comm = (read("/proc/%d/comm" % pid) or "").strip()
     argv = (read("/proc/%d/cmdline" % pid, "rb") or b"").split(b"\0")
     args = [a.decode(errors="replace") for a in argv]
-    if comm.startswith("containerd-shim"):
+    argv0 = os.path.basename(args[0]) if args else ""
+    # comm alone is not enough: a re-executed binary (/proc/self/exe) shows comm "exe".
+    if comm.startswith("containerd-shim") or argv0.startswith("containerd-shim"):
         return comm, "shim"
-    if "see-sentry" in comm or any(a.endswith("see-sentry") for a in args[:1]):
+    if "see-sentry" in comm or argv0 == "see-sentry":
         return comm, "sentry"
     if any("runsc" in a for a in args[:1]) or comm in ("runsc", "exe", "runsc-sandbox", "runsc-gofer"):
         if "boot" in args:
