@@ -123,9 +123,9 @@ class Manager {
   virtual Result<std::vector<pid_t>> Pids() = 0;
   virtual Result<Stats> GetStats() = 0;
 
-  // An fd that becomes readable when an OOM kill happens in the cgroup. v1: an eventfd registered
-  // through cgroup.event_control on memory.oom_control (it also fires once when the cgroup is
-  // removed); v2: a non-blocking inotify fd watching memory.events (the caller drains it, then
+  // A non-blocking fd that becomes readable when an OOM kill happens in the cgroup. v1: an eventfd
+  // registered through cgroup.event_control on memory.oom_control (it also fires once when the
+  // cgroup is removed); v2: a non-blocking inotify fd watching memory.events (the caller drains it, then
   // compares OomKillCount()). kNotFound when there is no memory controller for this cgroup.
   virtual Result<UniqueFd> OpenOomNotifier() = 0;
   virtual Result<uint64_t> OomKillCount() = 0;

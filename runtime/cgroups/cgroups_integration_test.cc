@@ -202,6 +202,8 @@ TEST_F(RealCgroupTest, V1LimitsFreezeOomPidsKillDestroy) {
   // OOM: the notifier fires and the count moves.
   auto oom_fd = m.OpenOomNotifier();
   ASSERT_TRUE(oom_fd.ok()) << oom_fd.status().ToString();
+  // Regression (e2e/faults memory_exhausted): the shim drains it until EAGAIN on its event loop.
+  EXPECT_TRUE(fcntl(oom_fd->get(), F_GETFL) & O_NONBLOCK) << "OOM notifier must be non-blocking";
   ChildProcess hog = SpawnInCgroup(m, MemoryHog);
   auto hog_status = hog.Wait();
   ASSERT_TRUE(hog_status.ok());

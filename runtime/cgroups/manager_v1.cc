@@ -247,7 +247,9 @@ class V1Manager final : public Manager {
   Result<UniqueFd> OpenOomNotifier() override {
     const std::string* dir = Dir("memory");
     if (dir == nullptr) return NotFound("memory cgroup controller is not mounted");
-    UniqueFd efd(::eventfd(0, EFD_CLOEXEC));
+    // Non-blocking like v2's inotify fd: the shim drains it from its one event loop thread, and a
+    // blocking read after the last event would stall that loop (and every pod request) forever.
+    UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!efd) return ErrnoStatus("eventfd");
     std::string oom_control = *dir + "/memory.oom_control";
     // The registration keeps its own reference; our fd only needs to live until the write.
