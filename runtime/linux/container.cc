@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,10 +227,19 @@ void SetSentryViews(const cgroups::Manager& mgr, Bootstrap& boot) {
 
 // Stops the sentry Create started for this container, if it still runs (normally it has exited
 // by itself once the container's processes were gone).
+// When the caller is its parent (a library caller that ran Create, e.g. `runsee run`), it is
+// reaped here too, so no zombie is left.
 void StopOwnSentry(const ContainerState& s) {
   if (s.sentry_pid <= 0) return;
-  auto pidfd = OpenVerifiedPidfd(s.sentry_pid, s.sentry_start_time);
-  if (pidfd.ok()) (void)SignalPidfd(pidfd->get(), SIGKILL);
+  // Not OpenVerifiedPidfd: an idle sentry may have exited already and wait as a zombie for us.
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, s.sentry_pid, 0)));
+  auto ps = ReadProcStat(s.sentry_pid);
+  if (!pidfd || !ps.ok() || ps->start_time != s.sentry_start_time) return;
+  (void)SignalPidfd(pidfd.get(), SIGKILL);
+  pollfd p{pidfd.get(), POLLIN, 0};
+  (void)poll(&p, 1, 2000);
+  // The pidfd pins the pid: if it is our child, this reaps exactly the sentry.
+  (void)waitpid(s.sentry_pid, nullptr, WNOHANG);
 }
 
 }  // namespace

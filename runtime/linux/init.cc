@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "base/fd_passing.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "runtime/linux/bootstrap.h"
@@ -48,7 +47,7 @@ struct InitContext {
   // filter and the registration message, both built before clone (no allocation after the filter).
   int sentry_fd = -1;
   std::vector<sock_filter> sentry_filter;
-  std::string sentry_registration;
+  sentry::Registration sentry_registration;  // pid and fd numbers are filled in last
 };
 
 [[noreturn]] void Fail(const InitContext& c, const Status& st) {
@@ -210,26 +209,35 @@ Result<UniqueFd> ConnectSentry(const std::string& path) {
   return fd;
 }
 
-// The last step before execve: put ourselves under sentry-lite's filter and hand its listener and
-// our root to the sentry. Everything after the filter is a host-class call (recvfrom, close) or
-// served (the execve itself).
+// The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
+// its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close after the
+// filter: host-class calls that OCI profiles allow; the execve that follows is served.
 Status RegisterWithSentry(InitContext& c) {
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("opening the container root for the sentry");
+  sentry::Registration reg = c.sentry_registration;
+  reg.pid = c.host_pid;
+  reg.root_fd = root.get();
+  // The listener takes the lowest free fd number: reserve one now and name it in the message,
+  // built before the filter exists.
+  UniqueFd slot(dup(root.get()));
+  if (!slot) return ErrnoStatus("dup");
+  reg.listener_fd = slot.get();
+  std::string msg = sentry::EncodeRegistration(reg);
+  slot.Reset();
   sock_fprog prog{static_cast<unsigned short>(c.sentry_filter.size()), c.sentry_filter.data()};
   int listener = sentry::InstallSyscallFilterRaw(&prog);
   if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
   UniqueFd owned_listener(listener);
-  int fds[sentry::kRegisterFds] = {listener, root.get()};
-  int rc = SendWithFds(c.sentry_fd, c.sentry_registration.data(), c.sentry_registration.size(),
-                       fds, sentry::kRegisterFds);
-  if (rc != 0) return ErrnoStatus(-rc, "registering with the sentry");
-  owned_listener.Reset();
-  root.Reset();
-  char reply[sizeof(sentry::ControlHeader) + sizeof(int32_t)];
+  if (listener != reg.listener_fd) return Internal("seccomp listener landed on an unexpected fd");
   ssize_t n;
   do {
-    n = recv(c.sentry_fd, reply, sizeof(reply), 0);
+    n = write(c.sentry_fd, msg.data(), msg.size());
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(msg.size())) return ErrnoStatus("registering with the sentry");
+  char reply[sizeof(sentry::ControlHeader) + sizeof(int32_t)];
+  do {
+    n = read(c.sentry_fd, reply, sizeof(reply));
   } while (n < 0 && errno == EINTR);
   sentry::ControlHeader h{};
   int32_t err = EPROTO;
@@ -438,8 +446,9 @@ void RunInitMain(int argc, char** argv) {
     auto filter = sentry::BuildDefaultSyscallFilter();
     if (!filter.ok()) Fail(c, filter.status());
     c.sentry_filter = std::move(*filter);
-    c.sentry_registration = sentry::EncodeRegistration(
-        {c.boot.id, c.boot.sentry_memory_cgroup, c.boot.sentry_cpu_cgroup});
+    c.sentry_registration.container_id = c.boot.id;
+    c.sentry_registration.memory_cgroup = c.boot.sentry_memory_cgroup;
+    c.sentry_registration.cpu_cgroup = c.boot.sentry_cpu_cgroup;
   }
 
   auto joins = CollectJoins(c);

@@ -289,7 +289,9 @@ TEST_F(IntegrationTest, LibraryCallsLeaveNoFdsOrChildren) {
   ASSERT_EQ(waitpid(*pid, &status, 0), *pid);  // the init is our child
   EXPECT_TRUE(WIFSIGNALED(status));
   ASSERT_TRUE(Delete(rt, "lib", false).ok());
-  EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1);  // no other child left behind
+  pid_t left = waitpid(-1, &status, WNOHANG);
+  EXPECT_EQ(left, -1) << "child left behind: " << left << " cmdline readable: "
+                      << ReadFile("/proc/" + std::to_string(left) + "/cmdline").ok();
 }
 
 // /proc/sys is a readonly path in the default spec: sysctls must be written before it is.

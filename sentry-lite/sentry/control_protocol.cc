@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "base/file_util.h"
@@ -35,8 +36,10 @@ std::string EncodeControlMessage(ControlType type, std::string_view payload) {
 }
 
 std::string EncodeRegistration(const Registration& r) {
-  std::string payload = "id=" + r.container_id + "\nmemory_cgroup=" + r.memory_cgroup +
-                        "\ncpu_cgroup=" + r.cpu_cgroup + "\n";
+  std::string payload = "id=" + r.container_id + "\npid=" + std::to_string(r.pid) +
+                        "\nlistener_fd=" + std::to_string(r.listener_fd) +
+                        "\nroot_fd=" + std::to_string(r.root_fd) +
+                        "\nmemory_cgroup=" + r.memory_cgroup + "\ncpu_cgroup=" + r.cpu_cgroup + "\n";
   return EncodeControlMessage(ControlType::kRegister, payload);
 }
 
@@ -51,8 +54,19 @@ Result<Registration> DecodeRegistration(std::string_view payload) {
     if (eq == std::string_view::npos) return InvalidArgument("registration: line without '='");
     std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
     if (key == "id") r.container_id = value;
+    if (key == "pid" || key == "listener_fd" || key == "root_fd") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size() || n < 0) {
+        return InvalidArgument("registration: bad number for " + std::string(key));
+      }
+      (key == "pid" ? r.pid : key == "listener_fd" ? r.listener_fd : r.root_fd) = n;
+    }
     if (key == "memory_cgroup") r.memory_cgroup = value;
     if (key == "cpu_cgroup") r.cpu_cgroup = value;
+  }
+  if (r.pid <= 0 || r.listener_fd < 0 || r.root_fd < 0) {
+    return InvalidArgument("registration: pid, listener_fd and root_fd are required");
   }
   return r;
 }

@@ -1,8 +1,10 @@
 // The channels of see-sentry, all host-local unix sockets, both ends built from this header:
 //  - the pod-init control fd (`see-sentry init --control-fd`): kReady, kExit;
 //  - the registration socket (`see-sentry serve --socket`, SOCK_SEQPACKET): a container process,
-//    right after installing its filter and before execve, sends one kRegister message carrying
-//    two fds [seccomp listener, its root directory as O_PATH] and gets kRegistered back.
+//    right after installing its filter and before execve, sends one kRegister message naming its
+//    host pid and the numbers of two of its fds (the seccomp listener, its root directory as
+//    O_PATH), and waits for kRegistered. The sentry takes both with pidfd_getfd: the message is a
+//    plain write(), which OCI seccomp profiles allow where sendmsg (SCM_RIGHTS) may be refused.
 // Framing: a fixed little header {uint32 type, uint32 length} then `length` payload bytes; one
 // message per write, at most kMaxPayload bytes. Payloads are fixed-layout structs or, for
 // kRegister, "key=value" lines.
@@ -20,7 +22,7 @@ namespace see::sentry {
 enum class ControlType : uint32_t {
   kReady = 1,  // sentry -> shim: serving; payload ReadyMessage
   kExit = 2,   // sentry -> shim: a container init exited; payload ExitMessage
-  kRegister = 3,    // container process -> sentry: Registration; fds [listener, root]
+  kRegister = 3,    // container process -> sentry: Registration
   kRegistered = 4,  // sentry -> container process: payload int32 errno (0: being served)
 };
 
@@ -43,13 +45,14 @@ inline constexpr uint32_t kMaxPayload = 64 * 1024;
 // What a registering process tells the sentry besides its fds.
 struct Registration {
   std::string container_id;
+  int pid = 0;           // the registering process, in the sentry's (host) pid namespace
+  int listener_fd = -1;  // its seccomp listener
+  int root_fd = -1;      // its root directory, O_PATH
   // Host paths of the container's cgroup directories the /proc views read their limits from
   // (PodViewConfig); empty: host figures.
   std::string memory_cgroup;
   std::string cpu_cgroup;
 };
-
-inline constexpr size_t kRegisterFds = 2;
 
 // The whole framed message (header + payload), so a caller between clone and execve can send
 // bytes built beforehand.

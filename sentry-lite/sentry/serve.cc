@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,15 @@ Result<UniqueFd> Listen(const std::string& path) {
   return fd;
 }
 
+// /proc/self/fdinfo of a seccomp listener has no distinctive field, but its link reads
+// "anon_inode:seccomp notify".
+bool IsSeccompListener(int fd) {
+  char link[64] = {};
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(path.c_str(), link, sizeof(link) - 1);
+  return n > 0 && std::string_view(link, static_cast<size_t>(n)) == "anon_inode:seccomp notify";
+}
+
 double BoottimeNow() {
   timespec ts{};
   clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -63,7 +73,7 @@ class Server {
  private:
   // Serves one message of a connection; false when the connection is done (closed or refused).
   bool HandleConnection(int conn);
-  int Register(const Registration& r, std::vector<UniqueFd> fds);
+  int Register(const Registration& r);
   bool Idle() const {
     return options_.exit_when_idle && registered_ > 0 && conns_.empty() &&
            loop_.active_listeners() == 0;
@@ -78,19 +88,26 @@ class Server {
   size_t registered_ = 0;
 };
 
-int Server::Register(const Registration& r, std::vector<UniqueFd> fds) {
-  if (fds.size() != kRegisterFds) return EINVAL;
+int Server::Register(const Registration& r) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, r.pid, 0)));
+  if (!pidfd) return errno;
+  UniqueFd listener(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), r.listener_fd, 0)));
+  if (!listener) return errno;
+  UniqueFd root(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), r.root_fd, 0)));
+  if (!root) return errno;
+  // What we took must be what the process says it is: a seccomp listener and a directory.
   struct stat st{};
-  if (fstat(fds[1].get(), &st) != 0 || !S_ISDIR(st.st_mode)) return ENOTDIR;
+  if (fstat(root.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return ENOTDIR;
+  if (!IsSeccompListener(listener.get())) return EBADF;
   auto container = std::make_shared<Container>();
-  container->root = std::move(fds[1]);
+  container->root = std::move(root);
   if (!r.memory_cgroup.empty() || !r.cpu_cgroup.empty()) {
     auto [it, inserted] = started_.try_emplace(r.container_id, BoottimeNow());
     (void)inserted;
     container->views = std::make_shared<PodViews>(
         PodViewConfig{r.memory_cgroup, r.cpu_cgroup, it->second});
   }
-  Status s = loop_.AddListener(std::move(fds[0]), std::move(container));
+  Status s = loop_.AddListener(std::move(listener), std::move(container));
   if (!s.ok()) {
     spdlog::error("registering {}: {}", r.container_id, s.ToString());
     return s.err() != 0 ? s.err() : EIO;
@@ -101,7 +118,8 @@ int Server::Register(const Registration& r, std::vector<UniqueFd> fds) {
 }
 
 bool Server::HandleConnection(int conn) {
-  auto m = RecvWithFds(conn, kMaxPayload + sizeof(ControlHeader), kRegisterFds);
+  // No fds are expected; any that come are closed with `m`.
+  auto m = RecvWithFds(conn, kMaxPayload + sizeof(ControlHeader), kMaxPassedFds);
   if (!m.ok()) {
     if (m.status().code() != Code::kNotFound) spdlog::warn("registration: {}", m.status().ToString());
     return false;
@@ -110,7 +128,7 @@ bool Server::HandleConnection(int conn) {
   auto frame = DecodeControlMessage(m->data);
   if (frame.ok() && frame->first == ControlType::kRegister) {
     auto reg = DecodeRegistration(frame->second);
-    if (reg.ok()) err = Register(*reg, std::move(m->fds));
+    if (reg.ok()) err = Register(*reg);
   }
   if (err == EINVAL) spdlog::warn("refused a malformed registration");
   int32_t reply = err;
