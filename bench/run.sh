@@ -50,8 +50,10 @@ while (($#)); do
 done
 BIN_DIR=$(readlink -f "$BIN_DIR")
 OUT=${OUT:-$REPO/bench/results/$(date -u +%Y-%m-%d)-$(hostname -s)}
-rm -rf "$OUT/raw" "$OUT/plots"  # a same-day re-run replaces the earlier one
+# A same-day re-run replaces the earlier one (but not scripts/bench.sh runtime-start's files).
 mkdir -p "$OUT/raw"
+find "$OUT/raw" -maxdepth 1 -type f ! -name 'runtime-start-*' -delete
+rm -rf "$OUT/plots"
 OUT=$(readlink -f "$OUT")
 SAMPLES=$OUT/raw/samples.tsv
 : >"$SAMPLES"
