@@ -236,10 +236,11 @@ void StopOwnSentry(const ContainerState& s) {
   auto ps = ReadProcStat(s.sentry_pid);
   if (!pidfd || !ps.ok() || ps->start_time != s.sentry_start_time) return;
   (void)SignalPidfd(pidfd.get(), SIGKILL);
-  pollfd p{pidfd.get(), POLLIN, 0};
-  (void)poll(&p, 1, 2000);
-  // The pidfd pins the pid: if it is our child, this reaps exactly the sentry.
-  (void)waitpid(s.sentry_pid, nullptr, WNOHANG);
+  // Blocks until it is gone if it is our child (SIGKILL: promptly); ECHILD at once otherwise.
+  siginfo_t info{};
+  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED) < 0 &&
+         errno == EINTR) {
+  }
 }
 
 }  // namespace
