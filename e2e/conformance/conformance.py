@@ -406,6 +406,11 @@ def c_userns(spec, bundle):
         got = [" ".join(l.split()) for l in run.out.splitlines()]
         want = ["0 100000 65536", "0 200000 65536", "0 0"]
         return expect(run, run.rc == 0 and got == want, "want %s got %s" % (want, got))
+    if not os.stat("/").st_mode & 0o001:
+        # The mapped root (host uid 100000) can not even look up the bundle path when the host's
+        # "/" is not searchable by others (some VM images ship it 0700): runc fails the same way.
+        log("note: user namespace check skipped: host / is mode %o" % (os.stat("/").st_mode & 0o777))
+        return sh("true"), None, lambda run: Result(True, "skipped: host / not searchable")
     return sh("cat /proc/self/uid_map /proc/self/gid_map; echo $(id -u) $(id -g)"), None, verify
 
 
