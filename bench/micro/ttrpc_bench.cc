@@ -64,7 +64,7 @@ void BM_RoundTrip(benchmark::State& s) {
     s.SkipWithError("server");
     return;
   }
-  (*server)->Register("containerd.task.v2.Task", "State",
+  Status reg = (*server)->Register("containerd.task.v2.Task", "State",
                       TypedHandler<taskapi::StateRequest>(
                           [](const CallContext&, taskapi::StateRequest req, Responder r) {
                             taskapi::StateResponse resp;
@@ -72,6 +72,10 @@ void BM_RoundTrip(benchmark::State& s) {
                             resp.set_pid(42);
                             r.Reply(resp);
                           }));
+  if (!reg.ok()) {
+    s.SkipWithError("register");
+    return;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     s.SkipWithError("socketpair");
