@@ -25,38 +25,33 @@ for h in $HANDLERS; do
   esac
 done
 
-see_images busybox
+see_images busybox pause
+
+# The CRI plugin's configuration (appended before containerd starts): see's pause image as the
+# sandbox image, the `see` handler (containerd-shim-see-v2 from BIN_DIR via PATH). Without
+# CAP_SYS_RESOURCE (some CI sandboxes) no process may lower its oom_score_adj and the CRI plugin's
+# -998 for sandboxes (-997 for Guaranteed containers) fails in the runtime; then containerd clamps
+# the values to its own, as in rootless set-ups.
+_seectl_configure() {
+  local restrict=false
+  (echo -1 >/proc/self/oom_score_adj) 2>/dev/null || restrict=true
+  cat >>"$1" <<TOML
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "see.local/pause:latest"
+  restrict_oom_score_adj = $restrict
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.see]
+  runtime_type = "io.containerd.see.v2"
+  pod_annotations = ["see.dev/*"]
+TOML
+}
+SEE_CTRD_CONFIG_HOOK=_seectl_configure
 SEE_CTRD_ENABLE_CRI=1 see_containerd_start "$BINDIR/runsee"
 
-# The CRI plugin learns the `see` handler from config.toml; the harness registers runc and
-# runsee, so add it and restart containerd with it.
-cat >>"$SEE_CTRD_DIR/config.toml" <<TOML
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.see]
-    runtime_type = "io.containerd.see.v2"
-TOML
-# Without CAP_SYS_RESOURCE (some CI sandboxes) no process may lower its oom_score_adj, and the
-# CRI plugin's -998 for sandboxes (-997 for Guaranteed containers) fails in runc's nsexec; then
-# let containerd clamp the values to its own, as it does for rootless set-ups.
-if ! (echo -1 >/proc/self/oom_score_adj) 2>/dev/null; then
-  see_log "no CAP_SYS_RESOURCE: restrict_oom_score_adj = true"
-  cat >>"$SEE_CTRD_DIR/config.toml" <<TOML
-[plugins."io.containerd.grpc.v1.cri"]
-  restrict_oom_score_adj = true
-TOML
-fi
-kill "$SEE_CTRD_PID"
-wait "$SEE_CTRD_PID" 2>/dev/null || true
-containerd --config "$SEE_CTRD_DIR/config.toml" >>"$SEE_CTRD_DIR/containerd.log" 2>&1 &
-SEE_CTRD_PID=$!
-see_wait_for 30 see_ctr version || { see_fail "containerd did not restart"; see_finish seectl; }
-
-# Images live in the CRI plugin's namespace, k8s.io. The sandbox ("pause") image is busybox
-# sleeping, under the name the CRI plugin uses by default.
+# Images live in the CRI plugin's namespace, k8s.io.
 kctr() { ctr --address "$SEE_CTRD_ADDR" -n k8s.io "$@"; }
-PAUSE=registry.k8s.io/pause:3.6
-"$HERE/make_pause_image.py" "$SEE_IMAGE_CACHE/busybox/oci.tar" "$SEE_CTRD_DIR/pause.tar" "$PAUSE"
-kctr images import --snapshotter "$SEE_CTRD_SNAPSHOTTER" "$SEE_CTRD_DIR/pause.tar" >/dev/null
-kctr images import --snapshotter "$SEE_CTRD_SNAPSHOTTER" "$SEE_IMAGE_CACHE/busybox/oci.tar" >/dev/null
+for image in pause busybox; do
+  kctr images import --snapshotter "$SEE_CTRD_SNAPSHOTTER" "$SEE_IMAGE_CACHE/$image/oci.tar" >/dev/null
+done
 
 CGPARENT=/$SEE_CTRD_NS/kubepods  # under the harness's namespace cgroup: removed on stop
 LOGDIR=$SEE_CTRD_DIR/pod-logs
@@ -140,6 +135,8 @@ spec:
   terminationGracePeriodSeconds: 2
   volumes:
   - {name: scratch, emptyDir: {}}
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+  - {name: host, hostPath: {path: $WORK/host-$handler, type: DirectoryOrCreate}}
   initContainers:
   - name: init
     image: see.local/busybox:latest
@@ -155,7 +152,10 @@ spec:
       requests: {cpu: 250m, memory: 32Mi}
       limits: {cpu: 500m, memory: 64Mi}
     securityContext: {runAsUser: 1000, runAsGroup: 1000}
-    volumeMounts: [{name: scratch, mountPath: /scratch}]
+    volumeMounts:
+    - {name: scratch, mountPath: /scratch}
+    - {name: mem, mountPath: /mem}
+    - {name: host, mountPath: /host, readOnly: true}
 YAML
   local out rc
   rc=0; out=$(sc_apply -f "$WORK/$pod.yaml" --wait --wait-timeout 60 2>&1) || rc=$?
@@ -192,6 +192,11 @@ oops" "$(sc logs "$pod" -c app | sort)"
   cid=$(ctr_id "$pod" app)
   see_expect_eq "$handler: emptyDir on the host" from-app \
     "$(cat "$PODDIR/$uid/volumes/kubernetes.io~empty-dir/scratch/app" 2>&1)"
+  see_expect_eq "$handler: emptyDir Memory is a tmpfs" tmpfs \
+    "$(findmnt -n -o FSTYPE "$PODDIR/$uid/volumes/kubernetes.io~empty-dir/mem" 2>&1)"
+  see_expect_eq "$handler: hostPath DirectoryOrCreate made" yes "$([[ -d $WORK/host-$handler ]] && echo yes)"
+  rc=0; sc exec "$pod" -- touch /host/x 2>/dev/null || rc=$?
+  see_expect_eq "$handler: hostPath readOnly" 1 "$rc"
   # Host cgroups as the kubelet computes them (cgroup v1 hierarchy).
   cg=$CGPARENT/burstable/pod$uid/$cid
   if [[ -d /sys/fs/cgroup/memory$cg ]]; then
@@ -207,6 +212,7 @@ oops" "$(sc logs "$pod" -c app | sort)"
   see_expect_eq "$handler: gone from get" "" "$(sc get pods -o json | python3 -c \
     'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["items"]))')"
   see_expect_eq "$handler: pod dir removed" "" "$(ls -d "$PODDIR/$uid" 2>/dev/null || true)"
+  see_expect_eq "$handler: tmpfs unmounted" "" "$(see_mounts_under "$PODDIR")"
   see_expect_eq "$handler: log dir removed" "" "$(ls -d "$LOGDIR"/default_"${pod}"_* 2>/dev/null || true)"
   see_expect_eq "$handler: pod cgroup removed" "" \
     "$(ls -d /sys/fs/cgroup/*"$CGPARENT"/burstable/pod"$uid" 2>/dev/null || true)"
@@ -231,6 +237,21 @@ spec:
 ---
 apiVersion: batch/v1
 kind: Job
+metadata: {name: oom-$handler}
+spec:
+  template:
+    spec:
+      runtimeClassName: $handler
+      hostNetwork: true
+      restartPolicy: Never
+      containers:
+      - name: hog
+        image: see.local/busybox:latest
+        command: [sh, -c, "tail /dev/zero"]
+        resources: {limits: {memory: 16Mi}}
+---
+apiVersion: batch/v1
+kind: Job
 metadata: {name: bad-$handler}
 spec:
   template:
@@ -251,8 +272,12 @@ YAML
   see_expect_eq "$handler: job bad: wait fails" 1 "$rc"
   see_expect_match "$handler: job bad: exit code" "c: exited 7" "$out"
   see_expect_eq "$handler: job bad: Error" Error "$(pod_field "bad-$handler-0" status)"
+  rc=0; out=$(sc wait "job/oom-$handler" --timeout 60 2>&1) || rc=$?
+  see_expect_eq "$handler: job oom: OOMKilled" "1 hog: exited 137 (OOMKilled)" "$rc $out"
+  see_expect_eq "$handler: job oom: status" OOMKilled "$(pod_field "oom-$handler-0" status)"
   rc=0; out=$(sc delete -f "$WORK/jobs-$handler.yaml" 2>&1) || rc=$?
   see_expect_eq "$handler: delete -f" "0 pod/ok-$handler-0 deleted
+pod/oom-$handler-0 deleted
 pod/bad-$handler-0 deleted" "$rc $out"
 }
 

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "e2e/seectl/host.h"
 #include "e2e/seectl/manifest.h"
 #include "e2e/seectl/quantity.h"
 #include "e2e/seectl/translate.h"
@@ -482,6 +483,30 @@ spec:
   EXPECT_EQ(plan->init_containers[0].config.labels().at(kInitLabel), "true");
   ASSERT_EQ(m->notes.size(), 1u);
   EXPECT_THAT(m->notes[0], HasSubstr("readinessProbe: probes are not run"));
+}
+
+TEST(Host, CriLogLines) {
+  LogLine l;
+  ASSERT_TRUE(ParseCriLogLine("2026-11-21T16:00:00.123456789Z stdout F hello world", &l));
+  EXPECT_EQ(l.stream, "stdout");
+  EXPECT_FALSE(l.partial);
+  EXPECT_EQ(l.text, "hello world");
+  ASSERT_TRUE(ParseCriLogLine("2026-11-21T16:00:00Z stderr P part", &l));
+  EXPECT_EQ(l.stream, "stderr");
+  EXPECT_TRUE(l.partial);
+  EXPECT_EQ(l.text, "part");
+  ASSERT_TRUE(ParseCriLogLine("2026-11-21T16:00:00Z stdout F ", &l));  // an empty line
+  EXPECT_EQ(l.text, "");
+  EXPECT_FALSE(ParseCriLogLine("garbage", &l));
+  EXPECT_FALSE(ParseCriLogLine("t stdin F x", &l));
+}
+
+TEST(Host, CleanupRefusesForeignPaths) {
+  // Only directories named after the pod are ever removed.
+  EXPECT_FALSE(CleanupHost("u1", "/etc", "", "").ok());
+  EXPECT_FALSE(CleanupHost("u1", "", "/var/log", "").ok());
+  EXPECT_FALSE(CleanupHost("", "/pods/u1", "", "").ok());
+  EXPECT_TRUE(CleanupHost("u1", "/nonexistent/pods/u1", "/nonexistent/logs/ns_p_u1", "").ok());
 }
 
 }  // namespace
