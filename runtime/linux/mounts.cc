@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -402,6 +403,27 @@ Status FinalizeRootfs(const oci::Spec& spec) {
                                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | LockedMountFlags(p),
                                   "", "readonly remount " + p));
     }
+    // The mask source is the container's /dev/null, which a volume mounted on /dev can replace
+    // with a symlink to, e.g., /proc/sys/kernel/core_pattern: binding that over a masked path
+    // would expose (or make writable) what the mask hides (CVE-2025-31133 class, found by
+    // e2e/security masked_paths_devnull). So it is opened once without following a symlink,
+    // checked to be the null device, and bound through its fd.
+    UniqueFd null_fd;
+    auto null_source = [&]() -> Result<std::string> {
+      if (!null_fd) {
+        null_fd = UniqueFd(open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!null_fd) return ErrnoStatus("masked paths: open /dev/null");
+        struct stat nst{};
+        if (fstat(null_fd.get(), &nst) < 0) return ErrnoStatus("masked paths: stat /dev/null");
+        if (!S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
+          null_fd.Reset();
+          return FailedPrecondition(
+              "masked paths: /dev/null in the container is not the null device (a symlink or "
+              "file from a volume mounted on /dev?)");
+        }
+      }
+      return FdPath(null_fd.get());
+    };
     for (const auto& p : spec.linux->masked_paths) {
       struct stat st{};
       if (stat(p.c_str(), &st) < 0) {
@@ -411,7 +433,8 @@ Status FinalizeRootfs(const oci::Spec& spec) {
       if (S_ISDIR(st.st_mode)) {
         SEE_RETURN_IF_ERROR(DoMount("tmpfs", p, "tmpfs", MS_RDONLY, "", "mask " + p));
       } else {
-        SEE_RETURN_IF_ERROR(DoMount("/dev/null", p, "", MS_BIND, "", "mask " + p));
+        SEE_ASSIGN_OR_RETURN(std::string null_path, null_source());
+        SEE_RETURN_IF_ERROR(DoMount(null_path, p, "", MS_BIND, "", "mask " + p));
       }
     }
   }
