@@ -1,6 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "e2e/seectl/host.h"
 #include "e2e/seectl/manifest.h"
 #include "e2e/seectl/quantity.h"
@@ -81,6 +83,10 @@ TEST(Kubelet, CpuAndOom) {
   EXPECT_EQ(MilliCpuToQuota(500, 100000), 50000);
   EXPECT_EQ(MilliCpuToQuota(1, 100000), 1000);  // minimum quota
   EXPECT_EQ(MilliCpuToQuota(0, 100000), 0);
+  const int64_t huge = std::numeric_limits<int64_t>::max();  // clamps, no overflow
+  EXPECT_EQ(MilliCpuToShares(huge), 262144);
+  EXPECT_EQ(MilliCpuToQuota(huge, 100000), huge);
+  EXPECT_EQ(OomScoreAdj(QosClass::kBurstable, huge, 1), 3);
   const int64_t cap = 8LL << 30;
   EXPECT_EQ(OomScoreAdj(QosClass::kGuaranteed, 0, cap), -997);
   EXPECT_EQ(OomScoreAdj(QosClass::kBestEffort, 0, cap), 1000);

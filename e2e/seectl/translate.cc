@@ -1,6 +1,7 @@
 #include "e2e/seectl/translate.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -254,7 +255,7 @@ const char* QosClassName(QosClass q) {
 
 // pkg/apis/core/v1/helper/qos.GetPodQOS for cpu and memory.
 QosClass ComputeQos(const PodSpec& spec) {
-  int64_t req_cpu = 0, req_mem = 0, lim_cpu = 0, lim_mem = 0;
+  __int128 req_cpu = 0, req_mem = 0, lim_cpu = 0, lim_mem = 0;  // sums of int64 values
   bool any_request = false, any_limit = false, guaranteed = true;
   for (const auto* group : {&spec.init_containers, &spec.containers}) {
     for (const Container& c : *group) {
@@ -274,16 +275,18 @@ QosClass ComputeQos(const PodSpec& spec) {
   return QosClass::kBurstable;
 }
 
+// 128-bit intermediates: a huge (valid) quantity must clamp, not overflow.
 int64_t MilliCpuToShares(int64_t milli_cpu) {
   if (milli_cpu == 0) return kMinShares;
-  int64_t shares = milli_cpu * kSharesPerCpu / kMilliCpuToCpu;
-  return std::clamp(shares, kMinShares, kMaxShares);
+  __int128 shares = static_cast<__int128>(milli_cpu) * kSharesPerCpu / kMilliCpuToCpu;
+  return static_cast<int64_t>(std::clamp<__int128>(shares, kMinShares, kMaxShares));
 }
 
 int64_t MilliCpuToQuota(int64_t milli_cpu, int64_t period) {
   if (milli_cpu == 0) return 0;
-  int64_t quota = milli_cpu * period / kMilliCpuToCpu;
-  return std::max(quota, kMinQuotaPeriod);
+  __int128 quota = static_cast<__int128>(milli_cpu) * period / kMilliCpuToCpu;
+  return static_cast<int64_t>(
+      std::clamp<__int128>(quota, kMinQuotaPeriod, std::numeric_limits<int64_t>::max()));
 }
 
 int64_t OomScoreAdj(QosClass qos, int64_t memory_request, int64_t memory_capacity) {
@@ -291,11 +294,10 @@ int64_t OomScoreAdj(QosClass qos, int64_t memory_request, int64_t memory_capacit
   if (qos == QosClass::kBestEffort) return kBestEffortOomScoreAdj;
   if (memory_capacity <= 0) return kBestEffortOomScoreAdj - 1;
   // 128-bit: 1000 * request must not overflow for huge requests.
-  int64_t adj = 1000 - static_cast<int64_t>(static_cast<__int128>(1000) * memory_request /
-                                            memory_capacity);
+  __int128 adj = 1000 - static_cast<__int128>(1000) * memory_request / memory_capacity;
   if (adj < 1000 + kGuaranteedOomScoreAdj) return 1000 + kGuaranteedOomScoreAdj;
-  if (adj == kBestEffortOomScoreAdj) return adj - 1;
-  return adj;
+  if (adj == kBestEffortOomScoreAdj) return kBestEffortOomScoreAdj - 1;
+  return static_cast<int64_t>(adj);
 }
 
 std::string ExpandVars(std::string_view in, const std::map<std::string, std::string>& env) {
