@@ -247,6 +247,8 @@ def main():
     md.append("| | |\n|---|---|")
     for k, v in machine:
         md.append("| %s | %s |" % (k, v))
+    for l in read_lines(out, "notes.txt"):
+        md.append("\nNote: " + l.replace("\t", ": "))
     if skipped:
         md.append("\nNot run: " + "; ".join("**%s**: %s" % tuple((l.split("\t") + [""])[:2]) for l in skipped))
     md.append("")
