@@ -92,7 +92,6 @@ int main(int argc, char** argv) {
   exec->add_flag("-t,--tty", ex.tty, "allocate a tty (streaming Exec)");
   exec->add_option("--timeout", ex.timeout_s, "seconds (ExecSync; 0: none)");
   exec->add_option("command", ex.command)->required();
-  exec->positionals_at_end();
 
   WaitOptions wo;
   CLI::App* wait = app.add_subcommand("wait", "wait for a pod's containers; prints exit codes");

@@ -172,7 +172,7 @@ YAML
   # stdout and stderr are two pipes: their relative order in the log is not defined.
   see_expect_eq "$handler: logs (stdout and stderr)" "hello world
 oops" "$(sc logs "$pod" -c app | sort)"
-  see_expect_eq "$handler: exec id" "1000 1000" "$(sc exec "$pod" -- sh -c 'echo $(id -u) $(id -g)')"
+  see_expect_eq "$handler: exec id" "1000 1000" "$(sc exec "$pod" -c app -- sh -c 'echo $(id -u) $(id -g)')"
   see_expect_eq "$handler: init container wrote the emptyDir" from-init \
     "$(sc exec "$pod" -- cat /scratch/init)"
   rc=0; sc exec "$pod" -- sh -c 'echo to-err >&2; exit 3' 2>"$WORK/err" || rc=$?
