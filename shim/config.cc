@@ -2,10 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <string_view>
+
 #include "base/file_util.h"
 #include "github.com/containerd/containerd/pkg/runtimeoptions/v1/api.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
-#include "proto/any.h"
 
 namespace see::shim {
 
@@ -45,10 +46,27 @@ Result<ShimConfig> ParseConfigYaml(const std::string& text) {
   return c;
 }
 
+namespace {
+
+// Whether `any` holds the message named `name` ("runtimeoptions.v1.Options"), with or without a
+// "type.googleapis.com/" style prefix. Compared as text: asking protobuf for the descriptor of
+// the message would build its descriptor pool, a lasting cost in the idle shim's memory.
+bool HoldsType(const google::protobuf::Any& any, std::string_view name) {
+  std::string_view url = any.type_url();
+  size_t slash = url.rfind('/');
+  if (slash != std::string_view::npos) url.remove_prefix(slash + 1);
+  return url == name;
+}
+
+}  // namespace
+
 Result<ShimConfig> ConfigFromOptions(const google::protobuf::Any& options) {
   if (options.type_url().empty() && options.value().empty()) return ShimConfig{};
-  ::runtimeoptions::v1::Options ro;
-  if (proto::UnpackAny(options, &ro).ok()) {
+  if (HoldsType(options, "runtimeoptions.v1.Options")) {
+    ::runtimeoptions::v1::Options ro;
+    if (!ro.ParseFromString(options.value())) {
+      return InvalidArgument("runtime options: bad runtimeoptions.v1.Options");
+    }
     if (ro.config_path().empty()) return ShimConfig{};
     auto text = ReadFile(ro.config_path());
     if (!text.ok()) return text.status().Wrap("config " + ro.config_path());
@@ -56,8 +74,13 @@ Result<ShimConfig> ConfigFromOptions(const google::protobuf::Any& options) {
     if (!c.ok()) return c.status().Wrap(ro.config_path());
     return c;
   }
-  ::containerd::runc::v1::Options runc;
-  if (proto::UnpackAny(options, &runc).ok()) return ShimConfig{};
+  if (HoldsType(options, "containerd.runc.v1.Options")) {
+    ::containerd::runc::v1::Options runc;
+    if (!runc.ParseFromString(options.value())) {
+      return InvalidArgument("runtime options: bad containerd.runc.v1.Options");
+    }
+    return ShimConfig{};
+  }
   return InvalidArgument("unsupported runtime options type " + options.type_url());
 }
 

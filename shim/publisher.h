@@ -24,6 +24,8 @@ namespace see::shim {
 // "/tasks/create", ... for a containerd.events.* message (runtime/v2/runc GetTopic); "" if the
 // message is not a task event.
 std::string TopicFor(const google::protobuf::Message& event);
+// containerd's type URL for a task event ("containerd.events.TaskExit"); "" otherwise.
+std::string EventTypeName(const google::protobuf::Message& event);
 
 class Publisher {
  public:

@@ -145,6 +145,11 @@ TEST_F(BundleTest, OptionsAny) {
   ::containerd::runc::v1::Options runc;
   runc.set_root("/x");
   EXPECT_TRUE(ConfigFromOptions(*proto::PackAny(runc)).ok());
+  google::protobuf::Any prefixed = *proto::PackAny(runc);
+  prefixed.set_type_url("type.googleapis.com/containerd.runc.v1.Options");
+  EXPECT_TRUE(ConfigFromOptions(prefixed).ok());
+  prefixed.set_value("\xff\xff");
+  EXPECT_EQ(ConfigFromOptions(prefixed).status().code(), Code::kInvalidArgument);
 
   std::string path = dir_ / "see.yaml";
   ASSERT_TRUE(WriteFile(path, "log_level: warn\n").ok());
@@ -169,6 +174,18 @@ TEST(Topics, ContainerdNames) {
   EXPECT_EQ(TopicFor(::containerd::events::TaskExecStarted()), "/tasks/exec-started");
   EXPECT_EQ(TopicFor(::containerd::events::TaskOOM()), "/tasks/oom");
   EXPECT_EQ(TopicFor(::containerd::runc::v1::Options()), "");
+  // The names the publisher sends without asking protobuf for descriptors are the proto names.
+  namespace ev = ::containerd::events;
+  for (const google::protobuf::Message* m : std::initializer_list<const google::protobuf::Message*>{
+           &ev::TaskCreate::default_instance(), &ev::TaskStart::default_instance(),
+           &ev::TaskOOM::default_instance(), &ev::TaskExit::default_instance(),
+           &ev::TaskDelete::default_instance(), &ev::TaskExecAdded::default_instance(),
+           &ev::TaskExecStarted::default_instance(), &ev::TaskPaused::default_instance(),
+           &ev::TaskResumed::default_instance(), &ev::TaskCheckpointed::default_instance()}) {
+    EXPECT_EQ(EventTypeName(*m), m->GetDescriptor()->full_name());
+    EXPECT_NE(TopicFor(*m), "");
+  }
+  EXPECT_EQ(EventTypeName(::containerd::runc::v1::Options()), "");
 }
 
 TEST(Metrics, V1AndV2TypeUrls) {

@@ -197,6 +197,8 @@ if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
   shim=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | head -1)
   see_expect_eq "pod: the sentry is the shim's child" "$shim" \
     "$(awk '{print $4}' "/proc/$sentry/stat" 2>/dev/null || true)"
+  see_expect_eq "pod: the init runs under the sentry's filter" "2" \
+    "$(awk '/^Seccomp:/ {print $2}' "/proc/$(init_pid p2)/status" 2>/dev/null || true)"
   out=$(see_ctr tasks exec --exec-id pe1 p2 echo in-pod 2>&1) || true
   see_expect_eq "pod: exec in the second container" in-pod "$out"
   remove_task p1
