@@ -31,7 +31,7 @@ int64_t Bytes(const char* s) {
   return v.ok() ? *v : -1;
 }
 
-TEST(Quantity, CpuForms) {
+TEST(SeectlQuantity, CpuForms) {
   EXPECT_EQ(Milli("500m"), 500);
   EXPECT_EQ(Milli("1.5"), 1500);
   EXPECT_EQ(Milli("2"), 2000);
@@ -45,7 +45,7 @@ TEST(Quantity, CpuForms) {
   EXPECT_EQ(Milli(".5"), 500);
 }
 
-TEST(Quantity, MemoryForms) {
+TEST(SeectlQuantity, MemoryForms) {
   EXPECT_EQ(Bytes("512Mi"), 512LL << 20);
   EXPECT_EQ(Bytes("1G"), 1000000000LL);
   EXPECT_EQ(Bytes("1Gi"), 1LL << 30);
@@ -60,7 +60,7 @@ TEST(Quantity, MemoryForms) {
   EXPECT_EQ(Bytes("4Ei"), 4LL << 60);
 }
 
-TEST(Quantity, Refused) {
+TEST(SeectlQuantity, Refused) {
   for (const char* bad : {"", " 1", "1 ", "abc", "1.2.3", "5MB", "1K", "Mi", "1e", "1e1000",
                           "--1", "1ei", "1Mi2", "0x10", "1,5"}) {
     EXPECT_FALSE(ParseQuantity(bad).ok()) << bad;
@@ -74,7 +74,7 @@ TEST(Quantity, Refused) {
   EXPECT_FALSE(q->MilliValue().ok());
 }
 
-TEST(Kubelet, CpuAndOom) {
+TEST(SeectlKubelet, CpuAndOom) {
   EXPECT_EQ(MilliCpuToShares(0), 2);
   EXPECT_EQ(MilliCpuToShares(1), 2);
   EXPECT_EQ(MilliCpuToShares(250), 256);
@@ -95,7 +95,7 @@ TEST(Kubelet, CpuAndOom) {
   EXPECT_EQ(OomScoreAdj(QosClass::kBurstable, cap, cap), 3);          // floor 1000 + (-997)
 }
 
-TEST(Kubelet, ExpandVars) {
+TEST(SeectlKubelet, ExpandVars) {
   std::map<std::string, std::string> env = {{"A", "x"}, {"B", "y z"}};
   EXPECT_EQ(ExpandVars("$(A)-$(B)", env), "x-y z");
   EXPECT_EQ(ExpandVars("$(C)", env), "$(C)");
@@ -105,7 +105,7 @@ TEST(Kubelet, ExpandVars) {
   EXPECT_EQ(ExpandVars("", env), "");
 }
 
-TEST(Kubelet, ResolvConf) {
+TEST(SeectlKubelet, ResolvConf) {
   std::vector<std::string> s, se, o;
   ParseResolvConf("# c\nnameserver 10.0.0.1\nnameserver 10.0.0.2 # x\nsearch a.b c.d\n"
                   "options ndots:2 edns0\n", &s, &se, &o);
@@ -176,7 +176,7 @@ NodeConfig TestNode() {
   return n;
 }
 
-TEST(Manifest, PodTranslation) {
+TEST(SeectlManifest, PodTranslation) {
   Result<Manifests> m = ParseManifests(kPod);
   ASSERT_TRUE(m.ok()) << m.status().message();
   ASSERT_EQ(m->pods.size(), 1u);
@@ -253,7 +253,7 @@ TEST(Manifest, PodTranslation) {
   EXPECT_EQ(plan->host_paths[2].type, "DirectoryOrCreate");
 }
 
-TEST(Manifest, GuaranteedAndBestEffort) {
+TEST(SeectlManifest, GuaranteedAndBestEffort) {
   Result<Manifests> m = ParseManifests(R"yaml(
 apiVersion: v1
 kind: Pod
@@ -291,7 +291,7 @@ spec:
   EXPECT_EQ(plan->containers[0].config.linux().resources().oom_score_adj(), 1000);
 }
 
-TEST(Manifest, ClusterDns) {
+TEST(SeectlManifest, ClusterDns) {
   Result<Manifests> m = ParseManifests(R"yaml(
 apiVersion: v1
 kind: Pod
@@ -315,7 +315,7 @@ spec:
   EXPECT_EQ(dns.options(0), "ndots:2");
 }
 
-TEST(Manifest, DeploymentAndJob) {
+TEST(SeectlManifest, DeploymentAndJob) {
   Result<Manifests> m = ParseManifests(R"yaml(
 apiVersion: apps/v1
 kind: Deployment
@@ -349,7 +349,7 @@ spec:
   EXPECT_THAT(m->notes[0], HasSubstr("replicas 3 ignored"));
 }
 
-TEST(Manifest, SpecHashIsStable) {
+TEST(SeectlManifest, SpecHashIsStable) {
   const char* doc = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x}]}\n";
   Result<Manifests> a = ParseManifests(doc);
   Result<Manifests> b = ParseManifests(doc);
@@ -367,7 +367,7 @@ struct BadCase {
   const char* want;
 };
 
-TEST(Manifest, ErrorsNameTheField) {
+TEST(SeectlManifest, ErrorsNameTheField) {
   const std::string head = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n";
   const BadCase cases[] = {
       {"  containers: [{name: c, image: x, securityContext: {privileged: true}}]\n",
@@ -419,7 +419,7 @@ TEST(Manifest, ErrorsNameTheField) {
   }
 }
 
-TEST(Manifest, DocumentLevelErrors) {
+TEST(SeectlManifest, DocumentLevelErrors) {
   const BadCase cases[] = {
       {"kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: [\n", "invalid YAML at line"},
       {"- a\n- b\n", "a document must be a mapping"},
@@ -473,7 +473,7 @@ TEST(Manifest, DocumentLevelErrors) {
   EXPECT_FALSE(ParseManifests(std::string(kMaxManifestBytes + 1, ' ')).ok());
 }
 
-TEST(Manifest, InitContainersAndProbesNote) {
+TEST(SeectlManifest, InitContainersAndProbesNote) {
   Result<Manifests> m = ParseManifests(R"yaml(
 apiVersion: v1
 kind: Pod
@@ -491,7 +491,7 @@ spec:
   EXPECT_THAT(m->notes[0], HasSubstr("readinessProbe: probes are not run"));
 }
 
-TEST(Host, CriLogLines) {
+TEST(SeectlHost, CriLogLines) {
   LogLine l;
   ASSERT_TRUE(ParseCriLogLine("2026-11-21T16:00:00.123456789Z stdout F hello world", &l));
   EXPECT_EQ(l.stream, "stdout");
@@ -507,7 +507,7 @@ TEST(Host, CriLogLines) {
   EXPECT_FALSE(ParseCriLogLine("t stdin F x", &l));
 }
 
-TEST(Host, CleanupRefusesForeignPaths) {
+TEST(SeectlHost, CleanupRefusesForeignPaths) {
   // Only directories named after the pod are ever removed.
   EXPECT_FALSE(CleanupHost("u1", "/etc", "", "").ok());
   EXPECT_FALSE(CleanupHost("u1", "", "/var/log", "").ok());
