@@ -118,7 +118,7 @@ class RuntimeBackend : public ContainerBackend {
     Status st = runtime::Delete(rt_, id, force);
     if (st.ok() || st.code() == Code::kNotFound) {
       containers_.erase(id);
-      if (containers_.empty()) StopSentry();
+      if (containers_.empty()) AskSentryToStop();
     }
     return st;
   }
@@ -142,8 +142,11 @@ class RuntimeBackend : public ContainerBackend {
   }
   bool ClaimExit(pid_t pid, int wait_status) override {
     if (!sentry_ || sentry_->process.pid() != pid) return false;
-    spdlog::error("see-sentry (pid {}) exited with {} while serving the pod; see {}.log", pid,
-                  ExitCodeFromWaitStatus(wait_status), sentry_->socket);
+    if (!stopping_) {
+      spdlog::error("see-sentry (pid {}) exited with {} while serving the pod; see {}.log", pid,
+                    ExitCodeFromWaitStatus(wait_status), sentry_->socket);
+    }
+    stopping_ = false;
     (void)sentry_->process.Release();  // already reaped
     sentry_.reset();
     RemovePodDir(pod_dir_);
@@ -152,6 +155,9 @@ class RuntimeBackend : public ContainerBackend {
 
  private:
   Status EnsureSentry() {
+    // A sentry still stopping (a container came after the last one left) is finished first: the
+    // new one binds the same socket path.
+    if (stopping_) StopSentry();
     if (sentry_) return Status::Ok();
     SEE_RETURN_IF_ERROR(MkdirAll(pod_dir_, 0700));
     std::string socket = pod_dir_ + "/sentry.sock";
@@ -170,8 +176,20 @@ class RuntimeBackend : public ContainerBackend {
     return Status::Ok();
   }
 
+  // After the pod's last container: SIGTERM now, so the Delete answers without waiting; the
+  // reaper hands the exit to ClaimExit, and StopSentry (next Create, shutdown) finishes it.
+  void AskSentryToStop() {
+    if (!sentry_ || stopping_) return;
+    if (sentry_->process.Signal(SIGTERM).ok()) {
+      stopping_ = true;
+    } else {
+      StopSentry();
+    }
+  }
+
   // SIGTERM, SIGKILL after kSentryStopMs, reaped (on the loop thread: the reaper cannot race).
   void StopSentry() {
+    stopping_ = false;
     if (!sentry_) return;
     ChildProcess& p = sentry_->process;
     pid_t pid = p.pid();
@@ -190,6 +208,7 @@ class RuntimeBackend : public ContainerBackend {
   runtime::RuntimeOptions rt_;
   std::string pod_dir_;
   std::unique_ptr<runtime::SentryProcess> sentry_;
+  bool stopping_ = false;  // SIGTERM sent, exit not yet reaped
   std::set<std::string> containers_;  // created and not yet deleted
 };
 
