@@ -1,9 +1,12 @@
 // ContainerBackend over see_runtime, the runtime library behind `runsee`.
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <set>
 #include <sstream>
 
@@ -68,6 +71,28 @@ void RemovePodDir(const std::string& dir) {
     unlink((dir + f).c_str());
   }
   rmdir(dir.c_str());
+}
+
+// Pod directories whose sentry is dead and whose shim never cleaned up (the shim and containerd
+// were killed together, so no `delete` ran). Old ones only: a directory being set up has no pid
+// file yet, and one whose sentry is being replaced changes its mtime.
+void CollectDeadPodDirs(const std::string& parent) {
+  DIR* d = opendir(parent.c_str());
+  if (!d) return;
+  time_t now = time(nullptr);
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string dir = parent + "/" + e->d_name;
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < 60) continue;
+    auto text = ReadFile(dir + "/sentry.pid");
+    pid_t pid = 0;
+    std::string start;
+    if (text.ok()) std::istringstream(*text) >> pid >> start;
+    if (pid > 0 && StartTime(pid) == start) continue;  // alive
+    RemovePodDir(dir);
+  }
+  closedir(d);
 }
 
 // How long a sentry asked to stop (SIGTERM) may take before SIGKILL.
@@ -159,6 +184,7 @@ class RuntimeBackend : public ContainerBackend {
     // new one binds the same socket path.
     if (stopping_) StopSentry();
     if (sentry_) return Status::Ok();
+    CollectDeadPodDirs(pod_dir_.substr(0, pod_dir_.rfind('/')));
     SEE_RETURN_IF_ERROR(MkdirAll(pod_dir_, 0700));
     std::string socket = pod_dir_ + "/sentry.sock";
     unlink(socket.c_str());  // a dead sentry's
