@@ -541,9 +541,31 @@ TEST_F(Sys, DotDotAtRoot) {
   ASSERT_EQ(symlink("../../../../../../../../../../..", P("up").c_str()), 0);
   ASSERT_EQ(stat(P("up").c_str(), &st), 0);
   EXPECT_EQ(st.st_ino, root.st_ino);
-  // Absolute symlinks resolve from the (process's) root.
+}
+
+TEST_F(Sys, StatThroughProcMagicLinks) {
+  // stat() follows /proc/self/{exe,cwd,root} to the objects they name.
+  struct stat a, b;
+  ASSERT_EQ(stat("/proc/self/exe", &a), 0) << strerror(errno);
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  ASSERT_EQ(fstat(fd, &b), 0);
+  close(fd);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  ASSERT_EQ(stat("/proc/self/cwd", &a), 0) << strerror(errno);
+  ASSERT_EQ(stat(dir_.c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  ASSERT_EQ(stat("/proc/self/root", &a), 0) << strerror(errno);
+  ASSERT_EQ(stat("/", &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+}
+
+TEST_F(Sys, SymlinkIntoProcSelf) {
+  // An image's own symlink into /proc/self means the process following it.
   ASSERT_EQ(symlink("/proc/self", P("ps").c_str()), 0);
-  ASSERT_EQ(stat(P("ps/status").c_str(), &st), 0);
+  std::string status = ReadFile(P("ps/status"));
+  EXPECT_NE(status.find("Pid:\t" + std::to_string(getpid()) + "\n"), std::string::npos) << status.substr(0, 80);
 }
 
 TEST_F(Sys, Eloop) {
@@ -650,10 +672,6 @@ TEST_F(Sys, ProcSelfIsCaller) {
   memset(buf, 0, sizeof(buf));
   ASSERT_GT(readlink("/proc/self/cwd", buf, sizeof(buf) - 1), 0);
   EXPECT_EQ(std::string(buf), dir_);
-  struct stat a, b;
-  ASSERT_EQ(stat("/proc/self/exe", &a), 0);
-  ASSERT_EQ(fstatat(AT_FDCWD, "/proc/self/exe", &b, 0), 0);
-  EXPECT_EQ(a.st_ino, b.st_ino);
   // In a forked child /proc/self is the child.
   EXPECT_CHILD_OK(InChild([] {
               char b2[64] = {};
@@ -1247,12 +1265,6 @@ TEST_F(Sys, UnixSocketsBoundToPaths) {
   ASSERT_EQ(stat(P("sock").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0755u);  // 0777 & ~umask(022)
-  // getsockname gives back the path as bound.
-  sockaddr_un got{};
-  socklen_t glen = sizeof(got);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&got), &glen), 0);
-  EXPECT_STREQ(got.sun_path, P("sock").c_str());
-  EXPECT_EQ(glen, len);
   // Second bind to the same path: EADDRINUSE.
   int s2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   EXPECT_EQ(Err(bind(s2, reinterpret_cast<sockaddr*>(&a), len)), EADDRINUSE);
@@ -1264,10 +1276,6 @@ TEST_F(Sys, UnixSocketsBoundToPaths) {
   ASSERT_EQ(write(c, "ping", 4), 4);
   char buf[8] = {};
   EXPECT_EQ(read(acc, buf, sizeof(buf)), 4);
-  got = {};
-  glen = sizeof(got);
-  ASSERT_EQ(getpeername(c, reinterpret_cast<sockaddr*>(&got), &glen), 0);
-  EXPECT_STREQ(got.sun_path, P("sock").c_str());
   close(acc);
   close(c);
   // Relative paths after chdir; connect through a symlink.
@@ -1275,10 +1283,6 @@ TEST_F(Sys, UnixSocketsBoundToPaths) {
   int r = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un ra = UnixAddr("rel.sock", &len);
   ASSERT_EQ(bind(r, reinterpret_cast<sockaddr*>(&ra), len), 0) << strerror(errno);
-  got = {};
-  glen = sizeof(got);
-  ASSERT_EQ(getsockname(r, reinterpret_cast<sockaddr*>(&got), &glen), 0);
-  EXPECT_STREQ(got.sun_path, "rel.sock");
   ASSERT_EQ(symlink("rel.sock", P("link.sock").c_str()), 0);
   int d = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un la = UnixAddr(P("link.sock"), &len);
@@ -1316,6 +1320,37 @@ TEST_F(Sys, UnixSocketsBoundToPaths) {
               return 0;
             }));
   close(s);
+}
+
+TEST_F(Sys, UnixSocketNames) {
+  // getsockname/getpeername give back the path exactly as the caller bound it.
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len;
+  sockaddr_un a = UnixAddr(P("named.sock"), &len);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), len), 0) << strerror(errno);
+  ASSERT_EQ(listen(s, 1), 0);
+  sockaddr_un got{};
+  socklen_t glen = sizeof(got);
+  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&got), &glen), 0);
+  EXPECT_STREQ(got.sun_path, P("named.sock").c_str());
+  EXPECT_EQ(glen, len);
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), len), 0);
+  got = {};
+  glen = sizeof(got);
+  ASSERT_EQ(getpeername(c, reinterpret_cast<sockaddr*>(&got), &glen), 0);
+  EXPECT_STREQ(got.sun_path, P("named.sock").c_str());
+  close(c);
+  close(s);
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  int r = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un ra = UnixAddr("rel.sock", &len);
+  ASSERT_EQ(bind(r, reinterpret_cast<sockaddr*>(&ra), len), 0) << strerror(errno);
+  got = {};
+  glen = sizeof(got);
+  ASSERT_EQ(getsockname(r, reinterpret_cast<sockaddr*>(&got), &glen), 0);
+  EXPECT_STREQ(got.sun_path, "rel.sock");
+  close(r);
 }
 
 TEST_F(Sys, Inotify) {

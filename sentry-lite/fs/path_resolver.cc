@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,10 +14,16 @@ namespace {
 
 Status Errno(int err, std::string what) { return ErrnoStatus(err, std::move(what)); }
 
+// The sentry's own /proc/self/fd, opened once at start-up with the sentry's identity: read through
+// it, fd links need no search permission on the sentry's "/" (a 0700 host root would refuse a
+// caller's uid walking "/proc/self/fd/N" by name while its identity is assumed).
+const int g_proc_self_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
 Result<std::string> FdPath(int fd) {
   char buf[PATH_MAX + 1];
   std::string link = "/proc/self/fd/" + std::to_string(fd);
-  ssize_t n = readlink(link.c_str(), buf, PATH_MAX);
+  ssize_t n = g_proc_self_fd >= 0 ? readlinkat(g_proc_self_fd, std::to_string(fd).c_str(), buf, PATH_MAX)
+                                  : readlink(link.c_str(), buf, PATH_MAX);
   if (n < 0) return Errno(errno == ENOENT ? EBADF : errno, "readlink " + link);
   return std::string(buf, static_cast<size_t>(n));
 }
@@ -60,7 +67,79 @@ Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how) {
   }
 }
 
+bool SameInode(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// Deep enough for any tree a path walk can build (each level needs at least 2 bytes of path per
+// relative step, and the walk is bounded anyway by the file system's own depth).
+constexpr int kMaxAncestorWalk = 1 << 16;
+
 }  // namespace
+
+Status PathResolver::CheckInsideRoot(int fd) const {
+  struct stat root, cur;
+  if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
+  UniqueFd walk(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!walk.valid()) return Errno(errno, "dup");
+  for (int i = 0; i < kMaxAncestorWalk; ++i) {
+    if (fstat(walk.get(), &cur) != 0) return Errno(errno, "fstat");
+    if (SameInode(cur, root)) return Status::Ok();
+    UniqueFd up(openat(walk.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!up.valid()) return Errno(errno == ENOENT ? ENOENT : errno, "open ..");
+    struct stat parent;
+    if (fstat(up.get(), &parent) != 0) return Errno(errno, "fstat ..");
+    if (SameInode(parent, cur)) break;  // the top of the sentry's tree: never met the root
+    walk = std::move(up);
+  }
+  return Errno(ENOENT, "start directory outside the container root");
+}
+
+Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path) const {
+  Start out;
+  // The joined path must stay a valid path for openat2.
+  auto fits = [](const std::string& prefix, std::string_view rest) {
+    return prefix.size() + rest.size() + 2 < PATH_MAX;
+  };
+  Result<std::string> rr = RootRelative(start_fd);
+  if (rr.ok() && fits(*rr, path)) {
+    out.prefix = std::move(*rr);
+    out.rest = std::string(path);
+    return out;
+  }
+  if (!rr.ok() && rr.status().err() != ENOENT && rr.status().err() != ENAMETOOLONG) return rr.status();
+  // The directory has no usable path to name it by: deleted (the caller's cwd removed under it) or
+  // too deep. Linux still walks from it, so do we: from the directory itself, once it is known to
+  // lie inside the root (its ancestors lead to the root; a named one is inside by RootRelative).
+  if (!rr.ok()) SEE_RETURN_IF_ERROR(CheckInsideRoot(start_fd));
+  struct stat root, cur;
+  if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
+  UniqueFd at(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
+  if (!at.valid()) return Errno(errno, "dup");
+  std::vector<std::string_view> parts = Components(path);
+  size_t i = 0;
+  // Leading ".." climb (staying at the root, as the kernel does); a named ancestor ends the detour.
+  for (; i < parts.size() && parts[i] == ".."; ++i) {
+    if (fstat(at.get(), &cur) != 0) return Errno(errno, "fstat");
+    if (SameInode(cur, root)) continue;
+    UniqueFd up(openat(at.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!up.valid()) return Errno(errno, "open ..");
+    at = std::move(up);
+    Result<std::string> named = RootRelative(at.get());
+    if (named.ok() && fits(*named, Join(parts, i + 1))) {
+      out.prefix = std::move(*named);
+      out.rest = Join(parts, i + 1);
+      if (path.back() == '/' && !out.rest.empty()) out.rest += '/';
+      return out;
+    }
+  }
+  out.beneath = std::move(at);
+  out.rest = Join(parts, i);
+  if (!path.empty() && path.back() == '/' && !out.rest.empty()) out.rest += '/';
+  return out;
+}
+
+int SentryProcSelfFdDir() { return g_proc_self_fd; }
 
 Result<std::string> PathResolver::RootRelative(int fd) const {
   Result<std::string> root_or = FdPath(root_fd_);
@@ -82,7 +161,8 @@ Result<std::string> PathResolver::RootRelative(int fd) const {
 
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,
                                              const CallerView* caller, int* reopen_fd,
-                                             std::string* after_fd) const {
+                                             std::string* after_fd, UniqueFd* beneath,
+                                             bool nofollow_last) const {
   *reopen_fd = -1;
   if (path.empty()) return Errno(ENOENT, "empty path");
   if (path.size() >= PATH_MAX) return Errno(ENAMETOOLONG, "path too long");
@@ -90,13 +170,37 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   if (path[0] == '/') {
     full = std::string(path);
   } else {
-    SEE_ASSIGN_OR_RETURN(std::string prefix, RootRelative(start_fd));
-    full = "/" + prefix + "/" + std::string(path);
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path));
+    if (start.beneath.valid()) {
+      *beneath = std::move(start.beneath);
+      return start.rest;
+    }
+    full = "/" + start.prefix + "/" + start.rest;
   }
   if (caller == nullptr) return full;
-  // Lexical: /proc/self and friends as the caller spelled them. Other spellings go through the
-  // kernel walk, where magic links are refused: safe, merely less exact.
+  // Lexical: /proc/self and friends as the caller spelled them, and the /dev links the runtime
+  // makes to them (runtime-spec "dev symbolic links": /dev/fd, /dev/std{in,out,err}), which the
+  // kernel would resolve as the sentry. Other spellings (a symlink of the image's own pointing into
+  // /proc/self) go through the kernel walk, where magic links are refused: safe, merely less exact.
   std::vector<std::string_view> parts = Components(full);
+  // ".." at the root is the root: "/../proc/self" is /proc/self.
+  size_t lead = 0;
+  while (lead < parts.size() && parts[lead] == "..") ++lead;
+  parts.erase(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(lead));
+  bool trailing = full.back() == '/';
+  auto rest_from = [&](size_t i) {
+    std::string rest = Join(parts, i);
+    return rest.empty() ? rest : "/" + rest + (trailing ? "/" : "");
+  };
+  // The link itself when it is the last component and is not followed (lstat /dev/stdout).
+  auto is_last_link = [&](size_t len) { return nofollow_last && parts.size() == len; };
+  if (parts.size() >= 2 && parts[0] == "dev" &&
+      (parts[1] == "stdin" || parts[1] == "stdout" || parts[1] == "stderr") && !is_last_link(2)) {
+    *reopen_fd = parts[1] == "stdin" ? 0 : parts[1] == "stdout" ? 1 : 2;
+    *after_fd = Join(parts, 2);
+    if (trailing && !after_fd->empty()) *after_fd += '/';
+    return std::string();
+  }
   size_t fd_at = 0;
   if (parts.size() >= 4 && parts[0] == "proc" && (parts[1] == "self" || parts[1] == "thread-self") &&
       parts[2] == "fd") {
@@ -108,17 +212,18 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   if (fd_at != 0 && ParseFdNumber(parts[fd_at], &n)) {
     *reopen_fd = n;
     *after_fd = Join(parts, fd_at + 1);
-    if (full.back() == '/' && !after_fd->empty()) *after_fd += '/';
+    if (trailing && !after_fd->empty()) *after_fd += '/';
     return std::string();
   }
-  if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "self") {
-    std::string rest = Join(parts, 2);
-    return "/proc/" + std::to_string(caller->ns_tgid) + (rest.empty() ? "" : "/" + rest);
+  if (parts.size() >= 2 && parts[0] == "dev" && parts[1] == "fd" && !is_last_link(2)) {
+    return "/proc/" + std::to_string(caller->ns_tgid) + "/fd" + rest_from(2);
   }
-  if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "thread-self") {
-    std::string rest = Join(parts, 2);
+  if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "self" && !is_last_link(2)) {
+    return "/proc/" + std::to_string(caller->ns_tgid) + rest_from(2);
+  }
+  if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "thread-self" && !is_last_link(2)) {
     return "/proc/" + std::to_string(caller->ns_tgid) + "/task/" + std::to_string(caller->ns_tid) +
-           (rest.empty() ? "" : "/" + rest);
+           rest_from(2);
   }
   return full;
 }
@@ -134,6 +239,10 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   how.flags |= O_CLOEXEC;
   // The caller confining itself to its dirfd: resolve from there, after checking the dirfd is
   // inside our root (so the result is too).
+  // RESOLVE_BENEATH refuses absolute paths before looking at anything (the kernel's path_init).
+  if ((how.resolve & RESOLVE_BENEATH) != 0 && !path.empty() && path[0] == '/') {
+    return Errno(EXDEV, "absolute path with RESOLVE_BENEATH");
+  }
   if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && !path.empty() &&
       (path[0] != '/' || (how.resolve & RESOLVE_IN_ROOT) != 0)) {
     SEE_RETURN_IF_ERROR(RootRelative(start_fd).status());
@@ -142,10 +251,16 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   }
   int reopen = -1;
   std::string after;
-  SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &reopen, &after));
+  UniqueFd beneath;
+  SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &reopen, &after, &beneath,
+                                                    (how.flags & O_NOFOLLOW) != 0));
+  if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
   if (reopen >= 0) {
     if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
-    SEE_ASSIGN_OR_RETURN(UniqueFd fd, caller->caller_fd(reopen));
+    Result<UniqueFd> fd_or = caller->caller_fd(reopen);
+    // No such fd: /proc/self/fd has no such entry.
+    if (!fd_or.ok() && fd_or.status().err() == EBADF) return Errno(ENOENT, "no caller fd " + std::to_string(reopen));
+    SEE_ASSIGN_OR_RETURN(UniqueFd fd, std::move(fd_or));
     if (after.empty() && (how.flags & O_NOFOLLOW) != 0) {
       // The fd link itself, not the file: the caller's own /proc/<pid>/fd/N in the container's
       // /proc (re-opening the sentry's /proc/self/fd/N would hand out the sentry's link; found by
@@ -158,11 +273,22 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
       if (reopened != nullptr) *reopened = true;
       return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
     }
-    SEE_ASSIGN_OR_RETURN(std::string prefix, RootRelative(fd.get()));
-    full = prefix + "/" + after;
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), after));
+    if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
+    full = start.prefix + "/" + start.rest;
   }
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   return OpenAt2(root_fd_, full, how);
+}
+
+Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, open_how how) const {
+  // Inside the root already (StartOf checked): no escape may leave `dir_fd`'s subtree. A ".." or an
+  // absolute symlink that would (EXDEV) is beyond what this detour serves: ENOENT.
+  how.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.flags |= O_CLOEXEC;
+  Result<UniqueFd> fd = OpenAt2(dir_fd, rest, how);
+  if (!fd.ok() && fd.status().err() == EXDEV) return Errno(ENOENT, "walk from an unnamed directory left it");
+  return fd;
 }
 
 Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_view path,
@@ -214,14 +340,10 @@ std::string PathResolver::ToContainerView(const std::string& sentry_path) const 
 }
 
 Result<UniqueFd> ReopenCallerFd(int fd, int flags) {
-  int orig = fcntl(fd, F_GETFL);
-  if (orig < 0) return Errno(errno, "F_GETFL");
-  if ((orig & O_PATH) == 0 && (flags & O_PATH) == 0) {
-    int want = flags & O_ACCMODE, have = orig & O_ACCMODE;
-    if (want != have && have != O_RDWR) return Errno(EACCES, "re-open would widen access");
-  }
   std::string link = "/proc/self/fd/" + std::to_string(fd);
-  int r = open(link.c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC);
+  int r = g_proc_self_fd >= 0
+              ? openat(g_proc_self_fd, std::to_string(fd).c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC)
+              : open(link.c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC);
   if (r < 0) return Errno(errno, "re-open " + link);
   return UniqueFd(r);
 }

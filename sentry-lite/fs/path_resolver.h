@@ -6,12 +6,14 @@
 // /proc/self/fd view of the start fd). The kernel then walks the whole string inside the root:
 // symlinks (absolute ones too) resolve inside it, ".." stops at it, magic links are refused. So
 // whatever the caller does to the tree concurrently, no result lies outside the root; the worst a
-// race can do is produce an error. A start directory that is not under the root (or was deleted)
-// fails with ENOENT.
+// race can do is produce an error. A start directory that is not under the root fails with ENOENT.
+// One that has no path to name it by (deleted, as a removed cwd, or deeper than PATH_MAX) is walked
+// from directly with RESOLVE_BENEATH once its ".." chain is seen to reach the root (StartOf).
 //
-// The caller's /proc/self, /proc/thread-self and /dev/fd name the caller, not the sentry:
-// /proc/self/fd/N and /dev/fd/N re-open the caller's fd N (never with more access than it was
-// opened with), other /proc/self paths are rewritten to /proc/<caller's pid in its namespace>.
+// The caller's /proc/self, /proc/thread-self, /dev/fd and /dev/std{in,out,err} name the caller, not
+// the sentry: /proc/self/fd/N, /dev/fd/N and /dev/stdout (fd 1) re-open the caller's fd N (as Linux does: a new open of the same
+// file, permission checked again on the inode with the caller's identity, so an O_RDONLY fd of a
+// file the caller may write re-opens O_RDWR), other /proc/self paths are rewritten to /proc/<caller's pid in its namespace>.
 //
 // Errors: every failure is a Status whose err() is the errno the caller must see.
 // Thread safety: const methods are safe from any thread; the resolver borrows `root_fd`, which
@@ -77,9 +79,30 @@ class PathResolver {
                             const CallerView* caller, bool* reopened) const;
 
   // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Sets
-  // `*reopen_fd` (and leaves the result empty) when the path names a caller fd directly.
+  // `*reopen_fd` (and leaves the result empty) when the path names a caller fd directly. Sets
+  // `*beneath` when the walk must start from that directory (StartOf); the result is then relative
+  // to it.
+  // `nofollow_last`: a last component that is one of those links names the link itself.
   Result<std::string> Absolutize(int start_fd, std::string_view path, const CallerView* caller,
-                                 int* reopen_fd, std::string* after_fd) const;
+                                 int* reopen_fd, std::string* after_fd, UniqueFd* beneath,
+                                 bool nofollow_last) const;
+
+  // Where a relative `path` from `start_fd` starts: normally the start directory's root-relative
+  // name (`prefix`, `rest` = path). A directory without a usable name (deleted, or deeper than
+  // PATH_MAX) is checked to lie inside the root, leading ".." are climbed from it, and if no named
+  // ancestor ends that, `beneath` is the directory to walk `rest` from (RESOLVE_BENEATH).
+  struct Start {
+    std::string prefix;
+    std::string rest;
+    UniqueFd beneath;
+  };
+  Result<Start> StartOf(int start_fd, std::string_view path) const;
+
+  // ENOENT unless walking ".." from `fd` meets the root directory.
+  Status CheckInsideRoot(int fd) const;
+
+  // openat2(RESOLVE_BENEATH) from a directory StartOf returned.
+  Result<UniqueFd> OpenBeneath(int dir_fd, const std::string& rest, open_how how) const;
 
   int root_fd_;
 };
@@ -87,8 +110,14 @@ class PathResolver {
 // `sentry_path` with the root directory's sentry path `root` removed ("/" for the root itself).
 std::string StripRootPrefix(const std::string& sentry_path, const std::string& root);
 
+// The sentry's /proc/self/fd directory (O_PATH, opened at start-up; -1 if that failed). Names
+// relative to it ("N") reach the sentry's fd N without a walk from the sentry's "/", which a
+// caller's identity may not be allowed to search.
+int SentryProcSelfFdDir();
+
 // Re-opens `fd` (a sentry-side duplicate of a caller fd) with `flags`, as /proc/self/fd/N would
-// for the caller, refusing to widen the access mode it was opened with (EACCES).
+// for the caller. REQUIRES: the caller's identity is assumed (ScopedCredentials): the inode's
+// permissions are what decides, as for the caller natively.
 Result<UniqueFd> ReopenCallerFd(int fd, int flags);
 
 }  // namespace see::sentry

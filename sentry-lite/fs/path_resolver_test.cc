@@ -126,7 +126,9 @@ TEST_F(PathResolverTest, OpenParentSplitsLastComponent) {
   EXPECT_EQ(r.OpenParent(root_.get(), "/dir/sub/up/../../..").value().last, "..");
 }
 
-TEST_F(PathResolverTest, ProcSelfFdReopensCallerFdWithoutWidening) {
+// Linux re-checks the inode, not the fd's access mode: a read-only fd of a file the opener may
+// write re-opens read-write; a missing fd is ENOENT (no such /proc/self/fd entry).
+TEST_F(PathResolverTest, ProcSelfFdReopensCallerFdAsLinux) {
   UniqueFd ro(open((root_path_ + "/etc/passwd").c_str(), O_RDONLY | O_CLOEXEC));
   CallerView view;
   view.ns_tgid = 1;
@@ -139,8 +141,76 @@ TEST_F(PathResolverTest, ProcSelfFdReopensCallerFdWithoutWidening) {
   auto again = r.Open(root_.get(), "/proc/self/fd/7", open_how{.flags = O_RDONLY}, &view);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ReadAll(again->get()).value(), "inside");
-  EXPECT_EQ(r.Open(root_.get(), "/dev/fd/7", open_how{.flags = O_RDWR}, &view).status().err(), EACCES);
-  EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/8", open_how{.flags = O_RDONLY}, &view).status().err(), EBADF);
+  auto rw = r.Open(root_.get(), "/dev/fd/7", open_how{.flags = O_RDWR}, &view);
+  ASSERT_TRUE(rw.ok()) << rw.status().ToString();
+  EXPECT_EQ(fcntl(rw->get(), F_GETFL) & O_ACCMODE, O_RDWR);
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/8", open_how{.flags = O_RDONLY}, &view).status().err(), ENOENT);
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/fd/8/x", open_how{.flags = O_RDONLY}, &view).status().err(), ENOENT);
+  UniqueFd d(open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(r.Open(d.get(), "/etc/passwd", open_how{.flags = O_RDONLY, .resolve = RESOLVE_BENEATH}, &view)
+                .status().err(), EXDEV);
+}
+
+// The runtime's /dev links to /proc/self (/dev/stdout -> /proc/self/fd/1, /dev/fd) mean the
+// caller's fds, not the sentry's; not followed as last component they are the links themselves.
+// ".." at the root does not hide /proc/self.
+TEST_F(PathResolverTest, DevLinksAndDotDotBeforeProcSelf) {
+  UniqueFd ro(open((root_path_ + "/etc/passwd").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(MkdirAll(root_path_ + "/dev").ok());
+  Link("/proc/self/fd/1", "dev/stdout");
+  CallerView view;
+  view.ns_tgid = 1;
+  view.ns_tid = 1;
+  view.caller_fd = [&](int n) -> Result<UniqueFd> {
+    if (n != 1) return ErrnoStatus(EBADF, "no such caller fd");
+    return UniqueFd(dup(ro.get()));
+  };
+  PathResolver r(root_.get());
+  auto out = r.Open(root_.get(), "/dev/stdout", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(ReadAll(out->get()).value(), "inside");
+  auto link = r.Open(root_.get(), "/dev/stdout", open_how{.flags = O_PATH | O_NOFOLLOW}, &view);
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  struct stat st;
+  ASSERT_EQ(fstat(link->get(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(r.Open(root_.get(), "/dev/stderr", open_how{.flags = O_RDONLY}, &view).status().err(), ENOENT);
+  // "/../../proc/self/x" is rewritten like "/proc/self/x" (here: root/proc/1/x, absent).
+  ASSERT_TRUE(MkdirAll(root_path_ + "/proc/1").ok());
+  ASSERT_TRUE(WriteFile(root_path_ + "/proc/1/status", "caller").ok());
+  auto st1 = r.Open(root_.get(), "/../../proc/self/status", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(st1.ok()) << st1.status().ToString();
+  EXPECT_EQ(ReadAll(st1->get()).value(), "caller");
+}
+
+// A start directory without a name (deleted; Linux still walks from it) is walked from directly;
+// one outside the root stays refused, deleted or not.
+TEST_F(PathResolverTest, DeletedStartDirectory) {
+  ASSERT_TRUE(MkdirAll(root_path_ + "/dir/gone").ok());
+  UniqueFd gone(open((root_path_ + "/dir/gone").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(rmdir((root_path_ + "/dir/gone").c_str()), 0);
+  PathResolver r(root_.get());
+  auto self = r.Open(gone.get(), ".", open_how{.flags = O_PATH});
+  ASSERT_TRUE(self.ok()) << self.status().ToString();
+  struct stat st;
+  ASSERT_EQ(fstat(self->get(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 0u);
+  auto up = r.Open(gone.get(), "../file", open_how{.flags = O_RDONLY});
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(FdPathOf(up->get()), root_path_ + "/dir/file");
+  auto clamp = r.Open(gone.get(), "../../../../../../etc/passwd", open_how{.flags = O_RDONLY});
+  ASSERT_TRUE(clamp.ok()) << clamp.status().ToString();
+  EXPECT_EQ(FdPathOf(clamp->get()), root_path_ + "/etc/passwd");
+  EXPECT_EQ(r.Open(gone.get(), "x", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
+  EXPECT_EQ(r.OpenParent(gone.get(), "newname").value().last, "newname");
+
+  ASSERT_TRUE(MkdirAll(base_ + "/outside/gone").ok());
+  UniqueFd out_gone(open((base_ + "/outside/gone").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(rmdir((base_ + "/outside/gone").c_str()), 0);
+  EXPECT_EQ(r.Open(out_gone.get(), ".", open_how{.flags = O_PATH}).status().err(), ENOENT);
+  EXPECT_EQ(r.Open(out_gone.get(), "../secret", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
+  UniqueFd outside(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(r.Open(outside.get(), "secret", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
 }
 
 // Regression (path_resolver_fuzz): "/proc/self/fd/N/name" with the caller's fd N a directory

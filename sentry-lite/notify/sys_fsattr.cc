@@ -78,6 +78,11 @@ Reply DoLink(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd, u
     // CAP_DAC_READ_SEARCH over the fd's opener here, as the sentry did not open it).
     return ResultOf(linkat(src->get(), "", to->dir.get(), name.c_str(), AT_EMPTY_PATH));
   }
+  int procfd = SentryProcSelfFdDir();
+  if (procfd >= 0) {
+    return ResultOf(linkat(procfd, std::to_string(src->get()).c_str(), to->dir.get(), name.c_str(),
+                           AT_SYMLINK_FOLLOW));
+  }
   return ResultOf(linkat(AT_FDCWD, SelfFd(src->get()).c_str(), to->dir.get(), name.c_str(),
                          AT_SYMLINK_FOLLOW));
 }
@@ -282,6 +287,27 @@ struct XattrTarget {
   std::string proc_path;
 };
 
+// The xattr calls on the resolved object by "N" under the sentry's /proc/self/fd (the *xattrat
+// calls, Linux 6.13), so no walk from the sentry's "/" runs with the caller's identity. On ENOSYS
+// (older kernel) or EPERM (also what the sentry's own allowlist answers if it lacks them, and a
+// real outcome that the path form reproduces without side effects) the caller falls back to the
+// /proc/self/fd/N path.
+struct KernelXattrArgs {
+  uint64_t value;
+  uint32_t size;
+  uint32_t flags;
+};
+long XattrAt(int nr, int fd, const char* name, void* value, size_t size, int flags) {
+  int dir = SentryProcSelfFdDir();
+  if (dir < 0) return errno = ENOSYS, -1;
+  std::string n = std::to_string(fd);
+  if (nr == 465) return syscall(nr, dir, n.c_str(), 0, value, size);                  // list
+  if (nr == 466) return syscall(nr, dir, n.c_str(), 0, name);                         // remove
+  KernelXattrArgs args{reinterpret_cast<uint64_t>(value), static_cast<uint32_t>(size),
+                       static_cast<uint32_t>(flags)};
+  return syscall(nr, dir, n.c_str(), 0, name, &args, sizeof(args));                  // get/set
+}
+
 template <typename Op>
 Reply OnXattrTarget(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags, Op op) {
   auto path = call.ReadPath(path_addr);
@@ -314,8 +340,10 @@ Reply DoGetxattr(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags,
   std::vector<char> buf(size);
   Reply r = OnXattrTarget(call, dirfd, path_addr, at_flags, [&](const XattrTarget& t) {
     void* out = size ? buf.data() : nullptr;
-    return ResultOf(t.caller_file ? fgetxattr(t.fd.get(), name->c_str(), out, size)
-                                  : getxattr(t.proc_path.c_str(), name->c_str(), out, size));
+    if (t.caller_file) return ResultOf(fgetxattr(t.fd.get(), name->c_str(), out, size));
+    long r = XattrAt(464, t.fd.get(), name->c_str(), out, size, 0);
+    if (r < 0 && (errno == ENOSYS || errno == EPERM)) r = getxattr(t.proc_path.c_str(), name->c_str(), out, size);
+    return ResultOf(r);
   });
   if (r.kind != Reply::Kind::kValue || size == 0) return r;
   Status w = call.Write(value_addr, buf.data(), static_cast<size_t>(r.value));
@@ -332,9 +360,10 @@ Reply DoSetxattr(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags,
   Status r = call.Read(value_addr, value.data(), size);
   if (!r.ok()) return Fail(r);
   return OnXattrTarget(call, dirfd, path_addr, at_flags, [&](const XattrTarget& t) {
-    return ResultOf(t.caller_file
-                        ? fsetxattr(t.fd.get(), name->c_str(), value.data(), size, flags)
-                        : setxattr(t.proc_path.c_str(), name->c_str(), value.data(), size, flags));
+    if (t.caller_file) return ResultOf(fsetxattr(t.fd.get(), name->c_str(), value.data(), size, flags));
+    long r = XattrAt(463, t.fd.get(), name->c_str(), value.data(), size, flags);
+    if (r < 0 && (errno == ENOSYS || errno == EPERM)) r = setxattr(t.proc_path.c_str(), name->c_str(), value.data(), size, flags);
+    return ResultOf(r);
   });
 }
 
@@ -344,8 +373,10 @@ Reply DoListxattr(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags
   std::vector<char> buf(size);
   Reply r = OnXattrTarget(call, dirfd, path_addr, at_flags, [&](const XattrTarget& t) {
     char* out = size ? buf.data() : nullptr;
-    return ResultOf(t.caller_file ? flistxattr(t.fd.get(), out, size)
-                                  : listxattr(t.proc_path.c_str(), out, size));
+    if (t.caller_file) return ResultOf(flistxattr(t.fd.get(), out, size));
+    long r = XattrAt(465, t.fd.get(), nullptr, out, size, 0);
+    if (r < 0 && (errno == ENOSYS || errno == EPERM)) r = listxattr(t.proc_path.c_str(), out, size);
+    return ResultOf(r);
   });
   if (r.kind != Reply::Kind::kValue || size == 0) return r;
   Status w = call.Write(list_addr, buf.data(), static_cast<size_t>(r.value));
@@ -357,8 +388,10 @@ Reply DoRemovexattr(SyscallCall& call, int dirfd, uint64_t path_addr, int at_fla
   auto name = ReadXattrName(call, name_addr);
   if (!name.ok()) return Fail(name.status());
   return OnXattrTarget(call, dirfd, path_addr, at_flags, [&](const XattrTarget& t) {
-    return ResultOf(t.caller_file ? fremovexattr(t.fd.get(), name->c_str())
-                                  : removexattr(t.proc_path.c_str(), name->c_str()));
+    if (t.caller_file) return ResultOf(fremovexattr(t.fd.get(), name->c_str()));
+    long r = XattrAt(466, t.fd.get(), name->c_str(), nullptr, 0, 0);
+    if (r < 0 && (errno == ENOSYS || errno == EPERM)) r = removexattr(t.proc_path.c_str(), name->c_str());
+    return ResultOf(r);
   });
 }
 
