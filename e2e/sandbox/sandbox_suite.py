@@ -276,7 +276,7 @@ def suite_syscalls(a):
             columns["sentry-standalone"], outputs["sentry-standalone"] = gtest_results(out), failure_texts(out)
             log("sentry standalone (host root): rc=%s %.1fs" % (p.returncode, time.time() - t0))
     finally:
-        env.close() if not os.environ.get("SEE_KEEP_TMP") else None
+        env.close()
 
     refs = [c for c in ("native", "none") if c in columns]
     cand = "sentry" if "sentry" in columns else "sentry-standalone"
