@@ -182,6 +182,11 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     how.flags &= kValidOpenFlags;
     how.mode = (how.flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & 07777) : 0;
   }
+  // The sentry opens on the caller's behalf: without O_NOCTTY a terminal opened here becomes the
+  // *sentry's* controlling tty, and its hangup (the caller closing it) kills the sentry with
+  // SIGHUP, leaving the pod's served calls failing with ENOSYS (found by e2e/security: the TIOCSTI
+  // attempt). The caller never gets a controlling tty from a served open.
+  how.flags |= O_NOCTTY;
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
