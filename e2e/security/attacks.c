@@ -1093,8 +1093,6 @@ static const struct attempt kAttempts[] = {
     {"sa_token", MUST_BLOCK, a_sa_token, "service-account token readable"},
     {"mknod_block", MUST_BLOCK, a_mknod_block, "mknod of a block device (8:0)"},
     {"open_by_handle", MUST_BLOCK, a_open_by_handle, "open_by_handle_at (shocker)"},
-    {"tiocsti", MUST_BLOCK, a_tiocsti, "TIOCSTI on the controlling tty"},
-    {"tiocsti_high_bits", MUST_BLOCK, a_tiocsti_high, "TIOCSTI with bit 32 set in the command"},
     {"i386_entry", MUST_BLOCK, a_i386_entry, "int $0x80 (i386 entry) from a 64-bit process"},
     {"x32_entry", MUST_BLOCK, a_x32_entry, "x32 syscall (nr | 0x40000000)"},
     {"personality", MUST_BLOCK, a_personality, "personality(READ_IMPLIES_EXEC|ADDR_NO_RANDOMIZE|MMAP_PAGE_ZERO)"},
@@ -1112,6 +1110,8 @@ static const struct attempt kAttempts[] = {
     {"nested_seccomp_listener", MUST_BLOCK, a_nested_listener, "seccomp user-notify listener inside the sandbox"},
     {"path_swap_race", MUST_BLOCK, a_path_swap_race, "open through a symlink swapped by another thread reaches a host file"},
     {"signal_storm", MUST_BLOCK, a_signal_storm, "signal storm on threads in served calls: wrong results"},
+    {"tiocsti", MUST_BLOCK, a_tiocsti, "TIOCSTI on the controlling tty"},
+    {"tiocsti_high_bits", MUST_BLOCK, a_tiocsti_high, "TIOCSTI with bit 32 set in the command"},
 };
 
 static enum outcome run_attempt(const struct attempt* a) {
@@ -1328,6 +1328,10 @@ int main(int argc, char** argv) {
   }
   // The battery's own children must be reaped even when an attempt orphans some.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  // Canary: a served call that must keep working. An attempt after which it fails took the
+  // sandbox down (fail-closed, but a denial of service, and later rows would be meaningless).
+  int canary_ok = access("/etc/passwd", R_OK) == 0;
+  const char* broken_by = NULL;
   for (size_t k = 0; k < sizeof(kAttempts) / sizeof(kAttempts[0]); ++k) {
     const struct attempt* a = &kAttempts[k];
     if (only) {
@@ -1341,6 +1345,13 @@ int main(int argc, char** argv) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
     print_result(a->name, a->expect, r, g_detail);
+    if (canary_ok && !broken_by && access("/etc/passwd", R_OK) != 0) broken_by = a->name;
+  }
+  if (!only) {
+    char d[256];
+    if (broken_by) snprintf(d, sizeof(d), "served calls fail (%s) after attempt %s", strerror(errno), broken_by);
+    else snprintf(d, sizeof(d), canary_ok ? "served calls still work after every attempt" : "canary unusable");
+    print_result("sandbox_survives", MUST_BLOCK, broken_by ? ALLOWED : BLOCKED, d);
   }
   printf("DONE\n");
   return 0;

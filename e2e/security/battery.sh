@@ -291,7 +291,7 @@ if [[ " $RUNTIMES " == *" see "* ]]; then
   want=$(
     { docker_list=$("$SEE_IMAGE_CACHE/attacks/rootfs/attacks" --list 2>/dev/null | cut -f1) || true; echo "$docker_list"; }
   )
-  for name in $want exe_overwrite_exec_race volume_symlink_race masked_paths_devnull masked_paths fork_bomb; do
+  for name in $want sandbox_survives exe_overwrite_exec_race volume_symlink_race masked_paths_devnull masked_paths fork_bomb; do
     line=$(awk -F'\t' -v n="$name" '$2 == n' "$RESULTS/see" | head -1)
     if [[ -z $line ]]; then
       [[ $CASES == "$ALL_CASES" ]] || continue

@@ -3,7 +3,7 @@
 # each step replaces one pod (exec into it, delete it, create a new one), so PODS pods exist at
 # every sample. Every SAMPLE seconds, at a point where exactly PODS pods run, it records the
 # long-lived parts' resources into a CSV: open fds, RSS and PSS of containerd, of all shims and
-# of all sentries; host mounts, cgroup directories of the namespace, processes of this stack.
+# of all sentries; mounts of this stack, cgroup directories of the namespace, processes of this stack.
 # Then it plots them (gnuplot) and fails on growth between the first and the last sample after
 # the warm-up (counts must be equal; memory and fds may grow by at most SOAK_TOLERANCE percent).
 #
@@ -87,7 +87,8 @@ sample() {
   shims=$(shim_pids | tr '\n' ' ')
   sentries=$(sentry_pids | tr '\n' ' ')
   local mounts cgroups
-  mounts=$(wc -l </proc/self/mountinfo)
+  # Only this stack's mounts (other tests on the host mount and unmount too).
+  mounts=$(grep -c -F "$SEE_CTRD_DIR" /proc/self/mountinfo || true)
   cgroups=$(find /sys/fs/cgroup/ -maxdepth 3 -type d -path "*/$SEE_CTRD_NS*" 2>/dev/null | wc -l)
   # shellcheck disable=SC2086
   echo "$t,$(see_ctr tasks ls -q | wc -l),$(wc -w <<<"$shims"),$(wc -w <<<"$sentries"),$(fds_of "$SEE_CTRD_PID"),$(fds_of $shims),$(fds_of $sentries),$(mem_of Rss "$SEE_CTRD_PID"),$(mem_of Pss "$SEE_CTRD_PID"),$(mem_of Pss $shims),$(mem_of Pss $sentries),$mounts,$cgroups,$(stack_procs)" >>"$CSV"
@@ -105,7 +106,7 @@ delete_pod() {
 }
 
 see_log "soak: $PODS pods, $MINUTES min, a sample every $SAMPLE s -> $OUT"
-echo "seconds,tasks,shims,sentries,containerd_fds,shim_fds,sentry_fds,containerd_rss_kb,containerd_pss_kb,shims_pss_kb,sentries_pss_kb,host_mounts,cgroup_dirs,stack_processes" >"$CSV"
+echo "seconds,tasks,shims,sentries,containerd_fds,shim_fds,sentry_fds,containerd_rss_kb,containerd_pss_kb,shims_pss_kb,sentries_pss_kb,stack_mounts,cgroup_dirs,stack_processes" >"$CSV"
 gen=0
 for ((i = 0; i < PODS; i++)); do
   create_pod "p$i-g0" || see_fail "initial pod p$i did not start: $(cat "$SEE_CTRD_DIR/err.p$i-g0")"
@@ -154,7 +155,7 @@ plot "$CSV" using 1:5 skip 1 with linespoints title "containerd fds", \
      "" using 1:7 skip 1 with linespoints title "sentry fds", \
      "" using 1:14 skip 1 with linespoints title "stack processes"
 set ylabel "count"
-plot "$CSV" using 1:12 skip 1 with linespoints title "host mounts", \
+plot "$CSV" using 1:12 skip 1 with linespoints title "mounts of this stack", \
      "" using 1:13 skip 1 with linespoints title "cgroup dirs", \
      "" using 1:3 skip 1 with linespoints title "shims", \
      "" using 1:4 skip 1 with linespoints title "sentries"
@@ -176,7 +177,7 @@ if len(rows) < 3:
     sys.exit(f"only {len(rows)} samples")
 first, last = rows[1], rows[-1]   # rows[0] is before any churn (warm-up)
 bad = []
-for k in ["shims", "sentries", "host_mounts", "cgroup_dirs", "stack_processes", "shim_fds", "sentry_fds"]:
+for k in ["shims", "sentries", "stack_mounts", "cgroup_dirs", "stack_processes", "shim_fds", "sentry_fds"]:
     if int(last[k]) > int(first[k]):
         bad.append(f"{k} {first[k]} -> {last[k]}")
 for k, slack in [("containerd_fds", 10), ("containerd_pss_kb", 4096), ("shims_pss_kb", 4096), ("sentries_pss_kb", 4096)]:
