@@ -3,6 +3,8 @@
 #
 #   cri_suite_start BIN_DIR [IMAGE...]   node stack with BIN_DIR's shim, runsee and seectl
 #   cri_apply NAME                       applies $CRI_WORK/NAME.yaml (written by the suite), waits
+#   cri_try_apply NAME                   the same, without recording a failure
+#   cri_exec POD CONTAINER CMD...        a command in a container (ExecSync)
 #   cri_pod_json NAME                    seectl's JSON view of pod NAME (empty when it is gone)
 #   cri_pod_field NAME PYEXPR            a field of it, e.g. 'p["sandboxId"]'
 #   cri_container_id POD CONTAINER
@@ -28,13 +30,14 @@ cri_suite_start() {
 }
 
 cri_apply() {
+  cri_try_apply "$@" || { see_fail "$1: apply failed: $(tail -5 "$CRI_WORK/$1.apply")"; return 1; }
+}
+
+# cri_try_apply NAME: the same without recording a failure (output in $CRI_WORK/NAME.apply).
+cri_try_apply() {
   local name=$1
   shift
-  if ! see_seectl_apply -f "$CRI_WORK/$name.yaml" --wait --wait-timeout 120 "$@" \
-      >"$CRI_WORK/$name.apply" 2>&1; then
-    see_fail "$name: apply failed: $(tail -5 "$CRI_WORK/$name.apply")"
-    return 1
-  fi
+  see_seectl_apply -f "$CRI_WORK/$name.yaml" --wait --wait-timeout 120 "$@" >"$CRI_WORK/$name.apply" 2>&1
 }
 
 cri_pod_json() {
@@ -107,7 +110,7 @@ cri_leftovers() {
     [[ -e $f ]] || continue
     case ${f##*/} in lock | last_reserved_ip.*) ;; *) echo "cni allocation ${f##*/}" ;; esac
   done
-  ls -A "/sys/class/net/$SEE_NODE_BRIDGE/brif" 2>/dev/null | sed 's/^/bridge port /'
+  ip -o link show master "$SEE_NODE_BRIDGE" 2>/dev/null | awk -F": " '{ print "bridge port " $2 }'
   see_cgroup_dirs "${SEE_NODE_CGROUP_PARENT#/}" | while read -r c; do
     find "$c" -mindepth 1 -type d -name 'pod*' | sed 's/^/cgroup /'
   done
@@ -129,11 +132,11 @@ cri_record_sockets() {
 
 # cri_expect_clean WHAT: waits (bounded) for the host to be clean, then checks it is.
 cri_expect_clean() {
-  local what=$1 left i
-  for i in $(seq 100); do
+  local what=$1 left deadline=$((SECONDS + 30))
+  while :; do
     left=$(cri_leftovers)
-    [[ -z $left ]] && break
-    sleep 0.3
+    [[ -z $left || $SECONDS -ge $deadline ]] && break
+    sleep 0.5
   done
   see_expect_eq "$what: nothing left on the host" "" "$left"
 }
