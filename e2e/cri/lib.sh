@@ -110,7 +110,8 @@ cri_leftovers() {
     [[ -e $f ]] || continue
     case ${f##*/} in lock | last_reserved_ip.*) ;; *) echo "cni allocation ${f##*/}" ;; esac
   done
-  ip -o link show master "$SEE_NODE_BRIDGE" 2>/dev/null | awk -F": " '{ print "bridge port " $2 }'
+  # Pod veths; the suite's own test servers (seets*, removed at stop) are not pods' leftovers.
+  ip -o link show master "$SEE_NODE_BRIDGE" 2>/dev/null | awk -F": " '$2 !~ /^seets/ { print "bridge port " $2 }'
   see_cgroup_dirs "${SEE_NODE_CGROUP_PARENT#/}" | while read -r c; do
     find "$c" -mindepth 1 -type d -name 'pod*' | sed 's/^/cgroup /'
   done
