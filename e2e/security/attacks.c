@@ -1008,6 +1008,12 @@ static enum outcome a_path_swap_race(void) {
 static volatile long g_storm_wrong, g_storm_calls, g_storm_eintr;
 static volatile int g_storm_stop;
 static ino_t g_passwd_ino;
+static char g_storm_first[96];  // the first wrong result, for the detail
+
+static void storm_wrong(const char* what, int err) {
+  ++g_storm_wrong;
+  if (!g_storm_first[0]) snprintf(g_storm_first, sizeof(g_storm_first), "%s: %s", what, strerrorname_np(err));
+}
 
 static void on_usr1(int sig) { (void)sig; }
 
@@ -1018,13 +1024,18 @@ static void* storm_worker(void* arg) {
     ++g_storm_calls;
     if (fd < 0) {
       if (errno == EINTR) ++g_storm_eintr;
-      else ++g_storm_wrong;
+      else storm_wrong("open", errno);
       continue;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_ino != g_passwd_ino) ++g_storm_wrong;
+    if (fstat(fd, &st) != 0) storm_wrong("fstat", errno);
+    else if (st.st_ino != g_passwd_ino) storm_wrong("open gave another file", 0);
     close(fd);
-    if (stat("/etc/passwd", &st) == 0 && st.st_ino != g_passwd_ino) ++g_storm_wrong;
+    if (stat("/etc/passwd", &st) == 0) {
+      if (st.st_ino != g_passwd_ino) storm_wrong("stat of another file", 0);
+    } else if (errno != EINTR) {
+      storm_wrong("stat", errno);
+    }
   }
   return NULL;
 }
@@ -1048,8 +1059,8 @@ static enum outcome a_signal_storm(void) {
   }
   g_storm_stop = 1;
   for (int i = 0; i < 2; ++i) pthread_join(workers[i], NULL);
-  detail("%ld signals, %ld calls, %ld EINTR, %ld wrong results", sent, g_storm_calls, g_storm_eintr,
-         g_storm_wrong);
+  detail("%ld signals, %ld calls, %ld EINTR, %ld wrong results%s%s", sent, g_storm_calls, g_storm_eintr,
+         g_storm_wrong, g_storm_wrong ? ", first: " : "", g_storm_first);
   return g_storm_wrong ? ALLOWED : BLOCKED;
 }
 
