@@ -130,10 +130,12 @@ def targets(samples):
     for m in ("interp_start", "import_pandas", "pandas_groupby", "churn"):
         ratio_row("Python: " + m, ("python", m), 1.15)
     ratio_row("start: ctr run --rm /bin/true", ("start", "ctr_run_true"), 1.10)
+    ratio_row("pod start (CRI), one after another", ("cri", "pod_start_seq"), 1.10)
+    ratio_row("pod start (CRI), 10 at a time", ("cri", "pod_start_par10"), 1.10)
     for comp, limit in (("shim", 3072), ("sentry", 4096)):
         v = med(samples, ("memory", "pss_" + comp), "see")
         rows.append(("%s PSS (idle pod)" % comp, "≤ %d MiB" % (limit // 1024),
-                     "n/a" if v is None else "%.1f MiB" % (v / 1024), None if v is None else v <= limit))
+                     "n/a" if v is None else "%.2f MiB" % (v / 1024), None if v is None else v <= limit))
     return rows
 
 
