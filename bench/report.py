@@ -264,6 +264,11 @@ def main():
     md.append("`ctr run --rm busybox /bin/true` (create, start, wait, delete through containerd), "
               "the runtimes interleaved run by run.\n")
     md.append(table(samples, [("start", "ctr_run_true")], rts))
+    ov = samples.get(("overhead", "wrapper_per_call"))
+    if ov:
+        md.append("\nWrapper cost per runtime call, included in those figures (containerd-shim-runc-v2 "
+                  "calls the runtime about 4 times per run): " + ", ".join(
+                      "%s %.0f ms" % (NAMES.get(r, r), statistics.median(v)) for r, v in ov["by"].items()) + ".\n")
     s = samples.get(("start", "ctr_run_true"))
     if s:
         md.append("\n| percentile | " + " | ".join(NAMES.get(r, r) for r in rts) + " |\n|---|" + "---|" * len(rts))
