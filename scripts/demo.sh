@@ -94,7 +94,7 @@ see_seectl delete job/see-udf-batch --now >/dev/null
 
 # ---- 4. runc vs see ----
 section "the same pod under runc and under see"
-see_node_test_server demo 2 "egress reached" >/dev/null
+see_node_test_server demo 2 "egress reached" || { echo "demo: test server did not start" >&2; exit 1; }
 TARGET=$SEE_NODE_SUBNET_PREFIX.2:8080
 probe_pod() {
   cat <<EOF
@@ -119,18 +119,19 @@ declare -A ROW
 probe() {
   local h=$1 pid cid
   probe_pod "$h" >"$WORK/probe-$h.yaml"
-  see_seectl_apply -f "$WORK/probe-$h.yaml" --wait >/dev/null
+  see_seectl_apply -f "$WORK/probe-$h.yaml" --wait >"$WORK/probe-$h.apply" 2>&1 ||
+    { cat "$WORK/probe-$h.apply" >&2; return 1; }
   cid=$(see_seectl get pods "probe-$h" -o json | python3 -c 'import json, sys
 print(json.load(sys.stdin)["items"][0]["containers"][0]["id"])')
   pid=$(ctr --address "$SEE_CTRD_ADDR" -n k8s.io tasks ls | awk -v id="$cid" '$1 == id { print $2 }')
-  x() { see_seectl exec "probe-$h" -c probe -- /bin/sh -c "$1" 2>/dev/null | tr -d '\r'; }
-  ROW[$h,uid]="$(x 'id -u') / $(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
-  ROW[$h,unshare]=$(x 'unshare -U true 2>&1 && echo allowed || echo "blocked"')
+  x() { see_seectl exec -c probe "probe-$h" /bin/sh -c "$1" 2>/dev/null | tr -d '\r' || true; }
+  ROW[$h,uid]="$(x 'id -u') / $(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo '?')"
+  ROW[$h,unshare]=$(x 'unshare -U true 2>/dev/null && echo allowed || echo blocked')
   ROW[$h,mount]=$(x 'mkdir -p /tmp/m; mount -t tmpfs none /tmp/m 2>/dev/null && echo allowed || echo blocked')
   ROW[$h,meminfo]=$(x "awk '/^MemTotal:/ { print \$2 \" kB\" }' /proc/meminfo")
   ROW[$h,nproc]=$(x 'nproc')
   ROW[$h,egress]=$(x "timeout 5 wget -qO- http://$TARGET/ >/dev/null 2>&1 && echo reachable || echo refused")
-  see_seectl delete pod "probe-$h" --now >/dev/null
+  see_seectl delete pod "probe-$h" --now >/dev/null || true
 }
 probe runc
 probe see
