@@ -24,6 +24,8 @@ PACKAGES=(
   busybox-static mmdebstrap skopeo umoci docker-registry uidmap
   # measurement
   hyperfine procps psmisc util-linux python3
+  # node stack, manifests check, demo (e2e/node, e2e/cri, scripts/demo.sh)
+  python3-yaml gettext-base curl
   gnuplot-nox  # e2e/soak resource curves, bench plots
   fio linux-perf  # bench: I/O workload, profiles (scripts/bench.sh)
 )
