@@ -1,10 +1,13 @@
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -12,6 +15,8 @@
 #include "base/child_process.h"
 #include "base/cleanup.h"
 #include "base/fd_passing.h"
+#include "base/sha256.h"
+#include "base/unix_address.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "base/status.h"
@@ -189,6 +194,45 @@ TEST(FdPassingTest, EofIsNotFound) {
   auto m = RecvWithFds(b.get(), 8, 1);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), Code::kNotFound);
+}
+
+TEST(UnixAddressTest, LongPathsBindAndConnectThroughTheDirFd) {
+  char tmpl[] = "/tmp/see-unix-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string deep = dir + "/" + std::string(60, 'a') + "/" + std::string(60, 'b');
+  ASSERT_TRUE(MkdirAll(deep, 0700).ok());
+  std::string path = deep + "/s.sock";
+  ASSERT_GT(path.size(), sizeof(sockaddr_un::sun_path));
+  auto a = MakeUnixAddress(path);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  UniqueFd server(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(bind(server.get(), reinterpret_cast<sockaddr*>(&a->addr), a->len), 0) << strerror(errno);
+  ASSERT_EQ(listen(server.get(), 1), 0);
+  struct stat st{};
+  EXPECT_EQ(stat(path.c_str(), &st), 0);  // the socket is where the long path says
+  auto b = MakeUnixAddress(path);
+  ASSERT_TRUE(b.ok());
+  UniqueFd client(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  EXPECT_EQ(connect(client.get(), reinterpret_cast<sockaddr*>(&b->addr), b->len), 0);
+  EXPECT_FALSE(MakeUnixAddress("").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Sha256Test, KnownVectors) {
+  // FIPS 180-4 examples and the padding edge cases (55, 56 and 64 bytes).
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(Sha256Hex(std::string(55, 'a')),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+  EXPECT_EQ(Sha256Hex(std::string(56, 'a')),
+            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+  EXPECT_EQ(Sha256Hex(std::string(64, 'a')),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+  EXPECT_EQ(Sha256Hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ find_package(GTest REQUIRED)
 pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 # protoc and libprotobuf (libprotobuf-dev, protobuf-compiler) for proto/ (see_proto).
 find_package(Protobuf REQUIRED)
-# libcrypto (libssl-dev): SHA-256 of the shim socket address in base/ttrpc.
+# libcrypto (libssl-dev): seectl's WebSocket handshake (exec -it). The shim does not link it.
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 # yaml-cpp (libyaml-cpp-dev): the shim config file, Pod manifests.
 find_package(yaml-cpp REQUIRED)

@@ -1,9 +1,12 @@
 #include "base/ttrpc/address.h"
 
-#include <openssl/evp.h>
+#include <sys/un.h>
 
+#include <cstddef>
 #include <cstring>
 #include <vector>
+
+#include "base/sha256.h"
 
 namespace see::ttrpc {
 
@@ -44,18 +47,7 @@ std::string JoinAndCleanPath(std::initializer_list<std::string_view> elements) {
 std::string ShimSocketAddress(std::string_view containerd_address, std::string_view ns,
                               std::string_view id, std::string_view state_dir) {
   std::string key = JoinAndCleanPath({containerd_address, ns, id});
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  // EVP_Digest with SHA-256 cannot fail short of memory exhaustion; abort like an allocation.
-  if (EVP_Digest(key.data(), key.size(), digest, &digest_len, EVP_sha256(), nullptr) != 1) {
-    std::abort();
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
+  std::string hex = Sha256Hex(key);
   return "unix://" + JoinAndCleanPath({state_dir, "s"}) + "/" + hex;
 }
 

@@ -56,9 +56,11 @@ long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve, uint
   return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
-  // Directories made unreadable by a test are made traversable again first.
-  chmod(path, 0700);
+int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+  // Directories made unreadable by a test are made traversable again first. Only directories:
+  // chmod follows symlinks, and the tests leave links to "/" and "/etc" behind (this once set the
+  // host's / and /etc to 0700).
+  if (type == FTW_D || type == FTW_DP || type == FTW_DNR) chmod(path, 0700);
   return remove(path);
 }
 

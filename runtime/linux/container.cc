@@ -22,6 +22,7 @@
 #include "base/cleanup.h"
 #include "base/file_util.h"
 #include "base/logging.h"
+#include "base/unix_address.h"
 #include "runtime/linux/bootstrap.h"
 #include "runtime/linux/devices.h"
 #include "runtime/linux/hooks.h"
@@ -51,13 +52,10 @@ Result<std::string> AbsolutePath(const std::string& p) {
 }
 
 Result<UniqueFd> ConnectUnix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path too long: " + path);
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoStatus("socket");
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len) < 0) {
     return ErrnoStatus("connect " + path);
   }
   return fd;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/unix_address.h"
 #include "base/logging.h"
 #include "runtime/linux/bootstrap.h"
 #include "runtime/linux/capabilities.h"
@@ -197,13 +198,10 @@ Status WaitForStart(int fifo_path_fd) {
 }
 
 Result<UniqueFd> ConnectSentry(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("sentry socket path too long");
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
   UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoStatus("socket");
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len) < 0) {
     return ErrnoStatus("connecting to the sentry at " + path);
   }
   return fd;

@@ -87,6 +87,12 @@ constexpr SelfRule kAllow[] = {
     {SYS_fsetxattr, "served *xattrat on a caller fd"},
     {SYS_flistxattr, "served *xattrat on a caller fd"},
     {SYS_fremovexattr, "served *xattrat on a caller fd"},
+    // Linux 6.13 numbers (not in this libc's headers): served xattrs by path without a
+    // /proc/self/fd walk, which fails for non-root callers when the host's / is 0700.
+    {463, "served setxattr via setxattrat (sys_fsattr.cc)"},
+    {464, "served getxattr via getxattrat (sys_fsattr.cc)"},
+    {465, "served listxattr via listxattrat (sys_fsattr.cc)"},
+    {466, "served removexattr via removexattrat (sys_fsattr.cc)"},
     {SYS_fstatfs, "served statfs; view detection (proc/sysfs magic)"},
     {SYS_inotify_add_watch, "served inotify_add_watch on the caller's inotify fd"},
     {SYS_memfd_create, "view files (/proc/meminfo...) as sealed memfds"},

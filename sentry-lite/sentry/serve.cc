@@ -17,6 +17,7 @@
 
 #include "base/fd_passing.h"
 #include "base/logging.h"
+#include "base/unix_address.h"
 #include "base/unique_fd.h"
 #include "sentry-lite/fs/views.h"
 #include "sentry-lite/notify/notify_loop.h"
@@ -31,18 +32,13 @@ namespace {
 constexpr int kIdleCheckMs = 200;
 
 Result<UniqueFd> Listen(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return InvalidArgument("socket path empty or too long: " + path);
-  }
-  memcpy(addr.sun_path, path.c_str(), path.size());
+  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
   UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoStatus("socket");
   (void)unlink(path.c_str());
   // 0600 from the start: nothing but host root may register.
   mode_t old = umask(0177);
-  int rc = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int rc = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len);
   umask(old);
   if (rc != 0) return ErrnoStatus("bind " + path);
   if (listen(fd.get(), 128) != 0) return ErrnoStatus("listen " + path);
