@@ -175,6 +175,12 @@ class RuntimeBackend : public ContainerBackend {
     (void)sentry_->process.Release();  // already reaped
     sentry_.reset();
     RemovePodDir(pod_dir_);
+    // Without its sentry every served call of the pod fails (ENOSYS): fail the pod visibly
+    // instead, so containerd sees the exits and the kubelet can restart it.
+    for (const std::string& id : containers_) {
+      Status st = runtime::Kill(rt_, id, SIGKILL, /*all=*/true);
+      if (!st.ok()) spdlog::warn("killing {} after its sentry died: {}", id, st.ToString());
+    }
     return true;
   }
 

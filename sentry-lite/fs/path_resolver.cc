@@ -221,6 +221,21 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "self" && !is_last_link(2)) {
     return "/proc/" + std::to_string(caller->ns_tgid) + rest_from(2);
   }
+  // procfs's own links into self: /proc/mounts -> self/mounts, /proc/net -> self/net.
+  if (parts.size() >= 2 && parts[0] == "proc" && (parts[1] == "mounts" || parts[1] == "net") &&
+      !is_last_link(2)) {
+    return "/proc/" + std::to_string(caller->ns_tgid) + "/" + std::string(parts[1]) + rest_from(2);
+  }
+  // Debian images make /etc/mtab a link to ../proc/self/mounts; followed by the kernel it would
+  // name the sentry. Only when the image's link really says so.
+  if (parts.size() == 2 && parts[0] == "etc" && parts[1] == "mtab" && !nofollow_last) {
+    char target[64];
+    ssize_t n = readlinkat(root_fd_, "etc/mtab", target, sizeof(target) - 1);
+    std::string_view t(target, n > 0 ? static_cast<size_t>(n) : 0);
+    if (t == "../proc/self/mounts" || t == "/proc/self/mounts") {
+      return "/proc/" + std::to_string(caller->ns_tgid) + "/mounts";
+    }
+  }
   if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "thread-self" && !is_last_link(2)) {
     return "/proc/" + std::to_string(caller->ns_tgid) + "/task/" + std::to_string(caller->ns_tid) +
            rest_from(2);

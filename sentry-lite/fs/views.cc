@@ -202,7 +202,107 @@ ViewFile ClassifyViewPath(std::string_view p) {
   if (p == "proc/loadavg") return ViewFile::kLoadavg;
   if (p == "sys/devices/system/cpu/online") return ViewFile::kCpuOnline;
   if (p == "sys/devices/system/cpu/possible") return ViewFile::kCpuPossible;
+  // proc/<pid>/mountinfo, proc/<pid>/task/<tid>/mountinfo (and mounts).
+  if (p.rfind("proc/", 0) == 0) {
+    std::string_view rest = p.substr(5);
+    auto skip_number = [&rest]() {
+      size_t n = 0;
+      while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+      if (n == 0 || n >= rest.size() || rest[n] != '/') return false;
+      rest.remove_prefix(n + 1);
+      return true;
+    };
+    if (skip_number()) {
+      if (rest.rfind("task/", 0) == 0) {
+        rest.remove_prefix(5);
+        if (!skip_number()) return ViewFile::kNone;
+      }
+      if (rest == "mountinfo") return ViewFile::kMountinfo;
+      if (rest == "mounts") return ViewFile::kMounts;
+    }
+  }
   return ViewFile::kNone;
+}
+
+namespace {
+
+// Drops the options that name host paths from a comma-separated option list.
+std::string ScrubMountOptions(std::string_view options) {
+  std::string out;
+  while (!options.empty()) {
+    size_t comma = options.find(',');
+    std::string_view opt = options.substr(0, comma);
+    options = comma == std::string_view::npos ? std::string_view() : options.substr(comma + 1);
+    if (opt.rfind("lowerdir=", 0) == 0 || opt.rfind("upperdir=", 0) == 0 ||
+        opt.rfind("workdir=", 0) == 0) {
+      continue;
+    }
+    if (!out.empty()) out += ',';
+    out.append(opt);
+  }
+  return out;
+}
+
+std::vector<std::string_view> SplitFields(std::string_view line) {
+  std::vector<std::string_view> f;
+  while (!line.empty()) {
+    size_t sp = line.find(' ');
+    f.push_back(line.substr(0, sp));
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  }
+  return f;
+}
+
+template <typename Fn>
+std::string MapLines(std::string_view text, Fn fn) {
+  std::string out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    out += fn(line);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& f) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += f[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderMountinfo(std::string_view host_text) {
+  // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+  return MapLines(host_text, [](std::string_view line) {
+    auto v = SplitFields(line);
+    std::vector<std::string> f(v.begin(), v.end());
+    if (f.size() < 10) return std::string(line);
+    f[3] = "/";
+    for (size_t i = 6; i + 3 < f.size(); ++i) {
+      if (f[i] == "-") {
+        f[i + 3] = ScrubMountOptions(f[i + 3]);
+        break;
+      }
+    }
+    return Join(f);
+  });
+}
+
+std::string RenderMounts(std::string_view host_text) {
+  // source mountpoint fstype options dump pass
+  return MapLines(host_text, [](std::string_view line) {
+    auto v = SplitFields(line);
+    std::vector<std::string> f(v.begin(), v.end());
+    if (f.size() < 4) return std::string(line);
+    f[3] = ScrubMountOptions(f[3]);
+    return Join(f);
+  });
 }
 
 HostInfo ReadHostInfo() {
@@ -287,6 +387,8 @@ std::string RenderViewFile(ViewFile file, std::string_view host_text, const PodL
     case ViewFile::kLoadavg: return RenderLoadavg(host_text, limits, host);
     case ViewFile::kCpuOnline:
     case ViewFile::kCpuPossible: return CpuListText(limits.cpus);
+    case ViewFile::kMountinfo: return RenderMountinfo(host_text);
+    case ViewFile::kMounts: return RenderMounts(host_text);
     case ViewFile::kNone: break;
   }
   return std::string(host_text);

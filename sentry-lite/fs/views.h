@@ -60,7 +60,15 @@ enum class ViewFile : uint8_t {
   kLoadavg,      // proc/loadavg
   kCpuOnline,    // sys/devices/system/cpu/online
   kCpuPossible,  // sys/devices/system/cpu/possible
+  kMountinfo,    // proc/<pid>[/task/<tid>]/mountinfo: no host paths (see RenderMountinfo)
+  kMounts,       // proc/<pid>[/task/<tid>]/mounts
 };
+
+// The mount tables as the container may see them: overlay's lowerdir=/upperdir=/workdir= options
+// (host paths of the image layers) are dropped, and mountinfo's "root" field (the path of a bind
+// mount's source inside its file system: host directories of volumes) reads "/".
+std::string RenderMountinfo(std::string_view host_text);
+std::string RenderMounts(std::string_view host_text);
 
 // `root_relative` as PathResolver::RootRelative returns it ("proc/meminfo").
 ViewFile ClassifyViewPath(std::string_view root_relative);

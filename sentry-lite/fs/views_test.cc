@@ -126,4 +126,22 @@ TEST(ViewRenderTest, CpuinfoStatAndLists) {
 }
 
 }  // namespace
+TEST(ViewsTest, MountTablesLoseHostPaths) {
+  EXPECT_EQ(ClassifyViewPath("proc/12/mountinfo"), ViewFile::kMountinfo);
+  EXPECT_EQ(ClassifyViewPath("proc/12/task/13/mountinfo"), ViewFile::kMountinfo);
+  EXPECT_EQ(ClassifyViewPath("proc/12/mounts"), ViewFile::kMounts);
+  EXPECT_EQ(ClassifyViewPath("proc/x/mounts"), ViewFile::kNone);
+  EXPECT_EQ(ClassifyViewPath("proc/12/mountstats"), ViewFile::kNone);
+  std::string info =
+      "26 1 0:30 / / ro,relatime - overlay overlay rw,lowerdir=/var/lib/c/1/fs:/var/lib/c/2/fs,"
+      "upperdir=/var/lib/c/3/fs,workdir=/var/lib/c/3/work,index=off\n"
+      "27 26 8:1 /var/lib/kubelet/pods/x/volumes/v /data rw shared:5 - ext4 /dev/vda1 rw\n";
+  std::string got = RenderMountinfo(info);
+  EXPECT_EQ(got,
+            "26 1 0:30 / / ro,relatime - overlay overlay rw,index=off\n"
+            "27 26 8:1 / /data rw shared:5 - ext4 /dev/vda1 rw\n");
+  EXPECT_EQ(RenderMounts("overlay / overlay rw,lowerdir=/a,upperdir=/b,workdir=/c 0 0\n"),
+            "overlay / overlay rw 0 0\n");
+}
+
 }  // namespace see::sentry
