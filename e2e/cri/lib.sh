@@ -146,5 +146,5 @@ cri_expect_clean() {
 cri_exec() {
   local pod=$1 c=$2
   shift 2
-  see_seectl exec -c "$c" "$pod" "$@"
+  see_seectl exec -c "$c" "$pod" -- "$@"
 }
