@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <mutex>
 #include <vector>
 
 namespace see::sentry {
@@ -17,13 +18,30 @@ Status Errno(int err, std::string what) { return ErrnoStatus(err, std::move(what
 // The sentry's own /proc/self/fd, opened once at start-up with the sentry's identity: read through
 // it, fd links need no search permission on the sentry's "/" (a 0700 host root would refuse a
 // caller's uid walking "/proc/self/fd/N" by name while its identity is assumed).
-const int g_proc_self_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+// Reopened in a forked child (a directory fd of /proc/self/fd stays bound to the process that
+// opened it: after fork it would list the parent's fds).
+int ProcSelfFdDir() {
+  static std::mutex mu;
+  static pid_t owner = 0;
+  static int fd = -1;
+  std::lock_guard<std::mutex> lock(mu);
+  pid_t me = getpid();
+  if (owner != me) {
+    if (fd >= 0) close(fd);
+    fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    owner = me;
+  }
+  return fd;
+}
+// Opened at start-up with the sentry's own identity (see above).
+[[maybe_unused]] const int g_proc_self_fd_init = ProcSelfFdDir();
 
 Result<std::string> FdPath(int fd) {
   char buf[PATH_MAX + 1];
   std::string link = "/proc/self/fd/" + std::to_string(fd);
-  ssize_t n = g_proc_self_fd >= 0 ? readlinkat(g_proc_self_fd, std::to_string(fd).c_str(), buf, PATH_MAX)
-                                  : readlink(link.c_str(), buf, PATH_MAX);
+  int dir = ProcSelfFdDir();
+  ssize_t n = dir >= 0 ? readlinkat(dir, std::to_string(fd).c_str(), buf, PATH_MAX)
+                       : readlink(link.c_str(), buf, PATH_MAX);
   if (n < 0) return Errno(errno == ENOENT ? EBADF : errno, "readlink " + link);
   return std::string(buf, static_cast<size_t>(n));
 }
@@ -139,7 +157,7 @@ Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view
   return out;
 }
 
-int SentryProcSelfFdDir() { return g_proc_self_fd; }
+int SentryProcSelfFdDir() { return ProcSelfFdDir(); }
 
 Result<std::string> PathResolver::RootRelative(int fd) const {
   Result<std::string> root_or = FdPath(root_fd_);
@@ -356,8 +374,9 @@ std::string PathResolver::ToContainerView(const std::string& sentry_path) const 
 
 Result<UniqueFd> ReopenCallerFd(int fd, int flags) {
   std::string link = "/proc/self/fd/" + std::to_string(fd);
-  int r = g_proc_self_fd >= 0
-              ? openat(g_proc_self_fd, std::to_string(fd).c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC)
+  int self_fd_dir = ProcSelfFdDir();
+  int r = self_fd_dir >= 0
+              ? openat(self_fd_dir, std::to_string(fd).c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC)
               : open(link.c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC);
   if (r < 0) return Errno(errno, "re-open " + link);
   return UniqueFd(r);

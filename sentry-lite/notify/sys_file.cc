@@ -186,7 +186,8 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // *sentry's* controlling tty, and its hangup (the caller closing it) kills the sentry with
   // SIGHUP, leaving the pod's served calls failing with ENOSYS (found by e2e/security: the TIOCSTI
   // attempt). The caller never gets a controlling tty from a served open.
-  how.flags |= O_NOCTTY;
+  // Not with O_PATH: openat2 refuses any flag beyond O_CLOEXEC|O_DIRECTORY|O_NOFOLLOW there.
+  if ((how.flags & O_PATH) == 0) how.flags |= O_NOCTTY;
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
