@@ -124,7 +124,7 @@ probe() {
   cid=$(see_seectl get pods "probe-$h" -o json | python3 -c 'import json, sys
 print(json.load(sys.stdin)["items"][0]["containers"][0]["id"])')
   pid=$(ctr --address "$SEE_CTRD_ADDR" -n k8s.io tasks ls | awk -v id="$cid" '$1 == id { print $2 }')
-  x() { see_seectl exec -c probe "probe-$h" /bin/sh -c "$1" 2>/dev/null | tr -d '\r' || true; }
+  x() { see_seectl exec -c probe "probe-$h" -- /bin/sh -c "$1" 2>/dev/null | tr -d '\r' || true; }
   ROW[$h,uid]="$(x 'id -u') / $(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo '?')"
   ROW[$h,unshare]=$(x 'unshare -U true 2>/dev/null && echo allowed || echo blocked')
   ROW[$h,mount]=$(x 'mkdir -p /tmp/m; mount -t tmpfs none /tmp/m 2>/dev/null && echo allowed || echo blocked')
