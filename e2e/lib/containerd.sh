@@ -174,8 +174,11 @@ see_containerd_stop() {
     kill -9 "$SEE_CTRD_PID" 2>/dev/null
     wait "$SEE_CTRD_PID" 2>/dev/null
   fi
-  # Shims of this instance carry its socket address on their command line.
+  # A containerd restarted in a subshell (a restart test) is not $SEE_CTRD_PID here: every
+  # containerd of this instance carries its config path on its command line.
   local p
+  for p in $(see_pids_matching "$SEE_CTRD_DIR/config.toml"); do kill -9 "$p" 2>/dev/null; done
+  # Shims of this instance carry its socket address on their command line.
   for p in $(see_pids_matching "$SEE_CTRD_ADDR"); do kill -9 "$p" 2>/dev/null; done
   see_rmdir_cgroups "$SEE_CTRD_NS"
   if [[ -z ${SEE_KEEP_TMP:-} ]]; then
