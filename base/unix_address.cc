@@ -30,4 +30,14 @@ Result<UnixAddress> MakeUnixAddress(const std::string& path) {
   return out;
 }
 
+Result<UniqueFd> ConnectUnixSocket(const std::string& path, int type) {
+  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
+  UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus("socket");
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len) < 0) {
+    return ErrnoStatus("connect " + path);
+  }
+  return fd;
+}
+
 }  // namespace see

@@ -21,4 +21,7 @@ struct UnixAddress {
 
 Result<UnixAddress> MakeUnixAddress(const std::string& path);
 
+// A connected unix socket (O_CLOEXEC) of `type` (SOCK_STREAM, SOCK_SEQPACKET) to `path`.
+Result<UniqueFd> ConnectUnixSocket(const std::string& path, int type);
+
 }  // namespace see

@@ -16,6 +16,7 @@
 
 #include "base/child_process.h"
 #include "base/cleanup.h"
+#include "base/fd_passing.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
@@ -304,27 +305,10 @@ Result<UniqueFd> TaskService::ReceiveConsole(int listener) {
   fcntl(listener, F_SETFL, fl | O_NONBLOCK);
   UniqueFd conn(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return ErrnoStatus("accepting the console connection");
-  char buf[256];
-  iovec iov{buf, sizeof(buf)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoStatus("receiving the console master");
-  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-      return UniqueFd(fd);
-    }
-  }
-  return Internal("console socket message carried no fd");
+  auto m = RecvWithFds(conn.get(), 256, 1);
+  if (!m.ok()) return m.status().Wrap("receiving the console master");
+  if (m->fds.empty()) return Internal("console socket message carried no fd");
+  return std::move(m->fds[0]);
 }
 
 Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateTaskRequest& req) {

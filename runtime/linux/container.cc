@@ -51,16 +51,6 @@ Result<std::string> AbsolutePath(const std::string& p) {
   return out;
 }
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
-  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return ErrnoStatus("socket");
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len) < 0) {
-    return ErrnoStatus("connect " + path);
-  }
-  return fd;
-}
-
 struct Helper {
   ChildProcess stage0;
   UniqueFd sync;
@@ -123,7 +113,7 @@ Status ForwardSeccompListener(const oci::Seccomp& sc, const std::string& state_j
   if (sc.listener_path.empty()) {
     return InvalidArgument("linux.seccomp uses SCMP_ACT_NOTIFY but has no listenerPath");
   }
-  SEE_ASSIGN_OR_RETURN(UniqueFd sock, ConnectUnix(sc.listener_path));
+  SEE_ASSIGN_OR_RETURN(UniqueFd sock, ConnectUnixSocket(sc.listener_path, SOCK_STREAM));
   return SendFd(sock.get(), listener,
                 SeccompListenerMessage(state_json, pid, sc.listener_metadata));
 }
@@ -309,7 +299,7 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
 
   UniqueFd console;
   if (!o.console_socket.empty()) {
-    SEE_ASSIGN_OR_RETURN(console, ConnectUnix(o.console_socket));
+    SEE_ASSIGN_OR_RETURN(console, ConnectUnixSocket(o.console_socket, SOCK_STREAM));
   }
 
   Bootstrap boot;
@@ -530,7 +520,7 @@ Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o) {
   SEE_ASSIGN_OR_RETURN(auto mgr, ManagerFor(info.state));
   UniqueFd console;
   if (!o.console_socket.empty() && proc->terminal) {
-    SEE_ASSIGN_OR_RETURN(console, ConnectUnix(o.console_socket));
+    SEE_ASSIGN_OR_RETURN(console, ConnectUnixSocket(o.console_socket, SOCK_STREAM));
   }
   Bootstrap boot;
   boot.mode = Bootstrap::Mode::kExec;

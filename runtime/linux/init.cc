@@ -197,16 +197,6 @@ Status WaitForStart(int fifo_path_fd) {
   return Status::Ok();
 }
 
-Result<UniqueFd> ConnectSentry(const std::string& path) {
-  SEE_ASSIGN_OR_RETURN(UnixAddress addr, MakeUnixAddress(path));
-  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd) return ErrnoStatus("socket");
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.addr), addr.len) < 0) {
-    return ErrnoStatus("connecting to the sentry at " + path);
-  }
-  return fd;
-}
-
 // The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
 // its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close after the
 // filter: host-class calls that OCI profiles allow; the execve that follows is served.
@@ -438,8 +428,8 @@ void RunInitMain(int argc, char** argv) {
 
   if (!c.boot.sentry_socket.empty()) {
     // Before any setns: the socket lives on the host side.
-    auto sentry_conn = ConnectSentry(c.boot.sentry_socket);
-    if (!sentry_conn.ok()) Fail(c, sentry_conn.status());
+    auto sentry_conn = ConnectUnixSocket(c.boot.sentry_socket, SOCK_SEQPACKET);
+    if (!sentry_conn.ok()) Fail(c, sentry_conn.status().Wrap("connecting to the sentry"));
     c.sentry_fd = sentry_conn->Release();
     auto filter = sentry::BuildDefaultSyscallFilter();
     if (!filter.ok()) Fail(c, filter.status());
