@@ -485,6 +485,19 @@ def c_hostname(spec, bundle):
     return sh("hostname"), None, verify
 
 
+@check("loopback up in a new network namespace")
+def c_loopback(spec, bundle):
+    if not any(ns.get("type") == "network" and not ns.get("path")
+               for ns in spec["linux"]["namespaces"]):
+        spec["linux"]["namespaces"].append({"type": "network"})
+
+    def verify(run):
+        flags = run.out.strip()
+        return expect(run, run.rc == 0 and flags.startswith("0x") and int(flags, 16) & 1,
+                      "lo has IFF_UP (runc brings loopback up in a namespace it creates)")
+    return sh("cat /sys/class/net/lo/flags"), None, verify
+
+
 # runc 1.1 predates the domainname field (OCI 1.0.2+, runc 1.2): the reference is exempt.
 REF_EXEMPT = {"domainname": "runc 1.1 ignores linux domainname (added in runc 1.2)"}
 # Differences of the sentry sandbox by design (docs/security-model.md), checked under the plain

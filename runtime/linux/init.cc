@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -197,6 +199,21 @@ Status WaitForStart(int fifo_path_fd) {
   return Status::Ok();
 }
 
+// As runc for a network namespace it creates itself: loopback up, so 127.0.0.1 works in a
+// container started without CNI (ctr run). Namespaces given by path (a CRI pod's) are left as
+// their owner configured them.
+Status BringUpLoopback() {
+  UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return ErrnoStatus("socket for loopback set-up");
+  struct ifreq ifr{};
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) return ErrnoStatus("SIOCGIFFLAGS lo");
+  if (ifr.ifr_flags & IFF_UP) return Status::Ok();
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) return ErrnoStatus("bringing up lo");
+  return Status::Ok();
+}
+
 // The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
 // its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close after the
 // filter: host-class calls that OCI profiles allow; the execve that follows is served.
@@ -260,6 +277,7 @@ Status RegisterWithSentry(InitContext& c) {
     if (unshare(CLONE_NEWCGROUP) < 0) Fail(c, ErrnoStatus("unshare cgroup namespace"));
   }
   if (setsid() < 0) Fail(c, ErrnoStatus("setsid"));
+  if (create && (c.new_ns_flags & CLONE_NEWNET)) INIT_CHECK(c, BringUpLoopback());
 
   UniqueFd fifo;
   if (create) {
