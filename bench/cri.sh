@@ -5,7 +5,9 @@
 #
 #   bench/cri.sh OUT BIN_DIR RUNTIMES N_SEQ N_PAR
 #     RUNTIMES  comma list of CRI handlers to measure: see, runc, runsc (runsc is added to the
-#               node's containerd config here: containerd-shim-runc-v2 + bench/runsc-ptrace.sh)
+#               node's containerd config here: containerd-shim-runc-v2 + bench/runsc-ptrace.sh,
+#               which lets the app container join the pause container's gVisor sandbox; with
+#               --network=none the sandbox has its own loopback-only netstack, not the CNI veth)
 #     N_SEQ     pods started one after another per runtime (each timed)
 #     N_PAR     pods started 10 at a time per runtime (each timed)
 #

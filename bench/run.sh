@@ -59,14 +59,16 @@ SAMPLES=$OUT/raw/samples.tsv
 : >"$SAMPLES"
 
 # Iteration counts: full run (default) and --quick.
+# SYS_ROUNDS rounds of one SYS_TARGET_MS batch per op and column, PY_ROUNDS rounds of each Python
+# metric per runtime (both interleaved, see serve_start).
 if ((QUICK)); then
-  N_START=4 SYS_TARGET_MS=20 SYS_REPS=2 PY_REPS=2 PY_ROWS=100000 PY_FILES=200
+  N_START=4 SYS_TARGET_MS=5 SYS_ROUNDS=3 PY_ROUNDS=2 PY_ROWS=100000 PY_FILES=200
   FIO_SECS=1 FIO_REPS=1 FIO_SIZE=16M DENSITY_MAX=6 DENSITY_WINDOW=3 MICRO_MIN_TIME=0.05
   CRI_SEQ=3 CRI_PAR=0
 else
-  N_START=${SEE_BENCH_N_START:-30} SYS_TARGET_MS=100 SYS_REPS=3 PY_REPS=5 PY_ROWS=1000000
-  PY_FILES=2000 FIO_SECS=2 FIO_REPS=2 FIO_SIZE=64M DENSITY_MAX=${SEE_BENCH_DENSITY_MAX:-30}
-  DENSITY_WINDOW=10 MICRO_MIN_TIME=0.5 CRI_SEQ=${SEE_BENCH_CRI_SEQ:-20} CRI_PAR=${SEE_BENCH_CRI_PAR:-20}
+  N_START=${SEE_BENCH_N_START:-24} SYS_TARGET_MS=15 SYS_ROUNDS=21 PY_ROUNDS=5 PY_ROWS=1000000
+  PY_FILES=2000 FIO_SECS=1 FIO_REPS=2 FIO_SIZE=64M DENSITY_MAX=${SEE_BENCH_DENSITY_MAX:-30}
+  DENSITY_WINDOW=10 MICRO_MIN_TIME=0.3 CRI_SEQ=${SEE_BENCH_CRI_SEQ:-20} CRI_PAR=${SEE_BENCH_CRI_PAR:-20}
 fi
 
 wants() { [[ ,$ONLY, == *,$1,* ]]; }
@@ -76,7 +78,15 @@ now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 # --- set-up -------------------------------------------------------------------------------------
 
 see_log "bench: results in $OUT (quick=$QUICK)"
-echo "$(date -u -Iseconds) start" >"$OUT/raw/timeline.txt"
+# timeline.txt: `<epoch s> <section>` at each section's start (report.py prints the durations).
+mark() { echo "$(date +%s) $*" >>"$OUT/raw/timeline.txt"; }
+: >"$OUT/raw/timeline.txt"
+[[ -n ${SEE_BENCH_T0:-} ]] && echo "$((SEE_BENCH_T0 / 1000000)) command" >>"$OUT/raw/timeline.txt"
+[[ -n ${SEE_BENCH_BUILD_S:-} ]] && echo "build_s	$SEE_BENCH_BUILD_S" >"$OUT/raw/build.tsv"
+mark "set-up (images, containerd, runtime probes)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# A write to a FIFO whose reader is gone (a serving container that died) must fail, not kill us.
+trap '' PIPE
 # A changed images.sh or mirror means a rebuild; if that fails (the mirror is unreachable), the
 # last complete build of the image is used, and the report says so.
 for img in busybox bench; do
@@ -126,15 +136,78 @@ run_rt() {
   esac
 }
 
-# kill_rm ID...: stops and removes detached containers.
+# kill_rm ID...: stops and removes detached containers (ten at a time).
 kill_rm() {
-  local id
+  local id pids=()
   for id in "$@"; do see_ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
   for id in "$@"; do
-    see_wait_for 30 _see_task_stopped "$id" || true
-    see_ctr tasks rm -f "$id" >/dev/null 2>&1 || true
-    see_ctr containers rm "$id" >/dev/null 2>&1 || true
+    {
+      see_wait_for 30 _see_task_stopped "$id" || true
+      see_ctr tasks rm -f "$id" >/dev/null 2>&1 || true
+      see_ctr containers rm "$id" >/dev/null 2>&1 || true
+    } &
+    pids+=($!)
+    if ((${#pids[@]} >= 10)); then
+      wait "${pids[@]}" 2>/dev/null || true
+      pids=()
+    fi
   done
+  ((${#pids[@]} == 0)) || wait "${pids[@]}" 2>/dev/null || true
+}
+
+# Serving processes: one per column (a runtime's container, or `native`: the same program on the
+# host), fed one request line at a time on stdin and answering with one line on stdout, through
+# FIFOs on the host (`ctr run` without -d passes its stdin on: the container sees plain stdio,
+# which every runtime provides). The harness
+# asks the columns in turn, so their samples of one measurement interleave in time (ABC ABC ...,
+# the order rotated each round) and a load change on the shared host hits all of them alike.
+declare -A SRV_W SRV_R SRV_PID
+serve_start() {  # COLUMN ID IMAGE [ctr run flags...] -- CMD...
+  local col=$1 id=$2 img=$3 w r
+  shift 3
+  local flags=()
+  while [[ $1 != -- ]]; do flags+=("$1"); shift; done
+  shift
+  local in=$WORK/srv-$id.in out=$WORK/srv-$id.out
+  rm -f "$in" "$out"
+  mkfifo "$in" "$out"
+  if [[ $col == native ]]; then
+    "$@" <"$in" >"$out" 2>>"$OUT/raw/errors.txt" &
+  else
+    run_rt "$col" --rm "${flags[@]}" "$img" "$id" "$@" <"$in" >"$out" 2>>"$OUT/raw/errors.txt" &
+  fi
+  SRV_PID[$col]=$!
+  exec {w}>"$in"
+  exec {r}<"$out"
+  SRV_W[$col]=$w SRV_R[$col]=$r
+}
+serve_ask() {  # COLUMN LINE [TIMEOUT_S]: the answer in REPLY_LINE
+  local w=${SRV_W[$1]:-} r=${SRV_R[$1]:-}
+  REPLY_LINE=
+  [[ -n $w ]] || return 1
+  printf '%s\n' "$2" >&"$w" 2>/dev/null || return 1
+  IFS= read -r -t "${3:-300}" -u "$r" REPLY_LINE
+}
+serve_stop_all() {
+  local col w r
+  for col in "${!SRV_W[@]}"; do
+    w=${SRV_W[$col]}
+    exec {w}>&-
+  done
+  for col in "${!SRV_W[@]}"; do
+    wait "${SRV_PID[$col]}" 2>/dev/null || true
+    r=${SRV_R[$col]}
+    exec {r}<&-
+  done
+  SRV_W=() SRV_R=() SRV_PID=()
+}
+# rotated ROUND ITEMS...: ITEMS starting at position ROUND mod their count.
+rotated() {
+  local r=$1
+  shift
+  local n=$# a=("$@") i
+  ROTATED=()
+  for ((i = 0; i < n; i++)); do ROTATED+=("${a[(i + r) % n]}"); done
 }
 
 RTS=()
@@ -191,38 +264,76 @@ bench_start() {
 }
 
 # syscalls: bench/workloads/sysbench.c natively and in each runtime (busybox rootfs; the file it
-# opens lives in the container's /tmp, i.e. its rootfs). Two passes, the second in reverse order,
-# so that a load change on the shared host does not favour whoever ran first.
+# opens lives in the container's /tmp, i.e. its rootfs), one serving process per column
+# (sysbench -S): per op, SYS_ROUNDS rounds of one batch in every column, the columns in rotated
+# order. Samples: syscalls (wall ns per call) and syscalls_cpu (the caller thread's CPU ns per
+# call: what preemption by other jobs does not inflate).
+SYS_OPS=(getppid pread4k pipe_pingpong futex_pingpong open_close stat mmap_munmap fork_exec_wait connect_loopback)
 bench_syscalls() {
-  local rt out pass order
-  for pass in 1 2; do
-    order=(native "${RTS[@]}")
-    ((pass == 2)) && order=($(printf '%s\n' "${order[@]}" | tac))
-    for rt in "${order[@]}"; do
-      if [[ $rt == native ]]; then
-        "$WORK/wl/sysbench" -t "$SYS_TARGET_MS" -r "$SYS_REPS" -d /tmp >>"$OUT/raw/sysbench-native.txt"
-        continue
-      fi
-      run_rt "$rt" --rm "${WL_MOUNT[@]}" "$BB" "sys-$rt-$pass" /bench/sysbench -t "$SYS_TARGET_MS" \
-        -r "$SYS_REPS" -d /tmp >>"$OUT/raw/sysbench-$rt.txt" 2>>"$OUT/raw/errors.txt" || true
+  local cols=(native "${RTS[@]}") col r op f1 f2 f3
+  local -A failed=()
+  for col in "${cols[@]}"; do
+    if [[ $col == native ]]; then
+      serve_start native sys-native "" -- "$WORK/wl/sysbench" -S -d /tmp
+    else
+      serve_start "$col" "sys-$col" "$BB" "${WL_MOUNT[@]}" -- /bench/sysbench -S -d /tmp
+    fi
+  done
+  for op in "${SYS_OPS[@]}"; do
+    for ((r = 0; r < SYS_ROUNDS; r++)); do
+      rotated "$r" "${cols[@]}"
+      for col in "${ROTATED[@]}"; do
+        [[ -z ${failed[$col]:-} && -z ${failed[$col $op]:-} ]] || continue
+        if ! serve_ask "$col" "$op $SYS_TARGET_MS" 120; then
+          echo "syscalls $col: no answer at $op (its server ended)" >>"$OUT/raw/errors.txt"
+          failed[$col]=1
+          continue
+        fi
+        echo "$REPLY_LINE" >>"$OUT/raw/sysbench-$col.txt"
+        read -r f1 f2 f3 <<<"$REPLY_LINE"
+        if [[ $f2 == error ]]; then
+          echo "syscalls $op $col: $REPLY_LINE" >>"$OUT/raw/errors.txt"
+          failed[$col $op]=1
+        else
+          sample syscalls "$op" "$col" "$f2" ns
+          sample syscalls_cpu "$op" "$col" "$f3" ns
+        fi
+      done
     done
   done
-  for out in "$OUT"/raw/sysbench-*.txt; do
-    rt=${out##*/sysbench-}
-    rt=${rt%.txt}
-    awk -v rt="$rt" '$2 == "error" { print "syscalls " $1 " " rt ": " $0 > "/dev/stderr"; next }
-      NF == 2 { printf "syscalls\t%s\t%s\t%s\tns\n", $1, rt, $2 }' "$out" >>"$SAMPLES" 2>>"$OUT/raw/errors.txt"
-  done
+  serve_stop_all
 }
 
+# Python: bench/workloads/pybench.py --serve in each runtime's bench-image container; per metric,
+# PY_ROUNDS rounds of one measurement per runtime, the runtimes in rotated order.
 bench_python() {
-  local rt
+  local rt r m f1 f2
+  local -A failed=()
   for rt in "${RTS[@]}"; do
-    run_rt "$rt" --rm "${WL_MOUNT[@]}" "$IMG" "py-$rt" python3 /bench/pybench.py --reps "$PY_REPS" \
-      --rows "$PY_ROWS" --files "$PY_FILES" >"$OUT/raw/pybench-$rt.txt" 2>>"$OUT/raw/errors.txt" || true
-    awk -v rt="$rt" 'NF == 2 { printf "python\t%s\t%s\t%s\tms\n", $1, rt, $2 }' \
-      "$OUT/raw/pybench-$rt.txt" >>"$SAMPLES"
+    serve_start "$rt" "py-$rt" "$IMG" "${WL_MOUNT[@]}" -- python3 /bench/pybench.py --serve \
+      --rows "$PY_ROWS" --files "$PY_FILES"
   done
+  for m in interp_start import_pandas pandas_groupby churn; do
+    for ((r = 0; r < PY_ROUNDS; r++)); do
+      rotated "$r" "${RTS[@]}"
+      for rt in "${ROTATED[@]}"; do
+        [[ -z ${failed[$rt]:-} ]] || continue
+        if ! serve_ask "$rt" "$m" 300; then
+          echo "python $rt: no answer at $m (its server ended)" >>"$OUT/raw/errors.txt"
+          failed[$rt]=1
+          continue
+        fi
+        echo "$REPLY_LINE" >>"$OUT/raw/pybench-$rt.txt"
+        read -r f1 f2 <<<"$REPLY_LINE"
+        if [[ $f2 == error ]]; then
+          echo "python $m $rt: $REPLY_LINE" >>"$OUT/raw/errors.txt"
+        else
+          sample python "$m" "$rt" "$f2" ms
+        fi
+      done
+    done
+  done
+  serve_stop_all
 }
 
 # io: fio (in the bench image) on the container's rootfs (/tmp: overlayfs whose upper dir is on the
@@ -284,11 +395,17 @@ bench_memory() {
   for rt in "${RTS[@]}"; do
     local grp=(--annotation "io.containerd.runc.v2.group=mem-$rt")
     run_rt "$rt" -d "${grp[@]}" "$BB" "mem1-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt" || continue
-    sleep 3  # let start-up garbage settle
+    sleep 2  # let start-up garbage settle
     shim=$(shim_pid_of "mem1-$rt") || { echo "memory: no shim for mem1-$rt" >>"$OUT/raw/errors.txt"; kill_rm "mem1-$rt"; continue; }
     python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-1.txt"
+    if [[ $rt == see ]]; then  # where the shim's and the sentry's PSS sits, per mapping
+      python3 "$HERE/lib/pss.py" --maps "$shim" >"$OUT/raw/pss-maps-see-shim.txt"
+      local sentry
+      sentry=$(python3 "$HERE/lib/pss.py" --pids "$shim" | awk '$2 == "sentry" { print $1; exit }')
+      [[ -z $sentry ]] || python3 "$HERE/lib/pss.py" --maps "$sentry" >"$OUT/raw/pss-maps-see-sentry.txt"
+    fi
     if run_rt "$rt" -d "${grp[@]}" "$BB" "mem2-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
-      sleep 3
+      sleep 2
       python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-2.txt"
     fi
     kill_rm "mem1-$rt" "mem2-$rt"
@@ -306,12 +423,22 @@ bench_memory() {
 # density: pods (one container each, own shim) started one after another until the start p95 of
 # the last DENSITY_WINDOW doubles against the first window, memory runs short (MemAvailable <
 # 2 GiB) or DENSITY_MAX is reached; then the PSS of all of them.
+# p95_doubled FILE W: whether the p95 of the last W lines of FILE is at least twice that of the
+# first W.
+p95_doubled() {
+  local first last
+  first=$(head -n "$2" "$1" | sort -n | awk -v w="$2" '{ a[NR] = $1 } END { i = int(0.95 * (w - 1) + 0.5) + 1; print a[i] }')
+  last=$(tail -n "$2" "$1" | sort -n | awk -v w="$2" '{ a[NR] = $1 } END { i = int(0.95 * (w - 1) + 0.5) + 1; print a[i] }')
+  ((last >= 2 * first))
+}
+
 bench_density() {
-  local rt i t0 t1 ids stop_reason
+  local rt i t0 t1 ids stop_reason shims
   for rt in "${RTS[@]}"; do
     # crun: the same shim and cgroup set-up as runc; see-none: see without the sentry. Not worth
     # the minutes here (the memory workload covers their per-pod cost).
     [[ $rt == crun || $rt == see-none ]] && continue
+    mark "density $rt"
     ids=()
     stop_reason="max ($DENSITY_MAX)"
     : >"$WORK/lat-$rt"
@@ -325,15 +452,7 @@ bench_density() {
       ids+=("dens-$rt-$i")
       echo "$(((t1 - t0) / 1000))" >>"$WORK/lat-$rt"
       sample density start_ms "$rt" "$(((t1 - t0) / 1000))" ms
-      if ((i + 1 >= 2 * DENSITY_WINDOW)) && python3 - "$WORK/lat-$rt" "$DENSITY_WINDOW" <<'PY'; then
-import sys
-v = [float(x) for x in open(sys.argv[1])]
-w = int(sys.argv[2])
-def p95(a):
-    a = sorted(a)
-    return a[min(len(a) - 1, int(round(0.95 * (len(a) - 1))))]
-sys.exit(0 if p95(v[-w:]) >= 2 * p95(v[:w]) else 1)
-PY
+      if ((i + 1 >= 2 * DENSITY_WINDOW)) && p95_doubled "$WORK/lat-$rt" "$DENSITY_WINDOW"; then
         stop_reason="start p95 doubled at $((i + 1))"
         break
       fi
@@ -344,14 +463,16 @@ PY
     done
     sleep 2
     local total=0 shim
+    shims=()
     for id in "${ids[@]}"; do
-      shim=$(shim_pid_of "$id") || continue
-      total=$((total + $(python3 "$HERE/lib/pss.py" "$shim" | awk '$1 == "total" { print $2 }')))
+      shim=$(shim_pid_of "$id") && shims+=("$shim")
     done
+    ((${#shims[@]} == 0)) || total=$(python3 "$HERE/lib/pss.py" --total "${shims[@]}")
     sample density pods "$rt" "${#ids[@]}" pods
     sample density pss_total "$rt" "$total" KiB
     ((${#ids[@]})) && sample density pss_per_pod "$rt" "$((total / ${#ids[@]}))" KiB
     printf '%s\t%s\n' "$rt" "$stop_reason" >>"$OUT/raw/density-stop.txt"
+    mark "density $rt teardown"
     kill_rm "${ids[@]}"
   done
 }
@@ -366,33 +487,41 @@ bench_micro() {
   done
 }
 
-# profile: where a served open+close goes: `perf record -a -g` while a see container loops on
-# open+close, reported for the see-sentry processes only (raw/perf-open_close.txt).
-bench_profile() {
-  [[ " ${RTS[*]} " == *" see "* ]] || return 0
-  command -v perf >/dev/null || { echo "profile: no perf" >>"$OUT/raw/errors.txt"; return 0; }
+# profile: where the time goes in see, with `perf record -a -g` (software clock: this VM has no
+# PMU) while a see container loops on one op:
+#   open_close  the see-sentry processes' samples (the serving path): raw/perf-open_close.txt
+#   getppid     the looping process's own samples (the host-class path: the seccomp filter in
+#               the kernel): raw/perf-getppid.txt
+profile_one() {  # OP COMM OUTFILE
+  local op=$1 comm=$2 outf=$3
   perf record -q -a -g -o "$WORK/perf.data" >/dev/null 2>&1 &
   local perf_pid=$!
   sleep 1
-  run_rt see --rm "${WL_MOUNT[@]}" "$BB" prof-see /bench/sysbench -t 3000 -r 1 open_close \
-    >"$OUT/raw/perf-sysbench.txt" 2>>"$OUT/raw/errors.txt" || true
+  run_rt see --rm "${WL_MOUNT[@]}" "$BB" "prof-see-$op" /bench/sysbench -t 3000 -r 1 "$op" \
+    >>"$OUT/raw/perf-sysbench.txt" 2>>"$OUT/raw/errors.txt" || true
   kill -INT "$perf_pid" 2>/dev/null || true
   wait "$perf_pid" 2>/dev/null || true
   {
-    echo "# share of see-sentry's samples, inclusive (children), by symbol"
-    perf report -i "$WORK/perf.data" --comm see-sentry --percentage relative --children \
+    echo "# share of $comm's samples, inclusive (children), by symbol"
+    perf report -i "$WORK/perf.data" --comm "$comm" --percentage relative --children \
       --percent-limit 4 --stdio -g none --sort sym 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
     echo "# self time"
-    perf report -i "$WORK/perf.data" --comm see-sentry --percentage relative --no-children \
+    perf report -i "$WORK/perf.data" --comm "$comm" --percentage relative --no-children \
       --percent-limit 1.5 --stdio -g none --sort sym 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
-  } >"$OUT/raw/perf-open_close.txt" || true
+  } >"$outf" || true
   rm -f "$WORK/perf.data"
+}
+bench_profile() {
+  [[ " ${RTS[*]} " == *" see "* ]] || return 0
+  command -v perf >/dev/null || { echo "profile: no perf" >>"$OUT/raw/errors.txt"; return 0; }
+  profile_one open_close see-sentry "$OUT/raw/perf-open_close.txt"
+  profile_one getppid sysbench "$OUT/raw/perf-getppid.txt"
 }
 
 for w in start syscalls python io memory density micro profile; do
   wants "$w" || continue
   see_log "bench: $w"
-  echo "$(date -u -Iseconds) $w" >>"$OUT/raw/timeline.txt"
+  mark "$w"
   "bench_$w"
 done
 
@@ -403,7 +532,7 @@ done
   echo "memory	$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel	$(uname -r)"
   echo "os	$(. /etc/os-release && echo "$PRETTY_NAME")"
-  echo "load	$(cut -d' ' -f1-3 /proc/loadavg) (at the end)"
+  echo "load at the start	$LOAD_START (1, 5, 15 min averages)"
   echo "containerd	$(containerd --version | awk '{print $3}')"
   echo "runc	$(runc --version | head -1)"
   echo "crun	$(crun --version 2>/dev/null | head -1)"
@@ -413,24 +542,25 @@ done
   echo "quick	$QUICK"
 } >"$OUT/raw/machine.tsv"
 
+mark "teardown (ctr phase)"
 see_containerd_stop
 trap - EXIT
 
 # CRI: a node stack of its own (after the ctr phase: one containerd at a time on this host).
 if wants cri; then
-  # crun and see-none: not CRI handlers of the node stack. runsc: through containerd-shim-runc-v2
-  # the pod's app container never started (StartContainer timed out; runsc needs its own shim,
-  # containerd-shim-runsc-v1, to join the pause container's sandbox), so it is not measured here.
-  cri_rts=$(printf '%s\n' "${RTS[@]}" | grep -v -E '^(crun|see-none|runsc)$' | paste -sd, - || true)
+  # crun and see-none: not CRI handlers of the node stack (crun is runc's shim with another
+  # binary, see-none see's shim without the sentry). runsc: handler added by bench/cri.sh.
+  cri_rts=$(printf '%s\n' "${RTS[@]}" | grep -v -E '^(crun|see-none)$' | paste -sd, - || true)
   export SEE_SEECTL=${SEE_SEECTL:-$BIN_DIR/seectl}
   if [[ ! -x $SEE_SEECTL ]]; then
     echo "cri	no seectl ($SEE_SEECTL)" >>"$OUT/raw/skipped.txt"
   elif [[ -n $cri_rts ]]; then
     see_log "bench: cri ($cri_rts)"
-    echo "$(date -u -Iseconds) cri" >>"$OUT/raw/timeline.txt"
+    mark cri
     "$HERE/cri.sh" "$OUT" "$BIN_DIR" "$cri_rts" "$CRI_SEQ" "$CRI_PAR" ||
       echo "cri	the CRI phase failed (see raw/errors.txt)" >>"$OUT/raw/skipped.txt"
   fi
 fi
-echo "$(date -u -Iseconds) end" >>"$OUT/raw/timeline.txt"
+mark end
+echo "load at the end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/raw/machine.tsv"
 python3 "$HERE/report.py" "$OUT"

@@ -11,8 +11,21 @@
 # create the user namespace) is a mode-0755 tmpfs holding bind mounts of the host's top-level
 # directories that runsc needs. Nothing changes on the host; runsc's own sandbox set-up is unchanged.
 RUNSC="/usr/bin/runsc --platform=ptrace --network=none"
+# SEE_RUNSC_DEBUG_DIR (in containerd's environment): runsc's debug logs go there.
+[ -z "${SEE_RUNSC_DEBUG_DIR:-}" ] || RUNSC="$RUNSC --debug --debug-log=$SEE_RUNSC_DEBUG_DIR/"
+# `runsc start` of a pod's second container (CRI: the app container joining the pause container's
+# sandbox) spawns that container's gofer, which inherits start's stdout/stderr. The runc shim reads
+# start's output until EOF, so it would wait as long as the gofer lives (CRI StartContainer timed
+# out). For `start`, runsc's output therefore goes to a file that is copied out once runsc exits
+# (the gofer keeps only that file open). gVisor's own shim (containerd-shim-runsc-v1, not packaged
+# by Debian) does the equivalent.
+RUN='exec '"$RUNSC"' "$@"'
+case " $* " in
+  *" start "*)
+    RUN='o=$(mktemp); '"$RUNSC"' "$@" >"$o" 2>&1; rc=$?; cat "$o"; rm -f "$o"; exit $rc' ;;
+esac
 if [ "$(stat -c %a /)" = 755 ] || [ -n "${SEE_RUNSC_NO_CHROOT:-}" ]; then
-  exec $RUNSC "$@"
+  exec sh -c "$RUN" runsc "$@"
 fi
 # Bound into the new root: what runsc needs (its binary, /proc for /proc/self/exe, cgroups under
 # /sys, devices, the bundle and state dirs under /var/tmp or /run, temp files, configuration).
@@ -33,4 +46,5 @@ exec unshare -m --propagation private sh -c '
   pivot_root . .old
   umount -l /.old
   rmdir /.old
-  exec '"$RUNSC"' "$@"' runsc "$NEWROOT" "$@"
+  set +e
+  '"$RUN" runsc "$NEWROOT" "$@"

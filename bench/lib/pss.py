@@ -3,6 +3,9 @@
 
   pss.py ROOT_PID          prints `<component> <KiB>` lines and `total <KiB>`
   pss.py --pids ROOT_PID   prints `<pid> <component> <comm>` for every process of the tree
+  pss.py --total PID...    prints the total KiB of all those trees (one /proc scan)
+  pss.py --maps PID        prints `<KiB>\t<mapping>` for one process, largest PSS first (its
+                           smaps summed per file, [heap], [stack] or anonymous)
 
 Components: shim (containerd-shim-*), sentry (see-sentry), runsc-sandbox (runsc boot and its
 ptrace stubs, which hold the application's memory), runsc-gofer, container (everything else: the
@@ -56,8 +59,8 @@ def classify(pid, inherited):
     return comm, "container"
 
 
-def tree(root):
-    kids = children_map()
+def tree(root, kids=None):
+    kids = kids if kids is not None else children_map()
     out = []
     stack = [(root, None)]
     while stack:
@@ -77,10 +80,30 @@ def pss_kib(pid):
     return 0
 
 
+def maps(pid):
+    by, name = {}, "?"
+    for line in (read("/proc/%d/smaps" % pid) or "").splitlines():
+        head = line.split()
+        if head and "-" in head[0] and not head[0].endswith(":"):
+            name = os.path.basename(head[5]) if len(head) > 5 else "[anon]"
+        elif line.startswith("Pss:"):
+            by[name] = by.get(name, 0) + int(head[1])
+    return sorted(by.items(), key=lambda kv: -kv[1])
+
+
 def main():
+    if sys.argv[1] == "--maps":
+        for name, kib in maps(int(sys.argv[2])):
+            if kib:
+                print("%d\t%s" % (kib, name))
+        return
     if sys.argv[1] == "--pids":
         for pid, comp, comm in tree(int(sys.argv[2])):
             print(pid, comp, comm)
+        return
+    if sys.argv[1] == "--total":
+        kids = children_map()
+        print(sum(pss_kib(pid) for root in sys.argv[2:] for pid, _, _ in tree(int(root), kids)))
         return
     by = {}
     for pid, comp, _ in tree(int(sys.argv[1])):

@@ -6,6 +6,7 @@
 // may change) is paid once per batch, not per call.
 //
 //   sysbench [-t TARGET_MS] [-r REPS] [-d DIR] [OP...]      (default: every op, 100 ms, 5 reps)
+//   sysbench -S [-d DIR]    serve: one batch per stdin line `<op> <target ms>` (see Serve)
 // DIR holds the file used by pread/open/stat (default /tmp). An op that fails prints
 //   <op> error <errno text>
 // and the others still run.
@@ -222,8 +223,15 @@ static const struct Op kOps[] = {
     {"mmap_munmap", OpMmap},  {"fork_exec_wait", OpForkExec}, {"connect_loopback", OpConnect},
 };
 
-static void RunOp(const struct Op* op, uint64_t target_ns, int reps) {
-  // Calibrate: double until a batch takes a tenth of the target.
+static uint64_t CpuNs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Calibrate: iterations doubled until a batch takes a tenth of the target, then scaled to the
+// target. Returns the batch size, or 0 after printing the op's error.
+static long Calibrate(const struct Op* op, uint64_t target_ns) {
   long n = 1;
   for (;;) {
     uint64_t t0 = NowNs();
@@ -232,25 +240,66 @@ static void RunOp(const struct Op* op, uint64_t target_ns, int reps) {
     if (err) {
       printf("%s error %s\n", op->name, strerror(err));
       fflush(stdout);
-      return;
+      return 0;
     }
     if (dt >= target_ns / 10 || n >= (1L << 30)) {
       n = (long)((double)n * (double)target_ns / (double)(dt ? dt : 1));
-      if (n < 1) n = 1;
-      break;
+      return n < 1 ? 1 : n;
     }
     n *= 2;
   }
-  for (int r = 0; r < reps; ++r) {
-    uint64_t t0 = NowNs();
-    int err = op->fn(n);
-    uint64_t dt = NowNs() - t0;
-    if (err) {
-      printf("%s error %s\n", op->name, strerror(err));
-      break;
+}
+
+// One timed batch of n calls: prints `<op> <wall ns per call> <caller thread CPU ns per call>`.
+// The CPU figure leaves out time the caller spent preempted by other jobs on the host, so it is a
+// steadier companion of the wall figure for single-thread ops (getppid, pread); it does not count
+// work done for the caller by other threads or processes (a sentry, the ping-pong partner).
+static int Batch(const struct Op* op, long n) {
+  uint64_t c0 = CpuNs();
+  uint64_t t0 = NowNs();
+  int err = op->fn(n);
+  uint64_t dt = NowNs() - t0;
+  uint64_t dc = CpuNs() - c0;
+  if (err) {
+    printf("%s error %s\n", op->name, strerror(err));
+  } else {
+    printf("%s %.1f %.1f\n", op->name, (double)dt / (double)n, (double)dc / (double)n);
+  }
+  fflush(stdout);
+  return err;
+}
+
+static void RunOp(const struct Op* op, uint64_t target_ns, int reps) {
+  long n = Calibrate(op, target_ns);
+  for (int r = 0; n > 0 && r < reps; ++r) {
+    if (Batch(op, n) != 0) break;
+  }
+}
+
+// Serve mode (-S): one batch per request line `<op> <target ms>` read from stdin, the batch size
+// calibrated at an op's first request; EOF ends it. The harness keeps one such process per
+// runtime and asks them in turn, so every runtime's batches of an op are interleaved in time.
+static void Serve(void) {
+  enum { kNumOps = sizeof(kOps) / sizeof(kOps[0]) };
+  long batch[kNumOps] = {0};
+  char line[256];
+  while (fgets(line, sizeof(line), stdin)) {
+    char name[64];
+    unsigned long long target_ms = 0;
+    if (sscanf(line, "%63s %llu", name, &target_ms) != 2) {
+      printf("? error bad request\n");
+      fflush(stdout);
+      continue;
     }
-    printf("%s %.1f\n", op->name, (double)dt / (double)n);
-    fflush(stdout);
+    size_t i = 0;
+    while (i < kNumOps && strcmp(kOps[i].name, name) != 0) ++i;
+    if (i == kNumOps) {
+      printf("%s error unknown op\n", name);
+      fflush(stdout);
+      continue;
+    }
+    if (batch[i] == 0) batch[i] = Calibrate(&kOps[i], target_ms * 1000000u);
+    if (batch[i] > 0) Batch(&kOps[i], batch[i]);
   }
 }
 
@@ -259,15 +308,17 @@ int main(int argc, char** argv) {
   g_self = "/proc/self/exe";
   uint64_t target_ms = 100;
   int reps = 5;
+  int serve = 0;
   const char* dir = "/tmp";
   int opt;
-  while ((opt = getopt(argc, argv, "t:r:d:")) != -1) {
+  while ((opt = getopt(argc, argv, "t:r:d:S")) != -1) {
     switch (opt) {
+      case 'S': serve = 1; break;
       case 't': target_ms = strtoull(optarg, NULL, 10); break;
       case 'r': reps = atoi(optarg); break;
       case 'd': dir = optarg; break;
       default:
-        fprintf(stderr, "usage: sysbench [-t TARGET_MS] [-r REPS] [-d DIR] [OP...]\n");
+        fprintf(stderr, "usage: sysbench [-t TARGET_MS] [-r REPS] [-d DIR] [OP...] | -S [-d DIR]\n");
         return 2;
     }
   }
@@ -289,6 +340,11 @@ int main(int argc, char** argv) {
   }
   close(fd);
   signal(SIGPIPE, SIG_IGN);
+  if (serve) {
+    Serve();
+    unlink(g_file);
+    return 0;
+  }
   for (size_t i = 0; i < sizeof(kOps) / sizeof(kOps[0]); ++i) {
     int wanted = optind >= argc;
     for (int a = optind; a < argc; ++a) wanted |= strcmp(argv[a], kOps[i].name) == 0;
