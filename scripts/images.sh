@@ -86,10 +86,12 @@ EOF
 
 input_hash() {
   local name=$1
+  # File contents only (from stdin: sha256sum FILE would print the checkout's path, and every
+  # clone at another path rebuilt every image and dropped the other checkouts' builds).
   {
-    sha256sum "$SELF"
+    sha256sum <"$SELF"
     echo "$name"
-    sha256sum "$IMAGES_D/$name.sh"
+    sha256sum <"$IMAGES_D/$name.sh"
     "image_inputs_$name"
   } | sha256sum | cut -c1-16
 }
