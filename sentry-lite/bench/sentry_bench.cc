@@ -7,6 +7,9 @@
 // 4 KiB pread (a host-class call doing real work); the served open reports the sentry's CPU per
 // call (sentry_cpu_ns) so the work can be compared apart from scheduling delays on a busy host.
 //
+// SEE_BENCH_CONFINE=1 applies the sentry's own self-confinement (seccomp allowlist) to the serving
+// process, as in production.
+//
 // The filtered benchmarks install the filter on the benchmark thread itself (no TSYNC), so they are
 // registered last; the NotifyLoop serving them runs in a child process forked before that.
 #include <benchmark/benchmark.h>
@@ -14,6 +17,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +32,7 @@
 #include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
 #include "sentry-lite/sentry/fd_passing.h"
+#include "sentry-lite/sentry/self_confinement.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
 
 namespace see::sentry {
@@ -89,6 +94,8 @@ void EnsureFiltered() {
       close(sv[1]);
       auto listener = RecvFd(sv[0]);
       if (!listener.ok()) _exit(1);
+      const char* confine = getenv("SEE_BENCH_CONFINE");
+      if (confine != nullptr && std::string(confine) == "1" && !ApplySelfConfinement().ok()) _exit(3);
       NotifyLoop loop(DefaultHandlers());
       auto c = std::make_shared<Container>();
       c->root.Reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -179,17 +186,40 @@ void BM_OpenCloseServed(benchmark::State& state) {
       (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
 }
 
+// A served stat (no fd to install: notification, identity, resolution, copy-out).
+void BM_StatServed(benchmark::State& state) {
+  EnsureFiltered();
+  const char* path = BenchFile().c_str();
+  double server_before = ServerCpuNs();
+  struct stat st;
+  for (auto _ : state) {
+    if (stat(path, &st) != 0) state.SkipWithError("served stat");
+  }
+  state.counters["sentry_cpu_ns"] = benchmark::Counter(
+      (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
+}
+
+void BM_StatNative(benchmark::State& state) {
+  const char* path = BenchFile().c_str();
+  struct stat st;
+  for (auto _ : state) {
+    if (stat(path, &st) != 0) state.SkipWithError("stat");
+  }
+}
+
 // Registration order is run order: everything native first, then the allow-all baseline filter,
 // then the container filter (stacked on it: the kernel's per-syscall allow bitmap covers both).
 BENCHMARK(BM_GetppidNative);
 BENCHMARK(BM_Pread4kNative);
 BENCHMARK(BM_OpenCloseNative);
+BENCHMARK(BM_StatNative);
 BENCHMARK(BM_ResolveOnly);
 BENCHMARK(BM_GetppidAllowAllFilter);
 BENCHMARK(BM_Pread4kAllowAllFilter);
 BENCHMARK(BM_GetppidFiltered);
 BENCHMARK(BM_Pread4kFiltered);
 BENCHMARK(BM_OpenCloseServed);
+BENCHMARK(BM_StatServed);
 
 }  // namespace
 }  // namespace see::sentry

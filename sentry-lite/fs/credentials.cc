@@ -1,6 +1,8 @@
 #include "sentry-lite/fs/credentials.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,9 +13,14 @@
 #include <string>
 
 #include "base/file_util.h"
+#include "base/unique_fd.h"
 
 namespace see::sentry {
 namespace {
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 struct SavedIdentity {
   uint64_t effective = 0, permitted = 0, inheritable = 0;
@@ -25,6 +32,9 @@ struct SavedIdentity {
 };
 thread_local SavedIdentity saved;
 thread_local bool in_scope = false;  // a ScopedCredentials is alive on this thread
+// The supplementary groups this thread has now: a scope leaves the caller's groups in place (see
+// ScopedCredentials in the header), so a run of calls from one identity switches them once.
+thread_local std::vector<gid_t> current_groups;
 
 Status GetCaps(uint64_t* eff, uint64_t* prm, uint64_t* inh) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -88,6 +98,8 @@ Result<CallerCredentials> ParseProcStatus(const std::string& status) {
       c.cap_permitted = std::strtoull(rest.c_str(), nullptr, 16);
     } else if (key == "Umask") {
       c.umask = static_cast<mode_t>(std::strtoul(rest.c_str(), nullptr, 8));
+    } else if (key == "Tgid") {
+      c.tgid = static_cast<pid_t>(std::strtol(rest.c_str(), nullptr, 10));
     } else if (key == "NStgid") {
       c.ns_tgid = LastField(rest);
     } else if (key == "NSpid") {
@@ -107,6 +119,181 @@ Result<CallerCredentials> ReadCallerCredentials(pid_t tid) {
   return ParseProcStatus(*text);
 }
 
+namespace {
+
+// The thread behind `pidfd` has exited (or the pidfd is unusable): its tid may be reused.
+bool ThreadGone(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  int n = poll(&p, 1, 0);
+  return n != 0;  // readable, hung up, or poll failed: don't trust
+}
+
+int OpenThreadPidfd(pid_t tid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD));
+}
+
+}  // namespace
+
+CredentialsCache::CredentialsCache(Reader reader, size_t max_entries)
+    : reader_(std::move(reader)), max_entries_(max_entries) {}
+
+CredentialsCache::~CredentialsCache() {
+  for (auto& [tid, e] : entries_) close(e.pidfd);
+  for (PendingExec& p : pending_exec_) close(p.pidfd);
+}
+
+CredentialsCache& CredentialsCache::Global() {
+  static CredentialsCache* cache = new CredentialsCache();  // never destroyed: used by detached threads
+  return *cache;
+}
+
+void CredentialsCache::EraseLocked(pid_t tid) {
+  auto it = entries_.find(tid);
+  if (it == entries_.end()) return;
+  close(it->second.pidfd);
+  entries_.erase(it);
+}
+
+bool CredentialsCache::LeaderCacheableLocked(pid_t tid) {
+  bool ok = true;
+  for (size_t i = 0; i < pending_exec_.size();) {
+    PendingExec& p = pending_exec_[i];
+    if (p.tgid == tid) {
+      if (ThreadGone(p.pidfd)) {
+        // The exec'ing thread's old tid is gone: the exec is over (or it died).
+        close(p.pidfd);
+        pending_exec_[i] = pending_exec_.back();
+        pending_exec_.pop_back();
+        continue;
+      }
+      ok = false;
+    }
+    ++i;
+  }
+  return ok;
+}
+
+Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
+                                                const std::function<bool()>& still_valid) {
+  uint64_t seq0;
+  {
+    std::lock_guard lock(mu_);
+    // A call from a thread with an exec in flight: that exec is over (it failed, or the tid was
+    // reused after it), so it no longer holds its leader's tid back.
+    for (size_t i = 0; i < pending_exec_.size();) {
+      if (pending_exec_[i].tid == tid) {
+        close(pending_exec_[i].pidfd);
+        pending_exec_[i] = pending_exec_.back();
+        pending_exec_.pop_back();
+        continue;
+      }
+      ++i;
+    }
+    auto it = entries_.find(tid);
+    if (it != entries_.end()) {
+      if (ThreadGone(it->second.pidfd) || !LeaderCacheableLocked(tid)) {
+        EraseLocked(tid);
+      } else if (!fresh_umask) {
+        ++stats_.hits;
+        return it->second.creds;
+      }
+    }
+    ++stats_.misses;
+    seq0 = seq_;
+  }
+  // The pidfd first: if the call is still valid after the read, the thread held `tid` all along,
+  // so the pidfd, the credentials read and the caller are one thread.
+  UniqueFd pidfd(OpenThreadPidfd(tid));
+  SEE_ASSIGN_OR_RETURN(CallerCredentials creds, reader_(tid));
+  if (!pidfd.valid() || !still_valid()) return creds;  // answered from the read, not cached
+  std::lock_guard lock(mu_);
+  if (seq_ != seq0 || !LeaderCacheableLocked(tid)) return creds;
+  EraseLocked(tid);
+  if (entries_.size() >= max_entries_) {
+    for (auto i = entries_.begin(); i != entries_.end();) {
+      if (ThreadGone(i->second.pidfd)) {
+        close(i->second.pidfd);
+        i = entries_.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    if (entries_.size() >= max_entries_) {
+      for (auto& [t, e] : entries_) close(e.pidfd);
+      entries_.clear();
+    }
+  }
+  entries_.emplace(tid, Entry{creds, pidfd.Release()});
+  return creds;
+}
+
+void CredentialsCache::InvalidateThread(pid_t tid) {
+  std::lock_guard lock(mu_);
+  ++seq_;
+  EraseLocked(tid);
+}
+
+void CredentialsCache::InvalidateExec(pid_t tid) {
+  // Which thread group: execve is rare and slow, one /proc read more is fine.
+  auto creds = reader_(tid);
+  UniqueFd pidfd;
+  if (creds.ok() && creds->tgid != tid) pidfd.Reset(OpenThreadPidfd(tid));
+  std::lock_guard lock(mu_);
+  ++seq_;
+  EraseLocked(tid);
+  if (!creds.ok() || creds->tgid <= 0 || (creds->tgid != tid && !pidfd.valid())) {
+    // Unknown group: forget everything rather than guess.
+    for (auto& [t, e] : entries_) close(e.pidfd);
+    entries_.clear();
+    return;
+  }
+  pid_t tgid = creds->tgid;
+  for (auto i = entries_.begin(); i != entries_.end();) {
+    if (i->second.creds.tgid == tgid) {
+      close(i->second.pidfd);
+      i = entries_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (tgid == tid) return;
+  for (const PendingExec& p : pending_exec_) {
+    if (p.tid == tid && p.tgid == tgid) return;  // this thread's earlier exec is still pending
+  }
+  pending_exec_.push_back({tgid, tid, pidfd.Release()});
+}
+
+void CredentialsCache::SweepDead() {
+  std::lock_guard lock(mu_);
+  for (auto i = entries_.begin(); i != entries_.end();) {
+    if (ThreadGone(i->second.pidfd)) {
+      close(i->second.pidfd);
+      i = entries_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (size_t i = 0; i < pending_exec_.size();) {
+    if (ThreadGone(pending_exec_[i].pidfd)) {
+      close(pending_exec_[i].pidfd);
+      pending_exec_[i] = pending_exec_.back();
+      pending_exec_.pop_back();
+      continue;
+    }
+    ++i;
+  }
+}
+
+CredentialsCache::Stats CredentialsCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+size_t CredentialsCache::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
 Status EnterPrivateFsContext() {
   if (unshare(CLONE_FS) != 0) return ErrnoStatus("unshare(CLONE_FS)");
   return Status::Ok();
@@ -122,6 +309,7 @@ Status LoadSentryIdentity() {
   if (n > 0 && syscall(SYS_getgroups, n, saved.groups.data()) != n) return ErrnoStatus("getgroups");
   saved.fsuid = static_cast<uid_t>(syscall(SYS_setfsuid, -1));
   saved.fsgid = static_cast<gid_t>(syscall(SYS_setfsgid, -1));
+  current_groups = saved.groups;
   saved.valid = true;
   return Status::Ok();
 }
@@ -136,11 +324,13 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
   saved.umask = static_cast<mode_t>(syscall(SYS_umask, creds.umask & 0777));
   // Only what differs from the sentry's identity is switched (each switch is a credential commit
   // in the kernel, and the restore another): a caller with the sentry's own identity costs none.
-  if (creds.groups != saved.groups) {
-    scope.groups_changed_ = true;
+  if (creds.groups != current_groups) {
+    // Forget the groups first: if the switch fails, the thread's groups are unknown.
+    current_groups.assign(1, static_cast<gid_t>(-1));
     if (syscall(SYS_setgroups, creds.groups.size(), creds.groups.data()) != 0) {
       return ErrnoStatus("setgroups");
     }
+    current_groups = creds.groups;
   }
   uid_t uid = use_real_ids ? creds.ruid : creds.fsuid;
   gid_t gid = use_real_ids ? creds.rgid : creds.fsgid;
@@ -168,8 +358,9 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
 ScopedCredentials::~ScopedCredentials() {
   if (!active_) return;
   bool ok = true;
-  // Capabilities first: setgroups needs CAP_SETGID, which the caller's identity may lack.
-  if (caps_changed_ || ids_changed_ || groups_changed_) {
+  // The supplementary groups stay (header): the sentry's own work outside a scope runs with its
+  // full capabilities (CAP_DAC_OVERRIDE...), for which group membership decides nothing.
+  if (caps_changed_ || ids_changed_) {
     ok = SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
   }
   if (ids_changed_) {
@@ -177,11 +368,7 @@ ScopedCredentials::~ScopedCredentials() {
     syscall(SYS_setfsgid, saved.fsgid);
     ok = ok && static_cast<uid_t>(syscall(SYS_setfsuid, -1)) == saved.fsuid &&
          static_cast<gid_t>(syscall(SYS_setfsgid, -1)) == saved.fsgid;
-  }
-  if (groups_changed_) {
-    ok = ok && syscall(SYS_setgroups, saved.groups.size(), saved.groups.data()) == 0;
-  }
-  if (caps_changed_ || ids_changed_) {
+    // setfsuid back to the sentry's id raised the fs capabilities again; the exact set once more.
     ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
   }
   syscall(SYS_umask, saved.umask);

@@ -2,9 +2,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -21,13 +25,40 @@ namespace {
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+// The caller changes its own credentials (syscall table: "audited"): the kernel enforces the call,
+// the sentry only forgets the thread's cached identity first (fs/credentials.h).
+bool ChangesOwnCredentials(int nr) {
+  switch (nr) {
+    case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
+    case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid: case SYS_setfsgid:
+    case SYS_setgroups: case SYS_capset:
+      return true;
+    default: return false;
+  }
+}
+
+// Stop() interrupts workers blocked in SECCOMP_IOCTL_NOTIF_RECV with this signal (a no-op handler
+// without SA_RESTART: the ioctl returns EINTR). sys_file.cc's open watchdog uses SIGRTMIN + 3.
+int WakeSignal() { return SIGRTMIN + 4; }
+void IgnoreSignal(int) {}
+
+void InstallWakeHandler() {
+  static const bool installed = [] {
+    struct sigaction sa {};
+    sa.sa_handler = IgnoreSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    return sigaction(WakeSignal(), &sa, nullptr) == 0;
+  }();
+  (void)installed;
+}
+
 }  // namespace
 
 struct NotifyLoop::Listener {
   UniqueFd fd;
   std::shared_ptr<const Container> container;
-  std::mutex leader;             // held by the one thread waiting for the next notification
-  std::atomic<size_t> idle{0};   // threads not serving a call
+  std::atomic<size_t> idle{0};   // threads not serving a call (waiting in RECV or poll)
   std::atomic<size_t> threads{0};
   std::atomic<bool> done{false};  // every process under the filter is gone
 };
@@ -35,12 +66,13 @@ struct NotifyLoop::Listener {
 NotifyLoop::NotifyLoop(const HandlerTable& handlers) : NotifyLoop(handlers, Options{}) {}
 
 NotifyLoop::NotifyLoop(const HandlerTable& handlers, Options options)
-    : handlers_(handlers), options_(options), stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+    : handlers_(handlers), options_(options) {
+  InstallWakeHandler();
+}
 
 NotifyLoop::~NotifyLoop() { Stop(); }
 
 Status NotifyLoop::AddListener(UniqueFd listener, std::shared_ptr<const Container> container) {
-  if (!stop_event_.valid()) return Internal("notify loop has no stop eventfd");
   if (stopping_) return FailedPrecondition("notify loop stopped");
   uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
   if (ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) != 0) {
@@ -75,58 +107,106 @@ bool NotifyLoop::SpawnWorker(const std::shared_ptr<Listener>& listener) {
   return true;
 }
 
+bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
+  for (;;) {
+    if (l.done || stopping_) return false;
+    if (surplus) {
+      // More idle threads than wanted: this one leaves after a quiet idle_exit_ms (leaving at once
+      // made a busy host churn threads: a server preempted before its answer still counts as
+      // busy, so the next call starts a thread).
+      pollfd p{l.fd.get(), POLLIN, 0};
+      int n = poll(&p, 1, options_.idle_exit_ms);
+      if (n == 0 && l.idle > options_.max_idle_threads_per_listener) return false;
+      surplus = false;
+      if (n < 0 && errno != EINTR) {
+        spdlog::error("notify poll: {}", strerror(errno));
+        l.done = true;
+        return false;
+      }
+      if (n > 0 && (p.revents & POLLIN) == 0) {
+        l.done = true;  // POLLHUP: the filter has no users left
+        return false;
+      }
+      continue;
+    }
+    memset(&notif, 0, sizeof(notif));
+    if (ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif) == 0) return true;
+    if (errno == EINTR) continue;  // Stop(), or a signal meant for a handler
+    if (errno == ENOENT) {
+      // The caller was killed before we got it, or the filter has no users left (RECV returns at
+      // once then): tell them apart.
+      pollfd p{l.fd.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) == 0) {
+        l.done = true;
+        return false;
+      }
+      continue;
+    }
+    spdlog::error("seccomp notif recv: {}", strerror(errno));
+    l.done = true;
+    return false;
+  }
+}
+
 void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   Status fs = EnterPrivateFsContext();
   if (!fs.ok()) spdlog::error("notify worker: {}", fs.ToString());
+  // Spawned from a thread that may block signals (pod init's signalfd): Stop() needs this one.
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, WakeSignal());
+  pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
+  pthread_t self = pthread_self();
+  {
+    std::lock_guard lock(mu_);
+    workers_.push_back(self);
+  }
+  // Every idle worker blocks in SECCOMP_IOCTL_NOTIF_RECV itself (the kernel lets any number wait
+  // on one listener and gives each notification to one of them): no leader lock to pass on and
+  // no poll before each call. The thread that receives a call serves it; one that leaves the
+  // listener without an idle thread starts another first, so a call that blocks (a FIFO open)
+  // never stalls the others.
   seccomp_notif notif;
-  for (;;) {
-    {
-      std::unique_lock leader(l->leader);
-      if (l->done || stopping_) break;
-      pollfd fds[2] = {{l->fd.get(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
-      int n = poll(fds, 2, options_.idle_exit_ms);
-      if (n == 0) {
-        // A quiet period: one surplus idle thread (this leader) goes.
-        if (l->idle > options_.max_idle_threads_per_listener) break;
-        continue;
-      }
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        spdlog::error("notify poll: {}", strerror(errno));
-        l->done = true;
-        break;
-      }
-      if (fds[1].revents != 0) break;
-      if ((fds[0].revents & POLLIN) == 0) {
-        // POLLHUP: the filter has no users left.
-        l->done = true;
-        break;
-      }
-      memset(&notif, 0, sizeof(notif));
-      if (ioctl(l->fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif) != 0) {
-        // ENOENT: the caller was killed between poll and receive.
-        continue;
-      }
-    }
+  bool surplus = false;
+  while (WaitForCall(*l, notif, surplus)) {
     if (--l->idle == 0 && l->threads < options_.max_threads_per_listener && !stopping_) {
       SpawnWorker(l);
     }
-    Serve(*l, notif);
-    l->idle++;
+    Reply reply = Handle(*l, notif);
+    // Idle again before the answer: the caller's next call can then not find every thread busy
+    // (which would start one more) because this one was preempted between answer and count.
+    surplus = ++l->idle > options_.max_idle_threads_per_listener;
+    Answer(*l, notif, std::move(reply));
   }
   l->idle--;
   bool last = --l->threads == 0;
+  // The container's processes are gone: so are their threads' cached identities.
+  if (last && l->done) CredentialsCache::Global().SweepDead();
   std::lock_guard lock(mu_);
+  std::erase(workers_, self);
   if (last && l->done) --listeners_;
   if (--threads_ == 0) all_exited_.notify_all();
 }
 
-void NotifyLoop::Serve(Listener& l, const seccomp_notif& notif) {
+Reply NotifyLoop::Handle(Listener& l, const seccomp_notif& notif) {
   SyscallHandler handler = nullptr;
   if (notif.data.nr >= 0 && notif.data.nr <= kMaxSyscall) handler = handlers_[notif.data.nr];
   SyscallCall call(notif, l.fd.get(), *l.container);
-  Reply reply = handler ? handler(call) : Reply::Error(ENOSYS);
+  Reply reply;
+  if (ChangesOwnCredentials(notif.data.nr)) {
+    // Before the answer: the thread can't run the change (nor any other call) until it comes.
+    CredentialsCache::Global().InvalidateThread(call.tid());
+    reply = handler ? handler(call) : Reply::Continue();
+  } else {
+    if (notif.data.nr == SYS_execve || notif.data.nr == SYS_execveat) {
+      CredentialsCache::Global().InvalidateExec(call.tid());
+    }
+    reply = handler ? handler(call) : Reply::Error(ENOSYS);
+  }
+  return reply;
+}
 
+void NotifyLoop::Answer(Listener& l, const seccomp_notif& notif, Reply reply) {
   if (reply.kind == Reply::Kind::kDrop) return;
   if (reply.kind == Reply::Kind::kInstallFd) {
     seccomp_notif_addfd addfd{};
@@ -164,12 +244,13 @@ size_t NotifyLoop::threads() const {
 
 void NotifyLoop::Stop() {
   stopping_ = true;
-  if (stop_event_.valid()) {
-    uint64_t one = 1;
-    (void)!write(stop_event_.get(), &one, sizeof(one));
-  }
   std::unique_lock lock(mu_);
-  all_exited_.wait(lock, [&] { return threads_ == 0; });
+  // Workers blocked in RECV (or poll) wake on the signal; one that was between its stopping_
+  // check and the ioctl when signalled is signalled again on the next round.
+  while (threads_ != 0) {
+    for (pthread_t t : workers_) pthread_kill(t, WakeSignal());
+    all_exited_.wait_for(lock, std::chrono::milliseconds(20), [&] { return threads_ == 0; });
+  }
 }
 
 }  // namespace see::sentry

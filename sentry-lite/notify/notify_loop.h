@@ -1,14 +1,15 @@
 // NotifyLoop: serves seccomp user-notification listeners (one per container filter).
 //
-// Concurrency: leader/followers per listener. One thread at a time (the leader) waits in poll()
-// and SECCOMP_IOCTL_NOTIF_RECV; as soon as it has a notification it hands leadership on and serves
-// the call itself, so a served call costs no thread hand-off, and a call that blocks (an open of a
-// FIFO, a connect) never stalls the others: when no idle thread is left, one is started (up to
-// Options::max_threads_per_listener). Surplus threads leave lazily: a leader that saw no
-// notification for idle_exit_ms exits when more than max_idle_threads_per_listener threads are idle.
-// (Exiting right after a call made a busy host churn threads: a server preempted after SEND still
-// counts as busy, so the next call started a thread and the late one then exited, ~90 us of sentry
-// CPU per call in sentry_bench under load.)
+// Concurrency: every idle worker of a listener blocks in SECCOMP_IOCTL_NOTIF_RECV itself (the
+// kernel gives each notification to one waiter), and the thread that receives a call serves it: no
+// leader lock handed on, no poll() per call (that hand-off was ~30 % of the sentry's CPU per
+// call). A call that blocks (an open of a FIFO, a connect) never stalls the others: a worker that
+// takes the last idle slot starts another thread first (up to Options::max_threads_per_listener).
+// A worker counts itself idle again before it sends its answer, so the caller's next call does
+// not find every thread busy. Surplus threads leave lazily: a worker that finds more than
+// max_idle_threads_per_listener idle threads waits in poll() instead and exits after idle_exit_ms
+// without a call. (Exiting right after a call made a busy host churn threads.)
+// Stop() wakes workers blocked in RECV with a signal (SIGRTMIN + 4, no-op handler, no SA_RESTART).
 //
 // Each worker thread has a private fs_struct (umask/cwd) so handlers can take the caller's
 // identity per call (fs/credentials.h).
@@ -25,11 +26,14 @@
 // Thread safety: AddListener/Stop may be called from any thread.
 #pragma once
 
+#include <pthread.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -66,16 +70,19 @@ class NotifyLoop {
   struct Listener;
   void Worker(std::shared_ptr<Listener> listener);
   bool SpawnWorker(const std::shared_ptr<Listener>& listener);
-  void Serve(Listener& listener, const seccomp_notif& notif);
+  // Blocks until a notification arrives (true) or the worker should leave (false).
+  bool WaitForCall(Listener& listener, seccomp_notif& notif, bool surplus);
+  Reply Handle(Listener& listener, const seccomp_notif& notif);
+  void Answer(Listener& listener, const seccomp_notif& notif, Reply reply);
 
   const HandlerTable& handlers_;
   const Options options_;
-  UniqueFd stop_event_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::condition_variable all_exited_;
   size_t threads_ = 0;    // guarded by mu_
   size_t listeners_ = 0;  // guarded by mu_
+  std::vector<pthread_t> workers_;  // guarded by mu_: live worker threads, for Stop()
 };
 
 }  // namespace see::sentry

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/inotify.h>
@@ -727,6 +728,204 @@ TEST_F(NotifyLoopTest, KilledCallersMidCallLeakNothing) {
   }
   WaitIdle();
   EXPECT_EQ(CountFds(), before);
+}
+
+
+// --- the per-thread credentials cache (fs/credentials.h) ---
+
+std::string OpenResult(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  std::string r = R(fd);
+  if (fd >= 0) close(fd);
+  return r;
+}
+
+// Raw capset on the calling thread only: the effective set without the DAC capabilities.
+long DropDacCapabilities() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return -1;
+  data[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+  return syscall(SYS_capset, &hdr, data);
+}
+
+// Every served call after a thread changed its own credentials uses the new ones: an identity
+// cached before the change must not grant the old privileges.
+TEST_F(NotifyLoopTest, CachedIdentityFollowsCredentialChanges) {
+  ASSERT_TRUE(WriteFile(root_ + "/etc/uid1", "u", 0600).ok());
+  ASSERT_EQ(chown((root_ + "/etc/uid1").c_str(), 1, 1), 0);
+  ASSERT_TRUE(WriteFile(root_ + "/etc/group1234", "g", 0640).ok());
+  ASSERT_EQ(chown((root_ + "/etc/group1234").c_str(), 0, 1234), 0);
+  ASSERT_EQ(chmod((root_ + "/etc/secret").c_str(), 0600), 0);
+  std::string served = Run(
+      [] {
+        std::string r;
+        // capset in a second thread (raw syscalls: that thread only).
+        std::thread caps([&] {
+          r += "caps-before=" + OpenResult("/etc/uid1");
+          long rc = DropDacCapabilities();
+          r += " capset=" + R(rc) + " caps-after=" + OpenResult("/etc/uid1") + "\n";
+        });
+        caps.join();
+        r += "main-uid1=" + OpenResult("/etc/uid1") + "\n";  // the main thread kept its caps
+        // setgroups: fsuid 1000 (no fs capabilities) in group 1234, then without it.
+        std::thread groups([&] {
+          gid_t g = 1234;
+          long rc = syscall(SYS_setgroups, 1, &g);
+          syscall(SYS_setfsuid, 1000);
+          r += "groups=" + R(rc) + " with-group=" + OpenResult("/etc/group1234");
+          rc = syscall(SYS_setgroups, 0, nullptr);
+          r += " dropped=" + R(rc) + " without-group=" + OpenResult("/etc/group1234") + "\n";
+        });
+        groups.join();
+        // setresuid: root drops to nobody (the thread is the only one left).
+        r += "secret-root=" + OpenResult("/etc/secret");
+        long rc = syscall(SYS_setresuid, 65534, 65534, 65534);
+        r += " setresuid=" + R(rc) + " secret-nobody=" + OpenResult("/etc/secret") + "\n";
+        return r;
+      },
+      {.served = true});
+  EXPECT_EQ(served,
+            "caps-before=ok capset=0 caps-after=-EACCES\n"
+            "main-uid1=ok\n"
+            "groups=0 with-group=ok dropped=0 without-group=-EACCES\n"
+            "secret-root=ok setresuid=0 secret-nobody=-EACCES\n");
+  WaitIdle();
+}
+
+// umask lives in the fs_struct other threads share: a create after another thread's umask() uses
+// the new mask, although that umask() was never notified.
+TEST_F(NotifyLoopTest, CreateUsesCurrentUmaskAfterAnotherThreadChangedIt) {
+  ResetWork(root_);
+  std::string served = Run(
+      [] {
+        auto create = [](const char* path) {
+          int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+          if (fd < 0) return std::string("open:") + strerrorname_np(errno);
+          close(fd);
+          struct stat st;
+          if (stat(path, &st) != 0) return std::string("stat:") + strerrorname_np(errno);
+          char mode[8];
+          snprintf(mode, sizeof(mode), "%03o", st.st_mode & 0777);
+          return std::string(mode);
+        };
+        std::string r = "first=" + create("/dir/w/u1");
+        std::thread([] { umask(077); }).join();
+        r += " after-umask=" + create("/dir/w/u2");
+        if (mkdir("/dir/w/nd", 0777) != 0) return r + " mkdir failed";
+        struct stat st;
+        stat("/dir/w/nd", &st);
+        r += " mkdir=" + std::to_string(st.st_mode & 0777);
+        return r;
+      },
+      {.served = true});
+  EXPECT_EQ(served, "first=640 after-umask=600 mkdir=448");  // 448 = 0700
+  WaitIdle();
+}
+
+// The cache itself, with a counting reader: what is trusted, what is read again.
+class CredentialsCacheTest : public ::testing::Test {
+ protected:
+  Result<CallerCredentials> Read(pid_t tid) {
+    ++reads_;
+    CallerCredentials c;
+    c.ruid = next_uid_;
+    c.tgid = tgid_of_(tid);
+    return c;
+  }
+  uint32_t GetUid(pid_t tid, bool fresh_umask = false, std::function<bool()> valid = [] { return true; }) {
+    auto c = cache_.Get(tid, fresh_umask, valid);
+    return c.ok() ? c->ruid : ~0u;
+  }
+  int reads_ = 0;
+  uid_t next_uid_ = 0;
+  std::function<pid_t(pid_t)> tgid_of_ = [](pid_t tid) { return tid; };
+  CredentialsCache cache_{[this](pid_t tid) { return Read(tid); }};
+};
+
+TEST_F(CredentialsCacheTest, HitsUntilInvalidated) {
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  EXPECT_EQ(GetUid(self), 0u);
+  EXPECT_EQ(GetUid(self), 0u);
+  EXPECT_EQ(reads_, 1);
+  next_uid_ = 65534;
+  cache_.InvalidateThread(self);  // the thread called setresuid
+  EXPECT_EQ(GetUid(self), 65534u);
+  EXPECT_EQ(reads_, 2);
+  EXPECT_EQ(GetUid(self, /*fresh_umask=*/true), 65534u);  // creates read again
+  EXPECT_EQ(reads_, 3);
+  EXPECT_EQ(cache_.stats().hits, 1u);
+}
+
+TEST_F(CredentialsCacheTest, NothingCachedFromAStaleCallOrAcrossAnInvalidation) {
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  // The call was interrupted while its credentials were read: answered, not kept.
+  GetUid(self, false, [] { return false; });
+  GetUid(self);
+  EXPECT_EQ(reads_, 2);
+  // The thread changed credentials (another, later call) while an earlier read was in flight.
+  cache_.InvalidateThread(self);
+  GetUid(self, false, [&] {
+    cache_.InvalidateThread(self);
+    return true;
+  });
+  GetUid(self);
+  EXPECT_EQ(reads_, 4);
+  GetUid(self);
+  EXPECT_EQ(reads_, 4);
+}
+
+// A thread that exited is never trusted again: its tid may come back as another thread.
+TEST_F(CredentialsCacheTest, DeadThreadIsReadAgain) {
+  int hold[2];
+  ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(hold[1]);
+    char c;
+    (void)!read(hold[0], &c, 1);
+    _exit(0);
+  }
+  close(hold[0]);
+  EXPECT_EQ(GetUid(pid), 0u);
+  EXPECT_EQ(GetUid(pid), 0u);
+  EXPECT_EQ(reads_, 1);
+  EXPECT_EQ(cache_.size(), 1u);
+  close(hold[1]);
+  ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+  next_uid_ = 1000;  // whoever has the tid now
+  EXPECT_EQ(GetUid(pid), 1000u);
+  EXPECT_EQ(reads_, 2);
+  EXPECT_EQ(cache_.size(), 0u);  // no thread to pin it to: not cached
+  cache_.SweepDead();
+}
+
+// execve from a non-leader thread gives it the leader's tid: the leader's entry is neither kept
+// nor re-cached until that exec is over.
+TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
+  pid_t leader = getpid();
+  std::atomic<pid_t> worker{0};
+  std::atomic<bool> release{false};
+  std::thread t([&] {
+    worker = static_cast<pid_t>(syscall(SYS_gettid));
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (worker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  tgid_of_ = [leader](pid_t) { return leader; };
+  GetUid(leader);
+  GetUid(leader);
+  EXPECT_EQ(reads_, 1);
+  cache_.InvalidateExec(worker);  // reads the worker's thread group
+  EXPECT_EQ(reads_, 2);
+  GetUid(leader);
+  GetUid(leader);
+  EXPECT_EQ(reads_, 4) << "the leader's tid was cached while an exec from another thread is in flight";
+  GetUid(worker);  // the exec'ing thread calls again: its exec failed
+  GetUid(leader);
+  GetUid(leader);
+  EXPECT_EQ(reads_, 6);
+  release = true;
+  t.join();
 }
 
 }  // namespace

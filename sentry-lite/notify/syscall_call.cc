@@ -18,6 +18,25 @@ namespace {
 
 constexpr size_t kPage = 4096;
 
+// Calls whose result depends on the caller's umask (they create inodes): the cached umask is not
+// trusted for them (another thread sharing the caller's fs_struct may have changed it).
+bool UsesUmask(int nr, const seccomp_data& d) {
+  constexpr uint32_t kCreates = O_CREAT | (O_TMPFILE & ~O_DIRECTORY);
+  switch (nr) {
+    case SYS_open: return (d.args[1] & kCreates) != 0;
+    case SYS_openat: return (d.args[2] & kCreates) != 0;
+    case SYS_openat2:  // flags in caller memory
+    case SYS_creat:
+    case SYS_mkdir:
+    case SYS_mkdirat:
+    case SYS_mknod:
+    case SYS_mknodat:
+    case SYS_bind:  // AF_UNIX socket inodes
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 Status SyscallCall::Read(uint64_t addr, void* out, size_t len) {
@@ -74,7 +93,9 @@ bool SyscallCall::StillValid() const {
 
 Result<const CallerCredentials*> SyscallCall::Credentials() {
   if (!creds_) {
-    SEE_ASSIGN_OR_RETURN(CallerCredentials c, ReadCallerCredentials(tid()));
+    SEE_ASSIGN_OR_RETURN(CallerCredentials c,
+                         CredentialsCache::Global().Get(tid(), UsesUmask(nr(), notif_.data),
+                                                        [this] { return StillValid(); }));
     creds_ = std::move(c);
   }
   return &*creds_;

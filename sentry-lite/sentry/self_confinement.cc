@@ -102,6 +102,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_socket, "bind/connect service; control channel"},
     {SYS_bind, "served bind"},
     {SYS_connect, "served connect"},
+    {SYS_fchdir, "served bind of a one-component AF_UNIX name from the caller's resolved directory, "
+                 "on the worker's private fs_struct (sys_socket.cc), and back"},
     {SYS_sendmsg, "control channel (SCM_RIGHTS)"},
     {SYS_sendto, "registration replies (serve.cc)"},
     {SYS_accept4, "registrations on the serve socket (serve.cc)"},
@@ -167,11 +169,9 @@ Status ApplySelfConfinement() {
     rows[r.nr].cls = SyscallClass::kHost;
     rows[r.nr].note = r.reason;
   }
-  std::vector<int> hot = {SYS_ioctl, SYS_poll, SYS_futex, SYS_process_vm_readv, SYS_openat2,
-                          SYS_read, SYS_write, SYS_close};
   FilterOptions options;
   options.foreign_abi_action = SECCOMP_RET_KILL_PROCESS;
-  SEE_ASSIGN_OR_RETURN(std::vector<sock_filter> prog, BuildSyscallFilter(rows, hot, options));
+  SEE_ASSIGN_OR_RETURN(std::vector<sock_filter> prog, BuildSyscallFilter(rows, options));
   sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_NO_NEW_PRIVS");
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog) != 0) {

@@ -108,22 +108,54 @@ void EmitRuleBlock(Assembler& a, const SyscallRow& row) {
 
 }  // namespace
 
-Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> table,
-                                                    std::span<const int> hot,
-                                                    const FilterOptions& options) {
-  std::vector<int> order;
-  std::vector<bool> placed(table.size(), false);
-  auto place = [&](int nr) {
-    if (nr < 0 || static_cast<size_t>(nr) >= table.size() || placed[nr]) return;
-    placed[nr] = true;
-    order.push_back(nr);
-  };
-  for (int nr : hot) place(nr);
-  for (const SyscallRow& row : table) {
-    if (row.cls == SyscallClass::kSentry) place(row.nr);
-  }
-  for (const SyscallRow& row : table) place(row.nr);
+namespace {
 
+// A run of consecutive syscall numbers with one decision: an action, or (one number) a rule block.
+struct Range {
+  uint32_t lo;             // first number of the run; it ends where the next one starts
+  uint32_t action;         // when rule_nr < 0
+  int rule_nr = -1;        // a host row with argument rules
+};
+
+// Instructions the subtree over ranges[i, j) takes, and whether each split fits a short jump.
+size_t TreeSize(const std::vector<Range>& r, size_t i, size_t j) {
+  if (j - i == 1) return 1;
+  size_t mid = (i + j) / 2;
+  size_t left = TreeSize(r, i, mid);
+  // jge lo(mid) -> right: a short conditional jump over the left subtree, or, when that is
+  // longer than 255 instructions, jge to a `ja right` (32-bit offset).
+  return left + TreeSize(r, mid, j) + (left > 255 ? 2 : 1);
+}
+
+void EmitTree(Assembler& a, const std::vector<Range>& r, size_t i, size_t j,
+              std::vector<int>& rule_label) {
+  if (j - i == 1) {
+    if (r[i].rule_nr >= 0) {
+      a.JumpAlways(rule_label[r[i].rule_nr]);
+    } else {
+      a.Ret(r[i].action);
+    }
+    return;
+  }
+  size_t mid = (i + j) / 2;
+  int right = a.NewLabel();
+  if (TreeSize(r, i, mid) > 255) {
+    int left = a.NewLabel();
+    a.Jump(BPF_JGE, r[mid].lo, -1, left);
+    a.JumpAlways(right);
+    a.Bind(left);
+  } else {
+    a.Jump(BPF_JGE, r[mid].lo, right, -1);
+  }
+  EmitTree(a, r, i, mid, rule_label);
+  a.Bind(right);
+  EmitTree(a, r, mid, j, rule_label);
+}
+
+}  // namespace
+
+Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> table,
+                                                    const FilterOptions& options) {
   Assembler a;
   int native_arch = a.NewLabel();
   a.LoadAbs(offsetof(seccomp_data, arch));
@@ -136,33 +168,38 @@ Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> 
   a.Ret(options.foreign_abi_action);
   a.Bind(native_nr);
 
-  std::vector<int> row_label(table.size(), -1);
-  for (int nr : order) {
+  // Runs of equal decisions over 0..table.size(), then everything above: ENOSYS.
+  std::vector<Range> ranges;
+  std::vector<int> rule_label(table.size(), -1);
+  for (size_t nr = 0; nr < table.size(); ++nr) {
     const SyscallRow& row = table[nr];
-    if (row.nr != nr) return Internal("syscall table row out of place: " + std::to_string(nr));
-    // ENOSYS rows fall through to the final ENOSYS: no need to test them.
-    if (row.cls == SyscallClass::kDeny && row.err == ENOSYS) continue;
-    int next = a.NewLabel();
-    a.Jump(BPF_JEQ, static_cast<uint32_t>(nr), -1, next);
-    if (row.cls == SyscallClass::kHost && !row.rules.empty()) {
-      row_label[nr] = a.NewLabel();
-      a.JumpAlways(row_label[nr]);
-    } else {
-      a.Ret(UnconditionalAction(row));
+    if (row.nr != static_cast<int>(nr)) {
+      return Internal("syscall table row out of place: " + std::to_string(nr));
     }
-    a.Bind(next);
+    if (row.cls == SyscallClass::kHost && !row.rules.empty()) {
+      rule_label[nr] = a.NewLabel();
+      ranges.push_back({static_cast<uint32_t>(nr), 0, static_cast<int>(nr)});
+      continue;
+    }
+    uint32_t action = UnconditionalAction(row);
+    if (!ranges.empty() && ranges.back().rule_nr < 0 && ranges.back().action == action) continue;
+    ranges.push_back({static_cast<uint32_t>(nr), action});
   }
-  a.Ret(ErrnoAction(ENOSYS));
-  for (int nr : order) {
-    if (row_label[nr] < 0) continue;
-    a.Bind(row_label[nr]);
+  uint32_t enosys = ErrnoAction(ENOSYS);
+  if (ranges.empty() || ranges.back().rule_nr >= 0 || ranges.back().action != enosys) {
+    ranges.push_back({static_cast<uint32_t>(table.size()), enosys});
+  }
+  EmitTree(a, ranges, 0, ranges.size(), rule_label);
+  for (size_t nr = 0; nr < table.size(); ++nr) {
+    if (rule_label[nr] < 0) continue;
+    a.Bind(rule_label[nr]);
     EmitRuleBlock(a, table[nr]);
   }
   return a.Finish();
 }
 
 Result<std::vector<sock_filter>> BuildDefaultSyscallFilter() {
-  return BuildSyscallFilter(SyscallTable(), HotSyscalls());
+  return BuildSyscallFilter(SyscallTable());
 }
 
 int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags) {
@@ -172,15 +209,22 @@ int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags) {
   return fd < 0 ? -errno : static_cast<int>(fd);
 }
 
-uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data& data) {
+uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data& data,
+                          size_t* steps) {
   uint32_t acc = 0;
   size_t pc = 0;
+  size_t n = 0;
   const auto* bytes = reinterpret_cast<const unsigned char*>(&data);
+  auto done = [&](uint32_t verdict) {
+    if (steps != nullptr) *steps = n;
+    return verdict;
+  };
   while (pc < prog.size()) {
     const sock_filter& in = prog[pc];
+    ++n;
     switch (in.code) {
       case BPF_LD | BPF_W | BPF_ABS:
-        if (in.k + 4 > sizeof(data) || in.k % 4 != 0) return SECCOMP_RET_KILL_PROCESS;
+        if (in.k + 4 > sizeof(data) || in.k % 4 != 0) return done(SECCOMP_RET_KILL_PROCESS);
         __builtin_memcpy(&acc, bytes + in.k, 4);
         ++pc;
         break;
@@ -198,12 +242,54 @@ uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data&
         pc += 1 + (acc >= in.k ? in.jt : in.jf);
         break;
       case BPF_RET | BPF_K:
-        return in.k;
+        return done(in.k);
       default:
-        return SECCOMP_RET_KILL_PROCESS;
+        return done(SECCOMP_RET_KILL_PROCESS);
     }
   }
-  return SECCOMP_RET_KILL_PROCESS;
+  return done(SECCOMP_RET_KILL_PROCESS);
+}
+
+bool KernelCachesAllow(std::span<const sock_filter> prog, int nr) {
+  // kernel/seccomp.c seccomp_is_const_allow(), for the native arch.
+  uint32_t reg = 0;
+  for (size_t pc = 0; pc < prog.size(); ++pc) {
+    const sock_filter& in = prog[pc];
+    switch (in.code) {
+      case BPF_LD | BPF_W | BPF_ABS:
+        if (in.k == offsetof(seccomp_data, nr)) {
+          reg = static_cast<uint32_t>(nr);
+        } else if (in.k == offsetof(seccomp_data, arch)) {
+          reg = AUDIT_ARCH_X86_64;
+        } else {
+          return false;
+        }
+        break;
+      case BPF_RET | BPF_K:
+        return in.k == SECCOMP_RET_ALLOW;
+      case BPF_JMP | BPF_JA:
+        pc += in.k;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        pc += reg == in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JGE | BPF_K:
+        pc += reg >= in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JGT | BPF_K:
+        pc += reg > in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        pc += (reg & in.k) != 0 ? in.jt : in.jf;
+        break;
+      case BPF_ALU | BPF_AND | BPF_K:
+        reg &= in.k;
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
 }
 
 }  // namespace see::sentry

@@ -5,11 +5,17 @@
 // libseccomp that needs the filter default to be ALLOW, and mixed-action rules for one syscall are
 // resolved by rules internal to the library. Emitting the program ourselves keeps the semantics
 // exactly those of Evaluate() in syscall_table.h (tests check every row against an interpreter),
-// compares arguments on their low 32 bits only, and puts the hot syscalls first.
+// compares arguments on their low 32 bits only, and decides every number in a few instructions.
 //
 // Program shape: arch != x86-64 (i386 via int $0x80) -> foreign-ABI action; nr >= 0x40000000 (x32)
-// -> foreign-ABI action; then one `jeq nr` per syscall, hot host syscalls first, sentry rows next,
-// the rest in numeric order; rows with argument rules jump to a rule block; unknown -> ENOSYS.
+// -> foreign-ABI action; then a binary search (`jge`) over runs of consecutive numbers with the
+// same decision (~150 runs: 8 comparisons, then the verdict); rows with argument rules jump to a
+// rule block; numbers above the table -> ENOSYS.
+// Host rows without argument rules reach SECCOMP_RET_ALLOW by loading only arch and nr, so the
+// kernel's per-syscall action cache (seccomp_cache_prepare, Linux 5.11+) allows them without
+// running the program at all: getppid, read, futex... cost the filter nothing but the seccomp
+// entry path. Only rows with rules (ioctl, fcntl, socket, clone, prctl...), sentry and denied
+// calls run it.
 #pragma once
 
 #include <linux/filter.h>
@@ -33,10 +39,9 @@ struct FilterOptions {
 // A complete classic BPF program for seccomp. Fails only if the table produces a program the
 // kernel would refuse (too long, a jump out of range).
 Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> table,
-                                                    std::span<const int> hot,
                                                     const FilterOptions& options = {});
 
-// Convenience: the filter for SyscallTable()/HotSyscalls().
+// Convenience: the filter for SyscallTable().
 Result<std::vector<sock_filter>> BuildDefaultSyscallFilter();
 
 // Installs `prog` on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER | `extra_flags`,
@@ -45,7 +50,13 @@ Result<std::vector<sock_filter>> BuildDefaultSyscallFilter();
 int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags = 0);
 
 // Runs `prog` over `data` as the kernel would (the subset of classic BPF the builder emits).
-// For tests and the docs; returns SECCOMP_RET_KILL_PROCESS on a malformed program.
-uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data& data);
+// For tests and the docs; returns SECCOMP_RET_KILL_PROCESS on a malformed program. `steps`, when
+// given, receives the number of instructions run.
+uint32_t RunSeccompFilter(std::span<const sock_filter> prog, const seccomp_data& data,
+                          size_t* steps = nullptr);
+
+// Whether the kernel's seccomp action cache allows `nr` without running `prog` (the kernel's own
+// emulation, seccomp_is_const_allow: only arch/nr loads, K jumps and AND before an ALLOW).
+bool KernelCachesAllow(std::span<const sock_filter> prog, int nr);
 
 }  // namespace see::sentry

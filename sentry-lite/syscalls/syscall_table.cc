@@ -111,6 +111,11 @@ std::vector<ArgRule> SeccompRules() {
   };
 }
 
+// Credential changes are the kernel's to enforce; they are notified only so the sentry forgets the
+// thread's cached identity before the change (fs/credentials.h CredentialsCache), then CONTINUE.
+constexpr std::string_view kCredentialAudit =
+    "audited: the sentry drops the thread's cached identity, then CONTINUE (the kernel enforces it)";
+
 SyscallRow Host(int nr, std::string_view name, std::string_view note) {
   return {nr, name, SyscallClass::kHost, 0, {}, true, note};
 }
@@ -192,7 +197,7 @@ std::vector<SyscallRow> BuildTable() {
   HostIf(56, "clone", CloneRules(), "flags checked: no CLONE_NEW* (namespaces are the runtime's)"),
   Host(57, "fork", "no argument widens it"),
   Host(58, "vfork", "no argument widens it"),
-  Sentry(59, "execve", "path checked in the container view, then CONTINUE (kernel enforces root/mount ns)"),
+  Sentry(59, "execve", "path checked in the container view, then CONTINUE (kernel enforces root/mount ns); the thread group's cached identities are dropped first"),
   Host(60, "exit", "no argument widens it"),
   Host(61, "wait4", "no argument widens it"),
   Host(62, "kill", "confined by the pod pid ns"),
@@ -238,28 +243,28 @@ std::vector<SyscallRow> BuildTable() {
   Host(102, "getuid", "no argument widens it"),
   Deny(103, "syslog", EPERM, "host kernel log"),
   Host(104, "getgid", "no argument widens it"),
-  Host(105, "setuid", "no argument widens it"),
-  Host(106, "setgid", "no argument widens it"),
+  Sentry(105, "setuid", kCredentialAudit),
+  Sentry(106, "setgid", kCredentialAudit),
   Host(107, "geteuid", "no argument widens it"),
   Host(108, "getegid", "no argument widens it"),
   Host(109, "setpgid", "no argument widens it"),
   Host(110, "getppid", "no argument widens it"),
   Host(111, "getpgrp", "no argument widens it"),
   Host(112, "setsid", "no argument widens it"),
-  Host(113, "setreuid", "no argument widens it"),
-  Host(114, "setregid", "no argument widens it"),
+  Sentry(113, "setreuid", kCredentialAudit),
+  Sentry(114, "setregid", kCredentialAudit),
   Host(115, "getgroups", "no argument widens it"),
-  Host(116, "setgroups", "no argument widens it"),
-  Host(117, "setresuid", "no argument widens it"),
+  Sentry(116, "setgroups", kCredentialAudit),
+  Sentry(117, "setresuid", kCredentialAudit),
   Host(118, "getresuid", "no argument widens it"),
-  Host(119, "setresgid", "no argument widens it"),
+  Sentry(119, "setresgid", kCredentialAudit),
   Host(120, "getresgid", "no argument widens it"),
   Host(121, "getpgid", "no argument widens it"),
-  Host(122, "setfsuid", "no argument widens it"),
-  Host(123, "setfsgid", "no argument widens it"),
+  Sentry(122, "setfsuid", kCredentialAudit),
+  Sentry(123, "setfsgid", kCredentialAudit),
   Host(124, "getsid", "no argument widens it"),
   Host(125, "capget", "no argument widens it"),
-  Host(126, "capset", "no argument widens it"),
+  Sentry(126, "capset", kCredentialAudit),
   Host(127, "rt_sigpending", "no argument widens it"),
   Host(128, "rt_sigtimedwait", "no argument widens it"),
   Host(129, "rt_sigqueueinfo", "no argument widens it"),
@@ -455,7 +460,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(319, "memfd_create", "no argument widens it"),
   Deny(320, "kexec_file_load", EPERM, "host kernel replacement"),
   Deny(321, "bpf", EPERM, "kernel attack surface"),
-  Sentry(322, "execveat", "path checked in the container view, then CONTINUE"),
+  Sentry(322, "execveat", "path checked in the container view, then CONTINUE; the thread group's cached identities are dropped first"),
   Deny(323, "userfaultfd", EPERM, "stalls kernel copy paths: exploitation aid"),
   Host(324, "membarrier", "no argument widens it"),
   Host(325, "mlock2", "no argument widens it"),
@@ -612,13 +617,6 @@ std::vector<SyscallRow> BuildTable() {
   return rows;
 }
 
-constexpr int kHot[] = {
-    0,   1,   202, 232, 281, 45,  44,  47,  46,  3,   9,   11,  10,  8,   17,  18,
-    19,  20,  5,   7,   271, 228, 96,  35,  230, 39,  186, 24,  14,  13,  15,  12,
-    28,  233, 318, 32,  33,  293, 291, 290, 72,  16,  231, 60,  61,  56,  57,  23,
-    229, 102, 104, 107, 108, 110, 273, 334, 441, 302, 285, 217, 78,  295, 296,
-};
-
 bool Holds(const ArgTest& t, const uint64_t args[6]) {
   uint32_t v = static_cast<uint32_t>(args[t.arg]) & t.mask;
   return t.op == Op::kEq ? v == t.value : v != t.value;
@@ -652,8 +650,6 @@ int SyscallNumber(std::string_view name) {
   }
   return -1;
 }
-
-std::span<const int> HotSyscalls() { return kHot; }
 
 Verdict Evaluate(int nr, const uint64_t args[6]) {
   const SyscallRow* row = FindSyscall(nr);

@@ -68,10 +68,6 @@ const SyscallRow* FindSyscall(int nr);
 // Number for `name`, or -1.
 int SyscallNumber(std::string_view name);
 
-// Host syscalls in descending call frequency (measured on typical Python/JVM/Go workloads); the
-// filter tests these first so the hot path costs a few BPF instructions.
-std::span<const int> HotSyscalls();
-
 // The verdict the table gives a call, as the filter must implement it (used by tests and docs).
 struct Verdict {
   enum class Kind : uint8_t { kAllow, kNotify, kErrno };
