@@ -7,7 +7,7 @@
 #pragma once
 
 #include <google/protobuf/any.pb.h>
-#include <google/protobuf/message.h>
+#include <google/protobuf/message_lite.h>
 
 #include <string>
 
@@ -16,14 +16,14 @@
 namespace see::proto {
 
 // The type URL containerd uses for `message`'s type.
-std::string TypeUrl(const google::protobuf::Message& message);
+std::string TypeUrl(const google::protobuf::MessageLite& message);
 
 // Serializes `message` into an Any with TypeUrl(message). Fails only if serialization fails
 // (a message over 2 GiB).
-Result<google::protobuf::Any> PackAny(const google::protobuf::Message& message);
+Result<google::protobuf::Any> PackAny(const google::protobuf::MessageLite& message);
 
 // Parses `any` into `out`. Accepts both containerd's bare type name and the
 // "type.googleapis.com/"-prefixed form; InvalidArgument on a type mismatch or bad bytes.
-Status UnpackAny(const google::protobuf::Any& any, google::protobuf::Message* out);
+Status UnpackAny(const google::protobuf::Any& any, google::protobuf::MessageLite* out);
 
 }  // namespace see::proto

@@ -22,11 +22,9 @@ struct EventType {
   const char* topic;
 };
 
-// Keyed by C++ type, not by descriptor: asking a message for its descriptor makes protobuf build
-// the descriptor pool of its .proto file and every import (gogo.proto, descriptor.proto, ...),
-// which costs the idle shim over 1 MiB of touched pages. The unit test checks the names against
-// the descriptors.
-const EventType* Lookup(const google::protobuf::Message& event) {
+// Keyed by C++ type: the events containerd knows, with their topics. The unit test checks the
+// names against the messages' own type names (see_proto is lite: no descriptors).
+const EventType* Lookup(const google::protobuf::MessageLite& event) {
   namespace ev = ::containerd::events;
   static const std::map<std::type_index, EventType> kTypes = {
       {typeid(ev::TaskCreate), {"containerd.events.TaskCreate", "/tasks/create"}},
@@ -46,12 +44,12 @@ const EventType* Lookup(const google::protobuf::Message& event) {
 
 }  // namespace
 
-std::string TopicFor(const google::protobuf::Message& event) {
+std::string TopicFor(const google::protobuf::MessageLite& event) {
   const EventType* t = Lookup(event);
   return t ? t->topic : "";
 }
 
-std::string EventTypeName(const google::protobuf::Message& event) {
+std::string EventTypeName(const google::protobuf::MessageLite& event) {
   const EventType* t = Lookup(event);
   return t ? t->name : "";
 }
@@ -71,7 +69,7 @@ TtrpcPublisher::~TtrpcPublisher() {
   thread_.join();
 }
 
-void TtrpcPublisher::Publish(const google::protobuf::Message& event) {
+void TtrpcPublisher::Publish(const google::protobuf::MessageLite& event) {
   evv1::ForwardRequest req;
   auto* env = req.mutable_envelope();
   auto now = std::chrono::system_clock::now().time_since_epoch();

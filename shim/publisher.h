@@ -8,7 +8,7 @@
 // overtakes an earlier one (TaskExit must reach containerd before TaskDelete).
 #pragma once
 
-#include <google/protobuf/message.h>
+#include <google/protobuf/message_lite.h>
 
 #include <condition_variable>
 #include <deque>
@@ -23,15 +23,15 @@ namespace see::shim {
 
 // "/tasks/create", ... for a containerd.events.* message (runtime/v2/runc GetTopic); "" if the
 // message is not a task event.
-std::string TopicFor(const google::protobuf::Message& event);
+std::string TopicFor(const google::protobuf::MessageLite& event);
 // containerd's type URL for a task event ("containerd.events.TaskExit"); "" otherwise.
-std::string EventTypeName(const google::protobuf::Message& event);
+std::string EventTypeName(const google::protobuf::MessageLite& event);
 
 class Publisher {
  public:
   virtual ~Publisher() = default;
   // Thread-safe; ownership of the event copy stays with the publisher.
-  virtual void Publish(const google::protobuf::Message& event) = 0;
+  virtual void Publish(const google::protobuf::MessageLite& event) = 0;
 };
 
 class TtrpcPublisher : public Publisher {
@@ -42,7 +42,7 @@ class TtrpcPublisher : public Publisher {
   // Flushes what it can within a short bound, then stops the sender thread.
   ~TtrpcPublisher() override;
 
-  void Publish(const google::protobuf::Message& event) override;
+  void Publish(const google::protobuf::MessageLite& event) override;
 
   // Waits (bounded by `timeout`) until the queue is empty; false if it is not.
   bool Flush(std::chrono::milliseconds timeout);

@@ -174,15 +174,16 @@ TEST(Topics, ContainerdNames) {
   EXPECT_EQ(TopicFor(::containerd::events::TaskExecStarted()), "/tasks/exec-started");
   EXPECT_EQ(TopicFor(::containerd::events::TaskOOM()), "/tasks/oom");
   EXPECT_EQ(TopicFor(::containerd::runc::v1::Options()), "");
-  // The names the publisher sends without asking protobuf for descriptors are the proto names.
+  // The names the publisher sends are the messages' proto names.
   namespace ev = ::containerd::events;
-  for (const google::protobuf::Message* m : std::initializer_list<const google::protobuf::Message*>{
+  for (const google::protobuf::MessageLite* m :
+       std::initializer_list<const google::protobuf::MessageLite*>{
            &ev::TaskCreate::default_instance(), &ev::TaskStart::default_instance(),
            &ev::TaskOOM::default_instance(), &ev::TaskExit::default_instance(),
            &ev::TaskDelete::default_instance(), &ev::TaskExecAdded::default_instance(),
            &ev::TaskExecStarted::default_instance(), &ev::TaskPaused::default_instance(),
            &ev::TaskResumed::default_instance(), &ev::TaskCheckpointed::default_instance()}) {
-    EXPECT_EQ(EventTypeName(*m), m->GetDescriptor()->full_name());
+    EXPECT_EQ(EventTypeName(*m), m->GetTypeName());
     EXPECT_NE(TopicFor(*m), "");
   }
   EXPECT_EQ(EventTypeName(::containerd::runc::v1::Options()), "");

@@ -125,7 +125,7 @@ class FakeBackend : public ContainerBackend {
 
 class RecordingPublisher : public Publisher {
  public:
-  void Publish(const google::protobuf::Message& event) override {
+  void Publish(const google::protobuf::MessageLite& event) override {
     std::lock_guard<std::mutex> lock(mu_);
     std::string t = TopicFor(event);
     if (t == "/tasks/exit") {
