@@ -114,6 +114,9 @@ export PATH=$BIN_DIR:$PATH
 see_containerd_start
 see_ctr_import busybox
 see_ctr_import bench
+# Container IDs end in this instance's tag: runsc names its control socket (abstract namespace,
+# host-wide) after the container ID, so two bench runs on one host must not share IDs.
+U=-${SEE_CTRD_NS#see-}
 BB=see.local/busybox:latest
 IMG=see.local/bench:latest
 WL_MOUNT=(--mount "type=bind,src=$WORK/wl,dst=/bench,options=rbind:ro")
@@ -217,7 +220,7 @@ for rt in "${want[@]}"; do
     echo "crun	not installed" >>"$OUT/raw/skipped.txt"
     continue
   fi
-  if out=$(run_rt "$rt" --rm "$BB" "probe-$rt" /bin/echo ok 2>&1) && [[ $out == ok ]]; then
+  if out=$(run_rt "$rt" --rm "$BB" "probe-$rt$U" /bin/echo ok 2>&1) && [[ $out == ok ]]; then
     RTS+=("$rt")
   else
     see_log "bench: skipping $rt: $out"
@@ -253,7 +256,7 @@ bench_start() {
   for ((i = 0; i < N_START; i++)); do
     for rt in "${RTS[@]}"; do
       t0=$(now_us)
-      if run_rt "$rt" --rm "$BB" "start-$rt-$i" /bin/true >/dev/null 2>>"$OUT/raw/errors.txt"; then
+      if run_rt "$rt" --rm "$BB" "start-$rt-$i$U" /bin/true >/dev/null 2>>"$OUT/raw/errors.txt"; then
         t1=$(now_us)
         sample start ctr_run_true "$rt" "$(((t1 - t0) / 1000)).$(((t1 - t0) % 1000 / 100))" ms
       else
@@ -276,7 +279,7 @@ bench_syscalls() {
     if [[ $col == native ]]; then
       serve_start native sys-native "" -- "$WORK/wl/sysbench" -S -d /tmp
     else
-      serve_start "$col" "sys-$col" "$BB" "${WL_MOUNT[@]}" -- /bench/sysbench -S -d /tmp
+      serve_start "$col" "sys-$col$U" "$BB" "${WL_MOUNT[@]}" -- /bench/sysbench -S -d /tmp
     fi
   done
   for op in "${SYS_OPS[@]}"; do
@@ -310,7 +313,7 @@ bench_python() {
   local rt r m f1 f2
   local -A failed=()
   for rt in "${RTS[@]}"; do
-    serve_start "$rt" "py-$rt" "$IMG" "${WL_MOUNT[@]}" -- python3 /bench/pybench.py --serve \
+    serve_start "$rt" "py-$rt$U" "$IMG" "${WL_MOUNT[@]}" -- python3 /bench/pybench.py --serve \
       --rows "$PY_ROWS" --files "$PY_FILES"
   done
   for m in interp_start import_pandas pandas_groupby churn; do
@@ -356,7 +359,7 @@ bench_io() {
           mnt=(--mount "type=bind,src=$WORK/emptydir-$rt,dst=/data,options=rbind:rw")
           dir=/data
         fi
-        run_rt "$rt" --rm "${mnt[@]}" "$IMG" "io-$rt-$where-$rep" sh -c \
+        run_rt "$rt" --rm "${mnt[@]}" "$IMG" "io-$rt-$where-$rep$U" sh -c \
           "mkdir -p $dir && cd $dir && fio ${jobs[*]}; rm -f $dir/fio.dat" \
           >"$OUT/raw/fio-$rt-$where-$rep.json" 2>>"$OUT/raw/errors.txt" || true
         python3 - "$OUT/raw/fio-$rt-$where-$rep.json" "$rt" "$where" >>"$SAMPLES" <<'PY' || true
@@ -377,13 +380,32 @@ PY
   done
 }
 
-# The shim of container ID (its command line carries `-id ID` and this containerd's address).
+# shims_of ID...: `ID PID` of the shim of each container ID (its command line carries `-id ID` and
+# this containerd's address), in one pass over /proc (see_pids_matching forks per process: with
+# 30 pods up that took seconds per call).
+shims_of() {
+  python3 - "$SEE_CTRD_ADDR" "$@" <<'PY'
+import os, sys
+addr, ids = sys.argv[1], set(sys.argv[2:])
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        with open("/proc/%s/cmdline" % d, "rb") as f:
+            args = [a.decode(errors="replace") for a in f.read().split(b"\0")]
+    except OSError:
+        continue
+    if addr not in args:
+        continue
+    for i in range(len(args) - 1):
+        if args[i] == "-id" and args[i + 1] in ids:
+            print(args[i + 1], d)
+PY
+}
 shim_pid_of() {
-  local p
-  for p in $(see_pids_matching "$SEE_CTRD_ADDR"); do
-    [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) =~ -id\ $1( |$) ]] && { echo "$p"; return 0; }
-  done
-  return 1
+  local pid
+  pid=$(shims_of "$1" | awk 'NR == 1 { print $2 }')
+  [[ -n $pid ]] && echo "$pid"
 }
 
 # memory: PSS of everything one idle pod costs: the shim and all its descendants (runtime
@@ -394,9 +416,9 @@ bench_memory() {
   local rt shim
   for rt in "${RTS[@]}"; do
     local grp=(--annotation "io.containerd.runc.v2.group=mem-$rt")
-    run_rt "$rt" -d "${grp[@]}" "$BB" "mem1-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt" || continue
+    run_rt "$rt" -d "${grp[@]}" "$BB" "mem1-$rt$U" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt" || continue
     sleep 2  # let start-up garbage settle
-    shim=$(shim_pid_of "mem1-$rt") || { echo "memory: no shim for mem1-$rt" >>"$OUT/raw/errors.txt"; kill_rm "mem1-$rt"; continue; }
+    shim=$(shim_pid_of "mem1-$rt$U") || { echo "memory: no shim for mem1-$rt" >>"$OUT/raw/errors.txt"; kill_rm "mem1-$rt$U"; continue; }
     python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-1.txt"
     if [[ $rt == see ]]; then  # where the shim's and the sentry's PSS sits, per mapping
       python3 "$HERE/lib/pss.py" --maps "$shim" >"$OUT/raw/pss-maps-see-shim.txt"
@@ -404,11 +426,11 @@ bench_memory() {
       sentry=$(python3 "$HERE/lib/pss.py" --pids "$shim" | awk '$2 == "sentry" { print $1; exit }')
       [[ -z $sentry ]] || python3 "$HERE/lib/pss.py" --maps "$sentry" >"$OUT/raw/pss-maps-see-sentry.txt"
     fi
-    if run_rt "$rt" -d "${grp[@]}" "$BB" "mem2-$rt" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
+    if run_rt "$rt" -d "${grp[@]}" "$BB" "mem2-$rt$U" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
       sleep 2
       python3 "$HERE/lib/pss.py" "$shim" >"$OUT/raw/pss-$rt-2.txt"
     fi
-    kill_rm "mem1-$rt" "mem2-$rt"
+    kill_rm "mem1-$rt$U" "mem2-$rt$U"
     awk -v rt="$rt" '$1 == "total" { t1 = $2 } $1 != "total" { printf "memory\tpss_%s\t%s\t%s\tKiB\n", $1, rt, $2 }
       END { printf "memory\tpss_pod_idle\t%s\t%s\tKiB\n", rt, t1 }' "$OUT/raw/pss-$rt-1.txt" >>"$SAMPLES"
     if [[ -f $OUT/raw/pss-$rt-2.txt ]]; then
@@ -444,12 +466,12 @@ bench_density() {
     : >"$WORK/lat-$rt"
     for ((i = 0; i < DENSITY_MAX; i++)); do
       t0=$(now_us)
-      if ! run_rt "$rt" -d "$BB" "dens-$rt-$i" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
+      if ! run_rt "$rt" -d "$BB" "dens-$rt-$i$U" sleep 100000 >/dev/null 2>>"$OUT/raw/errors.txt"; then
         stop_reason="start failed at $i"
         break
       fi
       t1=$(now_us)
-      ids+=("dens-$rt-$i")
+      ids+=("dens-$rt-$i$U")
       echo "$(((t1 - t0) / 1000))" >>"$WORK/lat-$rt"
       sample density start_ms "$rt" "$(((t1 - t0) / 1000))" ms
       if ((i + 1 >= 2 * DENSITY_WINDOW)) && p95_doubled "$WORK/lat-$rt" "$DENSITY_WINDOW"; then
@@ -462,11 +484,9 @@ bench_density() {
       fi
     done
     sleep 2
-    local total=0 shim
+    local total=0
     shims=()
-    for id in "${ids[@]}"; do
-      shim=$(shim_pid_of "$id") && shims+=("$shim")
-    done
+    ((${#ids[@]} == 0)) || mapfile -t shims < <(shims_of "${ids[@]}" | awk '{ print $2 }')
     ((${#shims[@]} == 0)) || total=$(python3 "$HERE/lib/pss.py" --total "${shims[@]}")
     sample density pods "$rt" "${#ids[@]}" pods
     sample density pss_total "$rt" "$total" KiB
@@ -497,7 +517,7 @@ profile_one() {  # OP COMM OUTFILE
   perf record -q -a -g -o "$WORK/perf.data" >/dev/null 2>&1 &
   local perf_pid=$!
   sleep 1
-  run_rt see --rm "${WL_MOUNT[@]}" "$BB" "prof-see-$op" /bench/sysbench -t 3000 -r 1 "$op" \
+  run_rt see --rm "${WL_MOUNT[@]}" "$BB" "prof-see-$op$U" /bench/sysbench -t 3000 -r 1 "$op" \
     >>"$OUT/raw/perf-sysbench.txt" 2>>"$OUT/raw/errors.txt" || true
   kill -INT "$perf_pid" 2>/dev/null || true
   wait "$perf_pid" 2>/dev/null || true

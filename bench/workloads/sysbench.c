@@ -16,6 +16,7 @@
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -86,8 +87,35 @@ static int OpMmap(long n) {
   return 0;
 }
 
+// The ping-pong ops run both sides on the CPU the caller is on: what they measure is the wake-up
+// and switch path of the runtime, not where the scheduler happens to place the partner (across
+// vCPUs a wake-up is an inter-processor interrupt through the hypervisor, several times dearer and
+// varying with the other jobs on the host). The caller's own mask is restored afterwards; if the
+// runtime refuses the call, the op runs unpinned.
+static int PinHere(cpu_set_t* saved) {
+  if (sched_getaffinity(0, sizeof(*saved), saved) != 0) return 0;
+  int cpu = sched_getcpu();
+  if (cpu < 0) return 0;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+static void Unpin(int pinned, const cpu_set_t* saved) {
+  if (pinned) sched_setaffinity(0, sizeof(*saved), saved);
+}
+
 // One round trip: parent writes a byte, the child echoes it back on a second pipe.
+static int PipeRounds(long n);
 static int OpPipe(long n) {
+  cpu_set_t saved;
+  int pinned = PinHere(&saved);
+  int err = PipeRounds(n);
+  Unpin(pinned, &saved);
+  return err;
+}
+
+static int PipeRounds(long n) {
   int a[2], b[2];
   if (pipe2(a, O_CLOEXEC) != 0 || pipe2(b, O_CLOEXEC) != 0) return errno;
   pid_t pid = fork();
@@ -136,14 +164,20 @@ static void* FutexPartner(void* arg) {
 static int OpFutex(long n) {
   g_futex_n = n;
   atomic_store(&g_turn, 0);
+  cpu_set_t saved;
+  int pinned = PinHere(&saved);  // the partner thread inherits the mask
   pthread_t t;
-  if (pthread_create(&t, NULL, FutexPartner, NULL) != 0) return EAGAIN;
+  if (pthread_create(&t, NULL, FutexPartner, NULL) != 0) {
+    Unpin(pinned, &saved);
+    return EAGAIN;
+  }
   for (long i = 0; i < n; ++i) {
     atomic_store(&g_turn, 1);
     FutexWake(&g_turn);
     FutexWait(&g_turn, 1);
   }
   pthread_join(t, NULL);
+  Unpin(pinned, &saved);
   return 0;
 }
 
