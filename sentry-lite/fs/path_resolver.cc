@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,6 +85,29 @@ Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how) {
     if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     if (errno != EAGAIN || attempt >= 16) return Errno(errno, "openat2 " + path);
   }
+}
+
+// Whether the kernel walk that gave `result` for `full` may have passed a procfs "self" or
+// "thread-self" reached through a symlink (which names the sentry there): the walk failed the way
+// such a detour fails (no such pid in that procfs, a refused magic link) or ended on procfs, and the
+// same walk without symlinks fails with ELOOP (it met one). Plain paths cost nothing more.
+bool MayHaveMetProcSelf(int root_fd, const std::string& full, const open_how& how,
+                        const Result<UniqueFd>& result) {
+  if (result.ok()) {
+    struct statfs sfs;
+    if (fstatfs(result->get(), &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) return false;
+  } else {
+    int err = result.status().err();
+    if (err != ENOENT && err != ELOOP && err != ENOTDIR && err != EXDEV && err != EACCES) return false;
+  }
+  open_how probe{.flags = O_PATH | O_CLOEXEC | (how.flags & (O_NOFOLLOW | O_DIRECTORY)),
+                 .resolve = how.resolve | RESOLVE_NO_SYMLINKS};
+  long fd = syscall(SYS_openat2, root_fd, full.empty() ? "." : full.c_str(), &probe, sizeof(probe));
+  if (fd >= 0) {
+    close(static_cast<int>(fd));
+    return false;
+  }
+  return errno == ELOOP;
 }
 
 bool SameInode(const struct stat& a, const struct stat& b) {
@@ -178,10 +203,9 @@ Result<std::string> PathResolver::RootRelative(int fd) const {
 }
 
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,
-                                             const CallerView* caller, int* reopen_fd,
-                                             std::string* after_fd, UniqueFd* beneath,
-                                             bool nofollow_last) const {
-  *reopen_fd = -1;
+                                             const CallerView* caller, CallerObject* object,
+                                             UniqueFd* beneath, bool nofollow_last) const {
+  *object = CallerObject();
   if (path.empty()) return Errno(ENOENT, "empty path");
   if (path.size() >= PATH_MAX) return Errno(ENAMETOOLONG, "path too long");
   std::string full;
@@ -199,7 +223,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   // Lexical: /proc/self and friends as the caller spelled them, and the /dev links the runtime
   // makes to them (runtime-spec "dev symbolic links": /dev/fd, /dev/std{in,out,err}), which the
   // kernel would resolve as the sentry. Other spellings (a symlink of the image's own pointing into
-  // /proc/self) go through the kernel walk, where magic links are refused: safe, merely less exact.
+  // /proc/self) are found after the kernel walk (LinksIntoProcSelf).
   std::vector<std::string_view> parts = Components(full);
   // ".." at the root is the root: "/../proc/self" is /proc/self.
   size_t lead = 0;
@@ -210,55 +234,140 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     std::string rest = Join(parts, i);
     return rest.empty() ? rest : "/" + rest + (trailing ? "/" : "");
   };
+  auto after_from = [&](size_t i) {
+    std::string rest = Join(parts, i);
+    if (trailing && !rest.empty()) rest += '/';
+    return rest;
+  };
   // The link itself when it is the last component and is not followed (lstat /dev/stdout).
-  auto is_last_link = [&](size_t len) { return nofollow_last && parts.size() == len; };
+  auto is_last_link = [&](size_t len) { return nofollow_last && !trailing && parts.size() == len; };
   if (parts.size() >= 2 && parts[0] == "dev" &&
       (parts[1] == "stdin" || parts[1] == "stdout" || parts[1] == "stderr") && !is_last_link(2)) {
-    *reopen_fd = parts[1] == "stdin" ? 0 : parts[1] == "stdout" ? 1 : 2;
-    *after_fd = Join(parts, 2);
-    if (trailing && !after_fd->empty()) *after_fd += '/';
+    object->fd = parts[1] == "stdin" ? 0 : parts[1] == "stdout" ? 1 : 2;
+    object->after = after_from(2);
     return std::string();
   }
+  // The caller's own /proc directory: /proc/self, /proc/thread-self, /proc/<its pid>, and
+  // task/<its tid> below the first and third. `own` indexes the first component below it.
+  const std::string tgid = std::to_string(caller->ns_tgid);
+  const std::string tid = std::to_string(caller->ns_tid);
+  size_t own = 0;
+  if (parts.size() >= 3 && parts[0] == "proc") {
+    if (parts[1] == "thread-self") {
+      own = 2;
+    } else if (parts[1] == "self" || (caller->ns_tgid > 0 && parts[1] == tgid)) {
+      own = parts.size() >= 5 && parts[2] == "task" && parts[3] == tid ? 4 : 2;
+    }
+  }
   size_t fd_at = 0;
-  if (parts.size() >= 4 && parts[0] == "proc" && (parts[1] == "self" || parts[1] == "thread-self") &&
-      parts[2] == "fd") {
-    fd_at = 3;
+  if (own != 0 && parts.size() >= own + 2 && parts[own] == "fd") {
+    fd_at = own + 1;
   } else if (parts.size() >= 3 && parts[0] == "dev" && parts[1] == "fd") {
     fd_at = 2;
   }
   int n = -1;
   if (fd_at != 0 && ParseFdNumber(parts[fd_at], &n)) {
-    *reopen_fd = n;
-    *after_fd = Join(parts, fd_at + 1);
-    if (trailing && !after_fd->empty()) *after_fd += '/';
+    object->fd = n;
+    object->after = after_from(fd_at + 1);
+    return std::string();
+  }
+  if (own != 0 && parts.size() > own && !is_last_link(own + 1) && caller->caller_link &&
+      (parts[own] == "exe" || parts[own] == "cwd" || parts[own] == "root")) {
+    object->link = std::string(parts[own]);
+    object->after = after_from(own + 1);
     return std::string();
   }
   if (parts.size() >= 2 && parts[0] == "dev" && parts[1] == "fd" && !is_last_link(2)) {
-    return "/proc/" + std::to_string(caller->ns_tgid) + "/fd" + rest_from(2);
+    return "/proc/" + tgid + "/fd" + rest_from(2);
   }
   if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "self" && !is_last_link(2)) {
-    return "/proc/" + std::to_string(caller->ns_tgid) + rest_from(2);
+    return "/proc/" + tgid + rest_from(2);
   }
   // procfs's own links into self: /proc/mounts -> self/mounts, /proc/net -> self/net.
   if (parts.size() >= 2 && parts[0] == "proc" && (parts[1] == "mounts" || parts[1] == "net") &&
       !is_last_link(2)) {
-    return "/proc/" + std::to_string(caller->ns_tgid) + "/" + std::string(parts[1]) + rest_from(2);
-  }
-  // Debian images make /etc/mtab a link to ../proc/self/mounts; followed by the kernel it would
-  // name the sentry. Only when the image's link really says so.
-  if (parts.size() == 2 && parts[0] == "etc" && parts[1] == "mtab" && !nofollow_last) {
-    char target[64];
-    ssize_t n = readlinkat(root_fd_, "etc/mtab", target, sizeof(target) - 1);
-    std::string_view t(target, n > 0 ? static_cast<size_t>(n) : 0);
-    if (t == "../proc/self/mounts" || t == "/proc/self/mounts") {
-      return "/proc/" + std::to_string(caller->ns_tgid) + "/mounts";
-    }
+    return "/proc/" + tgid + "/" + std::string(parts[1]) + rest_from(2);
   }
   if (parts.size() >= 2 && parts[0] == "proc" && parts[1] == "thread-self" && !is_last_link(2)) {
-    return "/proc/" + std::to_string(caller->ns_tgid) + "/task/" + std::to_string(caller->ns_tid) +
-           rest_from(2);
+    return "/proc/" + tgid + "/task/" + tid + rest_from(2);
   }
   return full;
+}
+
+std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& full,
+                                                           bool nofollow_last,
+                                                           const CallerView& caller) const {
+  // Components still to walk, the next one last; the resolved (symlink-free) components so far.
+  std::vector<std::string> todo, done;
+  auto push_front = [&todo](std::string_view path) {
+    std::vector<std::string_view> c = Components(path);
+    for (auto it = c.rbegin(); it != c.rend(); ++it) todo.emplace_back(*it);
+  };
+  push_front(full);
+  bool trailing = !full.empty() && full.back() == '/';
+  auto joined = [&done]() {
+    std::string out;
+    for (const std::string& c : done) out += "/" + c;
+    return out;
+  };
+  auto open_plain = [this](const std::string& path, uint64_t flags) {
+    open_how how{.flags = flags | O_PATH | O_CLOEXEC,
+                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    return OpenAt2(root_fd_, path.empty() ? "/" : path, how);
+  };
+  int links = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.back());
+    todo.pop_back();
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();  // `done` has no symlinks: ".." is its parent
+      continue;
+    }
+    bool last = todo.empty();
+    bool follow = !last || !nofollow_last || trailing;
+    if ((c == "self" || c == "thread-self") && follow) {
+      Result<UniqueFd> dir = open_plain(joined(), O_DIRECTORY);
+      struct statfs sfs;
+      struct stat st;
+      if (dir.ok() && fstatfs(dir->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC &&
+          fstat(dir->get(), &st) == 0 && st.st_ino == 1 /* PROC_ROOT_INO */) {
+        std::string rest;
+        for (auto it = todo.rbegin(); it != todo.rend(); ++it) rest += "/" + *it;
+        if (trailing) rest += "/";
+        if (done.size() == 1 && done[0] == "proc") return "/proc/" + c + rest;
+        std::string own = std::to_string(caller.ns_tgid);
+        if (c == "thread-self") own += "/task/" + std::to_string(caller.ns_tid);
+        return joined() + "/" + own + rest;
+      }
+    }
+    std::string cand = joined() + "/" + c;
+    Result<UniqueFd> fd = open_plain(cand, O_NOFOLLOW);
+    if (!fd.ok()) return std::nullopt;
+    struct stat st;
+    if (fstat(fd->get(), &st) != 0) return std::nullopt;
+    if (!S_ISLNK(st.st_mode) || !follow) {
+      done.push_back(std::move(c));
+      continue;
+    }
+    // Only plain symlinks are followed by their text: a procfs link below the procfs root is a
+    // magic link (exe, cwd, fd/N of some process), which the resolver never follows.
+    struct statfs sfs;
+    if (fstatfs(fd->get(), &sfs) != 0) return std::nullopt;
+    if (sfs.f_type == PROC_SUPER_MAGIC) {
+      Result<UniqueFd> dir = open_plain(joined(), O_DIRECTORY);
+      struct stat dst;
+      if (!dir.ok() || fstat(dir->get(), &dst) != 0 || dst.st_ino != 1) return std::nullopt;
+    }
+    if (++links > 40) return std::nullopt;  // the kernel's ELOOP stands
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(fd->get(), "", target, sizeof(target));
+    if (n <= 0 || n >= static_cast<ssize_t>(sizeof(target))) return std::nullopt;
+    std::string_view t(target, static_cast<size_t>(n));
+    if (t[0] == '/') done.clear();
+    push_front(t);
+    // A link's target ending in "/" (or a last component followed) keeps the original trailing rule.
+  }
+  return std::nullopt;
 }
 
 Result<UniqueFd> PathResolver::Open(int start_fd, std::string_view path, open_how how,
@@ -267,9 +376,11 @@ Result<UniqueFd> PathResolver::Open(int start_fd, std::string_view path, open_ho
 }
 
 Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, open_how how,
-                                        const CallerView* caller, bool* reopened) const {
+                                        const CallerView* caller, bool* reopened,
+                                        bool proc_walk) const {
   if (reopened != nullptr) *reopened = false;
   how.flags |= O_CLOEXEC;
+  const open_how asked = how;
   // The caller confining itself to its dirfd: resolve from there, after checking the dirfd is
   // inside our root (so the result is too).
   // RESOLVE_BENEATH refuses absolute paths before looking at anything (the kernel's path_init).
@@ -282,36 +393,48 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     how.resolve |= RESOLVE_NO_MAGICLINKS;
     return OpenAt2(start_fd, std::string(path), how);
   }
-  int reopen = -1;
-  std::string after;
+  CallerObject object;
   UniqueFd beneath;
-  SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &reopen, &after, &beneath,
-                                                    (how.flags & O_NOFOLLOW) != 0));
+  const bool nofollow = (how.flags & O_NOFOLLOW) != 0;
+  SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
   if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
-  if (reopen >= 0) {
-    if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
-    Result<UniqueFd> fd_or = caller->caller_fd(reopen);
-    // No such fd: /proc/self/fd has no such entry.
-    if (!fd_or.ok() && fd_or.status().err() == EBADF) return Errno(ENOENT, "no caller fd " + std::to_string(reopen));
-    SEE_ASSIGN_OR_RETURN(UniqueFd fd, std::move(fd_or));
-    if (after.empty() && (how.flags & O_NOFOLLOW) != 0) {
-      // The fd link itself, not the file: the caller's own /proc/<pid>/fd/N in the container's
-      // /proc (re-opening the sentry's /proc/self/fd/N would hand out the sentry's link; found by
-      // path_resolver_fuzz). A trailing O_PATH|O_NOFOLLOW magic link is allowed by openat2.
-      how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-      return OpenAt2(root_fd_, "/proc/" + std::to_string(caller->ns_tgid) + "/fd/" +
-                                   std::to_string(reopen), how);
+  if (object.named()) {
+    UniqueFd fd;
+    if (object.fd >= 0) {
+      if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
+      Result<UniqueFd> fd_or = caller->caller_fd(object.fd);
+      // No such fd: /proc/self/fd has no such entry.
+      if (!fd_or.ok() && fd_or.status().err() == EBADF) {
+        return Errno(ENOENT, "no caller fd " + std::to_string(object.fd));
+      }
+      SEE_ASSIGN_OR_RETURN(fd, std::move(fd_or));
+      if (object.after.empty() && nofollow) {
+        // The fd link itself, not the file: the caller's own /proc/<pid>/fd/N in the container's
+        // /proc (re-opening the sentry's /proc/self/fd/N would hand out the sentry's link; found by
+        // path_resolver_fuzz). A trailing O_PATH|O_NOFOLLOW magic link is allowed by openat2.
+        how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        return OpenAt2(root_fd_, "/proc/" + std::to_string(caller->ns_tgid) + "/fd/" +
+                                     std::to_string(object.fd), how);
+      }
+    } else {
+      // The caller's own exe/cwd/root (never the link itself: Absolutize leaves an unfollowed last
+      // component to the walk).
+      SEE_ASSIGN_OR_RETURN(fd, caller->caller_link(object.link));
     }
-    if (after.empty()) {
+    if (object.after.empty()) {
       if (reopened != nullptr) *reopened = true;
       return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
     }
-    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), after));
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
     full = start.prefix + "/" + start.rest;
   }
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return OpenAt2(root_fd_, full, how);
+  Result<UniqueFd> out = OpenAt2(root_fd_, full, how);
+  if (caller == nullptr || !proc_walk || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
+  std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
+  if (!via) return out;
+  return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false);
 }
 
 Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, open_how how) const {

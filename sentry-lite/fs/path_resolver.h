@@ -13,7 +13,16 @@
 // The caller's /proc/self, /proc/thread-self, /dev/fd and /dev/std{in,out,err} name the caller, not
 // the sentry: /proc/self/fd/N, /dev/fd/N and /dev/stdout (fd 1) re-open the caller's fd N (as Linux does: a new open of the same
 // file, permission checked again on the inode with the caller's identity, so an O_RDONLY fd of a
-// file the caller may write re-opens O_RDWR), other /proc/self paths are rewritten to /proc/<caller's pid in its namespace>.
+// file the caller may write re-opens O_RDWR); /proc/self/{exe,cwd,root} (also spelled with the
+// caller's own pid, thread-self, task/<own tid>) are the caller's own executable, cwd and root
+// (CallerView::caller_link), other /proc/self paths are rewritten to /proc/<caller's pid in its namespace>.
+// Those rewrites are lexical first; a symlink of the image that leads into a procfs "self" or
+// "thread-self" (/etc/mtab -> ../proc/self/mounts, a link to /proc/self/fd/0) is found after the
+// kernel walk: when that walk failed or ended on procfs and it met a symlink, the path is walked
+// again component by component (each step an openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS from the
+// root, links read and followed here, at most 40) and, if it reaches a procfs root's self or
+// thread-self, continues as that /proc/self spelling (LinksIntoProcSelf). Every step stays a
+// RESOLVE_IN_ROOT walk from the root fd, so a race can change the answer, never leave the root.
 //
 // Errors: every failure is a Status whose err() is the errno the caller must see.
 // Thread safety: const methods are safe from any thread; the resolver borrows `root_fd`, which
@@ -24,6 +33,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +48,10 @@ struct CallerView {
   pid_t ns_tid = 0;
   // Returns a sentry-side duplicate of the caller's fd N (pidfd_getfd), or EBADF.
   std::function<Result<UniqueFd>(int)> caller_fd;
+  // Opens (O_PATH) what the caller's own magic link /proc/<its pid>/<name> names, for `name` one
+  // of "exe", "cwd", "root": the caller's own executable, working directory, root (the sentry
+  // follows its host /proc/<caller tid>/<name>). Unset: those links are refused (ELOOP).
+  std::function<Result<UniqueFd>(std::string_view)> caller_link;
 };
 
 class PathResolver {
@@ -75,17 +89,34 @@ class PathResolver {
 
  private:
   // Open(); sets `*reopened` when the result is a caller fd re-opened as it is (not resolved).
+  // `proc_walk`: a kernel walk that may have met a symlink into a procfs self is redone
+  // (LinksIntoProcSelf); off for the path that walk produced.
   Result<UniqueFd> OpenImpl(int start_fd, std::string_view path, open_how how,
-                            const CallerView* caller, bool* reopened) const;
+                            const CallerView* caller, bool* reopened, bool proc_walk = true) const;
 
-  // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Sets
-  // `*reopen_fd` (and leaves the result empty) when the path names a caller fd directly. Sets
-  // `*beneath` when the walk must start from that directory (StartOf); the result is then relative
-  // to it.
+  // What a caller path names directly, without a walk: the caller's fd N, or one of its own magic
+  // links (exe, cwd, root); `after` is the rest of the path below it.
+  struct CallerObject {
+    int fd = -1;
+    std::string link;
+    std::string after;
+    bool named() const { return fd >= 0 || !link.empty(); }
+  };
+
+  // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Fills
+  // `*object` (and leaves the result empty) when the path names a caller fd or magic link
+  // directly. Sets `*beneath` when the walk must start from that directory (StartOf); the result
+  // is then relative to it.
   // `nofollow_last`: a last component that is one of those links names the link itself.
   Result<std::string> Absolutize(int start_fd, std::string_view path, const CallerView* caller,
-                                 int* reopen_fd, std::string* after_fd, UniqueFd* beneath,
-                                 bool nofollow_last) const;
+                                 CallerObject* object, UniqueFd* beneath, bool nofollow_last) const;
+
+  // Walks root-relative absolute `full` component by component, following symlinks itself. If the
+  // walk reaches "self" or "thread-self" in a procfs root, returns the path that spells it
+  // ("/proc/self/<rest>"; for a procfs mounted elsewhere "/<mount>/<pid>/<rest>"); nullopt when it
+  // does not (or fails: the kernel's own answer then stands).
+  std::optional<std::string> LinksIntoProcSelf(const std::string& full, bool nofollow_last,
+                                               const CallerView& caller) const;
 
   // Where a relative `path` from `start_fd` starts: normally the start directory's root-relative
   // name (`prefix`, `rest` = path). A directory without a usable name (deleted, or deeper than

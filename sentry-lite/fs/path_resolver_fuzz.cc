@@ -149,6 +149,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n == 4) return see::UniqueFd(dup(t.outside_fd));
     return see::ErrnoStatus(EBADF, "no such caller fd");
   };
+  // The caller's own exe, cwd and root (/proc/self/{exe,cwd,root}): inside the root here.
+  view.caller_link = [&t](std::string_view name) -> see::Result<see::UniqueFd> {
+    std::string where = name == "exe" ? "/etc/passwd" : name == "cwd" ? "/dir/sub" : "";
+    return see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC));
+  };
   PathResolver r(t.root_fd);
   if (parent) {
     auto p = r.OpenParent(start, path, with_view ? &view : nullptr);

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "base/file_util.h"
 
@@ -250,6 +251,106 @@ TEST_F(PathResolverTest, NofollowCallerFdLinkIsTheCallersLink) {
   auto followed = r.Open(root_.get(), "/proc/self/fd/3", open_how{.flags = O_PATH}, &view);
   ASSERT_TRUE(followed.ok());
   EXPECT_EQ(FdPathOf(followed->get()), root_path_ + "/dir");
+}
+
+// /proc/self/{exe,cwd,root}, also spelled with the caller's pid, thread-self and task/<tid>, are
+// the caller's own objects (CallerView::caller_link); the links themselves when not followed.
+TEST_F(PathResolverTest, CallerMagicLinksAreTheCallersObjects) {
+  CallerView view;
+  view.ns_tgid = 7;
+  view.ns_tid = 9;
+  std::vector<std::string> asked;
+  view.caller_link = [&](std::string_view name) -> Result<UniqueFd> {
+    asked.emplace_back(name);
+    std::string where = name == "exe" ? "/etc/passwd" : name == "cwd" ? "/dir" : "";
+    return UniqueFd(open((root_path_ + where).c_str(), O_PATH | O_CLOEXEC));
+  };
+  PathResolver r(root_.get());
+  for (const char* base : {"/proc/self", "/proc/7", "/proc/thread-self", "/proc/7/task/9",
+                           "/proc/self/task/9", "/../proc/self"}) {
+    SCOPED_TRACE(base);
+    std::string b = base;
+    auto exe = r.Open(root_.get(), b + "/exe", open_how{.flags = O_RDONLY}, &view);
+    ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+    EXPECT_EQ(ReadAll(exe->get()).value(), "inside");
+    auto file = r.Open(root_.get(), b + "/cwd/file", open_how{.flags = O_RDONLY}, &view);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    EXPECT_EQ(ReadAll(file->get()).value(), "f");
+    auto root = r.Open(root_.get(), b + "/root/etc/passwd", open_how{.flags = O_RDONLY}, &view);
+    ASSERT_TRUE(root.ok()) << root.status().ToString();
+    EXPECT_EQ(ReadAll(root->get()).value(), "inside");
+    // ".." below the caller's root stays at the container root.
+    auto up = r.Open(root_.get(), b + "/root/../../etc/passwd", open_how{.flags = O_RDONLY}, &view);
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    ExpectInside(up);
+    EXPECT_EQ(r.Open(root_.get(), b + "/exe/x", open_how{.flags = O_RDONLY}, &view).status().err(), ENOTDIR);
+    auto parent = r.OpenParent(root_.get(), b + "/cwd/newname", &view);
+    ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+    EXPECT_EQ(FdPathOf(parent->dir.get()), root_path_ + "/dir");
+  }
+  // Not followed: the caller's link in the container's /proc (absent in this tree), never the
+  // object; another task's or process's links are not the caller's.
+  asked.clear();
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/cwd", open_how{.flags = O_PATH | O_NOFOLLOW}, &view)
+                .status().err(), ENOENT);
+  EXPECT_FALSE(r.Open(root_.get(), "/proc/8/exe", open_how{.flags = O_RDONLY}, &view).ok());
+  EXPECT_FALSE(r.Open(root_.get(), "/proc/7/task/8/exe", open_how{.flags = O_RDONLY}, &view).ok());
+  EXPECT_TRUE(asked.empty());
+  // Without caller_link the links stay refused by the walk.
+  view.caller_link = nullptr;
+  EXPECT_FALSE(r.Open(root_.get(), "/proc/self/exe", open_how{.flags = O_RDONLY}, &view).ok());
+}
+
+// A symlink of the image into a procfs "self" (here: the host's /proc, with the resolver's root at
+// "/") names the caller, not the resolving process; so do chains and links to /proc itself.
+TEST(PathResolverProcTest, ImageSymlinksIntoProcSelfNameTheCaller) {
+  char tmpl[] = "/tmp/see-resolver-proc-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(root.valid());
+  ASSERT_EQ(symlink("/proc/self", (dir + "/ps").c_str()), 0);
+  ASSERT_EQ(symlink("/proc", (dir + "/proc").c_str()), 0);
+  ASSERT_EQ(symlink("ps/status", (dir + "/st").c_str()), 0);
+  ASSERT_EQ(symlink("../../proc/thread-self", (dir + "/ts").c_str()), 0);
+  ASSERT_EQ(symlink("/proc/mounts", (dir + "/mtab").c_str()), 0);
+  // The caller: our parent process (so the answer differs from the resolving process's).
+  CallerView view;
+  view.ns_tgid = getppid();
+  view.ns_tid = getppid();
+  const std::string want = "Pid:\t" + std::to_string(getppid()) + "\n";
+  PathResolver r(root.get());
+  for (const char* path : {"/ps/status", "/proc/self/status", "/st", "/ts/status"}) {
+    SCOPED_TRACE(path);
+    auto fd = r.Open(root.get(), dir + path, open_how{.flags = O_RDONLY}, &view);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    std::string status = ReadAll(fd->get()).value();
+    EXPECT_NE(status.find(want), std::string::npos) << status.substr(0, 120);
+  }
+  auto mounts = r.Open(root.get(), dir + "/mtab", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(mounts.ok()) << mounts.status().ToString();
+  struct stat a, b;
+  ASSERT_EQ(fstat(mounts->get(), &a), 0);
+  ASSERT_EQ(stat(("/proc/" + std::to_string(getppid()) + "/mounts").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  // Relative to a start directory, and as a parent directory.
+  UniqueFd start(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  auto rel = r.Open(start.get(), "ps/status", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(rel.ok()) << rel.status().ToString();
+  EXPECT_NE(ReadAll(rel->get()).value().find(want), std::string::npos);
+  auto parent = r.OpenParent(start.get(), "ps/status", &view);
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  EXPECT_EQ(FdPathOf(parent->dir.get()), "/proc/" + std::to_string(getppid()));
+  // Not followed: the link itself.
+  auto link = r.Open(root.get(), dir + "/ps", open_how{.flags = O_PATH | O_NOFOLLOW}, &view);
+  ASSERT_TRUE(link.ok());
+  ASSERT_EQ(fstat(link->get(), &a), 0);
+  EXPECT_TRUE(S_ISLNK(a.st_mode));
+  // Without a caller view the kernel's answer stands (the resolving process).
+  auto own = r.Open(root.get(), dir + "/ps/status", open_how{.flags = O_RDONLY});
+  ASSERT_TRUE(own.ok());
+  EXPECT_NE(ReadAll(own->get()).value().find("Pid:\t" + std::to_string(getpid()) + "\n"), std::string::npos);
+  (void)!system(("rm -rf " + dir).c_str());
 }
 
 TEST(StripRootPrefixTest, ContainerViewOfSentryPaths) {

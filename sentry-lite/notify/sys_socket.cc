@@ -1,5 +1,5 @@
-// bind/connect: AF_UNIX paths are resolved in the container's view; every other address is used
-// as given. The operation runs in the sentry on a duplicate of the caller's socket (same open
+// bind/connect: AF_UNIX paths are resolved in the container's view (BindPath, connect below);
+// every other address is used as given. The operation runs in the sentry on a duplicate of the caller's socket (same open
 // file, so the caller's socket is the one bound/connected); the socket's network namespace is
 // fixed at creation, so nothing is decided by the sentry's own namespaces.
 #include <fcntl.h>
@@ -18,8 +18,67 @@ namespace {
 
 Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
 
+// The sentry thread's own working directory, to return to after a bind from the caller's
+// directory (a cwd left in a container's tree would hold its mount busy).
+int HomeDir() {
+  thread_local UniqueFd home(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return home.get();
+}
+
+// Returns the worker thread to its own cwd when it goes out of scope (after the caller's identity
+// is dropped: the sentry's cwd may not be searchable by the caller).
+class CwdRestore {
+ public:
+  ~CwdRestore() {
+    if (moved_ && fchdir(HomeDir()) != 0) abort();  // never serve later calls from a caller's dir
+  }
+  void Moved() { moved_ = true; }
+
+ private:
+  bool moved_ = false;
+};
+
+// bind: the last component is created, never followed, in the parent resolved inside the root.
+// The kernel records the address as passed to bind(), which getsockname shows:
+//  - a one-component name ("x.sock", relative to the caller's cwd or dirfd-less) is bound as it
+//    is from the resolved parent made this worker's cwd (fchdir on the worker's private
+//    fs_struct, see EnterPrivateFsContext): the kernel's walk is one lookup of a name without "/"
+//    in a directory already confined, and bind does not follow a last-component symlink
+//    (EADDRINUSE), so nothing outside the root can be named. getsockname shows the caller's string.
+//  - any other name is bound as /proc/self/fd/<parent>/<last>, which getsockname shows (a known
+//    difference: binding the caller's own multi-component string would need the kernel's walk of
+//    it from a chroot in the container's root, and that walk follows symlinks and magic links the
+//    caller can swap in between a check and the bind; see docs/security-model.md).
 template <typename Op>
-Reply DoSockaddrCall(SyscallCall& call, Op op) {
+Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
+               const CallerView& view, Op op) {
+  const size_t path_off = offsetof(sockaddr_un, sun_path);
+  CwdRestore restore;  // destroyed after `scope`'s caller identity is dropped
+  if (HomeDir() < 0) return Reply::Error(EIO);
+  auto creds = call.Credentials();
+  if (!creds.ok()) return Fail(creds.status());
+  auto scope = ScopedCredentials::Assume(**creds);
+  if (!scope.ok()) return Fail(scope.status());
+  auto parent = call.resolver().OpenParent(start, path, &view);
+  if (!parent.ok()) return Fail(parent.status());
+  sockaddr_un via{};
+  via.sun_family = AF_UNIX;
+  int n;
+  if (path.find('/') == std::string::npos && parent->last == path && path != "." && path != "..") {
+    if (fchdir(parent->dir.get()) != 0) return Reply::Error(errno);
+    restore.Moved();
+    n = snprintf(via.sun_path, sizeof(via.sun_path), "%s", path.c_str());
+  } else {
+    n = snprintf(via.sun_path, sizeof(via.sun_path), "/proc/self/fd/%d/%s", parent->dir.get(),
+                 parent->last.c_str());
+  }
+  if (n < 0 || static_cast<size_t>(n) >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
+  return op(sock, reinterpret_cast<const sockaddr*>(&via),
+            static_cast<int>(path_off + static_cast<size_t>(n) + 1));
+}
+
+template <typename Op>
+Reply DoSockaddrCall(SyscallCall& call, Op op, bool is_bind) {
   int fd = call.arg_int(0);
   uint64_t addr = call.arg(1);
   int len = call.arg_int(2);
@@ -49,19 +108,24 @@ Reply DoSockaddrCall(SyscallCall& call, Op op) {
     }
   }
   if (!call.StillValid()) return Reply::Drop();
+  if (!unix_path) {
+    auto scope = ScopedCredentials::Assume(**creds);
+    if (!scope.ok()) return Fail(scope.status());
+    return op(sock->get(), reinterpret_cast<const sockaddr*>(&ss), len);
+  }
+  if (is_bind) return BindPath(call, sock->get(), start.get(), path, **view, op);
   auto scope = ScopedCredentials::Assume(**creds);
   if (!scope.ok()) return Fail(scope.status());
-  if (!unix_path) return op(sock->get(), reinterpret_cast<const sockaddr*>(&ss), len);
-
-  auto parent = call.resolver().OpenParent(start.get(), path, *view);
-  if (!parent.ok()) return Fail(parent.status());
-  // The kernel resolves this through the sentry's own /proc: the parent is already confined, the
-  // last component is a plain name (a symlink there is followed by connect inside the parent's
-  // file system only as the caller's kernel would).
+  // connect: the whole path, a symlink as last component too, is resolved in the container's root
+  // (an O_PATH fd of the socket file; search permission checked with the caller's identity), and
+  // the kernel connects through the sentry's magic link to it: no name is walked with the
+  // sentry's own root. The peer's name (getpeername) is the server's own bound name either way.
+  open_how how{.flags = O_PATH};
+  auto target = call.resolver().Open(start.get(), path, how, *view);
+  if (!target.ok()) return Fail(target.status());
   sockaddr_un via{};
   via.sun_family = AF_UNIX;
-  int n = snprintf(via.sun_path, sizeof(via.sun_path), "/proc/self/fd/%d/%s", parent->dir.get(),
-                   parent->last.c_str());
+  int n = snprintf(via.sun_path, sizeof(via.sun_path), "/proc/self/fd/%d", target->get());
   if (n < 0 || static_cast<size_t>(n) >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
   return op(sock->get(), reinterpret_cast<const sockaddr*>(&via),
             static_cast<int>(path_off + static_cast<size_t>(n) + 1));
@@ -70,13 +134,13 @@ Reply DoSockaddrCall(SyscallCall& call, Op op) {
 Reply SysBind(SyscallCall& call) {
   return DoSockaddrCall(call, [](int s, const sockaddr* a, int len) {
     return bind(s, a, static_cast<socklen_t>(len)) == 0 ? Reply::Value(0) : Reply::Error(errno);
-  });
+  }, /*is_bind=*/true);
 }
 
 Reply SysConnect(SyscallCall& call) {
   return DoSockaddrCall(call, [](int s, const sockaddr* a, int len) {
     return connect(s, a, static_cast<socklen_t>(len)) == 0 ? Reply::Value(0) : Reply::Error(errno);
-  });
+  }, /*is_bind=*/false);
 }
 
 }  // namespace
