@@ -91,6 +91,23 @@ bool SyscallCall::StillValid() const {
   return ioctl(listener_fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
+  if (name != "exe" && name != "cwd" && name != "root") return ErrnoStatus(ELOOP, "magic link");
+  std::string link = "/proc/" + std::to_string(tid()) + "/" + std::string(name);
+  int fd;
+  {
+    // Following another process's magic link is a ptrace-read check on the current (possibly the
+    // caller's) identity; the caller's own links are always its own to follow.
+    ScopedSentryCapabilities sentry_caps;
+    fd = open(link.c_str(), O_PATH | O_CLOEXEC);
+  }
+  if (fd < 0) return ErrnoStatus(errno == ENOENT ? ESRCH : errno, "open " + link);
+  UniqueFd out(fd);
+  // The tid is the caller's only while the caller waits in this call (it can not be reused before).
+  if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  return out;
+}
+
 Result<const CallerCredentials*> SyscallCall::Credentials() {
   if (!creds_) {
     SEE_ASSIGN_OR_RETURN(CallerCredentials c,
@@ -134,6 +151,7 @@ Result<const CallerView*> SyscallCall::View() {
     v.ns_tgid = c->ns_tgid;
     v.ns_tid = c->ns_tid;
     v.caller_fd = [this](int fd) { return CallerFd(fd); };
+    v.caller_link = [this](std::string_view name) { return CallerLink(name); };
     view_ = std::move(v);
   }
   return &*view_;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -88,6 +89,8 @@ class SyscallCall {
   Result<const CallerCredentials*> Credentials();
   // A sentry-side duplicate of the caller's fd `fd` (pidfd_getfd); EBADF if it has none.
   Result<UniqueFd> CallerFd(int fd);
+  // What the caller's own /proc/<pid>/{exe,cwd,root} ("exe", ...) names, O_PATH; ESRCH if gone.
+  Result<UniqueFd> CallerLink(std::string_view name);
   // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
   Result<UniqueFd> StartDir(int dirfd);
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
