@@ -216,18 +216,22 @@ def failure_text(data, name):
 
 # Differences known and explained (listed, not failed); any other difference fails the suite.
 KNOWN_SENTRY_GAPS = {
-    "Sys.UnixSocketNames": "bind/connect run in the sentry on /proc/self/fd/N/name, so getsockname "
-                           "shows that name (needs a per-thread chroot+chdir in the sentry to bind the "
-                           "caller's own string: chroot/fchdir are not in the sentry's allowlist)",
-    "Sys.SymlinkIntoProcSelf": "a symlink of the image pointing into /proc/self is followed by the "
-                               "kernel walk, where /proc/self is the sentry (only spellings of "
-                               "/proc/self, /dev/fd and /dev/std* are rewritten)",
-    "Sys.Xattrs": "non-root xattr calls on a host whose / is not searchable by the caller's uid "
-                  "(this VM: / is 0700): the sentry reaches the file through /proc/self/fd/N by "
-                  "name; sys_fsattr.cc uses getxattrat & co. relative to its /proc/self/fd instead, "
-                  "but the sentry's self-confinement allowlist lacks syscalls 463-466 (EPERM)",
-    "Sys.StatThroughProcMagicLinks": "magic links (/proc/self/exe, cwd, root) are refused by the "
-                                     "resolver (RESOLVE_NO_MAGICLINKS); only /proc/self/fd/N is served",
+    "Sys.UnixSocketNames": "bind of a multi-component AF_UNIX path runs in the sentry on "
+                           "/proc/self/fd/<parent>/<name>, so getsockname shows that name (one-component "
+                           "names are bound as given: Sys.UnixSocketRelativeName). Binding the caller's "
+                           "own string would need the kernel to walk it from a chroot in the container "
+                           "root, and that walk follows symlinks and /proc magic links the container can "
+                           "swap in after any check (no RESOLVE_IN_ROOT for bind); CONTINUE would bypass "
+                           "the sentry's refusal of parents outside the root (leaked fds). Not safe: "
+                           "left (docs/security-model.md, Path resolution)",
+    "Sys.StatNeverEintrUnderSignalStorm": "a non-fatal signal reaching a caller before the sentry has "
+                                          "received its notification still ends the call with EINTR "
+                                          "(without SA_RESTART): the kernel's seccomp wait is "
+                                          "interruptible until then, even with "
+                                          "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (after it, killable "
+                                          "only). Measured: ~46% of calls under a 5 kHz SIGALRM storm "
+                                          "before the flag, ~0.4-1% with it (the receive latency of a "
+                                          "worker thread on a loaded host)",
 }
 
 

@@ -563,11 +563,112 @@ TEST_F(Sys, StatThroughProcMagicLinks) {
   EXPECT_EQ(a.st_ino, b.st_ino);
 }
 
+TEST_F(Sys, ProcMagicLinksOfOwnProcess) {
+  // The same links spelled with the caller's own pid, thread-self and task/<tid>; access, statx,
+  // readlink, and paths continuing below cwd and root.
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  WriteFile(P("f"), "in cwd");
+  struct stat exe, cwd, st;
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  ASSERT_EQ(fstat(fd, &exe), 0);
+  close(fd);
+  ASSERT_EQ(stat(dir_.c_str(), &cwd), 0);
+  std::string pid = "/proc/" + std::to_string(getpid());
+  std::string task = pid + "/task/" + std::to_string(static_cast<pid_t>(syscall(SYS_gettid)));
+  for (const std::string& base : {std::string("/proc/self"), pid, std::string("/proc/thread-self"), task}) {
+    SCOPED_TRACE(base);
+    ASSERT_EQ(stat((base + "/exe").c_str(), &st), 0) << strerror(errno);
+    EXPECT_EQ(st.st_ino, exe.st_ino);
+    ASSERT_EQ(stat((base + "/cwd").c_str(), &st), 0) << strerror(errno);
+    EXPECT_EQ(st.st_ino, cwd.st_ino);
+    EXPECT_EQ(access((base + "/exe").c_str(), X_OK), 0) << strerror(errno);
+    EXPECT_EQ(access((base + "/cwd/f").c_str(), R_OK), 0) << strerror(errno);
+    EXPECT_EQ(ReadFile(base + "/cwd/f"), "in cwd");
+    EXPECT_EQ(ReadFile(base + "/root" + P("f")), "in cwd");
+    struct statx sx{};
+    ASSERT_EQ(statx(AT_FDCWD, (base + "/exe").c_str(), 0, STATX_INO, &sx), 0) << strerror(errno);
+    EXPECT_EQ(sx.stx_ino, exe.st_ino);
+    // lstat: the link itself.
+    ASSERT_EQ(lstat((base + "/cwd").c_str(), &st), 0) << strerror(errno);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    char buf[PATH_MAX];
+    ssize_t n = readlink((base + "/cwd").c_str(), buf, sizeof(buf));
+    ASSERT_GT(n, 0) << strerror(errno);
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), dir_);
+    EXPECT_EQ(Err(stat((base + "/exe/x").c_str(), &st)), ENOTDIR);
+  }
+}
+
 TEST_F(Sys, SymlinkIntoProcSelf) {
   // An image's own symlink into /proc/self means the process following it.
   ASSERT_EQ(symlink("/proc/self", P("ps").c_str()), 0);
   std::string status = ReadFile(P("ps/status"));
   EXPECT_NE(status.find("Pid:\t" + std::to_string(getpid()) + "\n"), std::string::npos) << status.substr(0, 80);
+}
+
+TEST_F(Sys, SymlinksIntoProcSelfAnySpelling) {
+  // Links made by an image: to a /proc/self file (/etc/mtab-like), to /proc/self/fd/N
+  // (/dev/stdin-like), to /proc itself, to /proc/thread-self, chains of links, and relative ones.
+  std::string mounts = ReadFile("/proc/self/mounts");
+  ASSERT_EQ(symlink("/proc/self/mounts", P("mtab").c_str()), 0);
+  EXPECT_EQ(ReadFile(P("mtab")), mounts);
+  ASSERT_EQ(symlink("mtab", P("mtab2").c_str()), 0);
+  EXPECT_EQ(ReadFile(P("mtab2")), mounts);
+  WriteFile(P("f"), "through fd");
+  int fd = open(P("f").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string fdlink = "/proc/self/fd/" + std::to_string(fd);
+  ASSERT_EQ(symlink(fdlink.c_str(), P("myfd").c_str()), 0);
+  EXPECT_EQ(ReadFile(P("myfd")), "through fd");
+  struct stat a, b;
+  ASSERT_EQ(stat(P("myfd").c_str(), &a), 0) << strerror(errno);
+  ASSERT_EQ(fstat(fd, &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  close(fd);
+  ASSERT_EQ(symlink("/proc/self/fd", P("fds").c_str()), 0);
+  DIR* d = opendir(P("fds").c_str());
+  ASSERT_NE(d, nullptr) << strerror(errno);
+  int fds_seen = 0;
+  bool found_own = false;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    fds_seen++;
+    if (std::string(e->d_name) == std::to_string(dirfd(d))) found_own = true;
+  }
+  closedir(d);
+  EXPECT_GT(fds_seen, 0);
+  EXPECT_TRUE(found_own) << "the listing is not this process's fd table";
+  ASSERT_EQ(symlink("/proc", P("proc").c_str()), 0);
+  std::string status = ReadFile(P("proc/self/status"));
+  EXPECT_NE(status.find("Pid:\t" + std::to_string(getpid()) + "\n"), std::string::npos) << status.substr(0, 80);
+  ASSERT_EQ(symlink("/proc/thread-self", P("ts").c_str()), 0);
+  std::atomic<pid_t> seen{0};
+  std::string ts_status;
+  std::thread t([&] {
+    seen = static_cast<pid_t>(syscall(SYS_gettid));
+    ts_status = ReadFile(P("ts/status"));
+  });
+  t.join();
+  EXPECT_NE(ts_status.find("Pid:\t" + std::to_string(seen.load()) + "\n"), std::string::npos) << ts_status.substr(0, 80);
+  // Magic links reached through an image link: the caller's own cwd and exe.
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  ASSERT_EQ(symlink("/proc/self/cwd", P("mycwd").c_str()), 0);
+  EXPECT_EQ(ReadFile(P("mycwd/f")), "through fd");
+  ASSERT_EQ(symlink("/proc/self/exe", P("myexe").c_str()), 0);
+  ASSERT_EQ(stat(P("myexe").c_str(), &a), 0) << strerror(errno);
+  ASSERT_EQ(stat("/proc/self/exe", &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  // The link itself is still a link.
+  ASSERT_EQ(symlink("/proc/self", P("ps").c_str()), 0);
+  ASSERT_EQ(lstat(P("ps").c_str(), &a), 0);
+  EXPECT_TRUE(S_ISLNK(a.st_mode));
+  // In a child process the same link names the child.
+  EXPECT_CHILD_OK(InChild([&] {
+    std::string s = ReadFile(P("ps/status"));
+    CHILD_CHECK(s.find("Pid:\t" + std::to_string(getpid()) + "\n") != std::string::npos);
+    return 0;
+  }));
 }
 
 TEST_F(Sys, Eloop) {
@@ -1344,15 +1445,70 @@ TEST_F(Sys, UnixSocketNames) {
   EXPECT_STREQ(got.sun_path, P("named.sock").c_str());
   close(c);
   close(s);
+}
+
+TEST_F(Sys, UnixSocketRelativeName) {
+  // A name relative to the cwd is recorded as given; a client connecting by another spelling sees
+  // the server's own name.
   ASSERT_EQ(chdir(dir_.c_str()), 0);
+  socklen_t len;
   int r = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un ra = UnixAddr("rel.sock", &len);
   ASSERT_EQ(bind(r, reinterpret_cast<sockaddr*>(&ra), len), 0) << strerror(errno);
-  got = {};
-  glen = sizeof(got);
+  sockaddr_un got{};
+  socklen_t glen = sizeof(got);
   ASSERT_EQ(getsockname(r, reinterpret_cast<sockaddr*>(&got), &glen), 0);
   EXPECT_STREQ(got.sun_path, "rel.sock");
+  EXPECT_EQ(glen, len);
+  // Bound twice: EADDRINUSE; a symlink as the name is not followed by bind.
+  int r2 = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(Err(bind(r2, reinterpret_cast<sockaddr*>(&ra), len)), EADDRINUSE);
+  ASSERT_EQ(symlink("elsewhere.sock", P("dangling.sock").c_str()), 0);
+  sockaddr_un da = UnixAddr("dangling.sock", &len);
+  EXPECT_EQ(Err(bind(r2, reinterpret_cast<sockaddr*>(&da), len)), EADDRINUSE);
+  struct stat st;
+  EXPECT_EQ(Err(lstat(P("elsewhere.sock").c_str(), &st)), ENOENT);
+  close(r2);
+  int c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un abs = UnixAddr(P("rel.sock"), &len);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&abs), len), 0) << strerror(errno);
+  got = {};
+  glen = sizeof(got);
+  ASSERT_EQ(getpeername(c, reinterpret_cast<sockaddr*>(&got), &glen), 0);
+  EXPECT_STREQ(got.sun_path, "rel.sock");
+  close(c);
   close(r);
+}
+
+TEST_F(Sys, UnixConnectThroughSymlinks) {
+  // connect follows symlinks (absolute, relative, chains) to the socket; a link to a non-socket
+  // gives ECONNREFUSED, a dangling one ENOENT.
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len;
+  sockaddr_un a = UnixAddr(P("srv.sock"), &len);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), len), 0) << strerror(errno);
+  ASSERT_EQ(listen(s, 8), 0);
+  ASSERT_EQ(symlink(P("srv.sock").c_str(), P("abs.sock").c_str()), 0);
+  ASSERT_EQ(symlink("srv.sock", P("rel.sock").c_str()), 0);
+  ASSERT_EQ(symlink("rel.sock", P("chain.sock").c_str()), 0);
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("../srv.sock", P("d/up.sock").c_str()), 0);
+  for (const char* name : {"abs.sock", "rel.sock", "chain.sock", "d/up.sock"}) {
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un ca = UnixAddr(P(name), &len);
+    EXPECT_EQ(connect(c, reinterpret_cast<sockaddr*>(&ca), len), 0) << name << ": " << strerror(errno);
+    close(c);
+  }
+  WriteFile(P("plain"), "x");
+  ASSERT_EQ(symlink("plain", P("notsock.sock").c_str()), 0);
+  ASSERT_EQ(symlink("nothing", P("dangling.sock").c_str()), 0);
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un ca = UnixAddr(P("notsock.sock"), &len);
+  EXPECT_EQ(Err(connect(c, reinterpret_cast<sockaddr*>(&ca), len)), ECONNREFUSED);
+  ca = UnixAddr(P("dangling.sock"), &len);
+  EXPECT_EQ(Err(connect(c, reinterpret_cast<sockaddr*>(&ca), len)), ENOENT);
+  close(c);
+  close(s);
 }
 
 TEST_F(Sys, Inotify) {
@@ -1572,6 +1728,50 @@ TEST_F(Sys, SignalStormDuringServedCalls) {
   for (auto& t : threads) t.join();
   sigaction(SIGUSR2, &old, nullptr);
   EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(done.load(), 0);
+}
+
+TEST_F(Sys, StatNeverEintrUnderSignalStorm) {
+  // stat, access, readlink, mkdir and unlink do not block: Linux never fails them with EINTR, even
+  // with a handler installed without SA_RESTART (as a SIGALRM timer of an interpreter is).
+  WriteFile(P("f"), "x");
+  ASSERT_EQ(symlink("f", P("l").c_str()), 0);
+  struct sigaction sa{}, old{};
+  sa.sa_handler = CountSignal;
+  sa.sa_flags = 0;  // no SA_RESTART
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGALRM, &sa, &old), 0);
+  g_signals = 0;
+  std::atomic<bool> stop{false};
+  std::atomic<int> eintr{0}, other{0}, done{0};
+  std::atomic<pid_t> tid{0};
+  std::thread t([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    char buf[16];
+    for (int i = 0; !stop; ++i) {
+      struct stat st;
+      long r[] = {stat(P("f").c_str(), &st), access(P("f").c_str(), R_OK),
+                  readlink(P("l").c_str(), buf, sizeof(buf)),
+                  mkdir(P("d" + std::to_string(i % 4)).c_str(), 0755),
+                  rmdir(P("d" + std::to_string(i % 4)).c_str())};
+      for (long v : r) {
+        if (v < 0 && errno == EINTR) eintr++;
+        else if (v < 0) other++;
+      }
+      done++;
+    }
+  });
+  while (tid == 0) usleep(100);
+  for (int i = 0; i < 3000; ++i) {
+    syscall(SYS_tgkill, getpid(), tid.load(), SIGALRM);
+    usleep(200);
+  }
+  stop = true;
+  t.join();
+  sigaction(SIGALRM, &old, nullptr);
+  EXPECT_EQ(eintr.load(), 0) << "of " << done.load() * 5 << " calls, " << g_signals.load() << " signals";
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(g_signals.load(), 0);
   EXPECT_GT(done.load(), 0);
 }
 

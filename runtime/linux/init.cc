@@ -231,7 +231,10 @@ Status RegisterWithSentry(InitContext& c) {
   std::string msg = sentry::EncodeRegistration(reg);
   slot.Reset();
   sock_fprog prog{static_cast<unsigned short>(c.sentry_filter.size()), c.sentry_filter.data()};
-  int listener = sentry::InstallSyscallFilterRaw(&prog);
+  // WAIT_KILLABLE_RECV: once the sentry has received a call, only fatal signals interrupt the
+  // wait (stat & co. no longer fail with EINTR); served blocking opens are ended by the sentry when
+  // a signal is pending (notify/sys_file.cc OpenWatchdog, docs/security-model.md).
+  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
   if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
   UniqueFd owned_listener(listener);
   if (listener != reg.listener_fd) return Internal("seccomp listener landed on an unexpected fd");

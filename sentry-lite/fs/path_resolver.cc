@@ -399,6 +399,12 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
   if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
   if (object.named()) {
+    // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through
+    // symlinks, /proc/self or /dev/std*): refused by the caller's own restrictions as Linux does.
+    if ((how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0) {
+      return Errno(ELOOP, "magic link with RESOLVE_NO_MAGICLINKS");
+    }
+    if ((how.resolve & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "magic link with RESOLVE_NO_XDEV");
     UniqueFd fd;
     if (object.fd >= 0) {
       if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");

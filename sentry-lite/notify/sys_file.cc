@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <thread>
 #include <vector>
@@ -56,6 +58,7 @@ class OpenWatchdog {
     pthread_t thread;
     const SyscallCall* call;
     Clock::time_point start;
+    bool for_signal = false;  // interrupted because the caller has a signal to take (guarded by mu_)
   };
 
  public:
@@ -80,6 +83,14 @@ class OpenWatchdog {
     }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
+
+    // Whether the watchdog interrupted this open because the caller has a signal pending (it waits
+    // killably, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, so only the sentry can end the wait).
+    bool InterruptedForSignal() const {
+      OpenWatchdog& w = Get();
+      std::lock_guard<std::mutex> lock(w.mu_);
+      return entry_.for_signal;
+    }
 
    private:
     Entry entry_;
@@ -107,19 +118,47 @@ class OpenWatchdog {
       }
       cv_.wait_for(lock, kWatchAfter);
       auto now = Clock::now();
-      for (const Entry* e : entries_) {
+      for (Entry* e : entries_) {
         // The entry can not go away while we hold mu_, so neither can its thread.
-        if (now - e->start >= kWatchAfter && !e->call->StillValid()) {
+        if (now - e->start < kWatchAfter) continue;
+        if (!e->call->StillValid()) {
+          pthread_kill(e->thread, InterruptSignal());
+        } else if (HasSignalToTake(e->call->tid())) {
+          e->for_signal = true;
           pthread_kill(e->thread, InterruptSignal());
         }
       }
     }
   }
 
+  // Whether thread `tid` has a pending signal it does not block (/proc/<tid>/status). The caller
+  // is then to take it: the served open ends with ERESTARTSYS and the caller's kernel restarts
+  // it after an SA_RESTART handler or fails it with EINTR otherwise, as for a native FIFO open.
+  static bool HasSignalToTake(pid_t tid) {
+    int fd = open(("/proc/" + std::to_string(tid) + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return false;
+    std::string_view st(buf, static_cast<size_t>(n));
+    auto field = [&st](std::string_view name) -> uint64_t {
+      size_t at = st.find(name);
+      if (at == std::string_view::npos) return 0;
+      return strtoull(std::string(st.substr(at + name.size(), 20)).c_str(), nullptr, 16);
+    };
+    uint64_t pending = field("\nSigPnd:\t") | field("\nShdPnd:\t");
+    return (pending & ~field("\nSigBlk:\t")) != 0;
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Entry*> entries_;  // guarded by mu_
 };
+
+// The kernel's "restart this syscall if the signal handler allows" (include/linux/errno.h): a
+// reply with it makes the caller's return path do what a native interrupted open does.
+constexpr int kErestartsys = 512;
 
 // Whether opening with `flags` can block for the other end of a FIFO (or a device's carrier).
 bool MayBlock(uint64_t flags) {
@@ -198,6 +237,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     std::optional<OpenWatchdog::Scope> watched;
     if (MayBlock(how.flags)) watched.emplace(call);
     fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+    if (!fd.ok() && fd.status().err() == EINTR && watched && watched->InterruptedForSignal()) {
+      return Reply::Error(kErestartsys);
+    }
   }
   if (!fd.ok()) return Fail(fd.status());
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry

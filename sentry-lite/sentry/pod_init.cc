@@ -1,6 +1,7 @@
 #include "sentry-lite/sentry/pod_init.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -52,7 +53,9 @@ Result<int> RunPodInit(const PodInitOptions& o) {
   if (pid == 0) {
     // Async-signal-safe from here to execvp.
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    int listener = InstallSyscallFilterRaw(&fprog);
+    // WAIT_KILLABLE_RECV: a served call, once received, is not interrupted by non-fatal signals
+    // (stat never fails with EINTR); blocking opens are ended by the sentry (sys_file.cc).
+    int listener = InstallSyscallFilterRaw(&fprog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
     if (listener < 0 || SendFd(theirs.get(), listener) != 0) _exit(126);
     close(listener);
     execvp(argv[0], argv.data());
