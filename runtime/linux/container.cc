@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include "runtime/linux/bootstrap.h"
 #include "runtime/linux/devices.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/proc_util.h"
 #include "runtime/linux/seccomp.h"
 #include "runtime/linux/sync.h"
@@ -95,17 +97,59 @@ Status WriteIdMaps(pid_t pid, const oci::Linux& linux) {
   if (linux.uid_mappings.empty() || linux.gid_mappings.empty()) {
     return InvalidArgument("user namespace requested but linux.uidMappings/gidMappings are empty");
   }
-  auto render = [](const std::vector<oci::IdMapping>& maps) {
-    std::string out;
-    for (const auto& m : maps) {
-      out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
-             std::to_string(m.size) + "\n";
-    }
-    return out;
-  };
   std::string proc = "/proc/" + std::to_string(pid);
-  SEE_RETURN_IF_ERROR(WriteExistingFile(proc + "/gid_map", render(linux.gid_mappings)));
-  return WriteExistingFile(proc + "/uid_map", render(linux.uid_mappings));
+  SEE_RETURN_IF_ERROR(WriteExistingFile(proc + "/gid_map", RenderIdMap(linux.gid_mappings)));
+  return WriteExistingFile(proc + "/uid_map", RenderIdMap(linux.uid_mappings));
+}
+
+// OCI 1.1 id-mapped mounts and the see.dev/rootfs-idmap rootfs: made here, in the host user
+// namespace, once the container's user namespace exists (created with its maps written, or
+// joined), and handed to the container process before kGo (see mounts.h).
+Status SendIdmappedMounts(int sync, const oci::Spec& spec, const std::string& rootfs, pid_t pid) {
+  bool rootfs_idmap = false;
+  auto a = spec.annotations.find(kRootfsIdmapAnnotation);
+  if (a != spec.annotations.end()) {
+    if (a->second != "true" && a->second != "false") {
+      return InvalidArgument(std::string(kRootfsIdmapAnnotation) + " must be true or false");
+    }
+    rootfs_idmap = a->second == "true";
+  }
+  bool any = rootfs_idmap;
+  for (const auto& m : spec.mounts) any |= WantsIdmap(m);
+  if (!any) return Status::Ok();
+  if (!spec.HasNamespace(oci::NamespaceType::kUser)) {
+    return InvalidArgument("id-mapped mounts require a user namespace (linux.namespaces: user)");
+  }
+  std::string own_ns = "/proc/" + std::to_string(pid) + "/ns/user";
+  UniqueFd container_ns(open(own_ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!container_ns) return ErrnoStatus("open " + own_ns);
+  if (rootfs_idmap) {
+    SEE_ASSIGN_OR_RETURN(UniqueFd tree, MakeIdmappedTree(rootfs, container_ns.get(), true, true));
+    SEE_RETURN_IF_ERROR(SendSync(sync, SyncType::kMountFd, "rootfs", tree.get()));
+  }
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const oci::Mount& m = spec.mounts[i];
+    if (!WantsIdmap(m)) continue;
+    std::string what = "mount " + m.destination;
+    auto parsed = oci::ParseMountOptions(m.options);
+    if (!parsed.ok()) return parsed.status().Wrap(what);
+    bool bind = (parsed->flags & MS_BIND) != 0 || m.type == "bind";
+    if (!bind) return InvalidArgument(what + ": id-mapped mounts must be bind mounts");
+    if (m.uid_mappings.empty() != m.gid_mappings.empty()) {
+      return InvalidArgument(what + ": uidMappings and gidMappings go together");
+    }
+    // Own mappings: a throwaway user namespace holds them; otherwise the container's.
+    UniqueFd own;
+    if (!m.uid_mappings.empty()) {
+      SEE_ASSIGN_OR_RETURN(own, NewUserNamespaceFd(m.uid_mappings, m.gid_mappings));
+    }
+    bool recursive = (parsed->flags & MS_REC) != 0;
+    auto tree = MakeIdmappedTree(m.source, own ? own.get() : container_ns.get(), recursive,
+                                 parsed->recursive_idmap);
+    if (!tree.ok()) return tree.status().Wrap(what);
+    SEE_RETURN_IF_ERROR(SendSync(sync, SyncType::kMountFd, std::to_string(i), tree->get()));
+  }
+  return Status::Ok();
 }
 
 Status ForwardSeccompListener(const oci::Seccomp& sc, const std::string& state_json, pid_t pid,
@@ -365,6 +409,7 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
       state.own_pid_ns |= ns.type == oci::NamespaceType::kPid && ns.path.empty();
     }
   }
+  SEE_RETURN_IF_ERROR(SendIdmappedMounts(helper.sync.get(), spec, rootfs, pid));
   SEE_RETURN_IF_ERROR(SendSync(helper.sync.get(), SyncType::kGo, std::to_string(pid)));
   SEE_RETURN_IF_ERROR(ServeChild(helper.sync.get(), spec, state, pid, /*until_eof=*/false));
 

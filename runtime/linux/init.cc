@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -105,8 +106,8 @@ const char* ProcNsName(oci::NamespaceType t) {
   return "";
 }
 
-// Namespaces to setns() into, user first (it grants the capabilities for the others) and mount
-// last (paths of the others are host paths).
+// Namespaces to setns() into, user first in the list (RunInitMain joins it after the others when
+// it can) and mount last. Every fd is opened before any setns (the paths are host paths).
 Result<std::vector<NsJoin>> CollectJoins(InitContext& c) {
   std::vector<std::pair<oci::NamespaceType, std::string>> wanted;
   if (c.boot.mode == Bootstrap::Mode::kExec) {
@@ -262,8 +263,16 @@ Status RegisterWithSentry(InitContext& c) {
 }
 
 [[noreturn]] void ContainerProcess(InitContext& c) {
-  auto go = ExpectSync(c.sync_fd, SyncType::kGo);
-  if (!go.ok()) _exit(1);  // the runtime went away: nothing to report to
+  // Id-mapped mount sources (mounts.h) come first, then kGo.
+  std::map<std::string, UniqueFd> mount_fds;
+  Result<SyncMessage> go = NotFound("");
+  for (;;) {
+    go = RecvSync(c.sync_fd);
+    if (!go.ok()) _exit(1);  // the runtime went away: nothing to report to
+    if (go->type == SyncType::kGo) break;
+    if (go->type != SyncType::kMountFd || !go->fd) _exit(1);
+    mount_fds[go->payload] = std::move(go->fd);
+  }
   c.host_pid = std::atoi(go->payload.c_str());
   bool create = c.boot.mode == Bootstrap::Mode::kCreate;
 
@@ -295,7 +304,15 @@ Status RegisterWithSentry(InitContext& c) {
     rctx.cgroup_v2 = c.boot.cgroup_v2;
     rctx.cgroup_path = c.boot.cgroup_path;
     if (own_cgroups.ok()) rctx.v1_paths = ParseProcCgroup(*own_cgroups);
+    for (const auto& [key, fd] : mount_fds) {
+      if (key == "rootfs") {
+        rctx.idmapped_rootfs = fd.get();
+      } else {
+        rctx.idmapped_mounts[static_cast<size_t>(std::atol(key.c_str()))] = fd.get();
+      }
+    }
     INIT_CHECK(c, PrepareRootfs(c.spec, rctx));
+    mount_fds.clear();
     if (c.spec.hooks &&
         (!c.spec.hooks->create_runtime.empty() || !c.spec.hooks->prestart.empty())) {
       INIT_CHECK(c, SendSync(c.sync_fd, SyncType::kRunHooks));
@@ -460,13 +477,39 @@ void RunInitMain(int argc, char** argv) {
     c.sentry_registration.cpu_cgroup = c.boot.sentry_cpu_cgroup;
   }
 
+  // As runc: while still privileged on the host, since inside a user namespace the value may
+  // only be raised (the container process writes it again, unchanged, later).
+  if (c.process.oom_score_adj) {
+    Status st = WriteOomScoreAdj(*c.process.oom_score_adj);
+    if (!st.ok()) Fail(c, st);
+  }
   auto joins = CollectJoins(c);
   if (!joins.ok()) Fail(c, joins.status());
+  // A joined user namespace last when we can: namespaces owned by the host's (a CNI network
+  // namespace next to a pod's user namespace) can no longer be joined from inside it, while host
+  // root may join those the user namespace owns. One refused before it (rootless: EPERM) is
+  // retried after it, as the user namespace then grants the capabilities.
+  std::vector<const NsJoin*> later;
+  const NsJoin* user = nullptr;
   for (const auto& j : *joins) {
-    if (setns(j.fd.get(), 0) < 0) {
+    if (j.type == oci::NamespaceType::kUser) {
+      user = &j;
+      continue;
+    }
+    if (setns(j.fd.get(), 0) == 0) continue;
+    if (errno != EPERM || user == nullptr) {
       Fail(c, ErrnoStatus(std::string("setns ") + oci::NamespaceTypeName(j.type)));
     }
-    if (j.type == oci::NamespaceType::kUser) c.in_user_ns = true;
+    later.push_back(&j);
+  }
+  if (user != nullptr) {
+    if (setns(user->fd.get(), 0) < 0) Fail(c, ErrnoStatus("setns user"));
+    c.in_user_ns = true;
+  }
+  for (const NsJoin* j : later) {
+    if (setns(j->fd.get(), 0) < 0) {
+      Fail(c, ErrnoStatus(std::string("setns ") + oci::NamespaceTypeName(j->type)));
+    }
   }
   joins->clear();
   if (c.new_ns_flags & CLONE_NEWUSER) c.in_user_ns = true;

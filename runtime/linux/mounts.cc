@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -133,7 +136,7 @@ Status MountCgroup(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
   return RemountBind(root_fd, m.destination, flags);
 }
 
-Status MountOne(int root_fd, const oci::Mount& m, const RootfsContext& ctx) {
+Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsContext& ctx) {
   auto parsed = oci::ParseMountOptions(m.options);
   if (!parsed.ok()) return parsed.status().Wrap("mount " + m.destination);
   oci::MountFlags mf = *parsed;
@@ -151,8 +154,13 @@ Status MountOne(int root_fd, const oci::Mount& m, const RootfsContext& ctx) {
     source = "/sys";
     mf.flags |= MS_BIND | MS_REC;
   }
+  int idmapped = -1;
   if (!m.uid_mappings.empty() || mf.idmap) {
-    return Unimplemented("mount " + m.destination + ": id-mapped mounts are not supported yet");
+    auto it = ctx.idmapped_mounts.find(index);
+    if (it == ctx.idmapped_mounts.end()) {
+      return Internal("mount " + m.destination + ": no id-mapped source was prepared");
+    }
+    idmapped = it->second;
   }
 
   bool is_dir = true;
@@ -165,8 +173,16 @@ Status MountOne(int root_fd, const oci::Mount& m, const RootfsContext& ctx) {
   std::string target = FdPath(mp.get());
 
   if (bind) {
-    SEE_RETURN_IF_ERROR(DoMount(source, target, "", MS_BIND | (mf.flags & MS_REC), "",
-                                m.destination));
+    if (idmapped >= 0) {
+      // The id-mapped copy the runtime made on the host side takes the bind's place.
+      if (syscall(SYS_move_mount, idmapped, "", mp.get(), "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+        return ErrnoStatus("move_mount id-mapped " + m.destination);
+      }
+    } else {
+      SEE_RETURN_IF_ERROR(DoMount(source, target, "", MS_BIND | (mf.flags & MS_REC), "",
+                                  m.destination));
+    }
     // Bind mounts ignore every flag but MS_REC on creation: the rest needs a remount.
     unsigned long extra = mf.flags & ~(MS_BIND | MS_REC | MS_REMOUNT | kPropagationFlags);
     if (extra != 0) SEE_RETURN_IF_ERROR(RemountBind(root_fd, m.destination, extra));
@@ -234,6 +250,76 @@ std::map<std::string, std::string> ParseProcCgroup(const std::string& content) {
 }
 
 std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::string RenderIdMap(const std::vector<oci::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps) {
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+           std::to_string(m.size) + "\n";
+  }
+  return out;
+}
+
+Result<UniqueFd> NewUserNamespaceFd(const std::vector<oci::IdMapping>& uids,
+                                    const std::vector<oci::IdMapping>& gids) {
+  if (uids.empty() || gids.empty()) return InvalidArgument("a user namespace needs uid and gid maps");
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) return ErrnoStatus("pipe");
+  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  // fork semantics in a new user namespace; the child only waits for EOF (async-signal-safe, so
+  // a multi-threaded caller is fine) and exists just long enough for its namespace to be opened.
+  long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) return ErrnoStatus("clone user namespace");
+  if (pid == 0) {
+    close(pipefd[1]);
+    char b;
+    while (read(pipefd[0], &b, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  rd.Reset();
+  std::string proc = "/proc/" + std::to_string(pid);
+  Status st = WriteExistingFile(proc + "/uid_map", RenderIdMap(uids));
+  if (st.ok()) st = WriteExistingFile(proc + "/gid_map", RenderIdMap(gids));
+  int ns = st.ok() ? open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (st.ok() && ns < 0) st = ErrnoStatus("open " + proc + "/ns/user");
+  wr.Reset();
+  while (waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!st.ok()) return st.Wrap("user namespace for an id-mapped mount");
+  return UniqueFd(ns);
+}
+
+Result<UniqueFd> MakeIdmappedTree(const std::string& path, int userns_fd, bool recursive_tree,
+                                  bool recursive_idmap) {
+  int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
+                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                        (recursive_tree ? AT_RECURSIVE : 0)));
+  if (fd < 0) return ErrnoStatus("open_tree " + path);
+  UniqueFd tree(fd);
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  if (syscall(SYS_mount_setattr, tree.get(), "",
+              AT_EMPTY_PATH | (recursive_tree && recursive_idmap ? AT_RECURSIVE : 0), &attr,
+              sizeof(attr)) < 0) {
+    int err = errno;
+    if (err == EINVAL) {
+      return ErrnoStatus(err, "id-mapping " + path +
+                                  " (does its filesystem support id-mapped mounts?)");
+    }
+    return ErrnoStatus(err, "id-mapping " + path);
+  }
+  return tree;
+}
+
+bool WantsIdmap(const oci::Mount& m) {
+  if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) return true;
+  for (const auto& o : m.options) {
+    if (o == "idmap" || o == "ridmap") return true;
+  }
+  return false;
+}
 
 Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags) {
   int fd = Openat2(root_fd, path.empty() ? "." : path, flags,
@@ -329,14 +415,24 @@ Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   unsigned long root_flags = PropagationFlag(prop) | MS_REC;
   if (root_flags & MS_SHARED) root_flags = MS_SLAVE | MS_REC;
   SEE_RETURN_IF_ERROR(DoMount("", "/", "", root_flags, "", "/ propagation"));
-  SEE_RETURN_IF_ERROR(DoMount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, "", "rootfs bind"));
+  if (ctx.idmapped_rootfs >= 0) {
+    // The rootfs seen through the container's user namespace, stacked on the host path.
+    if (syscall(SYS_move_mount, ctx.idmapped_rootfs, "", AT_FDCWD, ctx.rootfs.c_str(),
+                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      return ErrnoStatus("move_mount id-mapped rootfs");
+    }
+  } else {
+    SEE_RETURN_IF_ERROR(DoMount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, "", "rootfs bind"));
+  }
   // Plain open: ctx.rootfs is a host path chosen by the caller, resolved normally.
   UniqueFd root(open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("open rootfs " + ctx.rootfs);
 
   mode_t old_umask = umask(0);
   Status st = [&]() -> Status {
-    for (const auto& m : spec.mounts) SEE_RETURN_IF_ERROR(MountOne(root.get(), m, ctx));
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+      SEE_RETURN_IF_ERROR(MountOne(root.get(), i, spec.mounts[i], ctx));
+    }
     std::vector<oci::Device> devices = spec.linux ? spec.linux->devices : std::vector<oci::Device>{};
     if (!IsBindMountAt(spec, "/dev")) {
       SEE_RETURN_IF_ERROR(CreateDevices(root.get(), devices, ctx.user_ns));

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -44,7 +45,41 @@ struct RootfsContext {
   // v1: /proc/self/cgroup of the container process read before unsharing its cgroup namespace:
   // hierarchy controllers ("cpu,cpuacct", "name=systemd") -> the container's path in it.
   std::map<std::string, std::string> v1_paths;
+  // Id-mapped mount sources the runtime made on the host side (MakeIdmappedTree): spec mount
+  // index -> detached mount fd, moved into place instead of a bind; the rootfs likewise (-1: none).
+  std::map<size_t, int> idmapped_mounts;
+  int idmapped_rootfs = -1;
 };
+
+// --- Id-mapped mounts (OCI runtime-spec 1.1 mounts[].uidMappings/gidMappings, "idmap"/"ridmap").
+// Made by the runtime in the HOST user namespace (mount_setattr(MOUNT_ATTR_IDMAP) needs
+// CAP_SYS_ADMIN over the filesystem), as detached trees (open_tree(OPEN_TREE_CLONE)) that the
+// container process moves into place (move_mount) inside its own mount namespace, as runc 1.2.
+//
+// An id-mapped mount with user namespace U shows a file whose on-disk owner is N as owned by the
+// host id U maps N to: with the container's own mappings (0 -> H), files owned by 0 on disk are
+// the container's root, and what the container's root writes is stored as 0.
+
+// Annotation asking for the rootfs to be id-mapped with the container's user namespace ("true").
+// The rootfs's filesystem must support id-mapped mounts (ext4, xfs, btrfs, tmpfs; not overlayfs,
+// whose layers the caller id-maps instead, see MakeIdmappedTree).
+inline constexpr char kRootfsIdmapAnnotation[] = "see.dev/rootfs-idmap";
+
+// "<inside> <outside> <count>" lines, as /proc/<pid>/uid_map takes them.
+std::string RenderIdMap(const std::vector<oci::IdMapping>& maps);
+
+// A user namespace with these mappings, held by the returned fd (its short-lived creator process
+// is gone when this returns). Needs CAP_SETUID/CAP_SETGID over the host ids.
+Result<UniqueFd> NewUserNamespaceFd(const std::vector<oci::IdMapping>& uids,
+                                    const std::vector<oci::IdMapping>& gids);
+
+// A detached copy of the mount tree at host `path` (with its submounts when `recursive_tree`),
+// id-mapped through `userns_fd` (every submount too when `recursive_idmap`).
+Result<UniqueFd> MakeIdmappedTree(const std::string& path, int userns_fd, bool recursive_tree,
+                                  bool recursive_idmap);
+
+// Whether spec mount `m` asks for an id-mapped mount (mappings or "idmap"/"ridmap").
+bool WantsIdmap(const oci::Mount& m);
 
 // Parses /proc/<pid>/cgroup content into controllers -> path (v2's "" entry included).
 std::map<std::string, std::string> ParseProcCgroup(const std::string& content);

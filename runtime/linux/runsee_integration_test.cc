@@ -372,3 +372,86 @@ TEST_F(IntegrationTest, RelativeCgroupsPathIsFoundByKillAndDelete) {
 
 }  // namespace
 }  // namespace see::runtime
+
+namespace see::runtime {
+namespace {
+
+std::string UidLine(pid_t pid) {
+  auto status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return "";
+  size_t at = status->find("\nUid:");
+  return at == std::string::npos ? "" : status->substr(at + 1, status->find('\n', at + 1) - at - 1);
+}
+
+// OCI 1.1 id-mapped mounts and the see.dev/rootfs-idmap rootfs: the container's root is host uid
+// 200000, yet files owned by 0 on disk are its own and what it writes is stored as 0.
+TEST_F(IntegrationTest, IdMappedRootfsAndVolumes) {
+  std::string rootfs = bundle_ + "/rootfs";
+  for (const char* applet : {"stat", "mkdir"}) fs::create_symlink("busybox", rootfs + "/bin/" + applet);
+  std::string vol = dir_ + "/vol", vol2 = dir_ + "/vol2";
+  fs::create_directories(vol);
+  fs::create_directories(vol2);
+  ASSERT_TRUE(WriteFile(vol + "/owned", "x").ok());
+  ASSERT_TRUE(WriteFile(vol2 + "/f1000", "x").ok());
+  ASSERT_EQ(chown((vol2 + "/f1000").c_str(), 1000, 1000), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);  // the container's uids traverse it to the rootfs
+  json maps = json::array({{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}});
+  spec_["linux"]["namespaces"].push_back({{"type", "user"}});
+  spec_["linux"]["uidMappings"] = maps;
+  spec_["linux"]["gidMappings"] = maps;
+  spec_["annotations"]["see.dev/rootfs-idmap"] = "true";
+  spec_["mounts"].push_back(
+      {{"destination", "/vol"}, {"type", "bind"}, {"source", vol}, {"options", {"rbind", "idmap"}}});
+  // Own mappings (not the container's): on-disk 1000 is host 200000, the container's root.
+  json own = json::array({{{"containerID", 1000}, {"hostID", 200000}, {"size", 1}}});
+  spec_["mounts"].push_back({{"destination", "/vol2"},
+                             {"type", "bind"},
+                             {"source", vol2},
+                             {"options", {"bind"}},
+                             {"uidMappings", own},
+                             {"gidMappings", own}});
+  SetArgs({"sleep", "100"});
+  RunResult r;
+  // The kernel path (--sandbox none) shows ids in the container's namespace. Under the sentry
+  // (host side) the served stat reports host ids: a known gap (docs/security-model.md), so there
+  // only the host-side facts are checked.
+  for (std::string sandbox : {"none", "sentry"}) {
+    SCOPED_TRACE(sandbox);
+    std::string id = "idm-" + sandbox;
+    r = Runsee({"--sandbox", sandbox, "create", "--bundle", bundle_, id});
+    ASSERT_EQ(r.code, 0) << r.err;
+    if (sandbox == "none") RememberCgroup(id);
+    int pid = State(id)["pid"];
+    EXPECT_EQ(UidLine(pid), "Uid:\t200000\t200000\t200000\t200000");
+    ASSERT_EQ(Runsee({"start", id}).code, 0);
+    r = Runsee({"exec", id, "sh", "-c",
+                "id -u; stat -c %u /vol/owned /vol2/f1000 /bin/busybox /; touch /vol/new-" + sandbox +
+                    " /made-" + sandbox + "; mkdir /vol/d-" + sandbox});
+    EXPECT_EQ(r.code, 0) << r.err;
+    if (sandbox == "none") {
+      EXPECT_EQ(r.out, "0\n0\n0\n0\n0\n");
+    } else {
+      EXPECT_EQ(r.out.substr(0, 2), "0\n");
+    }
+    struct stat st{};
+    for (const std::string& p :
+         {vol + "/new-" + sandbox, vol + "/d-" + sandbox, rootfs + "/made-" + sandbox}) {
+      ASSERT_EQ(stat(p.c_str(), &st), 0) << p;
+      EXPECT_EQ(st.st_uid, 0u) << p;
+      EXPECT_EQ(st.st_gid, 0u) << p;
+    }
+    ASSERT_EQ(Runsee({"kill", id, "KILL"}).code, 0);
+    WaitStatus(id, "stopped");
+    ASSERT_EQ(Runsee({"delete", id}).code, 0);
+  }
+  // Not a bind: refused with a clear error before anything runs.
+  spec_["mounts"].push_back(
+      {{"destination", "/t"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"idmap"}}});
+  WriteSpec();
+  r = Runsee({"create", "--bundle", bundle_, "idm2"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("must be bind mounts"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace see::runtime

@@ -3,6 +3,8 @@
 //
 // Protocol (create):      parent                         child (init)
 //                           <- kPid(pid)                  stage 0 after clone
+//                           kMountFd(fd) ->               id-mapped mount sources (0..n; payload
+//                                                         "rootfs" or the spec mount's index)
 //                           kGo ->                        cgroup joined, id maps written
 //                           <- kRunHooks                  namespaces and mounts ready
 //                           kHooksDone ->
@@ -31,6 +33,7 @@ enum class SyncType : uint32_t {
   kSeccompDone,
   kReady,
   kError,
+  kMountFd,
 };
 
 struct SyncMessage {
