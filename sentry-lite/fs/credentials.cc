@@ -116,7 +116,20 @@ Result<CallerCredentials> ReadCallerCredentials(pid_t tid) {
     return Status(text.status().code(), text.status().message(),
                   text.status().err() == ENOENT ? ESRCH : text.status().err());
   }
-  return ParseProcStatus(*text);
+  auto creds = ParseProcStatus(*text);
+  // A caller in another user namespace than ours (a pod's, while the sentry runs host-side) has
+  // its capabilities there, not over the host: served calls get none of them (fail closed).
+  static const ino_t own_userns = [] {
+    struct stat st{};
+    return stat("/proc/self/ns/user", &st) == 0 ? st.st_ino : 0;
+  }();
+  struct stat st{};
+  if (creds.ok() && (stat(("/proc/" + std::to_string(tid) + "/ns/user").c_str(), &st) != 0 ||
+                     st.st_ino != own_userns)) {
+    creds->cap_effective = 0;
+    creds->cap_permitted = 0;
+  }
+  return creds;
 }
 
 namespace {
