@@ -234,9 +234,11 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     std::string rest = Join(parts, i);
     return rest.empty() ? rest : "/" + rest + (trailing ? "/" : "");
   };
+  // A trailing slash on the object itself ("/proc/self/cwd/") follows it and wants a directory:
+  // "." below it says so (found by path_resolver_fuzz).
   auto after_from = [&](size_t i) {
     std::string rest = Join(parts, i);
-    if (trailing && !rest.empty()) rest += '/';
+    if (trailing) rest += rest.empty() ? "." : "/";
     return rest;
   };
   // The link itself when it is the last component and is not followed (lstat /dev/stdout).
@@ -429,7 +431,8 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     }
     if (object.after.empty()) {
       if (reopened != nullptr) *reopened = true;
-      return ReopenCallerFd(fd.get(), static_cast<int>(how.flags));
+      // The object, never the sentry's own /proc/self/fd link to it (O_NOFOLLOW would open that).
+      return ReopenCallerFd(fd.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}));
     }
     SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);

@@ -288,6 +288,12 @@ TEST_F(PathResolverTest, CallerMagicLinksAreTheCallersObjects) {
     ASSERT_TRUE(parent.ok()) << parent.status().ToString();
     EXPECT_EQ(FdPathOf(parent->dir.get()), root_path_ + "/dir");
   }
+  // A trailing slash follows the link even with O_NOFOLLOW, and wants a directory (regression,
+  // path_resolver_fuzz: the sentry's own /proc/self/fd link was opened).
+  auto slash = r.Open(root_.get(), "/proc/self/cwd/", open_how{.flags = O_PATH | O_NOFOLLOW | O_DIRECTORY}, &view);
+  ASSERT_TRUE(slash.ok()) << slash.status().ToString();
+  EXPECT_EQ(FdPathOf(slash->get()), root_path_ + "/dir");
+  EXPECT_EQ(r.Open(root_.get(), "/proc/self/exe/", open_how{.flags = O_RDONLY}, &view).status().err(), ENOTDIR);
   // Not followed: the caller's link in the container's /proc (absent in this tree), never the
   // object; another task's or process's links are not the caller's.
   asked.clear();
