@@ -1,5 +1,6 @@
 #include "shim/event_loop.h"
 
+#include <malloc.h>
 #include <sys/eventfd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
   if (!loop->epoll_) return ErrnoStatus("epoll_create1");
   loop->wake_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!loop->wake_) return ErrnoStatus("eventfd");
+  loop->on_idle_ = [] { malloc_trim(0); };
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = loop->wake_.get();
@@ -85,11 +87,17 @@ Status EventLoop::RunOnce(std::chrono::milliseconds timeout) {
     Task t = std::move(timers_.begin()->second);
     timers_.erase(timers_.begin());
     t();
+    busy_ = true;
   }
   int wait_ms = static_cast<int>(timeout.count());
+  bool full_wait = true;  // not shortened by a timer
   if (!timers_.empty()) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(timers_.begin()->first - now);
-    wait_ms = std::max<int>(0, std::min<int>(wait_ms, static_cast<int>(until.count()) + 1));
+    int until_ms = std::max<int>(0, static_cast<int>(until.count()) + 1);
+    if (until_ms < wait_ms) {
+      wait_ms = until_ms;
+      full_wait = false;
+    }
   }
   epoll_event events[64];
   int n = epoll_wait(epoll_.get(), events, 64, wait_ms);
@@ -97,6 +105,11 @@ Status EventLoop::RunOnce(std::chrono::milliseconds timeout) {
     if (errno == EINTR) return Status::Ok();
     return ErrnoStatus("epoll_wait");
   }
+  if (n == 0 && full_wait && busy_) {
+    busy_ = false;
+    if (on_idle_) on_idle_();
+  }
+  if (n > 0) busy_ = true;
   for (int i = 0; i < n; ++i) {
     int fd = events[i].data.fd;
     if (fd == wake_.get()) {
