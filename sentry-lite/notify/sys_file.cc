@@ -148,6 +148,8 @@ class OpenWatchdog {
       return strtoull(std::string(st.substr(at + name.size(), 20)).c_str(), nullptr, 16);
     };
     uint64_t pending = field("\nSigPnd:\t") | field("\nShdPnd:\t");
+    // SIGKILL ends the caller's wait by itself (the notification goes stale: the branch above).
+    pending &= ~(uint64_t{1} << (SIGKILL - 1));
     return (pending & ~field("\nSigBlk:\t")) != 0;
   }
 
