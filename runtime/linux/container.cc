@@ -116,10 +116,14 @@ Status SendIdmappedMounts(int sync, const oci::Spec& spec, const std::string& ro
   }
   bool any = rootfs_idmap;
   for (const auto& m : spec.mounts) any |= WantsIdmap(m);
-  if (!any) return Status::Ok();
-  if (!spec.HasNamespace(oci::NamespaceType::kUser)) {
+  bool user_ns = spec.HasNamespace(oci::NamespaceType::kUser);
+  if (any && !user_ns) {
     return InvalidArgument("id-mapped mounts require a user namespace (linux.namespaces: user)");
   }
+  // In a user namespace the container process may not reach bind sources under host
+  // directories it cannot search (a 0700 bundle or state dir): every bind source is opened here
+  // (open_tree), as runc 1.2 does.
+  if (!user_ns) return Status::Ok();
   std::string own_ns = "/proc/" + std::to_string(pid) + "/ns/user";
   UniqueFd container_ns(open(own_ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!container_ns) return ErrnoStatus("open " + own_ns);
@@ -129,11 +133,20 @@ Status SendIdmappedMounts(int sync, const oci::Spec& spec, const std::string& ro
   }
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const oci::Mount& m = spec.mounts[i];
-    if (!WantsIdmap(m)) continue;
     std::string what = "mount " + m.destination;
     auto parsed = oci::ParseMountOptions(m.options);
     if (!parsed.ok()) return parsed.status().Wrap(what);
     bool bind = (parsed->flags & MS_BIND) != 0 || m.type == "bind";
+    if (!WantsIdmap(m)) {
+      if (!bind || m.type == "cgroup") continue;
+      int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(),
+                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                            ((parsed->flags & MS_REC) ? AT_RECURSIVE : 0)));
+      if (fd < 0) return ErrnoStatus(what + ": open_tree " + m.source);
+      UniqueFd tree(fd);
+      SEE_RETURN_IF_ERROR(SendSync(sync, SyncType::kMountFd, std::to_string(i), tree.get()));
+      continue;
+    }
     if (!bind) return InvalidArgument(what + ": id-mapped mounts must be bind mounts");
     if (m.uid_mappings.empty() != m.gid_mappings.empty()) {
       return InvalidArgument(what + ": uidMappings and gidMappings go together");

@@ -47,6 +47,8 @@ struct InitContext {
   bool in_user_ns = false;   // created or joined one
   pid_t host_pid = 0;        // our pid as the runtime sees it (from kGo)
   bool parent_gone = false;  // after kReady the runtime has exited
+  bool rootfs_is_cwd = false;  // create: stage 0 entered the rootfs (RootfsContext)
+  int fifo_fd = -1;            // create: exec.fifo (O_PATH), opened by stage 0
   // Sandbox::kSentry: the connection to the sentry (made on the host side before any setns), the
   // filter and the registration message, both built before clone (no allocation after the filter).
   int sentry_fd = -1;
@@ -298,6 +300,8 @@ Status RegisterWithSentry(InitContext& c) {
     }
     RootfsContext rctx;
     rctx.rootfs = c.boot.rootfs;
+    // A mount namespace joined by path reset our cwd to its root.
+    rctx.rootfs_is_cwd = c.rootfs_is_cwd && (c.new_ns_flags & CLONE_NEWNS) != 0;
     rctx.user_ns = c.in_user_ns;
     rctx.new_net_ns = (c.new_ns_flags & CLONE_NEWNET) != 0;
     rctx.new_cgroup_ns = (c.new_ns_flags & CLONE_NEWCGROUP) != 0;
@@ -322,10 +326,10 @@ Status RegisterWithSentry(InitContext& c) {
       INIT_CHECK(c, RunHooks(c.spec.hooks->create_container, HookState(c, "created"),
                              "createContainer"));
     }
-    int ffd = open((c.boot.state_dir + "/exec.fifo").c_str(), O_PATH | O_CLOEXEC);
-    if (ffd < 0) Fail(c, ErrnoStatus("open exec fifo"));
-    fifo.Reset(ffd);
-    INIT_CHECK(c, EnterRootfs(c.boot.rootfs, c.boot.no_pivot));
+    if (c.fifo_fd < 0) Fail(c, ErrnoStatus("open exec fifo"));
+    fifo.Reset(c.fifo_fd);
+    c.fifo_fd = -1;
+    INIT_CHECK(c, EnterRootfs(rctx.rootfs_is_cwd ? "." : c.boot.rootfs, c.boot.no_pivot));
     INIT_CHECK(c, ApplyRootPropagation(c.spec));
     INIT_CHECK(c, MkdirAll(c.process.cwd, 0755).Wrap("creating cwd"));
     // As runc: hostname, domainname and sysctls before readonly/masked paths make /proc/sys
@@ -482,6 +486,12 @@ void RunInitMain(int argc, char** argv) {
   if (c.process.oom_score_adj) {
     Status st = WriteOomScoreAdj(*c.process.oom_score_adj);
     if (!st.ok()) Fail(c, st);
+  }
+  // Create: the rootfs and exec.fifo reached while we are host root, before any namespace (in a
+  // user namespace the bundle's and state's host directories may not be searchable).
+  if (c.boot.mode == Bootstrap::Mode::kCreate) {
+    c.rootfs_is_cwd = chdir(c.boot.rootfs.c_str()) == 0;
+    c.fifo_fd = open((c.boot.state_dir + "/exec.fifo").c_str(), O_PATH | O_CLOEXEC);
   }
   auto joins = CollectJoins(c);
   if (!joins.ok()) Fail(c, joins.status());

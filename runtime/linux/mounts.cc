@@ -154,19 +154,20 @@ Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsCont
     source = "/sys";
     mf.flags |= MS_BIND | MS_REC;
   }
+  // A source the runtime opened on the host side (id-mapped, or any bind in a user namespace).
   int idmapped = -1;
-  if (!m.uid_mappings.empty() || mf.idmap) {
-    auto it = ctx.idmapped_mounts.find(index);
-    if (it == ctx.idmapped_mounts.end()) {
-      return Internal("mount " + m.destination + ": no id-mapped source was prepared");
-    }
-    idmapped = it->second;
+  auto prepared = ctx.idmapped_mounts.find(index);
+  if (prepared != ctx.idmapped_mounts.end()) idmapped = prepared->second;
+  if ((!m.uid_mappings.empty() || mf.idmap) && idmapped < 0) {
+    return Internal("mount " + m.destination + ": no id-mapped source was prepared");
   }
 
   bool is_dir = true;
   if (bind) {
     struct stat st{};
-    if (stat(source.c_str(), &st) < 0) return ErrnoStatus("mount source " + source);
+    if ((idmapped >= 0 ? fstat(idmapped, &st) : stat(source.c_str(), &st)) < 0) {
+      return ErrnoStatus("mount source " + source);
+    }
     is_dir = S_ISDIR(st.st_mode);
   }
   SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, is_dir));
@@ -415,7 +416,23 @@ Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   unsigned long root_flags = PropagationFlag(prop) | MS_REC;
   if (root_flags & MS_SHARED) root_flags = MS_SLAVE | MS_REC;
   SEE_RETURN_IF_ERROR(DoMount("", "/", "", root_flags, "", "/ propagation"));
-  if (ctx.idmapped_rootfs >= 0) {
+  std::string rootfs = ctx.rootfs_is_cwd ? "." : ctx.rootfs;
+  if (ctx.rootfs_is_cwd) {
+    // The rootfs is our cwd (entered before any namespace, so no host directory on its path has
+    // to be searchable in a user namespace): a copy of it (or its id-mapped copy) stacked on it,
+    // and we move into that copy.
+    UniqueFd tree;
+    if (ctx.idmapped_rootfs < 0) {
+      tree.Reset(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, ".",
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+      if (!tree) return ErrnoStatus("open_tree rootfs");
+    }
+    int fd = ctx.idmapped_rootfs >= 0 ? ctx.idmapped_rootfs : tree.get();
+    if (syscall(SYS_move_mount, fd, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      return ErrnoStatus("move_mount rootfs");
+    }
+    if (fchdir(fd) < 0) return ErrnoStatus("fchdir rootfs");
+  } else if (ctx.idmapped_rootfs >= 0) {
     // The rootfs seen through the container's user namespace, stacked on the host path.
     if (syscall(SYS_move_mount, ctx.idmapped_rootfs, "", AT_FDCWD, ctx.rootfs.c_str(),
                 MOVE_MOUNT_F_EMPTY_PATH) < 0) {
@@ -425,7 +442,7 @@ Status PrepareRootfs(const oci::Spec& spec, const RootfsContext& ctx) {
     SEE_RETURN_IF_ERROR(DoMount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, "", "rootfs bind"));
   }
   // Plain open: ctx.rootfs is a host path chosen by the caller, resolved normally.
-  UniqueFd root(open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("open rootfs " + ctx.rootfs);
 
   mode_t old_umask = umask(0);

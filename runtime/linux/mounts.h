@@ -49,6 +49,9 @@ struct RootfsContext {
   // index -> detached mount fd, moved into place instead of a bind; the rootfs likewise (-1: none).
   std::map<size_t, int> idmapped_mounts;
   int idmapped_rootfs = -1;
+  // The process's cwd is the rootfs (entered before joining any namespace): PrepareRootfs works
+  // from "." and leaves the cwd in the rootfs mount, for EnterRootfs(".").
+  bool rootfs_is_cwd = false;
 };
 
 // --- Id-mapped mounts (OCI runtime-spec 1.1 mounts[].uidMappings/gidMappings, "idmap"/"ridmap").
