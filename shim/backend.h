@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,17 @@ struct BackendCreate {
   std::string console_socket;  // non-empty iff process.terminal
   // Under the pod's see-sentry (the shim config's `sandbox: sentry`), or the plain path.
   bool sentry = true;
+  // In the pod's user namespace (PrepareUserNamespace returned a namespace); `rootfs_idmapped`:
+  // the shim mounted the rootfs through it already (else the runtime id-maps <bundle>/rootfs).
+  bool pod_userns = false;
+  bool rootfs_idmapped = false;
+};
+
+// The shim config's user namespace settings (config.h).
+struct UsernsSettings {
+  bool pod = false;
+  uint32_t base = 0;
+  uint32_t ranges = 0;
 };
 
 struct BackendExec {
@@ -69,6 +81,16 @@ class ContainerBackend {
   virtual bool SharesPidNamespace(const std::string& id) = 0;
   // The shim's reaper reaped `pid`, which is none of the containers' processes: true when it was
   // the backend's own helper (the pod's see-sentry), which then forgets it.
+  // Before a container of the pod is created from `bundle` (its rootfs not yet mounted): the
+  // pod's user namespace, claimed with the first container. Returns the user namespace fd the
+  // rootfs layers are id-mapped with (owned by the backend), or -1 when the container runs
+  // without one (settings.pod false, or its spec brings its own user namespace).
+  virtual Result<int> PrepareUserNamespace(const std::string& bundle,
+                                           const UsernsSettings& settings) {
+    (void)bundle;
+    (void)settings;
+    return -1;
+  }
   virtual bool ClaimExit(pid_t pid, int wait_status) {
     (void)pid;
     (void)wait_status;
@@ -93,5 +115,9 @@ std::string PodDirForShimSocket(const std::string& shim_socket);
 // Kills a see-sentry recorded in `pod_dir` whose shim is gone (pid and start time must match)
 // and removes the directory. Nothing when there is none.
 void KillLeftoverSentry(const std::string& pod_dir);
+
+// Removes the user namespace range claims (<pod_dir>/../.userns-<base>) a dead shim of `pod_dir`
+// left; a claim whose lock is still held (a live shim) is kept.
+void ReleaseLeftoverUsernsClaims(const std::string& pod_dir);
 
 }  // namespace see::shim

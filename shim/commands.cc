@@ -166,6 +166,7 @@ int RunDelete(const ShimFlags& flags) {
     if (ua.ok() && !ua->abstract && !CanConnect(*ua)) {
       unlink(ua->path.c_str());
       KillLeftoverSentry(PodDirForShimSocket(ua->path));
+      ReleaseLeftoverUsernsClaims(PodDirForShimSocket(ua->path));
     }
   }
   ::containerd::task::v2::DeleteResponse resp;

@@ -36,9 +36,28 @@ Result<ShimConfig> ParseConfigYaml(const std::string& text) {
           return InvalidArgument("config: egress_refresh: seconds between 5 and 86400");
         }
         c.egress_refresh_seconds = v;
+      } else if (key == "user_namespace") {
+        std::string v = kv.second.as<std::string>();
+        if (v != "pod" && v != "host") {
+          return InvalidArgument("config: user_namespace: must be pod or host, not " + v);
+        }
+        c.pod_user_namespace = v == "pod";
+      } else if (key == "userns_base") {
+        uint64_t v = kv.second.as<uint64_t>();
+        if (v < kUsernsRangeSize || v % kUsernsRangeSize != 0 || v >= kUsernsLimit) {
+          return InvalidArgument("config: userns_base: a multiple of 65536 below 0xFFFF0000");
+        }
+        c.userns_base = static_cast<uint32_t>(v);
+      } else if (key == "userns_ranges") {
+        uint64_t v = kv.second.as<uint64_t>();
+        if (v < 1 || v > 65535) return InvalidArgument("config: userns_ranges: 1 to 65535");
+        c.userns_ranges = static_cast<uint32_t>(v);
       } else {
         return InvalidArgument("config: unknown key " + key);
       }
+    }
+    if (uint64_t{c.userns_base} + uint64_t{c.userns_ranges} * kUsernsRangeSize > kUsernsLimit) {
+      return InvalidArgument("config: userns_base + userns_ranges * 65536 must stay below 0xFFFF0000");
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(std::string("config: ") + e.what());

@@ -10,12 +10,22 @@
 //                                       # runc-like path (no syscall interception; comparison only)
 //   egress_refresh: 30                  # seconds between re-resolutions of the host names of a
 //                                       # pod's see.dev/egress policy (default 30, at least 5)
+//   user_namespace: pod|host            # pod (default): every pod runs in its own user namespace
+//                                       # whose root is an unprivileged host uid range of 65536
+//                                       # ids; rootfs layers and bind volumes are id-mapped so
+//                                       # on-disk ownership stays as in the image. host: the
+//                                       # pod's root is host root (comparison only).
+//   userns_base: 1073741824             # first host uid/gid of the pod ranges (default 2^30, a
+//                                       # multiple of 65536)
+//   userns_ranges: 1024                 # how many 65536-id ranges from there (default 1024, so
+//                                       # 2^30 .. 2^30+2^26-1); a pod claims a free one
 //
 // Unknown keys are refused so that typos do not pass silently.
 #pragma once
 
 #include <google/protobuf/any.pb.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -27,7 +37,15 @@ struct ShimConfig {
   std::optional<std::string> log_level;
   bool sentry = true;  // sandbox: sentry (true) or none
   int egress_refresh_seconds = 30;
+  bool pod_user_namespace = true;  // user_namespace: pod (true) or host
+  uint32_t userns_base = 1u << 30;
+  uint32_t userns_ranges = 1024;
 };
+
+// Ids per pod range; the ranges must end below kUsernsLimit (ids above are kept for the
+// overlay layers' id-mapping, see runtime_backend.cc).
+inline constexpr uint32_t kUsernsRangeSize = 65536;
+inline constexpr uint64_t kUsernsLimit = 0xFFFF0000ull;
 
 // Parses the YAML text of a config file. InvalidArgument naming the key on errors.
 Result<ShimConfig> ParseConfigYaml(const std::string& text);

@@ -18,7 +18,12 @@ struct RootfsMount {
 // Mounts each entry onto `target` (created if missing). On failure, what was mounted is
 // unmounted again. "bind"/"rbind" in options or type "bind" make a bind mount; a read-only bind is
 // remounted read-only as the kernel requires.
-Status MountRootfs(const std::vector<RootfsMount>& mounts, const std::string& target);
+//
+// `layer_userns_fd` >= 0 (a pod user namespace): the rootfs is seen through it. overlayfs itself
+// cannot be id-mapped, so each layer is (runtime MakeIdmappedTree): every lowerdir, and the
+// directory holding upperdir and workdir (they must share one mount); a bind is id-mapped whole.
+Status MountRootfs(const std::vector<RootfsMount>& mounts, const std::string& target,
+                   int layer_userns_fd = -1);
 
 // Unmounts everything stacked on `target` (MNT_DETACH, until nothing is mounted there).
 // Not mounted: OK.

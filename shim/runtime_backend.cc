@@ -2,19 +2,23 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "runtime/linux/container.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/oci/spec.h"
 #include "shim/backend.h"
+#include "shim/config.h"
 
 namespace see::shim {
 
@@ -95,6 +99,82 @@ void CollectDeadPodDirs(const std::string& parent) {
   closedir(d);
 }
 
+// --- Pod user namespace ranges.
+// A pod claims host ids [base, base + 65536) with the file <see-pods>/.userns-<base>: created
+// O_EXCL and flock()ed for as long as the shim holds the range. A dead shim's flock is gone with
+// it, so its claim is taken over (the inode re-checked after locking, since the releasing shim
+// unlinks it) and `delete` removes it (ReleaseLeftoverUsernsClaims).
+constexpr char kClaimPrefix[] = ".userns-";
+
+struct UsernsClaim {
+  uint32_t base = 0;
+  std::string path;
+  UniqueFd lock;
+};
+
+// Locks `path` if it still names the inode of `fd`: true when we hold it now.
+bool LockClaim(int fd, const std::string& path) {
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) return false;
+  struct stat a{}, b{};
+  if (fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_ino == b.st_ino &&
+      a.st_dev == b.st_dev) {
+    return true;
+  }
+  errno = ESTALE;  // unlinked (released) or replaced since we opened it
+  return false;
+}
+
+Result<UsernsClaim> ClaimRange(const std::string& dir, const std::string& pod_dir,
+                               const UsernsSettings& s) {
+  SEE_RETURN_IF_ERROR(MkdirAll(dir, 0700));
+  for (uint32_t i = 0; i < s.ranges; ++i) {
+    uint32_t base = s.base + i * kUsernsRangeSize;
+    std::string path = dir + "/" + kClaimPrefix + std::to_string(base);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      bool fresh = fd.valid();
+      if (!fresh && errno == EEXIST) fd.Reset(open(path.c_str(), O_RDWR | O_CLOEXEC));
+      if (!fd) {
+        if (errno == ENOENT) continue;  // released meanwhile: try again
+        return ErrnoStatus("claiming " + path);
+      }
+      if (!LockClaim(fd.get(), path)) {
+        if (fresh || errno != EWOULDBLOCK) continue;  // replaced under us: look again
+        break;                                        // a live shim holds it
+      }
+      if (!fresh) spdlog::info("taking over the stale user namespace claim {}", path);
+      std::string owner = pod_dir + "\n" + std::to_string(getpid()) + "\n";
+      if (ftruncate(fd.get(), 0) < 0 || pwrite(fd.get(), owner.data(), owner.size(), 0) < 0) {
+        return ErrnoStatus("writing " + path);
+      }
+      return UsernsClaim{base, path, std::move(fd)};
+    }
+  }
+  return Status(Code::kResourceExhausted, "no free user namespace range (userns_ranges " +
+                                              std::to_string(s.ranges) + " from " +
+                                              std::to_string(s.base) + ")");
+}
+
+void ReleaseClaim(UsernsClaim& c) {
+  if (!c.lock) return;
+  unlink(c.path.c_str());  // while locked: a waiting taker sees the inode change
+  c.lock.Reset();
+}
+
+// Bind sources the pod owns, which its containers see through the pod user namespace: the
+// kubelet's volumes (emptyDir, configMap, secret, projected, downwardAPI: <pods>/<uid>/volumes/
+// kubernetes.io~<kind>/...; its etc-hosts) and containerd's sandbox files (hostname, hosts,
+// resolv.conf, shm). Anything else (hostPath) is bound as it is: there the pod's root is its
+// unprivileged host uid, so what it creates is never owned by host root.
+bool PodOwnedVolume(const std::string& source) {
+  auto ends_with = [&](std::string_view s) {
+    return source.size() >= s.size() && source.compare(source.size() - s.size(), s.size(), s) == 0;
+  };
+  return source.find("/volumes/kubernetes.io~") != std::string::npos ||
+         source.find("/io.containerd.grpc.v1.cri/sandboxes/") != std::string::npos ||
+         (ends_with("/etc-hosts") && source.find("/pods/") != std::string::npos);
+}
+
 // How long a sentry asked to stop (SIGTERM) may take before SIGKILL.
 constexpr int kSentryStopMs = 2000;
 
@@ -103,7 +183,49 @@ class RuntimeBackend : public ContainerBackend {
   RuntimeBackend(std::string root, std::string pod_dir) : pod_dir_(std::move(pod_dir)) {
     rt_.root = std::move(root);
   }
-  ~RuntimeBackend() override { StopSentry(); }
+  ~RuntimeBackend() override {
+    StopSentry();
+    ReleaseUserns();
+  }
+
+  Result<int> PrepareUserNamespace(const std::string& bundle, const UsernsSettings& s) override {
+    if (!s.pod) return -1;
+    // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
+    auto text = ReadFile(bundle + "/config.json");
+    if (!text.ok()) return text.status().Wrap("config.json");
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+    auto linux = j.find("linux");
+    if (linux != j.end() && linux->is_object()) {
+      auto nss = linux->find("namespaces");
+      if (nss != linux->end() && nss->is_array()) {
+        for (const auto& ns : *nss) {
+          if (ns.is_object() && ns.value("type", "") == "user") return -1;
+        }
+      }
+    }
+    if (userns_) return layers_ns_.get();
+    std::string parent = pod_dir_.empty() ? "/run/containerd/see-pods"
+                                          : pod_dir_.substr(0, pod_dir_.rfind('/'));
+    SEE_ASSIGN_OR_RETURN(UsernsClaim claim, ClaimRange(parent, pod_dir_, s));
+    std::vector<oci::IdMapping> pod{{.container_id = 0, .host_id = claim.base,
+                                     .size = kUsernsRangeSize}};
+    // The layers' mapping adds host root as an id no image uses: overlayfs works in the upper
+    // layer with its mounter's (the shim's) credentials, which an id-mapped layer must map.
+    std::vector<oci::IdMapping> layers = pod;
+    layers.push_back({.container_id = 0xFFFFFFFEu, .host_id = 0, .size = 1});
+    auto ns = runtime::NewUserNamespaceFd(pod, pod);
+    auto lns = ns.ok() ? runtime::NewUserNamespaceFd(layers, layers) : ns.status();
+    if (!lns.ok()) {
+      ReleaseClaim(claim);
+      return lns.status().Wrap("pod user namespace");
+    }
+    claim_ = std::move(claim);
+    userns_ = std::move(*ns);
+    layers_ns_ = std::move(*lns);
+    spdlog::info("pod user namespace: root is host uid/gid {} (65536 ids)", claim_.base);
+    return layers_ns_.get();
+  }
 
   Result<pid_t> Create(const BackendCreate& c) override {
     runtime::CreateOptions o;
@@ -116,7 +238,8 @@ class RuntimeBackend : public ContainerBackend {
       SEE_RETURN_IF_ERROR(EnsureSentry());
       o.sentry_socket = sentry_->socket;
     }
-    Result<pid_t> pid = [&] {
+    Result<pid_t> pid = [&]() -> Result<pid_t> {
+      if (c.pod_userns) SEE_RETURN_IF_ERROR(JoinPodUserns(c.bundle, c.rootfs_idmapped));
       StdioSwap swap(c.stdio);
       return runtime::Create(rt_, o);
     }();
@@ -124,6 +247,7 @@ class RuntimeBackend : public ContainerBackend {
       containers_.insert(c.id);
     } else if (containers_.empty()) {
       StopSentry();
+      ReleaseUserns();
     }
     return pid;
   }
@@ -143,7 +267,10 @@ class RuntimeBackend : public ContainerBackend {
     Status st = runtime::Delete(rt_, id, force);
     if (st.ok() || st.code() == Code::kNotFound) {
       containers_.erase(id);
-      if (containers_.empty()) AskSentryToStop();
+      if (containers_.empty()) {
+        AskSentryToStop();
+        ReleaseUserns();
+      }
     }
     return st;
   }
@@ -237,7 +364,61 @@ class RuntimeBackend : public ContainerBackend {
     spdlog::info("see-sentry (pid {}) stopped", pid);
   }
 
+  // The container joins the pod's user namespace (held by our fd, named through /proc/<shim>/fd,
+  // so it outlives any one container); the pod's own bind volumes (PodOwnedVolume) are id-mapped
+  // when their filesystem allows it (probed), and the rootfs too if the shim did not mount it.
+  Status JoinPodUserns(const std::string& bundle, bool rootfs_idmapped) {
+    std::string path = bundle + "/config.json";
+    SEE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+    try {
+      return RewriteForPodUserns(j, path, rootfs_idmapped);
+    } catch (const nlohmann::json::exception& e) {
+      return InvalidArgument(std::string("config.json: ") + e.what());
+    }
+  }
+
+  Status RewriteForPodUserns(nlohmann::json& j, const std::string& path, bool rootfs_idmapped) {
+    auto& linux = j["linux"];
+    linux["namespaces"].push_back(
+        {{"type", "user"},
+         {"path", "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(userns_.get())}});
+    linux.erase("uidMappings");
+    linux.erase("gidMappings");
+    if (j.contains("mounts") && j["mounts"].is_array()) {
+      for (auto& m : j["mounts"]) {
+        auto opts = m.value("options", std::vector<std::string>{});
+        bool bind = m.value("type", "") == "bind", mapped = m.contains("uidMappings");
+        for (const auto& o : opts) {
+          bind |= o == "bind" || o == "rbind";
+          mapped |= o == "idmap" || o == "ridmap";
+        }
+        std::string source = m.value("source", "");
+        if (!bind || mapped || !PodOwnedVolume(source)) continue;
+        if (!runtime::MakeIdmappedTree(source, userns_.get(), false, false).ok()) {
+          spdlog::debug("{} cannot be id-mapped: bound as it is", source);
+          continue;
+        }
+        opts.push_back("idmap");
+        m["options"] = opts;
+      }
+    }
+    if (!rootfs_idmapped) j["annotations"][runtime::kRootfsIdmapAnnotation] = "true";
+    return WriteFileAtomic(path, j.dump(), 0644).Wrap("rewriting config.json");
+  }
+
+  void ReleaseUserns() {
+    if (!claim_.lock) return;
+    spdlog::info("pod user namespace range {} released", claim_.base);
+    layers_ns_.Reset();
+    userns_.Reset();
+    ReleaseClaim(claim_);
+  }
+
   runtime::RuntimeOptions rt_;
+  UsernsClaim claim_;
+  UniqueFd userns_, layers_ns_;
   std::string pod_dir_;
   std::unique_ptr<runtime::SentryProcess> sentry_;
   bool stopping_ = false;  // SIGTERM sent, exit not yet reaped
@@ -256,6 +437,24 @@ std::string PodDirForShimSocket(const std::string& shim_socket) {
   // <dir>/sentry.sock well inside sun_path.
   std::string name = shim_socket.substr(shim_socket.rfind('/') + 1);
   return "/run/containerd/see-pods/" + name.substr(0, 32);
+}
+
+void ReleaseLeftoverUsernsClaims(const std::string& pod_dir) {
+  std::string parent = pod_dir.substr(0, pod_dir.rfind('/'));
+  DIR* d = opendir(parent.c_str());
+  if (!d) return;
+  while (dirent* e = readdir(d)) {
+    if (std::string_view(e->d_name).rfind(kClaimPrefix, 0) != 0) continue;
+    std::string path = parent + "/" + e->d_name;
+    auto text = ReadFile(path);
+    if (!text.ok() || text->substr(0, text->find('\n')) != pod_dir) continue;
+    UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (fd && LockClaim(fd.get(), path)) {
+      spdlog::warn("removing the user namespace claim {} of a dead shim", path);
+      unlink(path.c_str());
+    }
+  }
+  closedir(d);
 }
 
 void KillLeftoverSentry(const std::string& pod_dir) {

@@ -1,6 +1,9 @@
 // Unit tests: flags, error mapping, socket address grouping, options/config, topics, metrics.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "base/file_util.h"
@@ -12,6 +15,7 @@
 #include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
 #include "github.com/containerd/cgroups/v2/stats/metrics.pb.h"
 #include "proto/any.h"
+#include "shim/backend.h"
 #include "shim/commands.h"
 #include "shim/config.h"
 #include "shim/flags.h"
@@ -123,6 +127,70 @@ TEST(Config, Yaml) {
   EXPECT_EQ(ParseConfigYaml("unknown: 1\n").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(ParseConfigYaml("[1, 2").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(ParseConfigYaml("- a\n").status().code(), Code::kInvalidArgument);
+}
+
+TEST(Config, UserNamespace) {
+  auto c = ParseConfigYaml("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->pod_user_namespace) << "a pod user namespace is the default";
+  EXPECT_EQ(c->userns_base, 1u << 30);
+  EXPECT_EQ(c->userns_ranges, 1024u);
+  c = ParseConfigYaml("user_namespace: host\nuserns_base: 655360\nuserns_ranges: 3\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->pod_user_namespace);
+  EXPECT_EQ(c->userns_base, 655360u);
+  EXPECT_EQ(c->userns_ranges, 3u);
+  for (const char* bad : {"user_namespace: yes\n", "userns_base: 1000\n", "userns_base: 0\n",
+                          "userns_ranges: 0\n", "userns_base: 4294901760\n",
+                          // ends above 0xFFFF0000, where the layers' extra id lives
+                          "userns_base: 4294836224\nuserns_ranges: 2\n"}) {
+    EXPECT_EQ(ParseConfigYaml(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+// Pod user namespace ranges: claimed without collisions, exhausted when all are taken, freed
+// with the pod, and a dead shim's claim is removed by `delete`. Needs root (id maps).
+TEST(UsernsRanges, ClaimReleaseAndLeftovers) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  char tmpl[] = "/tmp/see-userns-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir / "bundle");
+  ASSERT_TRUE(WriteFile((dir / "bundle/config.json").string(), R"({"linux": {}})").ok());
+  std::string bundle = (dir / "bundle").string();
+  UsernsSettings s{true, 3u << 16, 2};
+  auto claim_of = [&](uint32_t base) { return dir / (".userns-" + std::to_string(base)); };
+  auto a = NewRuntimeBackend((dir / "state").string(), (dir / "pod-a").string());
+  auto b = NewRuntimeBackend((dir / "state").string(), (dir / "pod-b").string());
+  auto c = NewRuntimeBackend((dir / "state").string(), (dir / "pod-c").string());
+  auto fa = a->PrepareUserNamespace(bundle, s);
+  ASSERT_TRUE(fa.ok()) << fa.status().ToString();
+  EXPECT_GE(*fa, 0);
+  EXPECT_EQ(*a->PrepareUserNamespace(bundle, s), *fa) << "one namespace per pod";
+  ASSERT_TRUE(b->PrepareUserNamespace(bundle, s).ok());
+  EXPECT_TRUE(std::filesystem::exists(claim_of(3u << 16)));
+  EXPECT_TRUE(std::filesystem::exists(claim_of(4u << 16)));
+  EXPECT_EQ(ReadFile(claim_of(3u << 16).string())->substr(0, (dir / "pod-a").string().size()),
+            (dir / "pod-a").string());
+  EXPECT_EQ(c->PrepareUserNamespace(bundle, s).status().code(), Code::kResourceExhausted);
+  a.reset();  // the pod goes: its range is free again
+  EXPECT_FALSE(std::filesystem::exists(claim_of(3u << 16)));
+  ASSERT_TRUE(c->PrepareUserNamespace(bundle, s).ok());
+  EXPECT_TRUE(std::filesystem::exists(claim_of(3u << 16)));
+  // A spec with its own user namespace keeps it: no pod namespace for that container.
+  ASSERT_TRUE(WriteFile((dir / "bundle/config.json").string(),
+                        R"({"linux": {"namespaces": [{"type": "user"}]}})").ok());
+  EXPECT_EQ(*b->PrepareUserNamespace(bundle, s), -1);
+  // A dead shim's claim (nobody holds its lock): `delete` removes it, a live one is kept.
+  ASSERT_TRUE(WriteFile(claim_of(9u << 16).string(), (dir / "pod-dead").string() + "\n1\n").ok());
+  ReleaseLeftoverUsernsClaims((dir / "pod-dead").string());
+  EXPECT_FALSE(std::filesystem::exists(claim_of(9u << 16)));
+  ReleaseLeftoverUsernsClaims((dir / "pod-b").string());
+  EXPECT_TRUE(std::filesystem::exists(claim_of(4u << 16)));
+  b.reset();
+  c.reset();
+  EXPECT_FALSE(std::filesystem::exists(claim_of(3u << 16)));
+  EXPECT_FALSE(std::filesystem::exists(claim_of(4u << 16)));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, SandboxAndEgressRefresh) {

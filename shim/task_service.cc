@@ -321,12 +321,16 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
   c->bundle = req.bundle();
   UndoStack undo;
   std::string rootfs = req.bundle() + "/rootfs";
+  UsernsSettings userns{config.pod_user_namespace, config.userns_base, config.userns_ranges};
+  SEE_ASSIGN_OR_RETURN(int layer_userns, backend_->PrepareUserNamespace(req.bundle(), userns));
+  bool rootfs_idmapped = false;
   if (options_.mount_rootfs && req.rootfs_size() > 0) {
     std::vector<RootfsMount> mounts;
     for (const auto& m : req.rootfs()) {
       mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
     }
-    SEE_RETURN_IF_ERROR(MountRootfs(mounts, rootfs).Wrap("rootfs"));
+    SEE_RETURN_IF_ERROR(MountRootfs(mounts, rootfs, layer_userns).Wrap("rootfs"));
+    rootfs_idmapped = layer_userns >= 0;
     c->rootfs_mounted = true;
     undo.Push([rootfs] { (void)UnmountRootfs(rootfs); });
   }
@@ -345,6 +349,8 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
     if (!bc.console_socket.empty()) unlink(bc.console_socket.c_str());
   });
   bc.sentry = config.sentry;
+  bc.pod_userns = layer_userns >= 0;
+  bc.rootfs_idmapped = rootfs_idmapped;
   SEE_ASSIGN_OR_RETURN(p.pid, backend_->Create(bc));
   std::string id = req.id();
   undo.Push([this, id] { (void)backend_->Delete(id, /*force=*/true); });
