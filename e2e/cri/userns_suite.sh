@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# CRI suite: the pod user namespace (issue 3, identity), through the embedded node stack. The
+# stack's containerd (1.6) knows nothing of user namespaces: the see shim adds one per pod.
+# - a container's root is a host uid of the pod's claimed 65536-id range (/proc/<pid>/status on
+#   the host), 0 inside; the pod's containers share the namespace; two pods get disjoint ranges;
+# - the pod's own volumes (emptyDir) are id-mapped: what root writes there is owned by 0 on disk;
+# - attack: in a hostPath volume (not id-mapped) what "root" creates, setuid included, is owned by
+#   the pod's unprivileged host uid, never by host root; host root's files there are not its own;
+# - removing the pods frees their ranges (the claim files go) and leaves nothing behind.
+#
+#   e2e/cri/userns_suite.sh BIN_DIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cri_suite_start "${1:-}"
+
+CLAIMS=/run/containerd/see-pods
+
+userns_pod() {
+  local name=$1
+  mkdir -p "$CRI_WORK/$name-host"
+  echo secret >"$CRI_WORK/$name-host/host-root-file"
+  chmod 0600 "$CRI_WORK/$name-host/host-root-file"
+  cat >"$CRI_WORK/$name.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $name
+spec:
+  runtimeClassName: see
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: $BB
+      command: ["/bin/sh", "-c", "echo up; exec sleep 3600"]
+      volumeMounts:
+        - {name: scratch, mountPath: /scratch}
+        - {name: host, mountPath: /host}
+    - name: side
+      image: $BB
+      command: ["/bin/sh", "-c", "exec sleep 3600"]
+  volumes:
+    - {name: scratch, emptyDir: {}}
+    - name: host
+      hostPath: {path: $CRI_WORK/$name-host, type: Directory}
+EOF
+}
+
+# task_pid POD CONTAINER: the container's init pid on the host.
+task_pid() {
+  local cid
+  cid=$(cri_container_id "$1" "$2")
+  "${K8S[@]}" task ls 2>/dev/null | awk -v id="$cid" '$1 == id { print $2 }'
+}
+
+# host_ids PID: "uid gid" (real ids) of the process as the host sees them.
+host_ids() {
+  echo "$(awk '/^Uid:/ { print $2 }' "/proc/$1/status") $(awk '/^Gid:/ { print $2 }' "/proc/$1/status")"
+}
+
+userns_pod ua
+userns_pod ub
+cri_apply ua || see_finish userns_suite
+cri_apply ub || see_finish userns_suite
+cri_record_sockets
+
+pa=$(task_pid ua main)
+pb=$(task_pid ub main)
+pa_side=$(task_pid ua side)
+read -r ua_uid ua_gid <<<"$(host_ids "$pa")"
+read -r ub_uid ub_gid <<<"$(host_ids "$pb")"
+see_log "ua: root is host uid $ua_uid, ub: $ub_uid"
+see_expect_eq "ua: root is not host root" 1 "$((ua_uid != 0))"
+see_expect_eq "ua: uid = gid" "$ua_uid" "$ua_gid"
+see_expect_eq "ua: uid is a range base (default from 2^30, 65536 each)" 1 \
+  "$((ua_uid >= 1073741824 && ua_uid % 65536 == 0))"
+see_expect_eq "ua: the range is claimed" 1 "$([[ -f $CLAIMS/.userns-$ua_uid ]] && echo 1 || echo 0)"
+see_expect_eq "ua and ub: disjoint ranges" 1 \
+  "$((ub_uid >= 1073741824 && ub_uid % 65536 == 0 && (ub_uid >= ua_uid + 65536 || ua_uid >= ub_uid + 65536)))"
+see_expect_eq "ua: uid_map" "0 $ua_uid 65536" "$(awk '{ print $1, $2, $3 }' "/proc/$pa/uid_map")"
+see_expect_eq "ua: the pod's containers share the user namespace" \
+  "$(readlink "/proc/$pa/ns/user")" "$(readlink "/proc/$pa_side/ns/user")"
+see_expect_eq "ua and ub: different user namespaces" 1 \
+  "$([[ $(readlink "/proc/$pa/ns/user") != $(readlink "/proc/$pb/ns/user") ]] && echo 1 || echo 0)"
+see_expect_eq "ua: root inside" "0 0" "$(cri_exec ua main sh -c 'echo $(id -u) $(id -g)' 2>&1)"
+see_expect_eq "ua: the image's files are root's inside" "0 0" \
+  "$(cri_exec ua main stat -c '%u %g' /bin/busybox 2>&1)"
+see_expect_eq "ua: root writes its rootfs" "ok" "$(cri_exec ua main sh -c 'echo x >/etc/made && echo ok' 2>&1)"
+rootfs_file=$(find "$SEE_NODE_DIR" -path '*/fs/etc/made' 2>/dev/null | head -1)
+see_expect_eq "ua: a rootfs file written by root is owned by 0 in the upper layer" "0 0" \
+  "$(stat -c '%u %g' "$rootfs_file" 2>&1)"
+
+# The pod's own volume (emptyDir): id-mapped.
+see_expect_eq "ua: emptyDir write" "ok" \
+  "$(cri_exec ua main sh -c 'echo x >/scratch/by-root && mkdir /scratch/dir && echo ok' 2>&1)"
+f=$(find "$SEE_NODE_DIR/pods" -path '*kubernetes.io~empty-dir/scratch/by-root' 2>/dev/null | head -1)
+see_expect_eq "ua: emptyDir file of the pod's root is owned by 0 on disk" "0 0" "$(stat -c '%u %g' "$f" 2>&1)"
+see_expect_eq "ua: emptyDir dir of the pod's root is owned by 0 on disk" "0" "$(stat -c '%u' "${f%/*}/dir" 2>&1)"
+
+# Attack through a hostPath volume: not id-mapped, so "root" is the pod's host uid there.
+out=$(cri_exec ua main sh -c 'cp /bin/busybox /host/suid && chmod 4755 /host/suid && touch /host/by-root && echo ok' 2>&1)
+see_expect_eq "ua: hostPath write" "ok" "$out"
+see_expect_eq "ua: setuid file in hostPath is not host root's" "$ua_uid" "$(stat -c '%u' "$CRI_WORK/ua-host/suid" 2>&1)"
+see_expect_eq "ua: file created in hostPath is the pod's host uid" "$ua_uid $ua_gid" \
+  "$(stat -c '%u %g' "$CRI_WORK/ua-host/by-root" 2>&1)"
+rc=0
+cri_exec ua main cat /host/host-root-file >/dev/null 2>&1 || rc=$?
+see_expect_eq "ua: host root's 0600 file in hostPath is unreadable" 1 "$((rc != 0))"
+see_expect_eq "ua: host root's file shows as overflow (nobody)" "65534" \
+  "$(cri_exec ua main stat -c '%u' /host/host-root-file 2>&1)"
+rc=0
+cri_exec ua main sh -c 'echo 1 >/proc/sys/kernel/sysrq' >/dev/null 2>&1 || rc=$?
+see_expect_eq "ua: host sysctl not writable" 1 "$((rc != 0))"
+
+# proc, sysfs, mqueue, devpts, cgroup mounts in the pod's user namespace.
+see_expect_match "ua: mounts" "proc.*sysfs|sysfs.*proc" \
+  "$(cri_exec ua main sh -c 'cat /proc/mounts | cut -d" " -f3 | sort -u | tr "\n" " "' 2>&1)"
+see_expect_eq "ua: /sys readable" "ok" "$(cri_exec ua main sh -c 'ls /sys/class/net >/dev/null && echo ok' 2>&1)"
+
+rc=0
+see_seectl delete pod ua --now >/dev/null 2>&1 || rc=$?
+see_expect_eq "ua: delete" 0 "$rc"
+see_check "ua: range released" see_wait_for 30 test ! -e "$CLAIMS/.userns-$ua_uid"
+see_expect_eq "ub: still claimed" 1 "$([[ -f $CLAIMS/.userns-$ub_uid ]] && echo 1 || echo 0)"
+see_check "ub: delete" see_seectl delete pod ub --now
+see_check "ub: range released" see_wait_for 30 test ! -e "$CLAIMS/.userns-$ub_uid"
+cri_expect_clean "userns pods"
+
+see_finish userns_suite
