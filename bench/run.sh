@@ -557,7 +557,7 @@ done
   echo "runc	$(runc --version | head -1)"
   echo "crun	$(crun --version 2>/dev/null | head -1)"
   echo "runsc	$(runsc --version 2>/dev/null | head -1) (--platform=ptrace --network=none)"
-  echo "see	git $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo '+dirty')"
+  echo "see	git $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || echo '+dirty')"
   echo "snapshotter	$SEE_CTRD_SNAPSHOTTER"
   echo "quick	$QUICK"
 } >"$OUT/raw/machine.tsv"
