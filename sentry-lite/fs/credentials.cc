@@ -187,7 +187,8 @@ bool CredentialsCache::LeaderCacheableLocked(pid_t tid) {
 }
 
 Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
-                                                const std::function<bool()>& still_valid) {
+                                                const std::function<bool()>& still_valid,
+                                                const void* owner) {
   uint64_t seq0;
   {
     std::lock_guard lock(mu_);
@@ -236,7 +237,7 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
       entries_.clear();
     }
   }
-  entries_.emplace(tid, Entry{creds, pidfd.Release()});
+  entries_.emplace(tid, Entry{creds, pidfd.Release(), owner});
   return creds;
 }
 
@@ -294,6 +295,18 @@ void CredentialsCache::SweepDead() {
       continue;
     }
     ++i;
+  }
+}
+
+void CredentialsCache::DropOwner(const void* owner) {
+  std::lock_guard lock(mu_);
+  for (auto i = entries_.begin(); i != entries_.end();) {
+    if (i->second.owner == owner) {
+      close(i->second.pidfd);
+      i = entries_.erase(i);
+    } else {
+      ++i;
+    }
   }
 }
 

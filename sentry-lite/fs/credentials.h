@@ -74,7 +74,9 @@ class CredentialsCache {
 
   // The credentials of `tid`, which is blocked in a notified syscall; `still_valid` tells whether
   // it still is (SECCOMP_IOCTL_NOTIF_ID_VALID).
-  Result<CallerCredentials> Get(pid_t tid, bool fresh_umask, const std::function<bool()>& still_valid);
+  // `owner` tags the entry (the NotifyLoop passes the container) for DropOwner.
+  Result<CallerCredentials> Get(pid_t tid, bool fresh_umask, const std::function<bool()>& still_valid,
+                                const void* owner = nullptr);
 
   // `tid` is about to change its own credentials (set*id, setgroups, capset...).
   void InvalidateThread(pid_t tid);
@@ -84,6 +86,9 @@ class CredentialsCache {
   // Closes the entries (and pending execs) of threads that are gone. The NotifyLoop runs it when
   // a listener's last process is gone, so a finished container leaves no pidfds behind.
   void SweepDead();
+  // Drops every entry tagged `owner`: a listener whose processes are all gone drops its callers'
+  // entries even when their threads are still finishing their exit (pidfd not yet readable).
+  void DropOwner(const void* owner);
 
   // For tests and benchmarks.
   struct Stats {
@@ -96,6 +101,7 @@ class CredentialsCache {
   struct Entry {
     CallerCredentials creds;
     int pidfd = -1;  // owned
+    const void* owner = nullptr;
   };
   struct PendingExec {
     pid_t tgid;

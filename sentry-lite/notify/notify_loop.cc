@@ -180,8 +180,12 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   }
   l->idle--;
   bool last = --l->threads == 0;
-  // The container's processes are gone: so are their threads' cached identities.
-  if (last && l->done) CredentialsCache::Global().SweepDead();
+  // The container's processes are gone: so are their threads' cached identities (by owner: a
+  // thread's pidfd may not read as exited yet when the listener already reports no users).
+  if (last && l->done) {
+    CredentialsCache::Global().DropOwner(l->container.get());
+    CredentialsCache::Global().SweepDead();
+  }
   std::lock_guard lock(mu_);
   std::erase(workers_, self);
   if (last && l->done) --listeners_;

@@ -46,6 +46,19 @@ int CountFds() {
   return n;
 }
 
+// What the open fds are, for failure messages.
+std::string FdList() {
+  std::string out;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) {
+    char target[256] = {};
+    std::string path = std::string("/proc/self/fd/") + e->d_name;
+    if (readlink(path.c_str(), target, sizeof(target) - 1) > 0) out += std::string(e->d_name) + "->" + target + " ";
+  }
+  closedir(d);
+  return out;
+}
+
 std::string R(long rc) {
   return rc < 0 ? std::string("-") + strerrorname_np(errno) : (rc > 0 ? "ok" : "0");
 }
@@ -664,7 +677,7 @@ TEST_F(NotifyLoopTest, BlockingOpenDoesNotStallOthersAndKilledCallerLeaksNothing
   close(report[0]);
   close(sv[0]);
   close(sv[1]);
-  EXPECT_EQ(CountFds(), before);
+  EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
 }
 
 TEST_F(NotifyLoopTest, TwoHundredThreadsHammerServedOpens) {
@@ -689,7 +702,7 @@ TEST_F(NotifyLoopTest, TwoHundredThreadsHammerServedOpens) {
       {.served = true});
   EXPECT_EQ(result, "failures=0");
   WaitIdle();
-  EXPECT_EQ(CountFds(), before);
+  EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
 }
 
 TEST_F(NotifyLoopTest, KilledCallersMidCallLeakNothing) {
@@ -727,7 +740,7 @@ TEST_F(NotifyLoopTest, KilledCallersMidCallLeakNothing) {
     close(sv[1]);
   }
   WaitIdle();
-  EXPECT_EQ(CountFds(), before);
+  EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
 }
 
 

@@ -112,7 +112,8 @@ Result<const CallerCredentials*> SyscallCall::Credentials() {
   if (!creds_) {
     SEE_ASSIGN_OR_RETURN(CallerCredentials c,
                          CredentialsCache::Global().Get(tid(), UsesUmask(nr(), notif_.data),
-                                                        [this] { return StillValid(); }));
+                                                        [this] { return StillValid(); },
+                                                        &container_));
     creds_ = std::move(c);
   }
   return &*creds_;
