@@ -49,6 +49,7 @@ struct InitContext {
   bool parent_gone = false;  // after kReady the runtime has exited
   bool rootfs_is_cwd = false;  // create: stage 0 entered the rootfs (RootfsContext)
   int fifo_fd = -1;            // create: exec.fifo (O_PATH), opened by stage 0
+  bool net_sysctls_done = false;  // stage 0 wrote the net.* sysctls (joined netns, user ns)
   // Sandbox::kSentry: the connection to the sentry (made on the host side before any setns), the
   // filter and the registration message, both built before clone (no allocation after the filter).
   int sentry_fd = -1;
@@ -148,10 +149,14 @@ Result<std::vector<NsJoin>> CollectJoins(InitContext& c) {
   return out;
 }
 
-Status ApplySysctls(const InitContext& c) {
+// `only_net`: just the net.* keys (stage 0, in a joined network namespace, before a joined user
+// namespace makes it foreign); `skip_net`: all but those.
+Status ApplySysctls(const InitContext& c, bool only_net = false, bool skip_net = false) {
   if (!c.spec.linux) return Status::Ok();
   auto has = [&](oci::NamespaceType t) { return c.spec.HasNamespace(t); };
   for (const auto& [key, value] : c.spec.linux->sysctl) {
+    bool net = key.rfind("net.", 0) == 0;
+    if ((only_net && !net) || (skip_net && net)) continue;
     static const char* kIpc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
                                  "kernel.sem", "kernel.shmall", "kernel.shmmax",
                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
@@ -349,7 +354,7 @@ Status RegisterWithSentry(InitContext& c) {
         Fail(c, ErrnoStatus("setdomainname"));
       }
     }
-    INIT_CHECK(c, ApplySysctls(c));
+    INIT_CHECK(c, ApplySysctls(c, false, c.net_sysctls_done));
     INIT_CHECK(c, FinalizeRootfs(c.spec));
   }
 
@@ -361,7 +366,7 @@ Status RegisterWithSentry(InitContext& c) {
     INIT_CHECK(c, SetupConsole(c.console_fd, p.console_size));
   }
   if (c.console_fd >= 0) close(c.console_fd);
-  if (p.oom_score_adj) INIT_CHECK(c, WriteOomScoreAdj(*p.oom_score_adj));
+  // oom_score_adj: written by stage 0 (RunInitMain) and inherited.
   INIT_CHECK(c, ApplyRlimits(p.rlimits));
   if (c.spec.linux && c.spec.linux->personality) {
     INIT_CHECK(c, ApplyPersonality(*c.spec.linux->personality));
@@ -481,8 +486,8 @@ void RunInitMain(int argc, char** argv) {
     c.sentry_registration.cpu_cgroup = c.boot.sentry_cpu_cgroup;
   }
 
-  // As runc: while still privileged on the host, since inside a user namespace the value may
-  // only be raised (the container process writes it again, unchanged, later).
+  // As runc: while still privileged on the host (inside a user namespace the value may only be
+  // raised, and our /proc files may not be writable); the container process inherits it.
   if (c.process.oom_score_adj) {
     Status st = WriteOomScoreAdj(*c.process.oom_score_adj);
     if (!st.ok()) Fail(c, st);
@@ -511,6 +516,14 @@ void RunInitMain(int argc, char** argv) {
       Fail(c, ErrnoStatus(std::string("setns ") + oci::NamespaceTypeName(j.type)));
     }
     later.push_back(&j);
+  }
+  if (user != nullptr && c.boot.mode == Bootstrap::Mode::kCreate &&
+      !(c.new_ns_flags & CLONE_NEWNET) && c.spec.HasNamespace(oci::NamespaceType::kNetwork)) {
+    // A joined network namespace (CNI's) is owned by the host's user namespace: its sysctls are
+    // written now, as host root, not from inside the joined user namespace.
+    Status st = ApplySysctls(c, /*only_net=*/true);
+    if (!st.ok()) Fail(c, st);
+    c.net_sysctls_done = true;
   }
   if (user != nullptr) {
     if (setns(user->fd.get(), 0) < 0) Fail(c, ErrnoStatus("setns user"));
