@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/logging.h"
 
@@ -61,6 +63,12 @@ struct NotifyLoop::Listener {
   std::atomic<size_t> idle{0};   // threads not serving a call (waiting in RECV or poll)
   std::atomic<size_t> threads{0};
   std::atomic<bool> done{false};  // every process under the filter is gone
+  // Surplus threads blocked in RECV still to leave (RECV has no timeout: a quiet surplus poller
+  // sets this and wakes them with WakeSignal(); each takes one on its EINTR).
+  std::atomic<long> trim{0};
+  std::mutex recv_mu;
+  std::vector<pthread_t> in_recv;  // guarded by recv_mu: threads waiting in RECV (only these are
+                                   // woken for a trim: a signal would break a handler's syscall)
 };
 
 NotifyLoop::NotifyLoop(const HandlerTable& handlers) : NotifyLoop(handlers, Options{}) {}
@@ -116,7 +124,20 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
       // busy, so the next call starts a thread).
       pollfd p{l.fd.get(), POLLIN, 0};
       int n = poll(&p, 1, options_.idle_exit_ms);
-      if (n == 0 && l.idle > options_.max_idle_threads_per_listener) return false;
+      if (n == 0 && l.idle > options_.max_idle_threads_per_listener) {
+        // A quiet period with too many idle threads: this one leaves, and so do the surplus
+        // threads that went into RECV after a poll saw a call another thread then took (they
+        // would wait there for good). Identities of threads that exited meanwhile go too.
+        long extra = static_cast<long>(l.idle) - 1 -
+                     static_cast<long>(options_.max_idle_threads_per_listener);
+        if (extra > 0) {
+          l.trim = extra;
+          std::lock_guard lock(l.recv_mu);
+          for (pthread_t t : l.in_recv) pthread_kill(t, WakeSignal());
+        }
+        CredentialsCache::Global().SweepDead();
+        return false;
+      }
       surplus = false;
       if (n < 0 && errno != EINTR) {
         spdlog::error("notify poll: {}", strerror(errno));
@@ -130,8 +151,23 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
       continue;
     }
     memset(&notif, 0, sizeof(notif));
-    if (ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif) == 0) return true;
-    if (errno == EINTR) continue;  // Stop(), or a signal meant for a handler
+    pthread_t self = pthread_self();
+    {
+      std::lock_guard lock(l.recv_mu);
+      l.in_recv.push_back(self);
+    }
+    int rc = ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif);
+    int err = errno;
+    {
+      std::lock_guard lock(l.recv_mu);
+      std::erase(l.in_recv, self);
+    }
+    errno = err;
+    if (rc == 0) return true;
+    if (errno == EINTR) {  // Stop(), a trim, or a signal meant for a handler
+      if (TakeTrim(l)) return false;
+      continue;
+    }
     if (errno == ENOENT) {
       // The caller was killed before we got it, or the filter has no users left (RECV returns at
       // once then): tell them apart.
@@ -146,6 +182,14 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
     l.done = true;
     return false;
   }
+}
+
+bool NotifyLoop::TakeTrim(Listener& l) {
+  long t = l.trim.load();
+  while (t > 0 && l.idle > options_.max_idle_threads_per_listener) {
+    if (l.trim.compare_exchange_weak(t, t - 1)) return true;
+  }
+  return false;
 }
 
 void NotifyLoop::Worker(std::shared_ptr<Listener> l) {

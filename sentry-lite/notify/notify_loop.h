@@ -72,6 +72,7 @@ class NotifyLoop {
   bool SpawnWorker(const std::shared_ptr<Listener>& listener);
   // Blocks until a notification arrives (true) or the worker should leave (false).
   bool WaitForCall(Listener& listener, seccomp_notif& notif, bool surplus);
+  bool TakeTrim(Listener& listener);  // a surplus thread woken in RECV takes one trim: it leaves
   Reply Handle(Listener& listener, const seccomp_notif& notif);
   void Answer(Listener& listener, const seccomp_notif& notif, Reply reply);
 
