@@ -10,11 +10,14 @@
 //                                       # runc-like path (no syscall interception; comparison only)
 //   egress_refresh: 30                  # seconds between re-resolutions of the host names of a
 //                                       # pod's see.dev/egress policy (default 30, at least 5)
-//   user_namespace: pod|host            # pod (default): every pod runs in its own user namespace
-//                                       # whose root is an unprivileged host uid range of 65536
-//                                       # ids; rootfs layers and bind volumes are id-mapped so
-//                                       # on-disk ownership stays as in the image. host: the
-//                                       # pod's root is host root (comparison only).
+//   user_namespace: pod|host            # pod: every pod runs in its own user namespace whose
+//                                       # root is an unprivileged host uid range of 65536 ids;
+//                                       # rootfs layers and bind volumes are id-mapped so on-disk
+//                                       # ownership stays as in the image. host (default until
+//                                       # the sentry runs inside the pod's namespace: served
+//                                       # stat shows host ids and served calls of the pod's root
+//                                       # get no capabilities, docs/security-model.md): the
+//                                       # pod's root is host root.
 //   userns_base: 1073741824             # first host uid/gid of the pod ranges (default 2^30, a
 //                                       # multiple of 65536)
 //   userns_ranges: 1024                 # how many 65536-id ranges from there (default 1024, so
@@ -37,7 +40,7 @@ struct ShimConfig {
   std::optional<std::string> log_level;
   bool sentry = true;  // sandbox: sentry (true) or none
   int egress_refresh_seconds = 30;
-  bool pod_user_namespace = true;  // user_namespace: pod (true) or host
+  bool pod_user_namespace = false;  // user_namespace: pod (true) or host (default)
   uint32_t userns_base = 1u << 30;
   uint32_t userns_ranges = 1024;
 };

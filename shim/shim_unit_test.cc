@@ -132,9 +132,12 @@ TEST(Config, Yaml) {
 TEST(Config, UserNamespace) {
   auto c = ParseConfigYaml("");
   ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(c->pod_user_namespace) << "a pod user namespace is the default";
+  EXPECT_FALSE(c->pod_user_namespace) << "host is the default until the sentry runs in the pod's namespace";
   EXPECT_EQ(c->userns_base, 1u << 30);
   EXPECT_EQ(c->userns_ranges, 1024u);
+  c = ParseConfigYaml("user_namespace: pod\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->pod_user_namespace);
   c = ParseConfigYaml("user_namespace: host\nuserns_base: 655360\nuserns_ranges: 3\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(c->pod_user_namespace);

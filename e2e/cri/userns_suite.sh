@@ -11,6 +11,7 @@
 #   e2e/cri/userns_suite.sh BIN_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+export SEE_NODE_SHIM_CONFIG="user_namespace: pod"  # opt-in (shim/config.h)
 cri_suite_start "${1:-}"
 
 CLAIMS=/run/containerd/see-pods

@@ -157,8 +157,10 @@ EOF
 }
 EOF
 
+  # SEE_NODE_SHIM_CONFIG: more lines of the shim's YAML config (e.g. "user_namespace: pod").
   cat >"$d/see-shim.yaml" <<EOF
 log_level: info
+${SEE_NODE_SHIM_CONFIG:-}
 EOF
 
   cat >>"$config" <<EOF
