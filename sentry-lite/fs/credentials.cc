@@ -224,18 +224,8 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
   if (seq_ != seq0 || !LeaderCacheableLocked(tid)) return creds;
   EraseLocked(tid);
   if (entries_.size() >= max_entries_) {
-    for (auto i = entries_.begin(); i != entries_.end();) {
-      if (ThreadGone(i->second.pidfd)) {
-        close(i->second.pidfd);
-        i = entries_.erase(i);
-      } else {
-        ++i;
-      }
-    }
-    if (entries_.size() >= max_entries_) {
-      for (auto& [t, e] : entries_) close(e.pidfd);
-      entries_.clear();
-    }
+    SweepDeadLocked();
+    if (entries_.size() >= max_entries_) ClearLocked();
   }
   entries_.emplace(tid, Entry{creds, pidfd.Release(), owner});
   return creds;
@@ -256,9 +246,7 @@ void CredentialsCache::InvalidateExec(pid_t tid) {
   ++seq_;
   EraseLocked(tid);
   if (!creds.ok() || creds->tgid <= 0 || (creds->tgid != tid && !pidfd.valid())) {
-    // Unknown group: forget everything rather than guess.
-    for (auto& [t, e] : entries_) close(e.pidfd);
-    entries_.clear();
+    ClearLocked();  // unknown group: forget everything rather than guess
     return;
   }
   pid_t tgid = creds->tgid;
@@ -277,8 +265,17 @@ void CredentialsCache::InvalidateExec(pid_t tid) {
   pending_exec_.push_back({tgid, tid, pidfd.Release()});
 }
 
+void CredentialsCache::ClearLocked() {
+  for (auto& [t, e] : entries_) close(e.pidfd);
+  entries_.clear();
+}
+
 void CredentialsCache::SweepDead() {
   std::lock_guard lock(mu_);
+  SweepDeadLocked();
+}
+
+void CredentialsCache::SweepDeadLocked() {
   for (auto i = entries_.begin(); i != entries_.end();) {
     if (ThreadGone(i->second.pidfd)) {
       close(i->second.pidfd);

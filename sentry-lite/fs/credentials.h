@@ -112,6 +112,8 @@ class CredentialsCache {
   // (resolving finished ones).
   bool LeaderCacheableLocked(pid_t tid);
   void EraseLocked(pid_t tid);
+  void ClearLocked();       // closes every entry
+  void SweepDeadLocked();   // SweepDead with mu_ held
 
   const Reader reader_;
   const size_t max_entries_;
