@@ -8,7 +8,11 @@
 // A worker counts itself idle again before it sends its answer, so the caller's next call does
 // not find every thread busy. Surplus threads leave lazily: a worker that finds more than
 // max_idle_threads_per_listener idle threads waits in poll() instead and exits after idle_exit_ms
-// without a call. (Exiting right after a call made a busy host churn threads.)
+// without a call. (Exiting right after a call made a busy host churn threads.) A surplus waiter
+// that saw a call in poll() but lost it to another thread would then wait in RECV for good (it has
+// no timeout): so the poller that leaves after a quiet idle_exit_ms also wakes the threads waiting
+// in RECV (only those: a signal would break a handler's own syscall), and as many as are surplus
+// leave; the cached identities of callers that exited meanwhile are swept at the same point.
 // Stop() wakes workers blocked in RECV with a signal (SIGRTMIN + 4, no-op handler, no SA_RESTART).
 //
 // Each worker thread has a private fs_struct (umask/cwd) so handlers can take the caller's
