@@ -139,6 +139,14 @@ class Env:
         except subprocess.TimeoutExpired as e:
             rc, out, err = "timeout", e.stdout or b"", e.stderr or b""
         self.delete(runsee, cid, bundle)
+        # runsee says when the container's sentry ended early (its calls then fail with ENOSYS).
+        try:
+            with open(os.path.join(bundle, "runtime.log"), errors="replace") as f:
+                for line in f:
+                    if "see-sentry" in line and "ended by itself" in line:
+                        log("%s: %s" % (cid, line.strip()[:3000]))
+        except OSError:
+            pass
         return rc, out.decode(errors="replace"), err.decode(errors="replace")
 
     def start_detached(self, runsee, sandbox, cid, bundle):

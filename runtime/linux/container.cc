@@ -280,11 +280,23 @@ void StopOwnSentry(const ContainerState& s) {
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, s.sentry_pid, 0)));
   auto ps = ReadProcStat(s.sentry_pid);
   if (!pidfd || !ps.ok() || ps->start_time != s.sentry_start_time) return;
-  (void)SignalPidfd(pidfd.get(), SIGKILL);
+  bool ended_by_itself = ps->state == 'Z';
+  if (!ended_by_itself) (void)SignalPidfd(pidfd.get(), SIGKILL);
   // Blocks until it is gone if it is our child (SIGKILL: promptly); ECHILD at once otherwise.
   siginfo_t info{};
-  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED) < 0 &&
+  int rc;
+  while ((rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info,
+                      WEXITED)) < 0 &&
          errno == EINTR) {
+  }
+  // An idle sentry exits with 0. Anything else ended the container's service early (its calls
+  // then fail with ENOSYS): say so with the end of the sentry's log, which goes with the state dir.
+  if (rc == 0 && ended_by_itself && (info.si_code != CLD_EXITED || info.si_status != 0)) {
+    auto log = ReadFile(s.sentry_socket + ".log");
+    std::string tail = log.ok() ? log->substr(log->size() > 4000 ? log->size() - 4000 : 0) : "";
+    spdlog::warn("see-sentry {} of container {} ended by itself: {} {}; its log: {}",
+                 s.sentry_pid, s.id, info.si_code == CLD_EXITED ? "exit status" : "signal",
+                 info.si_status, tail);
   }
 }
 
