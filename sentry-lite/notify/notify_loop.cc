@@ -115,20 +115,20 @@ bool NotifyLoop::SpawnWorker(const std::shared_ptr<Listener>& listener) {
   return true;
 }
 
-bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
+NotifyLoop::Wait NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
   for (;;) {
-    if (l.done || stopping_) return false;
+    if (l.done || stopping_) return Wait::kDone;
     if (surplus) {
       // More idle threads than wanted: this one leaves after a quiet idle_exit_ms (leaving at once
       // made a busy host churn threads: a server preempted before its answer still counts as
       // busy, so the next call starts a thread).
       pollfd p{l.fd.get(), POLLIN, 0};
       int n = poll(&p, 1, options_.idle_exit_ms);
-      if (n == 0 && l.idle > options_.max_idle_threads_per_listener) {
+      if (n == 0 && TryLeave(l)) {
         // A quiet period with too many idle threads: this one leaves, and so do the surplus
         // threads that went into RECV after a poll saw a call another thread then took (they
         // would wait there for good). Identities of threads that exited meanwhile go too.
-        long extra = static_cast<long>(l.idle) - 1 -
+        long extra = static_cast<long>(l.idle) -
                      static_cast<long>(options_.max_idle_threads_per_listener);
         if (extra > 0) {
           l.trim = extra;
@@ -136,17 +136,17 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
           for (pthread_t t : l.in_recv) pthread_kill(t, WakeSignal());
         }
         CredentialsCache::Global().SweepDead();
-        return false;
+        return Wait::kLeft;
       }
       surplus = false;
       if (n < 0 && errno != EINTR) {
         spdlog::error("notify poll: {}", strerror(errno));
         l.done = true;
-        return false;
+        return Wait::kDone;
       }
       if (n > 0 && (p.revents & POLLIN) == 0) {
         l.done = true;  // POLLHUP: the filter has no users left
-        return false;
+        return Wait::kDone;
       }
       continue;
     }
@@ -163,9 +163,9 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
       std::erase(l.in_recv, self);
     }
     errno = err;
-    if (rc == 0) return true;
+    if (rc == 0) return Wait::kCall;
     if (errno == EINTR) {  // Stop(), a trim, or a signal meant for a handler
-      if (TakeTrim(l)) return false;
+      if (TakeTrim(l)) return Wait::kLeft;
       continue;
     }
     if (errno == ENOENT) {
@@ -174,20 +174,34 @@ bool NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
       pollfd p{l.fd.get(), POLLIN, 0};
       if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) == 0) {
         l.done = true;
-        return false;
+        return Wait::kDone;
       }
       continue;
     }
     spdlog::error("seccomp notif recv: {}", strerror(errno));
     l.done = true;
-    return false;
+    return Wait::kDone;
   }
+}
+
+bool NotifyLoop::TryLeave(Listener& l) {
+  // The check and the decrement are one step: of threads deciding at the same moment, only as
+  // many leave as are surplus, and at least one idle thread always stays with the listener.
+  size_t keep = std::max<size_t>(1, options_.max_idle_threads_per_listener);
+  size_t idle = l.idle.load();
+  while (idle > keep) {
+    if (l.idle.compare_exchange_weak(idle, idle - 1)) return true;
+  }
+  return false;
 }
 
 bool NotifyLoop::TakeTrim(Listener& l) {
   long t = l.trim.load();
-  while (t > 0 && l.idle > options_.max_idle_threads_per_listener) {
-    if (l.trim.compare_exchange_weak(t, t - 1)) return true;
+  while (t > 0) {
+    if (!l.trim.compare_exchange_weak(t, t - 1)) continue;
+    if (TryLeave(l)) return true;
+    l.trim = 0;  // no longer surplus (calls came in meanwhile): the rest of the trim lapses
+    return false;
   }
   return false;
 }
@@ -212,7 +226,8 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   // never stalls the others.
   seccomp_notif notif;
   bool surplus = false;
-  while (WaitForCall(*l, notif, surplus)) {
+  Wait w;
+  while ((w = WaitForCall(*l, notif, surplus)) == Wait::kCall) {
     if (--l->idle == 0 && l->threads < options_.max_threads_per_listener && !stopping_) {
       SpawnWorker(l);
     }
@@ -222,7 +237,7 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
     surplus = ++l->idle > options_.max_idle_threads_per_listener;
     Answer(*l, notif, std::move(reply));
   }
-  l->idle--;
+  if (w != Wait::kLeft) l->idle--;  // TryLeave took a leaving thread off already
   bool last = --l->threads == 0;
   // The container's processes are gone: so are their threads' cached identities (by owner: a
   // thread's pidfd may not read as exited yet when the listener already reports no users).

@@ -13,6 +13,10 @@
 // no timeout): so the poller that leaves after a quiet idle_exit_ms also wakes the threads waiting
 // in RECV (only those: a signal would break a handler's own syscall), and as many as are surplus
 // leave; the cached identities of callers that exited meanwhile are swept at the same point.
+// A thread leaves only by taking itself off the idle count in one atomic step that fails when no
+// more than max_idle_threads_per_listener (at least one) would stay: threads deciding together
+// can never all go. (They once could, and the listener closed with its last thread: every later
+// call of the container got ENOSYS while the sentry, still counting the listener, never exited.)
 // Stop() wakes workers blocked in RECV with a signal (SIGRTMIN + 4, no-op handler, no SA_RESTART).
 //
 // Each worker thread has a private fs_struct (umask/cwd) so handlers can take the caller's
@@ -74,8 +78,12 @@ class NotifyLoop {
   struct Listener;
   void Worker(std::shared_ptr<Listener> listener);
   bool SpawnWorker(const std::shared_ptr<Listener>& listener);
-  // Blocks until a notification arrives (true) or the worker should leave (false).
-  bool WaitForCall(Listener& listener, seccomp_notif& notif, bool surplus);
+  enum class Wait { kCall, kLeft, kDone };
+  // Blocks until a notification arrives (kCall), this surplus thread has left the idle count
+  // (kLeft), or the listener is done or the loop stopping (kDone).
+  Wait WaitForCall(Listener& listener, seccomp_notif& notif, bool surplus);
+  // Leaves the listener's idle count if more than max_idle_threads_per_listener would stay.
+  bool TryLeave(Listener& listener);
   bool TakeTrim(Listener& listener);  // a surplus thread woken in RECV takes one trim: it leaves
   Reply Handle(Listener& listener, const seccomp_notif& notif);
   void Answer(Listener& listener, const seccomp_notif& notif, Reply reply);

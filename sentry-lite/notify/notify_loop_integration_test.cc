@@ -69,6 +69,7 @@ struct Options {
   std::function<void()> after_start;  // runs in the parent once the child is served
   bool host_root = false;  // container root "/" and no chroot (views tests need the real /proc)
   std::shared_ptr<const PodViews> views;
+  NotifyLoop* loop = nullptr;  // serves the child (default: the fixture's loop_)
 };
 
 class NotifyLoopTest : public ::testing::Test {
@@ -139,7 +140,7 @@ class NotifyLoopTest : public ::testing::Test {
     if (o.served) {
       auto listener = RecvFd(sv[0]);
       if (!listener.ok()) return "no listener: " + listener.status().ToString();
-      Status s = loop_.AddListener(std::move(*listener), MakeContainer(o));
+      Status s = (o.loop ? *o.loop : loop_).AddListener(std::move(*listener), MakeContainer(o));
       if (!s.ok()) return s.ToString();
     }
     close(sv[0]);
@@ -703,6 +704,47 @@ TEST_F(NotifyLoopTest, TwoHundredThreadsHammerServedOpens) {
   EXPECT_EQ(result, "failures=0");
   WaitIdle();
   EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
+}
+
+// Bursts of concurrent calls, each followed by a quiet spell just longer than the idle timeout:
+// every burst leaves surplus threads, and every quiet spell sends them off together. However
+// their departures interleave, the listener must keep a thread (a listener whose last thread
+// left unserved closes with it, and every later call of the container fails with ENOSYS).
+TEST_F(NotifyLoopTest, SurplusThreadsLeavingTogetherKeepTheListenerServed) {
+  NotifyLoop loop(DefaultHandlers(), {.max_idle_threads_per_listener = 1, .idle_exit_ms = 1});
+  std::string result = Run(
+      [] {
+        int failures = 0, first_errno = 0;
+        for (int round = 0; round < 150; ++round) {
+          std::atomic<int> bad{0}, err{0};
+          std::vector<std::thread> threads;
+          for (int t = 0; t < 6; ++t) {
+            threads.emplace_back([&] {
+              for (int i = 0; i < 3; ++i) {
+                int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                  ++bad;
+                  err = errno;
+                } else {
+                  close(fd);
+                }
+              }
+            });
+          }
+          for (auto& th : threads) th.join();
+          failures += bad;
+          if (bad && !first_errno) first_errno = err;
+          usleep(1000 + 500 * (round % 5));
+        }
+        return "failures=" + std::to_string(failures) +
+               (first_errno ? std::string(" first: ") + strerrorname_np(first_errno) : "");
+      },
+      {.served = true, .loop = &loop});
+  EXPECT_EQ(result, "failures=0");
+  for (int i = 0; i < 500 && loop.active_listeners() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(loop.active_listeners(), 0u) << "a listener left without a thread is never released";
 }
 
 TEST_F(NotifyLoopTest, KilledCallersMidCallLeakNothing) {
