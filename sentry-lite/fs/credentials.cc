@@ -35,6 +35,9 @@ thread_local bool in_scope = false;  // a ScopedCredentials is alive on this thr
 // The supplementary groups this thread has now: a scope leaves the caller's groups in place (see
 // ScopedCredentials in the header), so a run of calls from one identity switches them once.
 thread_local std::vector<gid_t> current_groups;
+// On a thread with its own fs_struct (EnterPrivateFsContext) the umask a scope set stays too.
+thread_local bool private_fs = false;
+thread_local mode_t current_umask = 0;
 
 Status GetCaps(uint64_t* eff, uint64_t* prm, uint64_t* inh) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -319,6 +322,9 @@ size_t CredentialsCache::size() const {
 
 Status EnterPrivateFsContext() {
   if (unshare(CLONE_FS) != 0) return ErrnoStatus("unshare(CLONE_FS)");
+  current_umask = static_cast<mode_t>(syscall(SYS_umask, 022));
+  syscall(SYS_umask, current_umask);
+  private_fs = true;
   return Status::Ok();
 }
 
@@ -344,7 +350,14 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
   ScopedCredentials scope;
   scope.active_ = true;  // from here on the destructor restores
   in_scope = true;
-  saved.umask = static_cast<mode_t>(syscall(SYS_umask, creds.umask & 0777));
+  mode_t want = creds.umask & 0777;
+  if (!private_fs) {
+    scope.umask_changed_ = true;
+    saved.umask = static_cast<mode_t>(syscall(SYS_umask, want));
+  } else if (want != current_umask) {
+    syscall(SYS_umask, want);
+    current_umask = want;
+  }
   // Only what differs from the sentry's identity is switched (each switch is a credential commit
   // in the kernel, and the restore another): a caller with the sentry's own identity costs none.
   if (creds.groups != current_groups) {
@@ -394,7 +407,7 @@ ScopedCredentials::~ScopedCredentials() {
     // setfsuid back to the sentry's id raised the fs capabilities again; the exact set once more.
     ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
   }
-  syscall(SYS_umask, saved.umask);
+  if (umask_changed_) syscall(SYS_umask, saved.umask);
   in_scope = false;
   if (!ok) std::abort();
 }

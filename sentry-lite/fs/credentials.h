@@ -125,6 +125,8 @@ class CredentialsCache {
 };
 
 // Makes the calling thread its own fs_struct owner (cwd, root, umask). Call once at worker start.
+// A scope on such a thread leaves the caller's umask in place (nothing the thread does outside a
+// scope depends on it): a run of calls with one umask sets it once instead of twice per call.
 Status EnterPrivateFsContext();
 
 // While alive, the calling thread acts with `creds` for permission checks. With
@@ -135,7 +137,8 @@ Status EnterPrivateFsContext();
 // kFailedPrecondition). The sentry thread's own identity is read on first use and cached per
 // thread; only what differs from it is switched. Restoring the sentry identity can not fail on a
 // sane kernel; if it does the process aborts rather than serve later calls with someone else's
-// identity. Restored are fsuid/fsgid, capabilities and umask; the supplementary groups are left as
+// identity. Restored are fsuid/fsgid, capabilities and (on a thread without a private fs context)
+// umask; the supplementary groups are left as
 // the caller's until a scope for a caller with other groups (each switch is a credential commit
 // in the kernel; a container's root has other groups than the sentry, so restoring them cost two
 // setgroups per served call): outside a scope the thread has its full capabilities again, for
@@ -148,7 +151,8 @@ class ScopedCredentials {
   ScopedCredentials(ScopedCredentials&& o) noexcept
       : active_(o.active_),
         ids_changed_(o.ids_changed_),
-        caps_changed_(o.caps_changed_) {
+        caps_changed_(o.caps_changed_),
+        umask_changed_(o.umask_changed_) {
     o.active_ = false;
   }
   ScopedCredentials(const ScopedCredentials&) = delete;
@@ -161,6 +165,7 @@ class ScopedCredentials {
   // What Assume switched (and the destructor restores).
   bool ids_changed_ = false;
   bool caps_changed_ = false;
+  bool umask_changed_ = false;
 };
 
 // While alive, the calling thread's effective capabilities are its full permitted set again, e.g.

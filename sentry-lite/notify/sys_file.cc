@@ -74,7 +74,10 @@ class OpenWatchdog {
       OpenWatchdog& w = Get();
       std::lock_guard<std::mutex> lock(w.mu_);
       w.entries_.push_back(&entry_);
-      if (w.entries_.size() == 1) w.cv_.notify_one();
+      // Only a watchdog waiting without a timeout needs waking: one that ticks will see the entry
+      // at its next tick. (Waking it on every open cost a context switch and two futex calls
+      // per served open.)
+      if (w.sleeping_) w.cv_.notify_one();
     }
     ~Scope() {
       OpenWatchdog& w = Get();
@@ -113,7 +116,9 @@ class OpenWatchdog {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       if (entries_.empty()) {
+        sleeping_ = true;
         cv_.wait(lock);
+        sleeping_ = false;
         continue;
       }
       cv_.wait_for(lock, kWatchAfter);
@@ -156,6 +161,7 @@ class OpenWatchdog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Entry*> entries_;  // guarded by mu_
+  bool sleeping_ = false;        // guarded by mu_: Run() waits for a first entry, without timeout
 };
 
 // The kernel's "restart this syscall if the signal handler allows" (include/linux/errno.h): a
@@ -167,10 +173,10 @@ bool MayBlock(uint64_t flags) {
   return (flags & (O_NONBLOCK | O_PATH)) == 0 && (flags & O_ACCMODE) != O_RDWR;
 }
 
-// Whether `fd` is a sysctl (/proc/sys/...) of the container's /proc.
-bool IsSysctl(SyscallCall& call, int fd) {
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) return false;
+// Whether `fd`, on a file system of type `fs_type`, is a sysctl (/proc/sys/...) of the
+// container's /proc.
+bool IsSysctl(SyscallCall& call, int fd, long fs_type) {
+  if (fs_type != PROC_SUPER_MAGIC) return false;
   auto rel = call.resolver().RootRelative(fd);
   return rel.ok() && rel->rfind("proc/sys/", 0) == 0;
 }
@@ -244,10 +250,13 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     }
   }
   if (!fd.ok()) return Fail(fd.status());
+  // One fstatfs decides both special cases below (procfs and sysfs files only).
+  struct statfs sfs {};
+  long fs_type = fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
-  if (IsSysctl(call, fd->get())) {
+  if (IsSysctl(call, fd->get(), fs_type)) {
     fd = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return scope.status();
@@ -259,7 +268,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
   // the native open runs: it resolves inside the caller's own root, which the kernel confines.
   if ((how.flags & O_PATH) != 0) return Reply::Continue();
-  auto view = ServeViewFile(call, fd->get(), how.flags);
+  auto view = ServeViewFile(call, fd->get(), fs_type, how.flags);
   if (!view.ok()) return Fail(view.status());
   if (*view) return Reply::InstallFd(std::move(**view), cloexec);
   return Reply::InstallFd(std::move(*fd), cloexec);

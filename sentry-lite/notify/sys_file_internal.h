@@ -67,9 +67,11 @@ Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err,
   return ResultOf(op(parent->dir.get(), name.c_str()));
 }
 
-// If the container has views and `fd` (just opened read-only for the caller) is one of the view
-// files (fs/views.h), a sealed read-only memfd with the pod's content to install instead; nullopt
-// when `fd` is to be installed as it is. (sys_views.cc)
-Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, uint64_t open_flags);
+// If the container has views and `fd` (just opened read-only for the caller; `fs_type` is its
+// file system's type from fstatfs) is one of the view files (fs/views.h), a sealed read-only memfd
+// with the pod's content to install instead; nullopt when `fd` is to be installed as it is.
+// (sys_views.cc)
+Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs_type,
+                                              uint64_t open_flags);
 
 }  // namespace see::sentry::file_internal

@@ -20,13 +20,12 @@ namespace see::sentry {
 
 namespace file_internal {
 
-Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, uint64_t open_flags) {
+Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs_type,
+                                              uint64_t open_flags) {
   const PodViews* views = call.container().views.get();
   if (views == nullptr || (open_flags & O_ACCMODE) != O_RDONLY) return std::optional<UniqueFd>();
   // Cheap filter first: only procfs and sysfs files can be views.
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) != 0) return std::optional<UniqueFd>();
-  if (sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != SYSFS_MAGIC) return std::optional<UniqueFd>();
+  if (fs_type != PROC_SUPER_MAGIC && fs_type != SYSFS_MAGIC) return std::optional<UniqueFd>();
   // Where the file really is (whatever symlinks led there) decides.
   auto rel = call.resolver().RootRelative(fd);
   if (!rel.ok()) return std::optional<UniqueFd>();
