@@ -706,6 +706,63 @@ TEST_F(NotifyLoopTest, TwoHundredThreadsHammerServedOpens) {
   EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
 }
 
+// An fd stat (newfstatat/statx with AT_EMPTY_PATH and "") is left to the kernel. A thread that
+// rewrites the string after the sentry read it gets a native walk: only ever inside the caller's
+// own root (here its chroot), never the host file the path names outside it.
+TEST_F(NotifyLoopTest, FdStatRunsNativelyAndARewrittenPathStaysInsideTheRoot) {
+  struct stat outside {};
+  ASSERT_EQ(stat((base_ + "/outside/secret").c_str(), &outside), 0);
+  std::string result = Run(
+      [&] {
+        int fd = open("/dir/file", O_RDONLY | O_CLOEXEC);
+        struct stat via_fd {}, direct {}, inside {};
+        if (fd < 0 || fstat(fd, &direct) != 0) return std::string("open/fstat failed");
+        if (syscall(SYS_newfstatat, fd, "", &via_fd, AT_EMPTY_PATH) != 0 || via_fd.st_ino != direct.st_ino) {
+          return std::string("newfstatat(fd, \"\") wrong");
+        }
+        if (syscall(SYS_newfstatat, fd, nullptr, &via_fd, AT_EMPTY_PATH) != 0 || via_fd.st_ino != direct.st_ino) {
+          return std::string("newfstatat(fd, NULL) wrong");
+        }
+        struct statx sx {};
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &sx) != 0 || sx.stx_ino != direct.st_ino) {
+          return std::string("statx(fd, \"\") wrong");
+        }
+        if (stat("/etc/passwd", &inside) != 0) return std::string("stat inside failed");
+        // The race: "" <-> a path that names the host's outside/secret from the host's view.
+        static char path[256] = {};
+        std::string escape = "../../../../../../.." + base_ + "/outside/secret";
+        std::atomic<bool> stop{false};
+        std::thread flipper([&] {
+          while (!stop) {
+            path[0] = '\0';
+            memcpy(path, escape.c_str(), escape.size() + 1);
+            path[0] = '\0';
+            memcpy(path, "/etc/passwd", 12);
+          }
+        });
+        int fd_hits = 0, inside_hits = 0, outside_hits = 0, other = 0;
+        for (int i = 0; i < 3000; ++i) {
+          struct stat st {};
+          if (syscall(SYS_newfstatat, fd, path, &st, AT_EMPTY_PATH) != 0) {
+            ++other;
+            continue;
+          }
+          if (st.st_dev == outside.st_dev && st.st_ino == outside.st_ino) ++outside_hits;
+          else if (st.st_ino == direct.st_ino) ++fd_hits;
+          else if (st.st_ino == inside.st_ino) ++inside_hits;
+          else ++other;
+        }
+        stop = true;
+        flipper.join();
+        close(fd);
+        return "outside=" + std::to_string(outside_hits) + " fd>0=" + std::to_string(fd_hits > 0) +
+               " inside>0=" + std::to_string(inside_hits > 0);
+      },
+      {.served = true});
+  EXPECT_EQ(result, "outside=0 fd>0=1 inside>0=1");
+  WaitIdle();
+}
+
 // Bursts of concurrent calls, each followed by a quiet spell just longer than the idle timeout:
 // every burst leaves surplus threads, and every quiet spell sends them off together. However
 // their departures interleave, the listener must keep a thread (a listener whose last thread
