@@ -10,6 +10,20 @@
 
 #include <string>
 
+// fmt 9 (Debian 12) declares no extern instantiation of detail::vformat_to<char> (fmt 10 does), so
+// every translation unit that logs with arguments instantiated it with all of fmt's integer and
+// floating-point writers, partly as per-unit clones (format_dragon): ~230 KiB of text per binary.
+// libfmt.so exports this instantiation; use it.
+#if FMT_VERSION < 100000 && !defined(FMT_HEADER_ONLY)
+FMT_BEGIN_NAMESPACE
+namespace detail {
+extern template FMT_API void vformat_to<char>(buffer<char>&, basic_string_view<char>,
+                                              basic_format_args<FMT_BUFFER_CONTEXT(char)>,
+                                              locale_ref);
+}  // namespace detail
+FMT_END_NAMESPACE
+#endif
+
 #include "base/status.h"
 
 namespace see {
