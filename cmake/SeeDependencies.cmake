@@ -17,9 +17,10 @@ find_package(yaml-cpp REQUIRED)
 
 # Static archives for the shim. containerd-shim-see-v2 runs once per pod and its idle memory is a
 # target (docs/architecture.md, shim): a target with the property SEE_STATIC_DEPS set to ON links
-# these from Debian's .a archives (built with -ffunction-sections, so --gc-sections keeps only the
-# code used) instead of the shared libraries, whose symbol tables and relocations the dynamic
-# loader would touch at every start. libstdc++, spdlog and fmt stay shared (no .a for spdlog/fmt;
+# these from Debian's .a archives instead of the shared libraries, whose symbol tables and
+# relocations the dynamic loader would touch at every start. --gc-sections then drops unreferenced
+# objects and COMDAT (inline/template) sections only: Debian builds libprotobuf-lite.a without
+# -ffunction-sections, so every object that is referenced comes in whole. libstdc++, spdlog and fmt stay shared (no .a for spdlog/fmt;
 # the pod's see-sentry maps the same copies). Every other target links the shared libraries.
 #   see_dep_protobuf_lite  libprotobuf-lite (see_proto)
 #   see_dep_yaml_cpp       yaml-cpp (the shim's config file, seectl's manifests)
