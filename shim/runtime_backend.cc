@@ -321,7 +321,10 @@ class RuntimeBackend : public ContainerBackend {
     SEE_RETURN_IF_ERROR(MkdirAll(pod_dir_, 0700));
     std::string socket = pod_dir_ + "/sentry.sock";
     unlink(socket.c_str());  // a dead sentry's
-    auto sp = runtime::StartSentry(rt_, socket, /*exit_when_idle=*/false);
+    // In a pod user namespace the sentry serves from inside it: the pod's ids and capabilities
+    // over the pod's files, none on the host.
+    auto sp = runtime::StartSentry(rt_, socket, /*exit_when_idle=*/false,
+                                   userns_ ? userns_.get() : -1);
     if (!sp.ok()) {
       RemovePodDir(pod_dir_);
       return sp.status();

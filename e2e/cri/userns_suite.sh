@@ -5,7 +5,11 @@
 #   the host), 0 inside; the pod's containers share the namespace; two pods get disjoint ranges;
 # - the pod's own volumes (emptyDir) are id-mapped: what root writes there is owned by 0 on disk;
 # - attack: in a hostPath volume (not id-mapped) what "root" creates, setuid included, is owned by
-#   the pod's unprivileged host uid, never by host root; host root's files there are not its own;
+#   the pod's unprivileged host uid, never by host root; host root's files there are not its own
+#   (also through the sentry, which serves from inside the pod's user namespace: its capabilities
+#   cover the pod's ids only);
+# - served calls see the pod's ids (stat shows 0 for the image's root files) and the pod root's
+#   capabilities (chown, DAC override on the pod's own files);
 # - removing the pods frees their ranges (the claim files go) and leaves nothing behind.
 #
 #   e2e/cri/userns_suite.sh BIN_DIR
@@ -84,8 +88,25 @@ see_expect_eq "ua: the pod's containers share the user namespace" \
 see_expect_eq "ua and ub: different user namespaces" 1 \
   "$([[ $(readlink "/proc/$pa/ns/user") != $(readlink "/proc/$pb/ns/user") ]] && echo 1 || echo 0)"
 see_expect_eq "ua: root inside" "0 0" "$(cri_exec ua main sh -c 'echo $(id -u) $(id -g)' 2>&1)"
-# Under the host-side sentry a served stat reports host ids (docs/security-model.md, known gap).
-see_log "ua: /bin/busybox owner inside: $(cri_exec ua main stat -c '%u %g' /bin/busybox 2>&1)"
+# The pod's sentry serves from inside the pod's user namespace (its registrar stays outside):
+# served calls see the pod's ids and have the pod root's capabilities over the pod's files only.
+n_inside=0
+for s in $(pgrep -x see-sentry); do
+  if [[ $(readlink "/proc/$s/ns/user" 2>/dev/null) == "$(readlink "/proc/$pa/ns/user")" ]]; then
+    n_inside=$((n_inside + 1))
+    see_expect_eq "ua: its sentry is the pod's root (host uid $ua_uid)" "$ua_uid" \
+      "$(awk '/^Uid:/ { print $2 }' "/proc/$s/status")"
+  fi
+done
+see_expect_eq "ua: one sentry inside the pod's user namespace" 1 "$n_inside"
+see_expect_eq "ua: served stat shows the image's ids" "0 0" \
+  "$(cri_exec ua main stat -c '%u %g' /bin/busybox 2>&1)"
+see_expect_eq "ua: root's chown (served) works" "1000 1000" \
+  "$(cri_exec ua main sh -c 'touch /tmp/c && chown 1000:1000 /tmp/c && stat -c "%u %g" /tmp/c' 2>&1)"
+see_expect_eq "ua: root's DAC override in served calls" "ok" \
+  "$(cri_exec ua main sh -c 'mkdir /tmp/locked && chmod 000 /tmp/locked && echo x >/tmp/locked/f && cat /tmp/locked/f >/dev/null && echo ok' 2>&1)"
+see_expect_eq "ua: a non-root user in the pod still gets EACCES" "denied" \
+  "$(cri_exec ua main sh -c 'mkdir /tmp/l2 && chmod 700 /tmp/l2 && su -s /bin/sh nobody -c "ls /tmp/l2" >/dev/null 2>&1 && echo allowed || echo denied' 2>&1)"
 see_expect_eq "ua: root writes its rootfs" "ok" "$(cri_exec ua main sh -c 'echo x >/etc/made && echo ok' 2>&1)"
 rootfs_file=$(find "$SEE_NODE_DIR" -path '*/fs/etc/made' 2>/dev/null | head -1)
 see_expect_eq "ua: a rootfs file written by root is owned by 0 in the upper layer" "0 0" \

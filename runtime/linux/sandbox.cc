@@ -48,7 +48,7 @@ Result<std::string> FindSentryBinary(const RuntimeOptions& rt) {
 const char* SandboxName(Sandbox s) { return s == Sandbox::kSentry ? "sentry" : "none"; }
 
 Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
-                                  bool exit_when_idle) {
+                                  bool exit_when_idle, int userns_fd) {
   SEE_ASSIGN_OR_RETURN(std::string binary, FindSentryBinary(rt));
   std::string log_path = socket_path + ".log";
   UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -59,11 +59,14 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
   if (!exit_when_idle && pipe2(owner, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
   UniqueFd owner_r(owner[0]), owner_w(owner[1]);
-  // The child gets the ready pipe as fd 3 and the owner pipe as fd 4: move the sources above 4
-  // first so that no dup2 in the child has src == dst.
+  // The child gets the ready pipe as fd 3, the owner pipe as fd 4 and the user namespace as fd 5:
+  // move the sources above 5 first so that no dup2 in the child has src == dst.
   UniqueFd ready_hi(fcntl(ready_w.get(), F_DUPFD_CLOEXEC, 10));
   UniqueFd owner_hi(owner_r ? fcntl(owner_r.get(), F_DUPFD_CLOEXEC, 10) : -1);
-  if (!ready_hi || (owner_r && !owner_hi)) return ErrnoStatus("dup");
+  UniqueFd userns_hi(userns_fd >= 0 ? fcntl(userns_fd, F_DUPFD_CLOEXEC, 10) : -1);
+  if (!ready_hi || (owner_r && !owner_hi) || (userns_fd >= 0 && !userns_hi)) {
+    return ErrnoStatus("dup");
+  }
 
   std::vector<std::string> args = {"see-sentry", "serve", "--socket", socket_path,
                                    "--ready-fd", "3"};
@@ -72,6 +75,7 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
   } else {
     args.insert(args.end(), {"--owner-fd", "4"});
   }
+  if (userns_hi) args.insert(args.end(), {"--userns-fd", "5"});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -82,10 +86,12 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
     // Async-signal-safe only: the caller may be multi-threaded (the shim).
     setsid();
     if (dup2(devnull.get(), 0) < 0 || dup2(devnull.get(), 1) < 0 || dup2(log.get(), 2) < 0 ||
-        dup2(ready_hi.get(), 3) < 0 || (owner_hi && dup2(owner_hi.get(), 4) < 0)) {
+        dup2(ready_hi.get(), 3) < 0 || (owner_hi && dup2(owner_hi.get(), 4) < 0) ||
+        (userns_hi && dup2(userns_hi.get(), 5) < 0)) {
       _exit(126);
     }
-    syscall(SYS_close_range, owner_hi ? 5U : 4U, ~0U, 0U);
+    if (userns_hi && !owner_hi) close(4);
+    syscall(SYS_close_range, userns_hi ? 6U : owner_hi ? 5U : 4U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

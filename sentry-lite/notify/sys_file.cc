@@ -199,9 +199,10 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
     theirs.emplace_back(std::move(t), type);
   }
   if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  size_t entered = 0;
   auto restore = [&] {
-    for (const auto& [fd, type] : own) {
-      if (setns(fd.get(), type) != 0) {
+    for (size_t i = 0; i < entered; ++i) {
+      if (setns(own[i].first.get(), own[i].second) != 0) {
         // A worker left in a container's namespace must not serve anyone else.
         spdlog::critical("cannot return to the sentry's namespaces: {}", strerror(errno));
         abort();
@@ -214,6 +215,7 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
       restore();
       return ErrnoStatus(err, "setns to the caller's namespaces");
     }
+    ++entered;
   }
   Result<UniqueFd> out = fn();
   restore();
@@ -257,11 +259,15 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
   if (IsSysctl(call, fd->get(), fs_type)) {
-    fd = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
+    auto in_theirs = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return scope.status();
       return call.resolver().Open(p->start.get(), *path, how, p->view);
     });
+    // EPERM: a sentry inside a pod's user namespace can not enter namespaces the host owns (a
+    // pod network namespace made by the CRI plugin): the file stays the one opened above, as the
+    // pod's root (writes to host-owned sysctls fail there as they should).
+    if (in_theirs.ok() || in_theirs.status().err() != EPERM) fd = std::move(in_theirs);
     if (!fd.ok()) return Fail(fd.status());
   }
   // SECCOMP_IOCTL_NOTIF_ADDFD can not install O_PATH files (the kernel's fget() skips them).
@@ -527,6 +533,10 @@ Reply SysRenameat2(SyscallCall& call) {
 Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags,
                         uint64_t open_flags, int access_mode) {
   auto path = call.ReadPath(path_addr);
+  // A process whose memory the sentry may not read is a runtime init about to exec the container's
+  // process (it still has the host's user namespace memory; the sentry serves from inside the
+  // pod's): the check is only for the errno, the kernel's own call decides, so it goes on.
+  if (!path.ok() && path.status().err() == EPERM) return Reply::Continue();
   if (!path.ok()) return Fail(path.status());
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());

@@ -73,7 +73,12 @@ Result<std::string> SyscallCall::ReadString(uint64_t addr, size_t max_len, int t
     iovec local{buf, chunk};
     iovec remote{reinterpret_cast<void*>(addr), chunk};
     ssize_t n = process_vm_readv(tid(), &local, 1, &remote, 1, 0);
-    if (n <= 0) return ErrnoStatus(n < 0 && errno == ESRCH ? ESRCH : EFAULT, "read caller path");
+    // EPERM (the caller's memory is not the sentry's to read: a runtime init before its execve,
+    // when the sentry serves from inside a pod's user namespace) stays apart from EFAULT.
+    if (n <= 0) {
+      int err = n < 0 && (errno == ESRCH || errno == EPERM) ? errno : EFAULT;
+      return ErrnoStatus(err, "read caller path");
+    }
     const char* nul = static_cast<const char*>(memchr(buf, '\0', static_cast<size_t>(n)));
     if (nul != nullptr) {
       out.append(buf, static_cast<size_t>(nul - buf));

@@ -5,7 +5,7 @@
 //                                      run as the pod's init: confine itself, start <cmd> under
 //                                      the container filter, serve its notifications, reap,
 //                                      forward signals, report exits over the control fd.
-//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle]
+//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle] [--userns-fd N]
 //                                      serve container processes that register on PATH
 //                                      (serve.h; how the runtime and the shim use the sentry).
 #include <CLI/CLI.hpp>
@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   serve->add_option("--socket", serve_options.socket_path, "registration socket")->required();
   serve->add_option("--ready-fd", serve_options.ready_fd, "written once accepting");
   serve->add_option("--owner-fd", serve_options.owner_fd, "EOF stops the sentry");
+  serve->add_option("--userns-fd", serve_options.userns_fd,
+                    "serve from inside this (pod) user namespace");
   serve->add_flag("--exit-when-idle", serve_options.exit_when_idle,
                   "exit once every served process is gone");
   serve->add_flag("--no-self-confinement", serve_no_confine, "skip the sentry's own allowlist");

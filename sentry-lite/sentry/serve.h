@@ -12,7 +12,8 @@
 // at least one registration and no listener is left (every process under the filters is gone);
 // with an `owner_fd` (the shim: one sentry per pod) it exits when that fd reports EOF, i.e. when
 // the owner closed it or died. SIGTERM ends it too. Its own confinement (self_confinement.h) is
-// applied once the socket listens.
+// applied once the socket listens. With `userns_fd` the sentry becomes root of that user
+// namespace before serving, and a registrar child (host side) takes the registrations.
 #pragma once
 
 #include <string>
@@ -27,6 +28,10 @@ struct ServeOptions {
   int owner_fd = -1;  // EOF: the owner is gone, stop
   bool exit_when_idle = false;
   bool confine_self = true;
+  // A pod's user namespace to serve from (the shim's `user_namespace: pod`): served calls then run
+  // with the pod's ids and capabilities over the pod's files. A registrar child stays outside to
+  // take registering processes' fds (serve.cc).
+  int userns_fd = -1;
 };
 
 // Returns when the sentry should exit (see above); errors only for set-up failures.
