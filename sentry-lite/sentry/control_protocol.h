@@ -5,6 +5,8 @@
 //    host pid and the numbers of two of its fds (the seccomp listener, its root directory as
 //    O_PATH), and waits for kRegistered. The sentry takes both with pidfd_getfd: the message is a
 //    plain write(), which OCI seccomp profiles allow where sendmsg (SCM_RIGHTS) may be refused.
+//    (A sentry inside a pod's user namespace has its host-side registrar take them and receives
+//    the same message from it with the two fds attached, serve.cc.)
 // Framing: a fixed little header {uint32 type, uint32 length} then `length` payload bytes; one
 // message per write, at most kMaxPayload bytes. Payloads are fixed-layout structs or, for
 // kRegister, "key=value" lines.
