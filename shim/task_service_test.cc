@@ -504,8 +504,11 @@ void KillFromPidFile(const std::string& pidfile) {
 // after the grace, and Delete answers too (the grandchild's later output is dropped).
 TEST_F(TaskServiceShortGraceTest, ExitAndDeleteBoundedWhenPipeStaysOpen) {
   std::string pidfile = (dir_ / "grandchild.pid").string();
+  // The pid file names the sleep itself (not the subshell, whose SIGKILL would orphan it): once it
+  // is killed the subshell prints and exits by itself.
   backend_.init_args = {"/bin/sh", "-c",
-                        "(sleep 1000; echo late) & echo $! > " + pidfile + "; echo early; exit 6"};
+                        "(sleep 1000 & echo $! > " + pidfile + "; wait; echo late) & " +
+                            "echo early; exit 6"};
   auto out = MakeOutput("stdout");
   taskapi::CreateTaskResponse created;
   ASSERT_TRUE(Call("Create", CreateReq("gc", out->path), &created).ok());
