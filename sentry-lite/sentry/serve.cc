@@ -77,6 +77,14 @@ int CheckTakenFds(int listener, int root) {
   return 0;
 }
 
+// The registration a kRegister frame carries (from a container process, or the registrar).
+Result<Registration> DecodeRegisterFrame(std::string_view data) {
+  auto frame = DecodeControlMessage(data);
+  if (!frame.ok()) return frame.status();
+  if (frame->first != ControlType::kRegister) return InvalidArgument("not a registration");
+  return DecodeRegistration(frame->second);
+}
+
 std::string RegisteredFrame(int32_t err) {
   return EncodeControlMessage(ControlType::kRegistered,
                               std::string_view(reinterpret_cast<char*>(&err), sizeof(err)));
@@ -145,14 +153,11 @@ bool Server::HandleConnection(int conn) {
     return false;
   }
   int err = EINVAL;
-  auto frame = DecodeControlMessage(m->data);
-  if (frame.ok() && frame->first == ControlType::kRegister) {
-    auto reg = DecodeRegistration(frame->second);
-    if (reg.ok()) {
-      auto fds = TakeFds(*reg);
-      err = fds.ok() ? Register(*reg, std::move(fds->first), std::move(fds->second))
-                     : (fds.status().err() != 0 ? fds.status().err() : EIO);
-    }
+  auto reg = DecodeRegisterFrame(m->data);
+  if (reg.ok()) {
+    auto fds = TakeFds(*reg);
+    err = fds.ok() ? Register(*reg, std::move(fds->first), std::move(fds->second))
+                   : (fds.status().err() != 0 ? fds.status().err() : EIO);
   }
   if (err == EINVAL) spdlog::warn("refused a malformed registration");
   std::string bytes = RegisteredFrame(err);
@@ -169,10 +174,9 @@ bool Server::HandleForwarded(int registrar) {
     return false;
   }
   int err = EINVAL;
-  auto frame = DecodeControlMessage(m->data);
-  if (frame.ok() && frame->first == ControlType::kRegister && m->fds.size() == 2) {
-    auto reg = DecodeRegistration(frame->second);
-    if (reg.ok()) err = Register(*reg, std::move(m->fds[0]), std::move(m->fds[1]));
+  auto reg = DecodeRegisterFrame(m->data);
+  if (reg.ok() && m->fds.size() == 2) {
+    err = Register(*reg, std::move(m->fds[0]), std::move(m->fds[1]));
   }
   std::string bytes = RegisteredFrame(err);
   (void)send(registrar, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -289,15 +293,13 @@ int RunRegistrar(UniqueFd listen_fd, UniqueFd sentry_fd, pid_t sentry, bool conf
       // One registration per connection, answered and closed.
       auto m = RecvWithFds(fd, kMaxPayload + sizeof(ControlHeader), kMaxPassedFds);
       int32_t err = EINVAL;
-      auto frame = m.ok() ? DecodeControlMessage(m->data) : m.status();
-      auto reg = frame.ok() && frame->first == ControlType::kRegister
-                     ? DecodeRegistration(frame->second)
-                     : Result<Registration>(InvalidArgument("not a registration"));
+      auto reg = m.ok() ? DecodeRegisterFrame(m->data) : Result<Registration>(m.status());
       if (reg.ok()) {
         auto fds = TakeFds(*reg);
         if (!fds.ok()) {
           err = fds.status().err() != 0 ? fds.status().err() : EIO;
-        } else if ((err = CheckTakenFds(fds->first.get(), fds->second.get())) == 0) {
+        } else {
+          // The sentry's Register checks what the fds are (CheckTakenFds).
           int pass[2] = {fds->first.get(), fds->second.get()};
           err = EIO;
           if (SendWithFds(sentry_fd.get(), m->data.data(), m->data.size(), pass, 2) == 0) {
