@@ -199,6 +199,18 @@ void BM_StatServed(benchmark::State& state) {
       (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
 }
 
+// The round trip alone: a sentry-class call whose handler does no work (setresuid(-1, -1, -1):
+// the thread's cached identity dropped, then continued). The floor of any served call here.
+void BM_RoundTripServed(benchmark::State& state) {
+  EnsureFiltered();
+  double server_before = ServerCpuNs();
+  for (auto _ : state) {
+    if (syscall(SYS_setresuid, -1, -1, -1) != 0) state.SkipWithError("served setresuid");
+  }
+  state.counters["sentry_cpu_ns"] = benchmark::Counter(
+      (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
+}
+
 void BM_StatNative(benchmark::State& state) {
   const char* path = BenchFile().c_str();
   struct stat st;
@@ -220,6 +232,7 @@ BENCHMARK(BM_GetppidFiltered);
 BENCHMARK(BM_Pread4kFiltered);
 BENCHMARK(BM_OpenCloseServed);
 BENCHMARK(BM_StatServed);
+BENCHMARK(BM_RoundTripServed);
 
 }  // namespace
 }  // namespace see::sentry
