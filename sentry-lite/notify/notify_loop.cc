@@ -60,15 +60,13 @@ void InstallWakeHandler() {
 struct NotifyLoop::Listener {
   UniqueFd fd;
   std::shared_ptr<const Container> container;
-  std::atomic<size_t> idle{0};   // threads not serving a call (waiting in RECV or poll)
+  std::atomic<size_t> idle{0};   // threads not serving a call, parked ones excepted
   std::atomic<size_t> threads{0};
   std::atomic<bool> done{false};  // every process under the filter is gone
-  // Surplus threads blocked in RECV still to leave (RECV has no timeout: a quiet surplus poller
-  // sets this and wakes them with WakeSignal(); each takes one on its EINTR).
-  std::atomic<long> trim{0};
-  std::mutex recv_mu;
-  std::vector<pthread_t> in_recv;  // guarded by recv_mu: threads waiting in RECV (only these are
-                                   // woken for a trim: a signal would break a handler's syscall)
+  std::mutex park_mu;
+  std::condition_variable park_cv;
+  size_t parked = 0;   // guarded by park_mu: surplus threads waiting in Park()
+  size_t wakeups = 0;  // guarded by park_mu: parked threads asked back (already counted idle)
 };
 
 NotifyLoop::NotifyLoop(const HandlerTable& handlers) : NotifyLoop(handlers, Options{}) {}
@@ -92,10 +90,12 @@ Status NotifyLoop::AddListener(UniqueFd listener, std::shared_ptr<const Containe
   {
     std::lock_guard lock(mu_);
     ++listeners_;
+    listener_list_.push_back(l);
   }
   if (!SpawnWorker(l)) {
     std::lock_guard lock(mu_);
     --listeners_;
+    std::erase(listener_list_, l);
     return Internal("cannot start a notify worker thread");
   }
   return Status::Ok();
@@ -116,92 +116,79 @@ bool NotifyLoop::SpawnWorker(const std::shared_ptr<Listener>& listener) {
 }
 
 NotifyLoop::Wait NotifyLoop::WaitForCall(Listener& l, seccomp_notif& notif, bool surplus) {
+  if (surplus) {
+    Wait w = Park(l);
+    if (w != Wait::kCall) return w;
+  }
   for (;;) {
     if (l.done || stopping_) return Wait::kDone;
-    if (surplus) {
-      // More idle threads than wanted: this one leaves after a quiet idle_exit_ms (leaving at once
-      // made a busy host churn threads: a server preempted before its answer still counts as
-      // busy, so the next call starts a thread).
-      pollfd p{l.fd.get(), POLLIN, 0};
-      int n = poll(&p, 1, options_.idle_exit_ms);
-      if (n == 0 && TryLeave(l)) {
-        // A quiet period with too many idle threads: this one leaves, and so do the surplus
-        // threads that went into RECV after a poll saw a call another thread then took (they
-        // would wait there for good). Identities of threads that exited meanwhile go too.
-        long extra = static_cast<long>(l.idle) -
-                     static_cast<long>(options_.max_idle_threads_per_listener);
-        if (extra > 0) {
-          l.trim = extra;
-          std::lock_guard lock(l.recv_mu);
-          for (pthread_t t : l.in_recv) pthread_kill(t, WakeSignal());
-        }
-        CredentialsCache::Global().SweepDead();
-        return Wait::kLeft;
-      }
-      surplus = false;
-      if (n < 0 && errno != EINTR) {
-        spdlog::error("notify poll: {}", strerror(errno));
-        l.done = true;
-        return Wait::kDone;
-      }
-      if (n > 0 && (p.revents & POLLIN) == 0) {
-        l.done = true;  // POLLHUP: the filter has no users left
-        return Wait::kDone;
-      }
-      continue;
-    }
     memset(&notif, 0, sizeof(notif));
-    pthread_t self = pthread_self();
-    {
-      std::lock_guard lock(l.recv_mu);
-      l.in_recv.push_back(self);
-    }
-    int rc = ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif);
-    int err = errno;
-    {
-      std::lock_guard lock(l.recv_mu);
-      std::erase(l.in_recv, self);
-    }
-    errno = err;
-    if (rc == 0) return Wait::kCall;
-    if (errno == EINTR) {  // Stop(), a trim, or a signal meant for a handler
-      if (TakeTrim(l)) return Wait::kLeft;
-      continue;
-    }
+    if (ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif) == 0) return Wait::kCall;
+    if (errno == EINTR) continue;  // Stop(), or a signal meant for a handler
     if (errno == ENOENT) {
       // The caller was killed before we got it, or the filter has no users left (RECV returns at
       // once then): tell them apart.
       pollfd p{l.fd.get(), POLLIN, 0};
       if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) == 0) {
-        l.done = true;
+        MarkDone(l);
         return Wait::kDone;
       }
       continue;
     }
     spdlog::error("seccomp notif recv: {}", strerror(errno));
-    l.done = true;
+    MarkDone(l);
     return Wait::kDone;
   }
 }
 
+NotifyLoop::Wait NotifyLoop::Park(Listener& l) {
+  if (!TryLeave(l)) return Wait::kCall;  // no longer surplus (calls came in): receive
+  std::unique_lock lock(l.park_mu);
+  l.parked++;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.idle_exit_ms);
+  for (;;) {
+    if (l.wakeups > 0) {  // asked back: the waker counted this thread idle again
+      l.wakeups--;
+      l.parked--;
+      return Wait::kCall;
+    }
+    if (l.done || stopping_ ||
+        (l.park_cv.wait_until(lock, deadline) == std::cv_status::timeout && l.wakeups == 0)) {
+      l.parked--;
+      lock.unlock();
+      // Identities of threads that exited meanwhile go with a quiet period's leaver.
+      CredentialsCache::Global().SweepDead();
+      return Wait::kLeft;
+    }
+  }
+}
+
+void NotifyLoop::AddReceiver(const std::shared_ptr<Listener>& l) {
+  {
+    std::lock_guard lock(l->park_mu);
+    if (l->parked > l->wakeups) {
+      l->wakeups++;
+      l->idle++;
+      l->park_cv.notify_one();
+      return;
+    }
+  }
+  if (l->threads < options_.max_threads_per_listener) SpawnWorker(l);
+}
+
+void NotifyLoop::MarkDone(Listener& l) {
+  l.done = true;
+  std::lock_guard lock(l.park_mu);
+  l.park_cv.notify_all();
+}
+
 bool NotifyLoop::TryLeave(Listener& l) {
   // The check and the decrement are one step: of threads deciding at the same moment, only as
-  // many leave as are surplus, and at least one idle thread always stays with the listener.
+  // many leave the idle count as are surplus, and at least one idle thread always stays.
   size_t keep = std::max<size_t>(1, options_.max_idle_threads_per_listener);
   size_t idle = l.idle.load();
   while (idle > keep) {
     if (l.idle.compare_exchange_weak(idle, idle - 1)) return true;
-  }
-  return false;
-}
-
-bool NotifyLoop::TakeTrim(Listener& l) {
-  long t = l.trim.load();
-  while (t > 0) {
-    if (!l.trim.compare_exchange_weak(t, t - 1)) continue;
-    if (TryLeave(l)) return true;
-    l.trim = 0;  // no longer surplus (calls came in meanwhile): the rest of the trim lapses
-    return false;
   }
   return false;
 }
@@ -222,22 +209,20 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   // Every idle worker blocks in SECCOMP_IOCTL_NOTIF_RECV itself (the kernel lets any number wait
   // on one listener and gives each notification to one of them): no leader lock to pass on and
   // no poll before each call. The thread that receives a call serves it; one that leaves the
-  // listener without an idle thread starts another first, so a call that blocks (a FIFO open)
-  // never stalls the others.
+  // listener without an idle thread asks a parked one back or starts another first, so a call
+  // that blocks (a FIFO open) never stalls the others.
   seccomp_notif notif;
   bool surplus = false;
   Wait w;
   while ((w = WaitForCall(*l, notif, surplus)) == Wait::kCall) {
-    if (--l->idle == 0 && l->threads < options_.max_threads_per_listener && !stopping_) {
-      SpawnWorker(l);
-    }
+    if (--l->idle == 0 && !stopping_) AddReceiver(l);
     Reply reply = Handle(*l, notif);
     // Idle again before the answer: the caller's next call can then not find every thread busy
     // (which would start one more) because this one was preempted between answer and count.
     surplus = ++l->idle > options_.max_idle_threads_per_listener;
     Answer(*l, notif, std::move(reply));
   }
-  if (w != Wait::kLeft) l->idle--;  // TryLeave took a leaving thread off already
+  if (w != Wait::kLeft) l->idle--;  // Park's TryLeave took a leaving thread off already
   bool last = --l->threads == 0;
   // The container's processes are gone: so are their threads' cached identities (by owner: a
   // thread's pidfd may not read as exited yet when the listener already reports no users).
@@ -247,7 +232,10 @@ void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   }
   std::lock_guard lock(mu_);
   std::erase(workers_, self);
-  if (last && l->done) --listeners_;
+  if (last && l->done) {
+    --listeners_;
+    std::erase(listener_list_, l);
+  }
   if (--threads_ == 0) all_exited_.notify_all();
 }
 
@@ -308,7 +296,11 @@ size_t NotifyLoop::threads() const {
 void NotifyLoop::Stop() {
   stopping_ = true;
   std::unique_lock lock(mu_);
-  // Workers blocked in RECV (or poll) wake on the signal; one that was between its stopping_
+  for (auto& l : listener_list_) {
+    std::lock_guard park(l->park_mu);
+    l->park_cv.notify_all();
+  }
+  // Workers blocked in RECV wake on the signal; one that was between its stopping_
   // check and the ioctl when signalled is signalled again on the next round.
   while (threads_ != 0) {
     for (pthread_t t : workers_) pthread_kill(t, WakeSignal());

@@ -4,20 +4,21 @@
 // kernel gives each notification to one waiter), and the thread that receives a call serves it: no
 // leader lock handed on, no poll() per call (that hand-off was ~30 % of the sentry's CPU per
 // call). A call that blocks (an open of a FIFO, a connect) never stalls the others: a worker that
-// takes the last idle slot starts another thread first (up to Options::max_threads_per_listener).
-// A worker counts itself idle again before it sends its answer, so the caller's next call does
-// not find every thread busy. Surplus threads leave lazily: a worker that finds more than
-// max_idle_threads_per_listener idle threads waits in poll() instead and exits after idle_exit_ms
-// without a call. (Exiting right after a call made a busy host churn threads.) A surplus waiter
-// that saw a call in poll() but lost it to another thread would then wait in RECV for good (it has
-// no timeout): so the poller that leaves after a quiet idle_exit_ms also wakes the threads waiting
-// in RECV (only those: a signal would break a handler's own syscall), and as many as are surplus
-// leave; the cached identities of callers that exited meanwhile are swept at the same point.
-// A thread leaves only by taking itself off the idle count in one atomic step that fails when no
-// more than max_idle_threads_per_listener (at least one) would stay: threads deciding together
-// can never all go. (They once could, and the listener closed with its last thread: every later
-// call of the container got ENOSYS while the sentry, still counting the listener, never exited.)
-// Stop() wakes workers blocked in RECV with a signal (SIGRTMIN + 4, no-op handler, no SA_RESTART).
+// takes the last idle slot asks a parked worker back or starts another thread first (up to
+// Options::max_threads_per_listener). A worker counts itself idle again before it sends its
+// answer, so the caller's next call does not find every thread busy. A worker that then finds
+// more than max_idle_threads_per_listener idle threads is surplus: it takes itself off the idle
+// count (one atomic step that fails when no more than max_idle_threads_per_listener, at least
+// one, would stay: threads deciding together can never all go) and parks on a condition
+// variable, from which it is asked back or leaves after idle_exit_ms. It does not wait on the
+// listener: the kernel wakes every RECV or poll() waiter of a listener for each notification and
+// all but one go back to sleep, each a context switch that runs, on the caller's CPU, before the
+// caller's own (a surplus thread that polled the listener stayed for good under steady calls, one
+// more such switch per call). (Threads leaving together once took the listener's last thread
+// with them: every later call of the container got ENOSYS while the sentry, still counting the
+// listener, never exited.)
+// Stop() wakes parked workers, and workers blocked in RECV with a signal (SIGRTMIN + 4, no-op
+// handler, no SA_RESTART).
 //
 // Each worker thread has a private fs_struct (umask/cwd) so handlers can take the caller's
 // identity per call (fs/credentials.h).
@@ -82,9 +83,15 @@ class NotifyLoop {
   // Blocks until a notification arrives (kCall), this surplus thread has left the idle count
   // (kLeft), or the listener is done or the loop stopping (kDone).
   Wait WaitForCall(Listener& listener, seccomp_notif& notif, bool surplus);
+  // A surplus thread off the idle count waits to be asked back (kCall), or leaves after a quiet
+  // idle_exit_ms or when the listener is done or the loop stopping (kLeft); kCall at once if it is
+  // no longer surplus.
+  Wait Park(Listener& listener);
+  // The last idle thread took a call: a parked thread is asked back, or a new one started.
+  void AddReceiver(const std::shared_ptr<Listener>& listener);
   // Leaves the listener's idle count if more than max_idle_threads_per_listener would stay.
   bool TryLeave(Listener& listener);
-  bool TakeTrim(Listener& listener);  // a surplus thread woken in RECV takes one trim: it leaves
+  void MarkDone(Listener& listener);  // every process under the filter is gone: parked ones go
   Reply Handle(Listener& listener, const seccomp_notif& notif);
   void Answer(Listener& listener, const seccomp_notif& notif, Reply reply);
 
@@ -96,6 +103,7 @@ class NotifyLoop {
   size_t threads_ = 0;    // guarded by mu_
   size_t listeners_ = 0;  // guarded by mu_
   std::vector<pthread_t> workers_;  // guarded by mu_: live worker threads, for Stop()
+  std::vector<std::shared_ptr<Listener>> listener_list_;  // guarded by mu_: for Stop()
 };
 
 }  // namespace see::sentry
