@@ -15,31 +15,13 @@ BINDIR=$(readlink -f "${1:?usage: pss_breakdown.sh SHIM_BIN_DIR [ROUNDS] [OUT_DI
 ROUNDS=${2:-3}
 OUT=${3:-$(mktemp -d)}
 mkdir -p "$OUT"
-export PATH=$BINDIR:$PATH
-RUNTIMES=(see)
-if [[ -n ${SEE_BASELINE_SHIM:-} ]]; then
-  BASEDIR=$(mktemp -d)
-  cp "$SEE_BASELINE_SHIM" "$BASEDIR/containerd-shim-seebase-v2"
-  cp "$BINDIR/see-sentry" "$BASEDIR/"
-  export PATH=$PATH:$BASEDIR
-  RUNTIMES+=(seebase)
-fi
-see_images busybox
-see_containerd_start
-see_ctr_import busybox
-BB=see.local/busybox:latest
-shim_pid() {  # shim_pid SHIM_NAME ID
-  local p
-  for p in $(see_pids_matching "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-id $2 "; then echo "$p"; fi
-  done | head -1
-}
+source "$HERE/lib.sh"
+shim_bench_start "$BINDIR"
 for ((i = 0; i < ROUNDS; i++)); do
   order=("${RUNTIMES[@]:i % ${#RUNTIMES[@]}}" "${RUNTIMES[@]:0:i % ${#RUNTIMES[@]}}")
   for rt in "${order[@]}"; do
     id=idle-$rt-$i
-    see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --fifo-dir "$SEE_CTRD_DIR/fifo" \
-      --runtime "io.containerd.$rt.v2" -d "$BB" "$id" sleep 1000 >/dev/null
+    shim_ctr_run "$rt" -d "$BB" "$id" sleep 1000 >/dev/null
     sleep 5  # past the event loop's idle malloc_trim (1 s without requests)
     sp=$(shim_pid containerd-shim- "$id")  # the daemon may show either name: match the id
     sentry=$(pgrep -P "$sp" -f 'see-sentry serve' | head -1 || true)
@@ -51,7 +33,6 @@ for ((i = 0; i < ROUNDS; i++)); do
     see_ctr tasks rm "$id" >/dev/null; see_ctr containers rm "$id" >/dev/null
   done
 done
-[[ -n ${BASEDIR:-} ]] && rm -rf "$BASEDIR"
 for rt in "${RUNTIMES[@]}"; do
   printf '%s shim pss_alone_kib:' "$rt"
   for ((i = 0; i < ROUNDS; i++)); do

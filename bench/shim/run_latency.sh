@@ -17,28 +17,12 @@ BINDIR=$(readlink -f "${1:?usage: run_latency.sh SHIM_BIN_DIR [RUNS] [OUT_DIR]}"
 RUNS=${2:-30}
 OUT=${3:-$(mktemp -d)}
 mkdir -p "$OUT"
-export PATH=$BINDIR:$PATH
-RUNTIMES=(see runc)
-if [[ -n ${SEE_BASELINE_SHIM:-} ]]; then
-  BASEDIR=$(mktemp -d)
-  cp "$SEE_BASELINE_SHIM" "$BASEDIR/containerd-shim-seebase-v2"
-  cp "$BINDIR/see-sentry" "$BASEDIR/"
-  export PATH=$PATH:$BASEDIR
-  RUNTIMES+=(seebase)
-fi
-see_images busybox
-see_containerd_start
-see_ctr_import busybox
-BB=see.local/busybox:latest
-see_run() {
-  see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --fifo-dir "$SEE_CTRD_DIR/fifo" \
-    --runtime io.containerd.see.v2 "$@"
-}
+source "$HERE/lib.sh"
+shim_bench_start "$BINDIR"
+RUNTIMES+=(runc)
+see_run() { shim_ctr_run see "$@"; }
+seebase_run() { shim_ctr_run seebase "$@"; }
 runc_run() { see_ctr_run runc "$@"; }
-seebase_run() {
-  see_ctr run --snapshotter "$SEE_CTRD_SNAPSHOTTER" --fifo-dir "$SEE_CTRD_DIR/fifo" \
-    --runtime io.containerd.seebase.v2 "$@"
-}
 ms_of() {  # ms_of FN ID: wall clock of one `ctr run --rm` in ms (3 decimals)
   local s e
   s=$(date +%s%N)
@@ -59,12 +43,6 @@ done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/load.txt"
 
 # Idle PSS: one `sleep` container each, measured after 5 s.
-shim_pid() {
-  local p
-  for p in $(see_pids_matching "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-id $2 "; then echo "$p"; fi
-  done | head -1
-}
 see_run -d "$BB" idle-see sleep 1000 >/dev/null
 runc_run -d "$BB" idle-runc sleep 1000 >/dev/null
 sleep 5
@@ -88,7 +66,6 @@ for id in idle-see idle-runc; do
   see_ctr tasks rm "$id" >/dev/null; see_ctr containers rm "$id" >/dev/null
 done
 
-[[ -n ${BASEDIR:-} ]] && rm -rf "$BASEDIR"
 python3 "$HERE/latency_summary.py" "$OUT/latency.tsv" | tee "$OUT/summary.txt"
 cat "$OUT/load.txt"
 head -5 "$OUT/pss.txt"
