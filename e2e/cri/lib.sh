@@ -9,7 +9,8 @@
 #   cri_pod_field NAME PYEXPR            a field of it, e.g. 'p["sandboxId"]'
 #   cri_container_id POD CONTAINER
 #   cri_shim_pids                        containerd-shim-see-v2 processes of this node
-#   cri_sentry_pids_of PID...            see-sentry processes below those pids
+#   cri_sentry_pids_of PID...            see-sentry processes below those pids (a pod-mode sentry's
+#                                        registrar, its forked child, is part of it: not counted)
 #   cri_leftovers                        prints everything a removed pod may leak; empty when clean
 HERE_CRI=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE_CRI/../lib/common.sh"
@@ -83,7 +84,9 @@ _cri_descendants() {
 cri_sentry_pids_of() {
   local p
   for p in $(_cri_descendants "$@"); do
-    [[ $(_cri_argv0 "$p") == see-sentry ]] && echo "$p"
+    [[ $(_cri_argv0 "$p") == see-sentry ]] || continue
+    [[ $(_cri_argv0 "$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)") == see-sentry ]] ||
+      echo "$p"
   done
   return 0
 }

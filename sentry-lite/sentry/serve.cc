@@ -262,6 +262,7 @@ Status Server::Run(UniqueFd listen_fd, UniqueFd registrar_fd) {
 // does (EOF on `sentry_fd`, and PR_SET_PDEATHSIG).
 int RunRegistrar(UniqueFd listen_fd, UniqueFd sentry_fd, pid_t sentry, bool confine) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sentry) return 1;
+  prctl(PR_SET_NAME, "see-registrar");  // ps and /proc/<pid>/comm tell it from the sentry
   if (confine && !ApplySelfConfinement().ok()) return 1;
   UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return 1;
