@@ -33,6 +33,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_eventfd2, "notify loop stop signal"},
     {SYS_signalfd4, "pod init: signals as events"},
     {SYS_futex, "threads"},
+    {SYS_restart_syscall, "a timed wait (futex, poll, nanosleep) stopped and continued (SIGSTOP, "
+                          "a cgroup freezer, a debugger) resumes through it; refused, glibc aborted"},
     {SYS_clone, "worker threads; container inits"},
     {SYS_clone3, "glibc creates threads with clone3"},
     {SYS_set_robust_list, "threads"},

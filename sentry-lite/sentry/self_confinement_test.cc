@@ -6,6 +6,7 @@
 #include <sys/ptrace.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,9 +15,13 @@
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <chrono>
+#include <mutex>
+#include <condition_variable>
 #include <functional>
 #include <set>
 #include <string>
@@ -87,6 +92,45 @@ TEST(SelfConfinementTest, AppliedInAChild) {
   EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
+
+// A timed wait stopped and continued (SIGSTOP/SIGCONT, a cgroup freezer, a debugger attaching)
+// resumes through restart_syscall. Refused by the allowlist, glibc aborted on the futex error
+// ("The futex facility returned an unexpected error code"): a `strace -p` of a serving sentry or a
+// freeze of its cgroup killed it, and every served call of its containers then failed with ENOSYS.
+TEST(SelfConfinementTest, TimedWaitsSurviveStopAndContinue) {
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    if (!ApplySelfConfinement().ok()) _exit(1);
+    std::mutex mu;
+    std::condition_variable cv;
+    std::unique_lock lock(mu);
+    if (write(ready[1], "x", 1) != 1) _exit(2);
+    // The futex wait with a timeout (a parked notify worker's wait), then a plain nanosleep.
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+    while (cv.wait_until(lock, end) != std::cv_status::timeout) {
+    }
+    timespec ts{0, 300 * 1000 * 1000};
+    if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr) != 0) _exit(3);
+    _exit(0);
+  }
+  close(ready[1]);
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  close(ready[0]);
+  for (int i = 0; i < 4; ++i) {  // stops in the futex wait, then in the nanosleep
+    usleep(150 * 1000);
+    ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    usleep(20 * 1000);
+    ASSERT_EQ(kill(pid, SIGCONT), 0);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << "killed by signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+}
 
 // Every served call still works when the sentry serving it is confined by its own allowlist: a
 // syscall a handler needs but the allowlist lacks shows up here as a failed call.
