@@ -156,6 +156,7 @@ CredentialsCache::CredentialsCache(Reader reader, size_t max_entries)
 CredentialsCache::~CredentialsCache() {
   for (auto& [tid, e] : entries_) close(e.pidfd);
   for (PendingExec& p : pending_exec_) close(p.pidfd);
+  for (UmaskChange& u : umask_changes_) close(u.pidfd);
 }
 
 CredentialsCache& CredentialsCache::Global() {
@@ -192,7 +193,8 @@ bool CredentialsCache::LeaderCacheableLocked(pid_t tid) {
 Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
                                                 const std::function<bool()>& still_valid,
                                                 const void* owner) {
-  uint64_t seq0;
+  uint64_t seq0, umask_gen0;
+  bool umask_valid0;
   {
     std::lock_guard lock(mu_);
     // A call from a thread with an exec in flight: that exec is over (it failed, or the tid was
@@ -206,17 +208,22 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
       }
       ++i;
     }
+    EndUmaskChangesLocked(tid);
     auto it = entries_.find(tid);
     if (it != entries_.end()) {
-      if (ThreadGone(it->second.pidfd) || !LeaderCacheableLocked(tid)) {
+      const Entry& e = it->second;
+      if (ThreadGone(e.pidfd) || !LeaderCacheableLocked(tid)) {
         EraseLocked(tid);
-      } else if (!fresh_umask) {
+      } else if (!fresh_umask ||
+                 (e.umask_valid && e.umask_gen == umask_gen_ && umask_changes_.empty())) {
         ++stats_.hits;
-        return it->second.creds;
+        return e.creds;
       }
     }
     ++stats_.misses;
     seq0 = seq_;
+    umask_gen0 = umask_gen_;
+    umask_valid0 = umask_changes_.empty();
   }
   // The pidfd first: if the call is still valid after the read, the thread held `tid` all along,
   // so the pidfd, the credentials read and the caller are one thread.
@@ -230,8 +237,33 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
     SweepDeadLocked();
     if (entries_.size() >= max_entries_) ClearLocked();
   }
-  entries_.emplace(tid, Entry{creds, pidfd.Release(), owner});
+  entries_.emplace(tid, Entry{creds, pidfd.Release(), owner, umask_gen0, umask_valid0});
   return creds;
+}
+
+void CredentialsCache::BeginUmask(pid_t tid) {
+  UniqueFd pidfd(OpenThreadPidfd(tid));
+  std::lock_guard lock(mu_);
+  ++umask_gen_;
+  // No pidfd: the thread is gone (its change can not be applied later) or pidfds fail, and then
+  // the change can never be known done: creates keep reading /proc, as they did before.
+  umask_changes_.push_back({tid, pidfd.valid() ? pidfd.Release() : -1});
+}
+
+void CredentialsCache::EndUmaskChangesLocked(pid_t tid) {
+  bool ended = false;
+  for (size_t i = 0; i < umask_changes_.size();) {
+    UmaskChange& u = umask_changes_[i];
+    if (u.pidfd >= 0 && (u.tid == tid || ThreadGone(u.pidfd))) {
+      close(u.pidfd);
+      umask_changes_[i] = umask_changes_.back();
+      umask_changes_.pop_back();
+      ended = true;
+      continue;
+    }
+    ++i;
+  }
+  if (ended) ++umask_gen_;
 }
 
 void CredentialsCache::InvalidateThread(pid_t tid) {
@@ -279,6 +311,7 @@ void CredentialsCache::SweepDead() {
 }
 
 void CredentialsCache::SweepDeadLocked() {
+  EndUmaskChangesLocked(0);
   for (auto i = entries_.begin(); i != entries_.end();) {
     if (ThreadGone(i->second.pidfd)) {
       close(i->second.pidfd);

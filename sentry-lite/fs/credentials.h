@@ -58,8 +58,11 @@ Result<CallerCredentials> ParseProcStatus(const std::string& status);
 //  - execve from a non-leader thread moves the leader's tid to the exec'ing thread (de_thread): the
 //    thread group's entries are dropped, and the leader tid is not cached until that exec is over
 //    (the exec'ing thread's own tid pidfd reports exit, or it makes another call: the exec failed).
-//  - umask lives in fs_struct, which other threads (CLONE_FS) change without a notified call: it is
-//    only trusted when `fresh_umask` is false; calls that create inodes ask for a fresh read.
+//  - umask lives in fs_struct, which other threads (CLONE_FS) share. umask(2) is notified too: the
+//    NotifyLoop calls BeginUmask before it CONTINUEs it. From then until that thread makes its next
+//    notified call (its umask is applied by then) or is gone, no cached umask is trusted for calls
+//    that create inodes (`fresh_umask`): they read /proc again, as every create did before. After
+//    it, umasks read before the change (a generation older) are read again once.
 // Thread safety: all methods may be called concurrently.
 class CredentialsCache {
  public:
@@ -82,6 +85,8 @@ class CredentialsCache {
   void InvalidateThread(pid_t tid);
   // `tid` is about to execve: its thread group's entries go, see above.
   void InvalidateExec(pid_t tid);
+  // `tid` is about to change its umask (then CONTINUEd), see above.
+  void BeginUmask(pid_t tid);
 
   // Closes the entries (and pending execs) of threads that are gone. The NotifyLoop runs it when
   // a listener's last process is gone, so a finished container leaves no pidfds behind.
@@ -102,6 +107,12 @@ class CredentialsCache {
     CallerCredentials creds;
     int pidfd = -1;  // owned
     const void* owner = nullptr;
+    uint64_t umask_gen = 0;     // umask_gen_ when the read began
+    bool umask_valid = false;   // no umask change was in flight when the read began
+  };
+  struct UmaskChange {
+    pid_t tid;
+    int pidfd;  // owned; of `tid`
   };
   struct PendingExec {
     pid_t tgid;
@@ -111,6 +122,9 @@ class CredentialsCache {
   // REQUIRES: mu_ held. True when no exec of `tgid`'s group from another thread is in flight
   // (resolving finished ones).
   bool LeaderCacheableLocked(pid_t tid);
+  // REQUIRES: mu_ held. Ends the umask changes of `tid` (it makes another call) and of threads that
+  // are gone; each ended change makes older umasks stale.
+  void EndUmaskChangesLocked(pid_t tid);
   void EraseLocked(pid_t tid);
   void ClearLocked();       // closes every entry
   void SweepDeadLocked();   // SweepDead with mu_ held
@@ -120,6 +134,8 @@ class CredentialsCache {
   mutable std::mutex mu_;
   std::unordered_map<pid_t, Entry> entries_;  // guarded by mu_
   std::vector<PendingExec> pending_exec_;     // guarded by mu_
+  std::vector<UmaskChange> umask_changes_;    // guarded by mu_: CONTINUEd umask calls not known done
+  uint64_t umask_gen_ = 0;                    // guarded by mu_: bumped when one starts and ends
   uint64_t seq_ = 0;                          // guarded by mu_: bumped by every invalidation
   Stats stats_;                               // guarded by mu_
 };

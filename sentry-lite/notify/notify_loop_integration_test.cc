@@ -964,9 +964,65 @@ TEST_F(CredentialsCacheTest, HitsUntilInvalidated) {
   cache_.InvalidateThread(self);  // the thread called setresuid
   EXPECT_EQ(GetUid(self), 65534u);
   EXPECT_EQ(reads_, 2);
-  EXPECT_EQ(GetUid(self, /*fresh_umask=*/true), 65534u);  // creates read again
-  EXPECT_EQ(reads_, 3);
-  EXPECT_EQ(cache_.stats().hits, 1u);
+  EXPECT_EQ(GetUid(self, /*fresh_umask=*/true), 65534u);  // no umask change since: trusted
+  EXPECT_EQ(reads_, 2);
+  EXPECT_EQ(cache_.stats().hits, 2u);
+}
+
+// A cached umask is trusted for creating calls except around a umask(2) (notified, then
+// CONTINUEd): while one is in flight every create reads /proc again, and afterwards so does the
+// first create of every thread whose umask was read before the change.
+TEST_F(CredentialsCacheTest, UmaskTrustedForCreatesExceptAroundAChange) {
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  std::atomic<pid_t> other{0};
+  std::atomic<bool> release{false};
+  std::thread t([&] {
+    other = static_cast<pid_t>(syscall(SYS_gettid));
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (other == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  GetUid(self, true);
+  GetUid(other, true);
+  GetUid(self, true);
+  GetUid(other, true);
+  EXPECT_EQ(reads_, 2);
+  cache_.BeginUmask(other);  // `other` called umask(): not yet applied
+  GetUid(self, true);
+  GetUid(self, true);
+  EXPECT_EQ(reads_, 4) << "a cached umask was trusted while a umask change was in flight";
+  GetUid(self, false);  // calls that create nothing still hit
+  EXPECT_EQ(reads_, 4);
+  GetUid(other, false);  // `other` calls again: its change is done (a non-create reads nothing)
+  EXPECT_EQ(reads_, 4);
+  GetUid(self, true);  // read while the change was in flight: read once more
+  EXPECT_EQ(reads_, 5);
+  GetUid(other, true);  // read before the change
+  EXPECT_EQ(reads_, 6) << "an entry read before the change was kept";
+  GetUid(self, true);
+  GetUid(other, true);
+  EXPECT_EQ(reads_, 6);
+  // A read that began before a change and ended after it is not trusted either.
+  cache_.InvalidateThread(self);
+  GetUid(self, true, [&] {
+    cache_.BeginUmask(other);
+    return true;
+  });
+  EXPECT_EQ(reads_, 7);
+  GetUid(self, true);
+  EXPECT_EQ(reads_, 8);
+  release = true;
+  t.join();
+  // `other` is gone without another call: its change ends with it (SweepDead, or any Get).
+  for (int i = 0; i < 100; ++i) {
+    int before = reads_;
+    GetUid(self, true);
+    GetUid(self, true);
+    if (reads_ - before == 1) break;  // the second was a hit: the change ended
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int before = reads_;
+  GetUid(self, true);
+  EXPECT_EQ(reads_, before) << "a gone thread's umask change never ended";
 }
 
 TEST_F(CredentialsCacheTest, NothingCachedFromAStaleCallOrAcrossAnInvalidation) {

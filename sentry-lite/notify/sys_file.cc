@@ -569,9 +569,17 @@ Reply SysExecveat(SyscallCall& call) {
   return DoCheckedContinue(call, call.arg_int(0), call.arg(1), call.arg_int(4), O_PATH, X_OK);
 }
 
+// umask(2) decides no access: the kernel applies it once CONTINUEd. The sentry only learns of it,
+// so that the umask it caches per caller is trusted for creating calls again (CredentialsCache).
+Reply SysUmask(SyscallCall& call) {
+  CredentialsCache::Global().BeginUmask(call.tid());
+  return Reply::Continue();
+}
+
 }  // namespace
 
 void RegisterFileHandlers(HandlerTable& t) {
+  t[SYS_umask] = SysUmask;
   t[SYS_open] = SysOpen;
   t[SYS_creat] = SysCreat;
   t[SYS_openat] = SysOpenat;

@@ -233,7 +233,7 @@ std::vector<SyscallRow> BuildTable() {
   Sentry(92, "chown", "chown by path"),
   Host(93, "fchown", "no argument widens it"),
   Sentry(94, "lchown", "chown by path, no follow"),
-  Host(95, "umask", "no argument widens it"),
+  Sentry(95, "umask", "audited: the sentry marks cached umasks stale until the change is done, then CONTINUE (a umask decides no access); creates then trust a cached umask instead of reading /proc"),
   Host(96, "gettimeofday", "no argument widens it"),
   Host(97, "getrlimit", "no argument widens it"),
   Host(98, "getrusage", "no argument widens it"),
