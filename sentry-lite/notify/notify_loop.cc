@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "sentry-lite/notify/pending_installs.h"
 
 namespace see::sentry {
 namespace {
@@ -265,10 +266,17 @@ void NotifyLoop::Answer(Listener& l, const seccomp_notif& notif, Reply reply) {
     addfd.flags = SECCOMP_ADDFD_FLAG_SEND;
     addfd.srcfd = static_cast<__u32>(reply.fd.get());
     addfd.newfd_flags = reply.cloexec ? O_CLOEXEC : 0;
-    if (ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) >= 0) return;
-    if (errno == ENOENT) return;  // caller gone; reply.fd closes with the reply
+    // The caller runs on once the fd is installed; the file's other references (the kernel's,
+    // dropped as the ioctl returns, and ours) go only when this thread runs again. An exec of the
+    // caller's waits for them (pending_installs.h).
+    uint64_t ticket = PendingInstalls::Global().Begin(l.container.get());
+    int rc = ioctl(l.fd.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+    int err = errno;
+    reply.fd.Reset();
+    PendingInstalls::Global().End(ticket);
+    if (rc >= 0 || err == ENOENT) return;  // installed, or the caller is gone
     // e.g. EMFILE in the caller: the syscall fails with it.
-    reply = Reply::Error(errno == EMFILE ? EMFILE : errno);
+    reply = Reply::Error(err);
   }
   seccomp_notif_resp resp{};
   resp.id = notif.id;

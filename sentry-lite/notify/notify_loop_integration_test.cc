@@ -935,6 +935,37 @@ TEST_F(NotifyLoopTest, CreateUsesCurrentUmaskAfterAnotherThreadChangedIt) {
   WaitIdle();
 }
 
+// "Write a script, close it, run it" through served opens: the install of the fd leaves the file
+// referenced by the sentry (the kernel's ADDFD reference and the sentry's own fd) until the
+// installing thread runs again, and an exec meanwhile failed with ETXTBSY. The exec waits for the
+// installs its container began before it (pending_installs.h).
+TEST_F(NotifyLoopTest, ExecOfAScriptJustWrittenThroughAServedOpen) {
+  std::string script = root_ + "/dir/run.sh";
+  std::string result = Run(
+      [&] {
+        int busy = 0, other = 0;
+        for (int i = 0; i < 300; ++i) {
+          int fd = open(script.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+          if (fd < 0 || write(fd, "#!/bin/sh\nexit 7\n", 18) != 18) return std::string("write");
+          close(fd);
+          pid_t pid = fork();
+          if (pid == 0) {
+            execl(script.c_str(), "run.sh", nullptr);
+            _exit(errno == ETXTBSY ? 100 : 101);
+          }
+          int st = 0;
+          waitpid(pid, &st, 0);
+          if (!WIFEXITED(st) || WEXITSTATUS(st) != 7) {
+            (WIFEXITED(st) && WEXITSTATUS(st) == 100 ? busy : other)++;
+          }
+        }
+        return "etxtbsy=" + std::to_string(busy) + " other=" + std::to_string(other);
+      },
+      {.served = true, .host_root = true});
+  EXPECT_EQ(result, "etxtbsy=0 other=0");
+  WaitIdle();
+}
+
 // The cache itself, with a counting reader: what is trusted, what is read again.
 class CredentialsCacheTest : public ::testing::Test {
  protected:

@@ -29,6 +29,7 @@
 
 #include "base/logging.h"
 #include "sentry-lite/notify/handlers.h"
+#include "sentry-lite/notify/pending_installs.h"
 #include "sentry-lite/notify/sys_file_internal.h"
 
 namespace see::sentry {
@@ -562,10 +563,17 @@ Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at
 Reply SysChdir(SyscallCall& call) {
   return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
 }
+// An exec waits (briefly) for the fd installs its container began before it: a file the caller
+// just wrote and closed is still open for writing until the installing thread has let it go, and
+// the kernel refuses to execute it (ETXTBSY). pending_installs.h.
+constexpr std::chrono::milliseconds kExecWaitsForInstalls{200};
+
 Reply SysExecve(SyscallCall& call) {
+  PendingInstalls::Global().WaitForEarlier(&call.container(), kExecWaitsForInstalls);
   return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH, X_OK);
 }
 Reply SysExecveat(SyscallCall& call) {
+  PendingInstalls::Global().WaitForEarlier(&call.container(), kExecWaitsForInstalls);
   return DoCheckedContinue(call, call.arg_int(0), call.arg(1), call.arg_int(4), O_PATH, X_OK);
 }
 
