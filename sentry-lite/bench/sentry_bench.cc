@@ -225,13 +225,7 @@ void BM_StatServedAfterBurst(benchmark::State& state) {
     });
   }
   for (auto& t : burst) t.join();
-  double server_before = ServerCpuNs();
-  struct stat st;
-  for (auto _ : state) {
-    if (stat(path, &st) != 0) state.SkipWithError("served stat");
-  }
-  state.counters["sentry_cpu_ns"] = benchmark::Counter(
-      (ServerCpuNs() - server_before) / static_cast<double>(state.iterations()));
+  BM_StatServed(state);
 }
 
 void BM_StatNative(benchmark::State& state) {
