@@ -378,6 +378,22 @@ def junit_cases(path):
     return out
 
 
+def junit_failure_texts(path):
+    """{test case id: the tail of its failure/error text} from regrtest's --junit-xml file."""
+    import xml.etree.ElementTree as ET
+    out = {}
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return out
+    for tc in root.iter("testcase"):
+        for child in tc:
+            if child.tag in ("failure", "error"):
+                text = (child.get("message") or "") + "\n" + (child.text or "")
+                out["%s.%s" % (tc.get("classname", ""), tc.get("name", ""))] = text.strip()[-800:]
+    return out
+
+
 def suite_python(a):
     runsee = Runsee(a.runsee, a.sentry)
     sandboxes = ["none", "sentry"] if runsee.has_sandbox else ["none"]
@@ -387,7 +403,7 @@ def suite_python(a):
     env = Env("py")
     failures = []
     try:
-        cases, summary = {}, {}
+        cases, summary, texts = {}, {}, {}
         for sb in sandboxes:
             # regrtest as root would skip the non-root checks; it runs as uid 1000 ("user").
             cid, b, work = env.bundle("sandbox-tests", [
@@ -398,6 +414,7 @@ def suite_python(a):
             t0 = time.time()
             rc, out, err = env.run(runsee, sb, cid, b, timeout=1500)
             cases[sb] = junit_cases(os.path.join(work, "junit.xml"))
+            texts[sb] = junit_failure_texts(os.path.join(work, "junit.xml"))
             lines = out.splitlines()
             at = next((i for i, l in enumerate(lines) if "tests OK." in l or "failed:" in l or "== Tests result" in l), len(lines))
             tail = [l.strip() for l in lines[at:] if l.strip()][:12]
@@ -413,8 +430,10 @@ def suite_python(a):
                   % (sum(v == "pass" for v in ref.values()), sum(v == "pass" for v in got.values()),
                      sb, len(diff), sb))
             # CI keeps only part of the output: the first differences, then a count.
-            for n in diff[:25]:
+            for i, n in enumerate(diff[:25]):
                 print("  DIFFERENT: %s: %s" % (n, got.get(n, "missing")))
+                if i < 5 and n in texts.get(sb, {}):  # why, for the first few
+                    print("    " + texts[sb][n].replace("\n", "\n    "))
             if len(diff) > 25:
                 print("  ... and %d more" % (len(diff) - 25))
             ref_fail = sorted(n for n, v in ref.items() if v == "fail")
