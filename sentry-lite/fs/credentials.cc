@@ -8,9 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "base/file_util.h"
 #include "base/unique_fd.h"
@@ -148,6 +150,17 @@ int OpenThreadPidfd(pid_t tid) {
   return static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD));
 }
 
+// Removes the records of `v` (each owning a pidfd) that `drop` selects, closing their pidfds.
+// True if any went.
+template <typename Record, typename Pred>
+bool DropRecords(std::vector<Record>& v, Pred drop) {
+  return std::erase_if(v, [&](const Record& r) {
+           if (!drop(r)) return false;
+           close(r.pidfd);
+           return true;
+         }) != 0;
+}
+
 }  // namespace
 
 CredentialsCache::CredentialsCache(Reader reader, size_t max_entries)
@@ -172,22 +185,11 @@ void CredentialsCache::EraseLocked(pid_t tid) {
 }
 
 bool CredentialsCache::LeaderCacheableLocked(pid_t tid) {
-  bool ok = true;
-  for (size_t i = 0; i < pending_exec_.size();) {
-    PendingExec& p = pending_exec_[i];
-    if (p.tgid == tid) {
-      if (ThreadGone(p.pidfd)) {
-        // The exec'ing thread's old tid is gone: the exec is over (or it died).
-        close(p.pidfd);
-        pending_exec_[i] = pending_exec_.back();
-        pending_exec_.pop_back();
-        continue;
-      }
-      ok = false;
-    }
-    ++i;
-  }
-  return ok;
+  // An exec'ing thread whose old tid is gone: that exec is over (or it died).
+  DropRecords(pending_exec_,
+              [&](const PendingExec& p) { return p.tgid == tid && ThreadGone(p.pidfd); });
+  return std::none_of(pending_exec_.begin(), pending_exec_.end(),
+                      [&](const PendingExec& p) { return p.tgid == tid; });
 }
 
 Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
@@ -199,15 +201,7 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
     std::lock_guard lock(mu_);
     // A call from a thread with an exec in flight: that exec is over (it failed, or the tid was
     // reused after it), so it no longer holds its leader's tid back.
-    for (size_t i = 0; i < pending_exec_.size();) {
-      if (pending_exec_[i].tid == tid) {
-        close(pending_exec_[i].pidfd);
-        pending_exec_[i] = pending_exec_.back();
-        pending_exec_.pop_back();
-        continue;
-      }
-      ++i;
-    }
+    DropRecords(pending_exec_, [&](const PendingExec& p) { return p.tid == tid; });
     EndUmaskChangesLocked(tid);
     auto it = entries_.find(tid);
     if (it != entries_.end()) {
@@ -251,19 +245,12 @@ void CredentialsCache::BeginUmask(pid_t tid) {
 }
 
 void CredentialsCache::EndUmaskChangesLocked(pid_t tid) {
-  bool ended = false;
-  for (size_t i = 0; i < umask_changes_.size();) {
-    UmaskChange& u = umask_changes_[i];
-    if (u.pidfd >= 0 && (u.tid == tid || ThreadGone(u.pidfd))) {
-      close(u.pidfd);
-      umask_changes_[i] = umask_changes_.back();
-      umask_changes_.pop_back();
-      ended = true;
-      continue;
-    }
-    ++i;
+  // Without a pidfd a change is never known done (BeginUmask).
+  if (DropRecords(umask_changes_, [&](const UmaskChange& u) {
+        return u.pidfd >= 0 && (u.tid == tid || ThreadGone(u.pidfd));
+      })) {
+    ++umask_gen_;
   }
-  if (ended) ++umask_gen_;
 }
 
 void CredentialsCache::InvalidateThread(pid_t tid) {
@@ -320,15 +307,7 @@ void CredentialsCache::SweepDeadLocked() {
       ++i;
     }
   }
-  for (size_t i = 0; i < pending_exec_.size();) {
-    if (ThreadGone(pending_exec_[i].pidfd)) {
-      close(pending_exec_[i].pidfd);
-      pending_exec_[i] = pending_exec_.back();
-      pending_exec_.pop_back();
-      continue;
-    }
-    ++i;
-  }
+  DropRecords(pending_exec_, [](const PendingExec& p) { return ThreadGone(p.pidfd); });
 }
 
 void CredentialsCache::DropOwner(const void* owner) {
