@@ -359,39 +359,25 @@ echo done
 
 
 def junit_cases(path):
-    """{test case id: 'pass'|'fail'|'skip'} from regrtest's --junit-xml file."""
+    """From regrtest's --junit-xml file: ({test case id: 'pass'|'fail'|'skip'},
+    {test case id: the tail of its failure/error text})."""
     import xml.etree.ElementTree as ET
-    out = {}
+    states, texts = {}, {}
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
-        return out
+        return states, texts
     for tc in root.iter("testcase"):
         name = "%s.%s" % (tc.get("classname", ""), tc.get("name", ""))
         state = "pass"
         for child in tc:
             if child.tag in ("failure", "error"):
                 state = "fail"
+                texts[name] = ((child.get("message") or "") + "\n" + (child.text or "")).strip()[-800:]
             elif child.tag == "skipped":
                 state = "skip" if state == "pass" else state
-        out[name] = state
-    return out
-
-
-def junit_failure_texts(path):
-    """{test case id: the tail of its failure/error text} from regrtest's --junit-xml file."""
-    import xml.etree.ElementTree as ET
-    out = {}
-    try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError):
-        return out
-    for tc in root.iter("testcase"):
-        for child in tc:
-            if child.tag in ("failure", "error"):
-                text = (child.get("message") or "") + "\n" + (child.text or "")
-                out["%s.%s" % (tc.get("classname", ""), tc.get("name", ""))] = text.strip()[-800:]
-    return out
+        states[name] = state
+    return states, texts
 
 
 def suite_python(a):
@@ -413,8 +399,7 @@ def suite_python(a):
             os.chmod(work, 0o777)
             t0 = time.time()
             rc, out, err = env.run(runsee, sb, cid, b, timeout=1500)
-            cases[sb] = junit_cases(os.path.join(work, "junit.xml"))
-            texts[sb] = junit_failure_texts(os.path.join(work, "junit.xml"))
+            cases[sb], texts[sb] = junit_cases(os.path.join(work, "junit.xml"))
             lines = out.splitlines()
             at = next((i for i, l in enumerate(lines) if "tests OK." in l or "failed:" in l or "== Tests result" in l), len(lines))
             tail = [l.strip() for l in lines[at:] if l.strip()][:12]
