@@ -706,9 +706,9 @@ TEST_F(NotifyLoopTest, TwoHundredThreadsHammerServedOpens) {
   EXPECT_EQ(CountFds(), before) << FdList() << " cached identities: " << CredentialsCache::Global().size() << " after a sweep: " << (CredentialsCache::Global().SweepDead(), CredentialsCache::Global().size());
 }
 
-// An fd stat (newfstatat/statx with AT_EMPTY_PATH and "") is left to the kernel. A thread that
-// rewrites the string after the sentry read it gets a native walk: only ever inside the caller's
-// own root (here its chroot), never the host file the path names outside it.
+// An fd stat (newfstatat/statx with AT_EMPTY_PATH and "") runs natively: the filter lets every
+// call with AT_EMPTY_PATH through. A path given with the flag is walked by the kernel: only ever
+// inside the caller's own root (here its chroot), never the host file the path names outside it.
 TEST_F(NotifyLoopTest, FdStatRunsNativelyAndARewrittenPathStaysInsideTheRoot) {
   struct stat outside {};
   ASSERT_EQ(stat((base_ + "/outside/secret").c_str(), &outside), 0);

@@ -322,24 +322,12 @@ Reply SysOpenat2(SyscallCall& call) {
 
 // --- stat family ---
 
-// glibc (2.33+) implements fstat(2) as newfstatat(fd, "", AT_EMPTY_PATH), and statx(fd, "",
-// AT_EMPTY_PATH) is how newer code asks for an fd's attributes (the kernel also takes a NULL path
-// for both): no path is walked and the fd is the caller's own (fds are the host's, security model
-// point 4), so the kernel runs the call (a third of Python's served calls at start were these).
-// A thread that rewrites the string after it was read gets a native walk in its own mount
-// namespace with its own credentials: only what the kernel enforces anyway (point 3).
-bool IsFdStat(SyscallCall& call, uint64_t path_addr, int at_flags) {
-  if ((at_flags & AT_EMPTY_PATH) == 0) return false;
-  if (path_addr == 0) return true;
-  char first = 1;
-  return call.Read(path_addr, &first, 1).ok() && first == '\0';
-}
-
+// With AT_EMPTY_PATH (an fd stat, glibc's fstat()) newfstatat and statx run natively: the filter
+// lets them through (syscalls/syscall_table.cc, FdStatRules). What arrives here walks a path.
 Reply DoStat(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int at_flags) {
   if ((at_flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0) {
     return Reply::Error(EINVAL);
   }
-  if (IsFdStat(call, path_addr, at_flags)) return Reply::Continue();
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
   auto p = Prepare(call, dirfd, *path);
@@ -371,7 +359,6 @@ Reply SysStatx(SyscallCall& call) {
       (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (mask & STATX__RESERVED) != 0) {
     return Reply::Error(EINVAL);
   }
-  if (IsFdStat(call, call.arg(1), flags)) return Reply::Continue();
   auto path = call.ReadPath(call.arg(1));
   if (!path.ok()) return Fail(path.status());
   auto p = Prepare(call, dirfd, *path);

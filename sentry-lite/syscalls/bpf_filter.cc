@@ -103,7 +103,11 @@ void EmitRuleBlock(Assembler& a, const SyscallRow& row) {
     a.Ret(rule.allow ? SECCOMP_RET_ALLOW : ErrnoAction(rule.err));
     a.Bind(next_rule);
   }
-  a.Ret(row.fallback_allow ? SECCOMP_RET_ALLOW : ErrnoAction(row.err));
+  if (row.cls == SyscallClass::kSentry) {
+    a.Ret(SECCOMP_RET_USER_NOTIF);
+  } else {
+    a.Ret(row.fallback_allow ? SECCOMP_RET_ALLOW : ErrnoAction(row.err));
+  }
 }
 
 }  // namespace
@@ -114,7 +118,7 @@ namespace {
 struct Range {
   uint32_t lo;             // first number of the run; it ends where the next one starts
   uint32_t action;         // when rule_nr < 0
-  int rule_nr = -1;        // a host row with argument rules
+  int rule_nr = -1;        // a row with argument rules
 };
 
 // Instructions the subtree over ranges[i, j) takes, and whether each split fits a short jump.
@@ -176,7 +180,7 @@ Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> 
     if (row.nr != static_cast<int>(nr)) {
       return Internal("syscall table row out of place: " + std::to_string(nr));
     }
-    if (row.cls == SyscallClass::kHost && !row.rules.empty()) {
+    if (!row.rules.empty()) {
       rule_label[nr] = a.NewLabel();
       ranges.push_back({static_cast<uint32_t>(nr), 0, static_cast<int>(nr)});
       continue;

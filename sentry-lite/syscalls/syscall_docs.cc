@@ -27,7 +27,8 @@ std::string Decision(const SyscallRow& row) {
       if (row.rules.empty()) return "native";
       return std::string("native if arguments pass, else ") +
              (row.fallback_allow ? "per rule" : ErrnoName(row.err));
-    case SyscallClass::kSentry: return "served by the sentry";
+    case SyscallClass::kSentry:
+      return row.rules.empty() ? "served by the sentry" : "native if arguments pass, else served by the sentry";
     case SyscallClass::kDeny: return ErrnoName(row.err);
   }
   return "";

@@ -22,7 +22,8 @@ inline constexpr int kMaxSyscall = 469;
 
 enum class SyscallClass : uint8_t {
   kHost,    // runs natively; optional argument rules below
-  kSentry,  // delivered to the sentry by seccomp user notification and served there
+  kSentry,  // delivered to the sentry by seccomp user notification and served there, unless an
+            // argument rule below lets the call run natively
   kDeny,    // refused with `err`
 };
 
@@ -54,7 +55,8 @@ struct SyscallRow {
   // kDeny: the errno returned. kHost with rules: the errno when no rule decides and
   // `fallback_allow` is false.
   int err = 0;
-  // kHost only: evaluated in order, first match decides; no match -> fallback.
+  // Evaluated in order, first match decides. kHost: no match -> fallback. kSentry: allowing rules
+  // only (checked at start-up); no match -> served. kDeny: none.
   std::vector<ArgRule> rules;
   bool fallback_allow = true;
   std::string_view note;  // one line, for docs/syscalls.md

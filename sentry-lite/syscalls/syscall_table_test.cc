@@ -1,6 +1,8 @@
 #include "sentry-lite/syscalls/syscall_table.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <sched.h>
@@ -146,6 +148,15 @@ TEST(SyscallFilterTest, ArgumentRules) {
   EXPECT_EQ(run(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER}), eperm);
   EXPECT_EQ(run(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0}), SECCOMP_RET_ALLOW);
   EXPECT_EQ(run(SYS_openat, {}), SECCOMP_RET_USER_NOTIF);
+  // A path stat is served; with AT_EMPTY_PATH (glibc's fstat) it runs natively.
+  EXPECT_EQ(run(SYS_newfstatat, {3, 0x1000, 0x2000, 0}), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_newfstatat, {3, 0x1000, 0x2000, AT_SYMLINK_NOFOLLOW}), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_newfstatat, {3, 0x1000, 0x2000, AT_EMPTY_PATH}), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_newfstatat, {3, 0x1000, 0x2000, 1ull << 40}), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_statx, {3, 0x1000, 0, STATX_BASIC_STATS, 0x2000}), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_statx, {3, 0x1000, AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, 0x2000}),
+            SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_stat, {0x1000, 0x2000}), SECCOMP_RET_USER_NOTIF);
   EXPECT_EQ(run(SYS_mount, {}), eperm);
   EXPECT_EQ(run(SYS_clone3, {}), SECCOMP_RET_ERRNO | ENOSYS);
   EXPECT_EQ(run(kMaxSyscall + 1, {}), SECCOMP_RET_ERRNO | ENOSYS);
