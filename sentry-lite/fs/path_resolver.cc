@@ -439,8 +439,20 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     full = start.prefix + "/" + start.rest;
   }
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const bool check_detour = caller != nullptr && proc_walk;
+  if (check_detour) {
+    // Most paths hold no symlink: walked without following any, they give what the full walk
+    // gives (the same walk, with nothing to follow), and a walk that follows no symlink cannot
+    // have detoured through a procfs self. Only a walk that met one (ELOOP; it fails there,
+    // before any open or create) is walked again below. One openat2 instead of openat2 plus an
+    // fstatfs (or a second openat2 when the walk failed).
+    open_how plain = how;
+    plain.resolve |= RESOLVE_NO_SYMLINKS;
+    Result<UniqueFd> first = OpenAt2(root_fd_, full, plain);
+    if (first.ok() || first.status().err() != ELOOP) return first;
+  }
   Result<UniqueFd> out = OpenAt2(root_fd_, full, how);
-  if (caller == nullptr || !proc_walk || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
+  if (!check_detour || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
   std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
   if (!via) return out;
   return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false);
