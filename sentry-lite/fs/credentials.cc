@@ -40,6 +40,12 @@ thread_local std::vector<gid_t> current_groups;
 // On a thread with its own fs_struct (EnterPrivateFsContext) the umask a scope set stays too.
 thread_local bool private_fs = false;
 thread_local mode_t current_umask = 0;
+// The effective capabilities this thread has now. A scope whose caller shares the sentry's fsuid
+// and fsgid (a container's root) leaves the caller's effective set in place: a run of calls from
+// one identity costs no capset, where setting and restoring it cost two per call. Outside a scope
+// the thread therefore has *at most* its own set; every step that needs more raises it
+// (ScopedSentryCapabilities). Only ever a subset of `saved.permitted`.
+thread_local uint64_t current_effective = 0;
 
 Status GetCaps(uint64_t* eff, uint64_t* prm, uint64_t* inh) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -129,8 +135,14 @@ Result<CallerCredentials> ReadCallerCredentials(pid_t tid) {
     return stat("/proc/self/ns/user", &st) == 0 ? st.st_ino : 0;
   }();
   struct stat st{};
-  if (creds.ok() && (stat(("/proc/" + std::to_string(tid) + "/ns/user").c_str(), &st) != 0 ||
-                     st.st_ino != own_userns)) {
+  int ns_rc;
+  {
+    // Following another thread's ns link is a ptrace-read check on this thread's current set,
+    // which may be a caller's (ScopedCredentials): a refusal would read as "no capabilities".
+    ScopedSentryCapabilities sentry_caps;
+    ns_rc = stat(("/proc/" + std::to_string(tid) + "/ns/user").c_str(), &st);
+  }
+  if (creds.ok() && (ns_rc != 0 || st.st_ino != own_userns)) {
     creds->cap_effective = 0;
     creds->cap_permitted = 0;
   }
@@ -351,6 +363,7 @@ Status LoadSentryIdentity() {
   saved.fsuid = static_cast<uid_t>(syscall(SYS_setfsuid, -1));
   saved.fsgid = static_cast<gid_t>(syscall(SYS_setfsgid, -1));
   current_groups = saved.groups;
+  current_effective = saved.effective;
   saved.valid = true;
   return Status::Ok();
 }
@@ -395,10 +408,13 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
   if (use_real_ids) eff = creds.ruid == 0 ? creds.cap_permitted : 0;
   eff &= saved.permitted;
   // A changed fsuid also changes the effective set (the kernel drops or raises the fs
-  // capabilities with it), so the caller's set is applied whenever the ids changed.
-  if (scope.ids_changed_ || eff != saved.effective) {
+  // capabilities with it), so the caller's set is applied whenever the ids changed; the destructor
+  // restores both. With the sentry's own ids the caller's set stays after the scope (above).
+  if (scope.ids_changed_ || eff != current_effective) {
     scope.caps_changed_ = true;
+    current_effective = ~uint64_t{0};  // unknown until capset succeeds
     if (SetCaps(eff, saved.permitted, saved.inheritable) != 0) return ErrnoStatus("capset");
+    current_effective = eff;
   }
   return scope;
 }
@@ -406,18 +422,18 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
 ScopedCredentials::~ScopedCredentials() {
   if (!active_) return;
   bool ok = true;
-  // The supplementary groups stay (header): the sentry's own work outside a scope runs with its
-  // full capabilities (CAP_DAC_OVERRIDE...), for which group membership decides nothing.
-  if (caps_changed_ || ids_changed_) {
-    ok = SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
-  }
+  // The supplementary groups stay (header), and so does the effective set when only it changed:
+  // both only ever narrow what the thread may do outside a scope.
   if (ids_changed_) {
+    // setfsuid back needs CAP_SETUID, which the caller's set may lack.
+    ok = SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
     syscall(SYS_setfsuid, saved.fsuid);
     syscall(SYS_setfsgid, saved.fsgid);
     ok = ok && static_cast<uid_t>(syscall(SYS_setfsuid, -1)) == saved.fsuid &&
          static_cast<gid_t>(syscall(SYS_setfsgid, -1)) == saved.fsgid;
     // setfsuid back to the sentry's id raised the fs capabilities again; the exact set once more.
     ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
+    current_effective = saved.effective;
   }
   if (umask_changed_) syscall(SYS_umask, saved.umask);
   in_scope = false;
@@ -425,12 +441,21 @@ ScopedCredentials::~ScopedCredentials() {
 }
 
 ScopedSentryCapabilities::ScopedSentryCapabilities() {
-  if (!GetCaps(&effective_, &permitted_, &inheritable_).ok()) return;
-  changed_ = effective_ != permitted_ && SetCaps(permitted_, permitted_, inheritable_) == 0;
+  if (!LoadSentryIdentity().ok()) return;
+  effective_ = current_effective;
+  if (effective_ == saved.permitted) return;
+  current_effective = ~uint64_t{0};
+  if (SetCaps(saved.permitted, saved.permitted, saved.inheritable) != 0) std::abort();
+  current_effective = saved.permitted;
+  changed_ = true;
 }
 
 ScopedSentryCapabilities::~ScopedSentryCapabilities() {
-  if (changed_ && SetCaps(effective_, permitted_, inheritable_) != 0) std::abort();
+  if (!changed_) return;
+  if (SetCaps(effective_, saved.permitted, saved.inheritable) != 0) std::abort();
+  current_effective = effective_;
 }
+
+uint64_t CurrentEffectiveCapabilities() { return current_effective; }
 
 }  // namespace see::sentry

@@ -153,13 +153,19 @@ Status EnterPrivateFsContext();
 // kFailedPrecondition). The sentry thread's own identity is read on first use and cached per
 // thread; only what differs from it is switched. Restoring the sentry identity can not fail on a
 // sane kernel; if it does the process aborts rather than serve later calls with someone else's
-// identity. Restored are fsuid/fsgid, capabilities and (on a thread without a private fs context)
-// umask; the supplementary groups are left as
-// the caller's until a scope for a caller with other groups (each switch is a credential commit
-// in the kernel; a container's root has other groups than the sentry, so restoring them cost two
-// setgroups per served call): outside a scope the thread has its full capabilities again, for
-// which supplementary groups grant or deny nothing (REQUIRES above: the sentry is root in the pod
-// user namespace).
+// identity. Restored are fsuid/fsgid (and with them the full capabilities) and, on a thread
+// without a private fs context, the umask. Left in place until a scope for a caller who differs
+// (each switch is a credential commit in the kernel; a container's root has other groups and
+// fewer capabilities than the sentry, so restoring them cost two setgroups and two capsets per
+// served call):
+//   - the supplementary groups: the sentry is root (in the pod user namespace, REQUIRES above),
+//     and its own work outside a scope never depends on group membership;
+//   - the effective capabilities, when the caller shares the sentry's fsuid/fsgid: outside a
+//     scope the thread then has a subset of its own set. That can only make a step fail, never
+//     grant one; every step outside a scope that needs the sentry's own rights (another thread's
+//     /proc magic links and namespaces, pidfd_getfd, setns, the pod's cgroup files, fchdir home)
+//     raises them with ScopedSentryCapabilities, and process_vm_readv/writev and the caller's cwd
+//     retry under it when refused.
 class ScopedCredentials {
  public:
   static Result<ScopedCredentials> Assume(const CallerCredentials& creds, bool use_real_ids = false);
@@ -185,8 +191,9 @@ class ScopedCredentials {
 };
 
 // While alive, the calling thread's effective capabilities are its full permitted set again, e.g.
-// for pidfd_getfd inside a ScopedCredentials (the ptrace access check uses the thread's current
-// capabilities, which the caller's identity may lack). Restores the previous set; aborts if it can't.
+// for pidfd_getfd inside a ScopedCredentials or after one left a caller's set (the ptrace access
+// check uses the thread's current capabilities, which the caller's identity may lack). Restores the
+// previous set; aborts if it can't. Costs nothing when the thread has its full set already.
 class ScopedSentryCapabilities {
  public:
   ScopedSentryCapabilities();
@@ -195,8 +202,12 @@ class ScopedSentryCapabilities {
   ScopedSentryCapabilities& operator=(const ScopedSentryCapabilities&) = delete;
 
  private:
-  uint64_t effective_ = 0, permitted_ = 0, inheritable_ = 0;
+  uint64_t effective_ = 0;  // the set to return to
   bool changed_ = false;
 };
+
+// The calling thread's effective capabilities as ScopedCredentials and ScopedSentryCapabilities
+// left them (for tests and checks).
+uint64_t CurrentEffectiveCapabilities();
 
 }  // namespace see::sentry

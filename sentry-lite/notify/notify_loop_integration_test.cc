@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #include <utime.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -902,6 +903,41 @@ TEST_F(NotifyLoopTest, CachedIdentityFollowsCredentialChanges) {
             "main-uid1=ok\n"
             "groups=0 with-group=ok dropped=0 without-group=-EACCES\n"
             "secret-root=ok setresuid=0 secret-nobody=-EACCES\n");
+  WaitIdle();
+}
+
+// A worker keeps a root caller's smaller capability set after serving it (no capset back), so the
+// sentry's own steps must raise their rights when they need them: here the caller is not dumpable
+// and lacks CAP_SYS_PTRACE, so reading its path and writing its stat buffer need the sentry's
+// CAP_SYS_PTRACE, and so does reading the identity of the next caller, who has more capabilities
+// (its user namespace link: refused, it read as "no capabilities" and the last open failed).
+TEST_F(NotifyLoopTest, WorkersKeepingACallersCapabilitiesStillReadNonDumpableCallers) {
+  ASSERT_TRUE(WriteFile(root_ + "/etc/uid1", "u", 0600).ok());
+  ASSERT_EQ(chown((root_ + "/etc/uid1").c_str(), 1, 1), 0);
+  std::string served = Run(
+      [] {
+        std::string r;
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return std::string("prctl failed");
+        std::thread narrow([&] {
+          __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+          __user_cap_data_struct data[2]{};
+          if (syscall(SYS_capget, &hdr, data) != 0) return;
+          data[0].effective &= ~((1u << CAP_SYS_PTRACE) | (1u << CAP_DAC_OVERRIDE) |
+                                 (1u << CAP_DAC_READ_SEARCH));
+          r += "capset=" + R(syscall(SYS_capset, &hdr, data));
+          int ok = 0;
+          for (int i = 0; i < 50; ++i) {
+            struct stat st {};
+            if (stat("/etc/passwd", &st) == 0 && st.st_size > 0 && OpenResult("/etc/passwd") == "ok") ++ok;
+          }
+          r += " served=" + std::to_string(ok) + " uid1=" + OpenResult("/etc/uid1") + "\n";
+        });
+        narrow.join();
+        r += "full-uid1=" + OpenResult("/etc/uid1") + "\n";
+        return r;
+      },
+      {.served = true});
+  EXPECT_EQ(served, "capset=0 served=50 uid1=-EACCES\nfull-uid1=ok\n");
   WaitIdle();
 }
 

@@ -192,6 +192,9 @@ constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
 Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Result<UniqueFd>()>& fn) {
   std::vector<std::pair<UniqueFd, int>> own, theirs;
   std::string caller = "/proc/" + std::to_string(call.tid()) + "/ns/";
+  // Opening another thread's namespaces and setns need the sentry's own capabilities; outside a
+  // scope the thread may still have a caller's (credentials.h).
+  std::optional<ScopedSentryCapabilities> sentry_caps(std::in_place);
   for (const auto& [name, type] : kSysctlNamespaces) {
     UniqueFd o(open((std::string("/proc/thread-self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
     UniqueFd t(open((caller + name).c_str(), O_RDONLY | O_CLOEXEC));
@@ -202,6 +205,7 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
   if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   size_t entered = 0;
   auto restore = [&] {
+    ScopedSentryCapabilities raised;  // `fn` may have left a caller's set
     for (size_t i = 0; i < entered; ++i) {
       if (setns(own[i].first.get(), own[i].second) != 0) {
         // A worker left in a container's namespace must not serve anyone else.
@@ -218,6 +222,7 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
     }
     ++entered;
   }
+  sentry_caps.reset();
   Result<UniqueFd> out = fn();
   restore();
   return out;

@@ -30,7 +30,9 @@ int HomeDir() {
 class CwdRestore {
  public:
   ~CwdRestore() {
-    if (moved_ && fchdir(HomeDir()) != 0) abort();  // never serve later calls from a caller's dir
+    if (!moved_) return;
+    ScopedSentryCapabilities sentry_caps;
+    if (fchdir(HomeDir()) != 0) abort();  // never serve later calls from a caller's dir
   }
   void Moved() { moved_ = true; }
 

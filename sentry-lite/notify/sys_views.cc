@@ -42,7 +42,11 @@ Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs
     host_text.append(buf, static_cast<size_t>(n));
   }
   HostInfo host = ReadHostInfo();
-  std::string text = RenderViewFile(file, host_text, views->Limits(host), host);
+  std::string text;
+  {
+    ScopedSentryCapabilities sentry_caps;  // the pod's cgroup files, with the sentry's own rights
+    text = RenderViewFile(file, host_text, views->Limits(host), host);
+  }
 
   // A sealed memfd: the caller gets a read-only file whose content can not change.
   UniqueFd mem(memfd_create("see-view", MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -74,6 +78,7 @@ Reply SysSysinfo(SyscallCall& call) {
   if (sysinfo(&si) != 0) return Reply::Error(errno);
   if (const PodViews* views = call.container().views.get()) {
     HostInfo host = ReadHostInfo();
+    ScopedSentryCapabilities sentry_caps;
     PodLimits l = views->Limits(host);
     uint64_t unit = si.mem_unit ? si.mem_unit : 1;
     si.totalram = l.mem_total / unit;
@@ -109,6 +114,7 @@ Reply SysSchedGetaffinity(SyscallCall& call) {
   long n = syscall(SYS_sched_getaffinity, call.tid(), len > (1 << 16) ? (1 << 16) : len, mask.data());
   if (n < 0) return Reply::Error(errno == ESRCH ? ESRCH : errno);
   if (const PodViews* views = call.container().views.get()) {
+    ScopedSentryCapabilities sentry_caps;
     int keep = views->Limits(ReadHostInfo()).cpus;
     for (long byte = 0; byte < n; ++byte) {
       for (int bit = 0; bit < 8; ++bit) {

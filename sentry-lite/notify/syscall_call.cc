@@ -39,12 +39,26 @@ bool UsesUmask(int nr, const seccomp_data& d) {
 
 }  // namespace
 
+// process_vm_readv/writev of the caller, retried with the sentry's own capabilities on EPERM:
+// outside a scope the thread may have a caller's set (credentials.h), and the ptrace check wants
+// CAP_SYS_PTRACE for a non-dumpable caller or one with capabilities beyond that set.
+ssize_t SyscallCall::CallerVm(bool write, const iovec& local, const iovec& remote) {
+  auto once = [&] {
+    return write ? process_vm_writev(tid(), &local, 1, &remote, 1, 0)
+                 : process_vm_readv(tid(), &local, 1, &remote, 1, 0);
+  };
+  ssize_t n = once();
+  if (n >= 0 || errno != EPERM) return n;
+  ScopedSentryCapabilities sentry_caps;
+  return once();
+}
+
 Status SyscallCall::Read(uint64_t addr, void* out, size_t len) {
   if (len == 0) return Status::Ok();
   if (addr == 0) return ErrnoStatus(EFAULT, "NULL pointer");
   iovec local{out, len};
   iovec remote{reinterpret_cast<void*>(addr), len};
-  ssize_t n = process_vm_readv(tid(), &local, 1, &remote, 1, 0);
+  ssize_t n = CallerVm(false, local, remote);
   if (n != static_cast<ssize_t>(len)) return ErrnoStatus(n < 0 && errno == ESRCH ? ESRCH : EFAULT, "read caller memory");
   return Status::Ok();
 }
@@ -54,7 +68,7 @@ Status SyscallCall::Write(uint64_t addr, const void* data, size_t len) {
   if (addr == 0) return ErrnoStatus(EFAULT, "NULL pointer");
   iovec local{const_cast<void*>(data), len};
   iovec remote{reinterpret_cast<void*>(addr), len};
-  ssize_t n = process_vm_writev(tid(), &local, 1, &remote, 1, 0);
+  ssize_t n = CallerVm(true, local, remote);
   if (n != static_cast<ssize_t>(len)) return ErrnoStatus(EFAULT, "write caller memory");
   return Status::Ok();
 }
@@ -72,7 +86,7 @@ Result<std::string> SyscallCall::ReadString(uint64_t addr, size_t max_len, int t
     size_t chunk = kPage - (addr % kPage);
     iovec local{buf, chunk};
     iovec remote{reinterpret_cast<void*>(addr), chunk};
-    ssize_t n = process_vm_readv(tid(), &local, 1, &remote, 1, 0);
+    ssize_t n = CallerVm(false, local, remote);
     // EPERM (the caller's memory is not the sentry's to read: a runtime init before its execve,
     // when the sentry serves from inside a pod's user namespace) stays apart from EFAULT.
     if (n <= 0) {
@@ -146,6 +160,11 @@ Result<UniqueFd> SyscallCall::StartDir(int dirfd) {
   if (dirfd != AT_FDCWD) return CallerFd(dirfd);
   std::string cwd = "/proc/" + std::to_string(tid()) + "/cwd";
   int fd = open(cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+    // A ptrace-read check on the thread's current set, which may be a caller's (credentials.h).
+    ScopedSentryCapabilities sentry_caps;
+    fd = open(cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
   if (fd < 0) return ErrnoStatus(errno == ENOENT ? ESRCH : errno, "open " + cwd);
   return UniqueFd(fd);
 }

@@ -10,6 +10,7 @@
 
 #include <linux/seccomp.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <memory>
@@ -102,6 +103,8 @@ class SyscallCall {
   PathResolver resolver() const { return PathResolver(container_.root.get()); }
 
  private:
+  // One process_vm_readv (or writev) of the caller; -1 and errno on failure.
+  ssize_t CallerVm(bool write, const iovec& local, const iovec& remote);
 
   const seccomp_notif& notif_;
   int listener_fd_;
