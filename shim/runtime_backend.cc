@@ -235,7 +235,7 @@ class RuntimeBackend : public ContainerBackend {
     o.sandbox = c.sentry ? runtime::Sandbox::kSentry : runtime::Sandbox::kNone;
     if (c.sentry && !pod_dir_.empty()) {
       // Before the stdio swap: the sentry must not inherit the container's stdio.
-      SEE_RETURN_IF_ERROR(EnsureSentry());
+      SEE_RETURN_IF_ERROR(EnsureSentry(c.bundle));
       o.sentry_socket = sentry_->socket;
     }
     Result<pid_t> pid = [&]() -> Result<pid_t> {
@@ -312,7 +312,28 @@ class RuntimeBackend : public ContainerBackend {
   }
 
  private:
-  Status EnsureSentry() {
+  // The network namespace a bundle's spec joins by path (the CRI's pod network), or an invalid fd.
+  static UniqueFd SpecNetworkNamespace(const std::string& bundle) {
+    auto text = ReadFile(bundle + "/config.json");
+    if (!text.ok()) return UniqueFd();
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("linux") || !j["linux"].is_object()) {
+      return UniqueFd();
+    }
+    const auto& nss = j["linux"].value("namespaces", nlohmann::json::array());
+    if (!nss.is_array()) return UniqueFd();
+    for (const auto& ns : nss) {
+      if (!ns.is_object() || ns.value("type", "") != "network") continue;
+      std::string path = ns.value("path", "");
+      if (path.empty()) return UniqueFd();
+      UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) spdlog::warn("pod network namespace {}: {}", path, strerror(errno));
+      return fd;
+    }
+    return UniqueFd();
+  }
+
+  Status EnsureSentry(const std::string& bundle) {
     // A sentry still stopping (a container came after the last one left) is finished first: the
     // new one binds the same socket path.
     if (stopping_) StopSentry();
@@ -323,8 +344,11 @@ class RuntimeBackend : public ContainerBackend {
     unlink(socket.c_str());  // a dead sentry's
     // In a pod user namespace the sentry serves from inside it: the pod's ids and capabilities
     // over the pod's files, none on the host.
+    // It joins the pod's network namespace first (the first container's, the sandbox under CRI):
+    // inside the user namespace it could not enter that host-owned namespace for /proc/sys/net.
+    UniqueFd netns = userns_ ? SpecNetworkNamespace(bundle) : UniqueFd();
     auto sp = runtime::StartSentry(rt_, socket, /*exit_when_idle=*/false,
-                                   userns_ ? userns_.get() : -1);
+                                   userns_ ? userns_.get() : -1, netns ? netns.get() : -1);
     if (!sp.ok()) {
       RemovePodDir(pod_dir_);
       return sp.status();

@@ -131,6 +131,11 @@ see_expect_eq "ua: host root's 0600 file in hostPath is unreadable" 1 "$((rc != 
 rc=0
 cri_exec ua main sh -c 'echo 1 >/proc/sys/kernel/sysrq' >/dev/null 2>&1 || rc=$?
 see_expect_eq "ua: host sysctl not writable" 1 "$((rc != 0))"
+# /proc/sys/net is the pod's network namespace (owned by the host: the sentry inside the pod's
+# user namespace joined it before), not the host's with its bridge.
+see_expect_eq "ua: /proc/sys/net shows the pod's interfaces" "eth0 no-bridge" \
+  "$(cri_exec ua main sh -c "ls /proc/sys/net/ipv4/conf | grep -qx eth0 && echo -n 'eth0 '; \
+     ls /proc/sys/net/ipv4/conf | grep -q '^seebr' && echo bridge || echo no-bridge" 2>&1)"
 
 # proc, sysfs, mqueue, devpts, cgroup mounts in the pod's user namespace.
 see_expect_match "ua: mounts" "proc.*sysfs|sysfs.*proc" \

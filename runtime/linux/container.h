@@ -56,11 +56,13 @@ struct SentryProcess {
 // stdin/stdout on /dev/null and stderr appended to `<socket_path>.log`, no other fd inherited.
 // With `exit_when_idle` it exits by itself once every process it served is gone (runsee's
 // per-container sentry); otherwise it serves until killed or `owner` is closed (the shim's
-// per-pod sentry). With `userns_fd` (a pod's user namespace) it serves from inside that namespace
-// (sentry-lite/sentry/serve.h). Returns once the socket accepts registrations. Safe to call from a
+// per-pod sentry). With `userns_fd` (a pod's user namespace) it serves from inside that namespace,
+// after joining the network namespace `netns_fd` if given (the pod's: its /proc/sys/net then shows
+// the pod's, which a sentry inside the user namespace could not enter later; see
+// sentry-lite/sentry/serve.h). Returns once the socket accepts registrations. Safe to call from a
 // multi-threaded process (only async-signal-safe calls between fork and exec).
 Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
-                                  bool exit_when_idle, int userns_fd = -1);
+                                  bool exit_when_idle, int userns_fd = -1, int netns_fd = -1);
 
 struct CreateOptions {
   std::string id;

@@ -48,7 +48,7 @@ Result<std::string> FindSentryBinary(const RuntimeOptions& rt) {
 const char* SandboxName(Sandbox s) { return s == Sandbox::kSentry ? "sentry" : "none"; }
 
 Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
-                                  bool exit_when_idle, int userns_fd) {
+                                  bool exit_when_idle, int userns_fd, int netns_fd) {
   SEE_ASSIGN_OR_RETURN(std::string binary, FindSentryBinary(rt));
   std::string log_path = socket_path + ".log";
   UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -59,12 +59,15 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
   if (!exit_when_idle && pipe2(owner, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
   UniqueFd owner_r(owner[0]), owner_w(owner[1]);
-  // The child gets the ready pipe as fd 3, the owner pipe as fd 4 and the user namespace as fd 5:
-  // move the sources above 5 first so that no dup2 in the child has src == dst.
+  // The child gets the ready pipe as fd 3, the owner pipe as fd 4, the user namespace as fd 5 and
+  // the network namespace as fd 6: move the sources above 6 first so that no dup2 in the child has
+  // src == dst.
   UniqueFd ready_hi(fcntl(ready_w.get(), F_DUPFD_CLOEXEC, 10));
   UniqueFd owner_hi(owner_r ? fcntl(owner_r.get(), F_DUPFD_CLOEXEC, 10) : -1);
   UniqueFd userns_hi(userns_fd >= 0 ? fcntl(userns_fd, F_DUPFD_CLOEXEC, 10) : -1);
-  if (!ready_hi || (owner_r && !owner_hi) || (userns_fd >= 0 && !userns_hi)) {
+  UniqueFd netns_hi(userns_fd >= 0 && netns_fd >= 0 ? fcntl(netns_fd, F_DUPFD_CLOEXEC, 10) : -1);
+  if (!ready_hi || (owner_r && !owner_hi) || (userns_fd >= 0 && !userns_hi) ||
+      (userns_fd >= 0 && netns_fd >= 0 && !netns_hi)) {
     return ErrnoStatus("dup");
   }
 
@@ -76,6 +79,7 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
     args.insert(args.end(), {"--owner-fd", "4"});
   }
   if (userns_hi) args.insert(args.end(), {"--userns-fd", "5"});
+  if (netns_hi) args.insert(args.end(), {"--netns-fd", "6"});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -87,11 +91,11 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
     setsid();
     if (dup2(devnull.get(), 0) < 0 || dup2(devnull.get(), 1) < 0 || dup2(log.get(), 2) < 0 ||
         dup2(ready_hi.get(), 3) < 0 || (owner_hi && dup2(owner_hi.get(), 4) < 0) ||
-        (userns_hi && dup2(userns_hi.get(), 5) < 0)) {
+        (userns_hi && dup2(userns_hi.get(), 5) < 0) || (netns_hi && dup2(netns_hi.get(), 6) < 0)) {
       _exit(126);
     }
     if (userns_hi && !owner_hi) close(4);
-    syscall(SYS_close_range, userns_hi ? 6U : owner_hi ? 5U : 4U, ~0U, 0U);
+    syscall(SYS_close_range, netns_hi ? 7U : userns_hi ? 6U : owner_hi ? 5U : 4U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -187,44 +188,43 @@ bool IsSysctl(SyscallCall& call, int fd, long fs_type) {
 constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
     {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
 
-// Runs `fn` on this worker thread while it is in the caller's network, IPC and UTS namespaces
-// (setns of these affects only the calling thread).
+// Runs `fn` on a thread of its own that enters the caller's network, IPC and UTS namespaces
+// (setns of these affects only the calling thread) and then ends: the thread's end is the way
+// back. A worker that entered them itself would have to return to the sentry's own namespaces,
+// which a sentry inside a pod's user namespace may not enter again (a host-owned one); it could
+// only abort then. Sysctl opens are rare: a thread each costs less than that risk.
 Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Result<UniqueFd>()>& fn) {
-  std::vector<std::pair<UniqueFd, int>> own, theirs;
+  std::vector<std::pair<UniqueFd, int>> theirs;
   std::string caller = "/proc/" + std::to_string(call.tid()) + "/ns/";
-  // Opening another thread's namespaces and setns need the sentry's own capabilities; outside a
-  // scope the thread may still have a caller's (credentials.h).
-  std::optional<ScopedSentryCapabilities> sentry_caps(std::in_place);
-  for (const auto& [name, type] : kSysctlNamespaces) {
-    UniqueFd o(open((std::string("/proc/thread-self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
-    UniqueFd t(open((caller + name).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!o || !t) return ErrnoStatus("opening namespaces");
-    own.emplace_back(std::move(o), type);
-    theirs.emplace_back(std::move(t), type);
+  {
+    // Another thread's ns links are a ptrace-read check on this thread's current set, which may
+    // still be a caller's outside a scope (credentials.h).
+    ScopedSentryCapabilities sentry_caps;
+    for (const auto& [name, type] : kSysctlNamespaces) {
+      UniqueFd t(open((caller + name).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!t) return ErrnoStatus("opening the caller's namespaces");
+      theirs.emplace_back(std::move(t), type);
+    }
   }
   if (!call.StillValid()) return ErrnoStatus(ESRCH, "caller gone");
-  size_t entered = 0;
-  auto restore = [&] {
-    ScopedSentryCapabilities raised;  // `fn` may have left a caller's set
-    for (size_t i = 0; i < entered; ++i) {
-      if (setns(own[i].first.get(), own[i].second) != 0) {
-        // A worker left in a container's namespace must not serve anyone else.
-        spdlog::critical("cannot return to the sentry's namespaces: {}", strerror(errno));
-        abort();
+  Result<UniqueFd> out = Internal("namespace thread did not run");
+  try {
+    std::thread inside([&] {
+      {
+        ScopedSentryCapabilities sentry_caps;  // setns wants CAP_SYS_ADMIN
+        for (const auto& [fd, type] : theirs) {
+          if (setns(fd.get(), type) != 0) {
+            out = ErrnoStatus(errno, "setns to the caller's namespaces");
+            return;
+          }
+        }
       }
-    }
-  };
-  for (const auto& [fd, type] : theirs) {
-    if (setns(fd.get(), type) != 0) {
-      int err = errno;
-      restore();
-      return ErrnoStatus(err, "setns to the caller's namespaces");
-    }
-    ++entered;
+      out = fn();
+    });
+    inside.join();
+  } catch (const std::system_error& e) {
+    return Status(Code::kResourceExhausted, std::string("namespace thread: ") + e.what(), EAGAIN);
   }
-  sentry_caps.reset();
-  Result<UniqueFd> out = fn();
-  restore();
   return out;
 }
 

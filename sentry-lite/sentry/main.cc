@@ -5,7 +5,7 @@
 //                                      run as the pod's init: confine itself, start <cmd> under
 //                                      the container filter, serve its notifications, reap,
 //                                      forward signals, report exits over the control fd.
-//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle] [--userns-fd N]
+//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle] [--userns-fd N [--netns-fd N]]
 //                                      serve container processes that register on PATH
 //                                      (serve.h; how the runtime and the shim use the sentry).
 #include <CLI/CLI.hpp>
@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   serve->add_option("--owner-fd", serve_options.owner_fd, "EOF stops the sentry");
   serve->add_option("--userns-fd", serve_options.userns_fd,
                     "serve from inside this (pod) user namespace");
+  serve->add_option("--netns-fd", serve_options.netns_fd,
+                    "with --userns-fd: join this (pod) network namespace first");
   serve->add_flag("--exit-when-idle", serve_options.exit_when_idle,
                   "exit once every served process is gone");
   serve->add_flag("--no-self-confinement", serve_no_confine, "skip the sentry's own allowlist");

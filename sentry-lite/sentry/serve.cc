@@ -362,11 +362,16 @@ Status RunServe(const ServeOptions& options) {
       if (options.ready_fd >= 0) close(options.ready_fd);
       if (options.owner_fd >= 0) close(options.owner_fd);
       close(options.userns_fd);
+      if (options.netns_fd >= 0) close(options.netns_fd);
       _exit(RunRegistrar(std::move(listen_fd), std::move(theirs), self, options.confine_self));
     }
     theirs.Reset();
     listen_fd.Reset();
     registrar_fd = std::move(mine);
+    if (options.netns_fd >= 0) {
+      if (setns(options.netns_fd, CLONE_NEWNET) != 0) return ErrnoStatus("setns to the pod's network namespace");
+      close(options.netns_fd);
+    }
     SEE_RETURN_IF_ERROR(JoinPodUserNamespace(options.userns_fd));
     spdlog::info("see-sentry: serving from inside the pod's user namespace (registrar pid {})",
                  registrar);

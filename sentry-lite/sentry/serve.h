@@ -32,6 +32,10 @@ struct ServeOptions {
   // with the pod's ids and capabilities over the pod's files. A registrar child stays outside to
   // take registering processes' fds (serve.cc).
   int userns_fd = -1;
+  // With `userns_fd`: the pod's network namespace, joined before the user namespace (a sentry
+  // inside the pod's user namespace can not enter a host-owned one, such as the CNI's, later):
+  // /proc/sys/net opened by the sentry then shows the pod's.
+  int netns_fd = -1;
 };
 
 // Returns when the sentry should exit (see above); errors only for set-up failures.
