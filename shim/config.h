@@ -13,11 +13,12 @@
 //   user_namespace: pod|host            # pod: every pod runs in its own user namespace whose
 //                                       # root is an unprivileged host uid range of 65536 ids;
 //                                       # rootfs layers and bind volumes are id-mapped so on-disk
-//                                       # ownership stays as in the image. host (default until
-//                                       # the sentry runs inside the pod's namespace: served
-//                                       # stat shows host ids and served calls of the pod's root
-//                                       # get no capabilities, docs/security-model.md): the
-//                                       # pod's root is host root.
+//                                       # ownership stays as in the image. host (default, as
+//                                       # Kubernetes' hostUsers: true; hostPath volumes are not
+//                                       # id-mapped): the pod's root is host root. A pod chooses
+//                                       # for itself with the annotation
+//                                       # see.dev/user-namespace: pod|host (the CRI plugin passes
+//                                       # see.dev/* pod annotations: docs/operations.md).
 //   userns_base: 1073741824             # first host uid/gid of the pod ranges (default 2^30, a
 //                                       # multiple of 65536)
 //   userns_ranges: 1024                 # how many 65536-id ranges from there (default 1024, so
@@ -35,6 +36,9 @@
 #include "base/status.h"
 
 namespace see::shim {
+
+// The pod annotation that overrides `user_namespace` for one pod ("pod" or "host").
+inline constexpr char kUserNamespaceAnnotation[] = "see.dev/user-namespace";
 
 struct ShimConfig {
   std::optional<std::string> log_level;

@@ -189,12 +189,29 @@ class RuntimeBackend : public ContainerBackend {
   }
 
   Result<int> PrepareUserNamespace(const std::string& bundle, const UsernsSettings& s) override {
-    if (!s.pod) return -1;
-    // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
     auto text = ReadFile(bundle + "/config.json");
+    if (!s.pod && (!text.ok() || text->find(kUserNamespaceAnnotation) == std::string::npos)) {
+      return -1;
+    }
     if (!text.ok()) return text.status().Wrap("config.json");
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+    // The pod's own choice (every container of a pod carries the pod's see.dev/* annotations).
+    bool wanted = s.pod;
+    auto annotations = j.find("annotations");
+    if (annotations != j.end() && annotations->is_object()) {
+      auto a = annotations->find(kUserNamespaceAnnotation);
+      if (a != annotations->end()) {
+        std::string v = a->is_string() ? a->get<std::string>() : a->dump();
+        if (v != "pod" && v != "host") {
+          return InvalidArgument(std::string("annotation ") + kUserNamespaceAnnotation +
+                                 ": must be pod or host, not " + v);
+        }
+        wanted = v == "pod";
+      }
+    }
+    if (!wanted) return -1;
+    // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
     auto linux = j.find("linux");
     if (linux != j.end() && linux->is_object()) {
       auto nss = linux->find("namespaces");

@@ -196,6 +196,42 @@ TEST(UsernsRanges, ClaimReleaseAndLeftovers) {
   std::filesystem::remove_all(dir);
 }
 
+// The pod annotation see.dev/user-namespace overrides the node's user_namespace either way; any
+// other value is refused with the annotation named.
+TEST(UsernsRanges, PodAnnotationChoosesEitherWay) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  char tmpl[] = "/tmp/see-userns-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir / "bundle");
+  std::string bundle = (dir / "bundle").string();
+  auto with = [&](const std::string& annotations) {
+    return WriteFile(bundle + "/config.json", R"({"linux": {}, "annotations": )" + annotations + "}").ok();
+  };
+  UsernsSettings node_host{false, 3u << 16, 2}, node_pod{true, 3u << 16, 2};
+  {
+    auto backend = NewRuntimeBackend((dir / "state").string(), (dir / "pod-a").string());
+    ASSERT_TRUE(with(R"({"see.dev/user-namespace": "pod"})"));
+    auto fd = backend->PrepareUserNamespace(bundle, node_host);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    EXPECT_GE(*fd, 0) << "a pod asking for its namespace on a host-mode node gets one";
+    EXPECT_TRUE(std::filesystem::exists(dir / ".userns-196608"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / ".userns-196608")) << "released with the pod";
+  auto backend = NewRuntimeBackend((dir / "state").string(), (dir / "pod-b").string());
+  ASSERT_TRUE(with(R"({"see.dev/user-namespace": "host"})"));
+  EXPECT_EQ(*backend->PrepareUserNamespace(bundle, node_pod), -1) << "a pod may keep host ids";
+  ASSERT_TRUE(with(R"({})"));
+  EXPECT_EQ(*backend->PrepareUserNamespace(bundle, node_host), -1);
+  for (const char* bad : {R"({"see.dev/user-namespace": "yes"})", R"({"see.dev/user-namespace": 1})"}) {
+    ASSERT_TRUE(with(bad));
+    auto r = backend->PrepareUserNamespace(bundle, node_host);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("see.dev/user-namespace"), std::string::npos);
+  }
+  backend.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Config, SandboxAndEgressRefresh) {
   auto c = ParseConfigYaml("");
   ASSERT_TRUE(c.ok());

@@ -149,6 +149,31 @@ see_check "ua: range released" see_wait_for 30 test ! -e "$CLAIMS/.userns-$ua_ui
 see_expect_eq "ub: still claimed" 1 "$([[ -f $CLAIMS/.userns-$ub_uid ]] && echo 1 || echo 0)"
 see_check "ub: delete" see_seectl delete pod ub --now
 see_check "ub: range released" see_wait_for 30 test ! -e "$CLAIMS/.userns-$ub_uid"
+
+# A pod chooses for itself: see.dev/user-namespace: host keeps host ids on this pod-mode node.
+cat >"$CRI_WORK/uc.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: uc
+  annotations:
+    see.dev/user-namespace: host
+spec:
+  runtimeClassName: see
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: $BB
+      command: ["/bin/sh", "-c", "echo up; exec sleep 3600"]
+EOF
+rc=0
+cri_apply uc || rc=$?
+see_expect_eq "uc: applied" 0 "$rc"
+if ((rc == 0)); then
+  see_expect_eq "uc (see.dev/user-namespace: host): root is host root" "0 0" "$(host_ids "$(task_pid uc main)")"
+  see_expect_eq "uc: no range claimed" 0 "$(find "$CLAIMS" -maxdepth 1 -name '.userns-*' | wc -l)"
+fi
+see_check "uc: delete" see_seectl delete pod uc --now
 cri_expect_clean "userns pods"
 
 see_finish userns_suite
