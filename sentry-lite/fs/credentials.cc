@@ -412,8 +412,12 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
   // restores both. With the sentry's own ids the caller's set stays after the scope (above).
   if (scope.ids_changed_ || eff != current_effective) {
     scope.caps_changed_ = true;
-    current_effective = ~uint64_t{0};  // unknown until capset succeeds
-    if (SetCaps(eff, saved.permitted, saved.inheritable) != 0) return ErrnoStatus("capset");
+    if (SetCaps(eff, saved.permitted, saved.inheritable) != 0) {
+      Status failed = ErrnoStatus("capset");
+      uint64_t prm = 0, inh = 0;  // the set is whatever the kernel kept: track that
+      if (!GetCaps(&current_effective, &prm, &inh).ok()) std::abort();
+      return failed;
+    }
     current_effective = eff;
   }
   return scope;
@@ -444,7 +448,6 @@ ScopedSentryCapabilities::ScopedSentryCapabilities() {
   if (!LoadSentryIdentity().ok()) return;
   effective_ = current_effective;
   if (effective_ == saved.permitted) return;
-  current_effective = ~uint64_t{0};
   if (SetCaps(saved.permitted, saved.permitted, saved.inheritable) != 0) std::abort();
   current_effective = saved.permitted;
   changed_ = true;
@@ -455,7 +458,5 @@ ScopedSentryCapabilities::~ScopedSentryCapabilities() {
   if (SetCaps(effective_, saved.permitted, saved.inheritable) != 0) std::abort();
   current_effective = effective_;
 }
-
-uint64_t CurrentEffectiveCapabilities() { return current_effective; }
 
 }  // namespace see::sentry

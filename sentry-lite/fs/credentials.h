@@ -206,8 +206,5 @@ class ScopedSentryCapabilities {
   bool changed_ = false;
 };
 
-// The calling thread's effective capabilities as ScopedCredentials and ScopedSentryCapabilities
-// left them (for tests and checks).
-uint64_t CurrentEffectiveCapabilities();
 
 }  // namespace see::sentry
