@@ -20,8 +20,11 @@ cri_suite_start "${1:-}"
 
 CLAIMS=/run/containerd/see-pods
 
+# userns_pod NAME [USER_NAMESPACE]: the pod's manifest; USER_NAMESPACE (pod|host) as the pod's
+# see.dev/user-namespace annotation.
 userns_pod() {
-  local name=$1
+  local name=$1 annotations="{}"
+  [[ -n ${2:-} ]] && annotations="{see.dev/user-namespace: $2}"
   mkdir -p "$CRI_WORK/$name-host"
   chmod 0777 "$CRI_WORK/$name-host"  # the suite's own dir: writable by the pod's host uid
   echo secret >"$CRI_WORK/$name-host/host-root-file"
@@ -31,6 +34,7 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: $name
+  annotations: $annotations
 spec:
   runtimeClassName: see
   terminationGracePeriodSeconds: 2
@@ -151,21 +155,7 @@ see_check "ub: delete" see_seectl delete pod ub --now
 see_check "ub: range released" see_wait_for 30 test ! -e "$CLAIMS/.userns-$ub_uid"
 
 # A pod chooses for itself: see.dev/user-namespace: host keeps host ids on this pod-mode node.
-cat >"$CRI_WORK/uc.yaml" <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: uc
-  annotations:
-    see.dev/user-namespace: host
-spec:
-  runtimeClassName: see
-  terminationGracePeriodSeconds: 2
-  containers:
-    - name: main
-      image: $BB
-      command: ["/bin/sh", "-c", "echo up; exec sleep 3600"]
-EOF
+userns_pod uc host
 rc=0
 cri_apply uc || rc=$?
 see_expect_eq "uc: applied" 0 "$rc"
