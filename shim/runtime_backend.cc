@@ -99,6 +99,14 @@ void CollectDeadPodDirs(const std::string& parent) {
   closedir(d);
 }
 
+// A bundle's config.json (as ReadFile gave it) as a JSON object.
+Result<nlohmann::json> SpecJson(Result<std::string> text) {
+  if (!text.ok()) return text.status().Wrap("config.json");
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+  return j;
+}
+
 // --- Pod user namespace ranges.
 // A pod claims host ids [base, base + 65536) with the file <see-pods>/.userns-<base>: created
 // O_EXCL and flock()ed for as long as the shim holds the range. A dead shim's flock is gone with
@@ -193,9 +201,7 @@ class RuntimeBackend : public ContainerBackend {
     if (!s.pod && (!text.ok() || text->find(kUserNamespaceAnnotation) == std::string::npos)) {
       return -1;
     }
-    if (!text.ok()) return text.status().Wrap("config.json");
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+    SEE_ASSIGN_OR_RETURN(nlohmann::json j, SpecJson(std::move(text)));
     // The pod's own choice (every container of a pod carries the pod's see.dev/* annotations).
     bool wanted = s.pod;
     auto annotations = j.find("annotations");
@@ -331,13 +337,9 @@ class RuntimeBackend : public ContainerBackend {
  private:
   // The network namespace a bundle's spec joins by path (the CRI's pod network), or an invalid fd.
   static UniqueFd SpecNetworkNamespace(const std::string& bundle) {
-    auto text = ReadFile(bundle + "/config.json");
-    if (!text.ok()) return UniqueFd();
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("linux") || !j["linux"].is_object()) {
-      return UniqueFd();
-    }
-    const auto& nss = j["linux"].value("namespaces", nlohmann::json::array());
+    auto j = SpecJson(ReadFile(bundle + "/config.json"));
+    if (!j.ok() || !j->contains("linux") || !(*j)["linux"].is_object()) return UniqueFd();
+    const auto& nss = (*j)["linux"].value("namespaces", nlohmann::json::array());
     if (!nss.is_array()) return UniqueFd();
     for (const auto& ns : nss) {
       if (!ns.is_object() || ns.value("type", "") != "network") continue;
@@ -413,9 +415,7 @@ class RuntimeBackend : public ContainerBackend {
   // when their filesystem allows it (probed), and the rootfs too if the shim did not mount it.
   Status JoinPodUserns(const std::string& bundle, bool rootfs_idmapped) {
     std::string path = bundle + "/config.json";
-    SEE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return InvalidArgument("config.json is not JSON");
+    SEE_ASSIGN_OR_RETURN(nlohmann::json j, SpecJson(ReadFile(path)));
     try {
       return RewriteForPodUserns(j, path, rootfs_idmapped);
     } catch (const nlohmann::json::exception& e) {
