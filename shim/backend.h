@@ -1,11 +1,12 @@
 // ContainerBackend: how the shim makes and drives containers. The Task service speaks only to
-// this interface, so running a pod's containers under see-sentry instead of directly on the host
-// is a new implementation of this one class (the sentry would become the shim's only child and
-// report exits over its control channel).
+// this interface.
 //
 // Contract shared by implementations:
-//   - Processes (init and exec) become children of the calling process; the shim reaps them and
-//     learns exits through waitpid, never through the backend.
+//   - Processes (init and exec) become children of the calling process, which reaps them
+//     (waitpid), or of a helper of the backend (the pod's see-sentry), which reaps them and whose
+//     reports the backend hands to the WatchExits callback. The shim's reaper still reaps its own
+//     children and the orphans it is subreaper for (also the pod's processes once that helper is
+//     gone).
 //   - Create leaves the init blocked until Start. stdio: the process gets fds[0..2] as its 0, 1, 2
 //     (-1: /dev/null); with a terminal, the pty master is sent to `console_socket` instead.
 //   - Errors carry see::Code: NotFound (no such container), FailedPrecondition (wrong state),
@@ -17,6 +18,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,8 @@
 #include "runtime/cgroups/cgroup.h"
 
 namespace see::shim {
+
+class EventLoop;
 
 struct ProcessStdioFds {
   int fds[3] = {-1, -1, -1};
@@ -95,6 +99,14 @@ class ContainerBackend {
     (void)pid;
     (void)wait_status;
     return false;
+  }
+  // Where exits the backend learns go: `on_exit` runs on `loop`'s thread for each, from a loop
+  // callback or from ClaimExit (a helper that is gone has its last reports delivered first, before
+  // the backend changes anything). (nullptr, nullptr) detaches (the Task service's destructor).
+  using ExitCallback = std::function<void(pid_t pid, int wait_status)>;
+  virtual void WatchExits(EventLoop* loop, ExitCallback on_exit) {
+    (void)loop;
+    (void)on_exit;
   }
 };
 

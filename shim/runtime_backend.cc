@@ -2,11 +2,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -18,7 +21,9 @@
 #include "runtime/linux/mounts.h"
 #include "runtime/oci/spec.h"
 #include "shim/backend.h"
+#include "sentry-lite/sentry/control_protocol.h"
 #include "shim/config.h"
+#include "shim/event_loop.h"
 
 namespace see::shim {
 
@@ -192,8 +197,16 @@ class RuntimeBackend : public ContainerBackend {
     rt_.root = std::move(root);
   }
   ~RuntimeBackend() override {
+    WatchExits(nullptr, nullptr);
     StopSentry();
     ReleaseUserns();
+  }
+
+  void WatchExits(EventLoop* loop, ExitCallback on_exit) override {
+    UnwatchControl();
+    loop_ = loop;
+    on_exit_ = std::move(on_exit);
+    WatchControl();
   }
 
   Result<int> PrepareUserNamespace(const std::string& bundle, const UsernsSettings& s) override {
@@ -317,6 +330,7 @@ class RuntimeBackend : public ContainerBackend {
   }
   bool ClaimExit(pid_t pid, int wait_status) override {
     if (!sentry_ || sentry_->process.pid() != pid) return false;
+    ForgetControl();
     if (!stopping_) {
       spdlog::error("see-sentry (pid {}) exited with {} while serving the pod; see {}.log", pid,
                     ExitCodeFromWaitStatus(wait_status), sentry_->socket);
@@ -366,13 +380,16 @@ class RuntimeBackend : public ContainerBackend {
     // It joins the pod's network namespace first (the first container's, the sandbox under CRI):
     // inside the user namespace it could not enter that host-owned namespace for /proc/sys/net.
     UniqueFd netns = userns_ ? SpecNetworkNamespace(bundle) : UniqueFd();
-    auto sp = runtime::StartSentry(rt_, socket, /*exit_when_idle=*/false,
-                                   userns_ ? userns_.get() : -1, netns ? netns.get() : -1);
+    auto sp = runtime::StartSentry(rt_, {.socket_path = socket,
+                                         .userns_fd = userns_ ? userns_.get() : -1,
+                                         .netns_fd = netns ? netns.get() : -1});
     if (!sp.ok()) {
       RemovePodDir(pod_dir_);
       return sp.status();
     }
     sentry_ = std::make_unique<runtime::SentryProcess>(std::move(*sp));
+    rt_.pod_init_fd = sentry_->control.get();
+    WatchControl();
     pid_t pid = sentry_->process.pid();
     // For `delete` after a dead shim: which process to kill, if it outlived its owner pipe.
     Status st = WriteFile(pod_dir_ + "/sentry.pid", std::to_string(pid) + " " + StartTime(pid));
@@ -396,6 +413,7 @@ class RuntimeBackend : public ContainerBackend {
   void StopSentry() {
     stopping_ = false;
     if (!sentry_) return;
+    ForgetControl();
     ChildProcess& p = sentry_->process;
     pid_t pid = p.pid();
     if (p.Signal(SIGTERM).ok() && p.pidfd() >= 0) {
@@ -408,6 +426,46 @@ class RuntimeBackend : public ContainerBackend {
     sentry_.reset();  // ChildProcess: SIGKILL and reap if still there
     RemovePodDir(pod_dir_);
     spdlog::info("see-sentry (pid {}) stopped", pid);
+  }
+
+  // The pod init's reports (kExit) reach on_exit_ through the loop.
+  void WatchControl() {
+    if (!loop_ || !sentry_ || watched_) return;
+    Status st = loop_->Add(sentry_->control.get(), EPOLLIN, [this](uint32_t) { ReadExits(); });
+    if (!st.ok()) spdlog::error("watching the pod init's control socket: {}", st.ToString());
+    watched_ = st.ok();
+  }
+  void UnwatchControl() {
+    if (watched_) loop_->Remove(sentry_->control.get());
+    watched_ = false;
+  }
+  // Every report still queued, then no more spawns or reports (the sentry is going).
+  void ForgetControl() {
+    ReadExits();
+    UnwatchControl();
+    rt_.pod_init_fd = -1;
+  }
+  void ReadExits() {
+    if (!sentry_) return;
+    for (;;) {
+      char buf[sizeof(sentry::ControlHeader) + sizeof(sentry::ExitMessage)];
+      ssize_t n = recv(sentry_->control.get(), buf, sizeof(buf), MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        // EOF: the pod init is gone (the reaper hands its exit to ClaimExit); stop polling a
+        // socket that stays readable.
+        if (n == 0 || errno != EAGAIN) UnwatchControl();
+        return;
+      }
+      auto m = sentry::DecodeControlMessage(std::string_view(buf, static_cast<size_t>(n)));
+      sentry::ExitMessage exit{};
+      if (!m.ok() || m->first != sentry::ControlType::kExit || m->second.size() != sizeof(exit)) {
+        spdlog::warn("ignoring a malformed report of the pod's see-sentry");
+        continue;
+      }
+      memcpy(&exit, m->second.data(), sizeof(exit));
+      if (on_exit_) on_exit_(exit.pid, exit.wait_status);
+    }
   }
 
   // The container joins the pod's user namespace (held by our fd, named through /proc/<shim>/fd,
@@ -466,6 +524,9 @@ class RuntimeBackend : public ContainerBackend {
   std::string pod_dir_;
   std::unique_ptr<runtime::SentryProcess> sentry_;
   bool stopping_ = false;  // SIGTERM sent, exit not yet reaped
+  EventLoop* loop_ = nullptr;
+  ExitCallback on_exit_;
+  bool watched_ = false;  // sentry_->control is in loop_
   std::set<std::string> containers_;  // created and not yet deleted
 };
 

@@ -104,7 +104,10 @@ TaskService::TaskService(EventLoop* loop, ContainerBackend* backend, Publisher* 
 
 TaskService::~TaskService() {
   *alive_ = false;
-  if (sigfd_.valid()) loop_->Remove(sigfd_.get());
+  if (sigfd_.valid()) {
+    loop_->Remove(sigfd_.get());
+    backend_->WatchExits(nullptr, nullptr);
+  }
   for (auto& [id, c] : containers_) Unwatch(c.get());
 }
 
@@ -171,6 +174,10 @@ Status TaskService::StartReaper() {
   sigaddset(&set, SIGCHLD);
   sigfd_.Reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sigfd_) return ErrnoStatus("signalfd");
+  // Processes the pod's see-sentry reaps: their exits come through the backend.
+  backend_->WatchExits(loop_, [this](pid_t pid, int wait_status) {
+    if (!Exited(pid, wait_status)) spdlog::debug("exit of unknown pid {} reported", pid);
+  });
   return loop_->Add(sigfd_.get(), EPOLLIN, [this](uint32_t) {
     signalfd_siginfo si;
     while (read(sigfd_.get(), &si, sizeof(si)) == sizeof(si)) {
@@ -184,24 +191,28 @@ void TaskService::Reap() {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    auto it = by_pid_.find(pid);
-    if (it == by_pid_.end()) {
+    if (!Exited(pid, status)) {
       // The backend's own helper (the pod's sentry), an orphan we are subreaper for, a logger.
       (void)backend_->ClaimExit(pid, status);
-      continue;
     }
-    auto [id, exec_id] = it->second;
-    by_pid_.erase(it);
-    auto c = containers_.find(id);
-    if (c == containers_.end()) continue;
-    Process* p = exec_id.empty() ? &c->second->init : nullptr;
-    if (!p) {
-      auto e = c->second->execs.find(exec_id);
-      if (e == c->second->execs.end()) continue;
-      p = e->second.get();
-    }
-    OnExit(c->second.get(), p, status);
   }
+}
+
+bool TaskService::Exited(pid_t pid, int wait_status) {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return false;
+  auto [id, exec_id] = it->second;
+  by_pid_.erase(it);
+  auto c = containers_.find(id);
+  if (c == containers_.end()) return true;
+  Process* p = exec_id.empty() ? &c->second->init : nullptr;
+  if (!p) {
+    auto e = c->second->execs.find(exec_id);
+    if (e == c->second->execs.end()) return true;
+    p = e->second.get();
+  }
+  OnExit(c->second.get(), p, wait_status);
+  return true;
 }
 
 void TaskService::OnExit(Container* c, Process* p, int wait_status) {

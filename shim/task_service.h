@@ -141,6 +141,8 @@ class TaskService : public TaskHandler {
   // Accepts the runtime's connection on `listener` and receives the pty master.
   Result<UniqueFd> ReceiveConsole(int listener);
 
+  // A container process (by pid) exited: false when the pid is none of them.
+  bool Exited(pid_t pid, int wait_status);
   void OnExit(Container* c, Process* p, int wait_status);
   // Publishes TaskExit and answers the waiters, once per process.
   void ReportExit(Container* c, Process* p);

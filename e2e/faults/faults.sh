@@ -5,7 +5,7 @@
 # cgroup, processes), and the bystander unaffected (still RUNNING and answering an exec).
 #
 #   e2e/faults/faults.sh BIN_DIR [CASE...]
-#   cases: kill_shim kill_sentry kill_init containerd_restart log_full rootfs_full pids_exhausted
+#   cases: kill_shim kill_sentry kill_pod_init kill_init containerd_restart log_full rootfs_full pids_exhausted
 #          memory_exhausted
 #
 # The containerd tmpfs is kept small (SEE_CTRD_TMPFS_SIZE, default 192m here) so that the
@@ -18,7 +18,7 @@ source "$HERE/../lib/containerd.sh"
 BINDIR=$(readlink -f "${1:?usage: faults.sh BIN_DIR [CASE...]}")
 shift
 CASES=("$@")
-((${#CASES[@]})) || CASES=(kill_init kill_shim kill_sentry containerd_restart log_full rootfs_full
+((${#CASES[@]})) || CASES=(kill_init kill_shim kill_sentry kill_pod_init containerd_restart log_full rootfs_full
                            pids_exhausted memory_exhausted)
 [[ -x $BINDIR/containerd-shim-see-v2 ]] || { echo "no containerd-shim-see-v2 in $BINDIR" >&2; exit 1; }
 export PATH=$BINDIR:$PATH
@@ -52,15 +52,24 @@ task_is() { [[ $(see_task_status "$1") == "$2" ]]; }
 task_gone_or_stopped() { local s; s=$(see_task_status "$1"); [[ -z $s || $s == STOPPED ]]; }
 init_pid() { see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
 shim_of() { see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id $1" | head -1; }
-# The sentry serving a pod: a see-sentry whose parent is the pod's shim (none before the sentry
-# is wired into the runtime).
+# The pod's see-sentry processes: its init (the shim's child) and the server below it.
 sentry_of() {
-  local shim p
+  local shim
   shim=$(shim_of "$1") || return 0
   [[ -n $shim ]] || return 0
-  for p in $(pgrep -x see-sentry 2>/dev/null || true); do
-    [[ $(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) == "$shim" ]] && echo "$p"
-  done
+  see_sentry_tree "$shim"
+  return 0
+}
+# The server of a pod (the see-sentry serving its calls, child of the pod init).
+server_of() {
+  local p
+  for p in $(sentry_of "$1"); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != see-sentry ]] || echo "$p"; done
+  return 0
+}
+# The pod init (the parent of the pod's container processes).
+pod_init_of() {
+  local p
+  for p in $(sentry_of "$1"); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != see-pod-init ]] || echo "$p"; done
   return 0
 }
 exit_status_of() { see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
@@ -141,27 +150,35 @@ case_kill_shim() {
   bystander_ok kill_shim
 }
 
-case_kill_sentry() {
-  see_log "--- SIGKILL to a sentry"
-  start_detached k3 "$BB" k3 sleep 1000 || return 0
-  local pid shim sentry
-  pid=$(init_pid k3)
-  shim=$(shim_of k3)
-  sentry=$(sentry_of k3)
-  if [[ -z $sentry ]]; then
-    see_log "SKIP kill_sentry: no see-sentry under the shim of k3 (sentry not in the container path yet)"
-    remove_pod k3
+# $1: which see-sentry process of the pod dies: "server" (the one serving its calls) or "init"
+# (the pod init, the parent of its container processes).
+kill_sentry_case() {
+  local which=$1 id=$2
+  see_log "--- SIGKILL to a pod's see-sentry $which"
+  start_detached "$id" "$BB" "$id" sleep 1000 || return 0
+  local pid shim sentries victim
+  pid=$(init_pid "$id")
+  shim=$(shim_of "$id")
+  sentries=$(sentry_of "$id" | tr '\n' ' ')
+  if [[ $which == server ]]; then victim=$(server_of "$id"); else victim=$(pod_init_of "$id"); fi
+  see_expect_eq "$id: the init is the pod init's child" "$(pod_init_of "$id")" \
+    "$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+  if [[ -z $victim ]]; then
+    see_fail "$id: no see-sentry $which under the shim (found: $sentries)"
+    remove_pod "$id"
     return 0
   fi
-  kill -9 $sentry
+  kill -9 $victim
   # Without its sentry a sandboxed process cannot make served calls; the pod must not linger as
   # RUNNING with a dead sandbox: its processes are killed and containerd sees the exit.
-  see_wait_for 30 task_is k3 STOPPED && see_pass "dead sentry: task reported STOPPED" ||
-    see_fail "dead sentry: task status $(see_task_status k3) (pid $pid $(kill -0 "$pid" 2>/dev/null && echo alive || echo gone))"
-  remove_pod k3
-  expect_no_leftovers k3 "$pid" "$shim" $sentry
-  bystander_ok kill_sentry
+  see_wait_for 30 task_is "$id" STOPPED && see_pass "dead sentry $which: task reported STOPPED" ||
+    see_fail "dead sentry $which: task status $(see_task_status "$id") (pid $pid $(kill -0 "$pid" 2>/dev/null && echo alive || echo gone))"
+  remove_pod "$id"
+  expect_no_leftovers "$id" "$pid" "$shim" $sentries
+  bystander_ok "kill_sentry_$which"
 }
+case_kill_sentry() { kill_sentry_case server k3; }
+case_kill_pod_init() { kill_sentry_case init k3i; }
 
 case_containerd_restart() {
   see_log "--- containerd killed and restarted"

@@ -96,6 +96,26 @@ see_mounts_under() {
   awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
 }
 
+# see_sentry_tree PID...: the see-sentry processes below these (shim) pids: each pod's init (comm
+# see-pod-init, the shim's child), its server (see-sentry) and, in a pod user namespace, the
+# server's registrar (see-registrar). Container processes, also the pod init's children, are not.
+see_sentry_tree() {
+  local parents=" $* " p ppid found=1
+  while ((found)); do
+    found=0
+    for p in /proc/[0-9]*; do
+      p=${p#/proc/}
+      [[ $parents == *" $p "* ]] && continue
+      ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+      [[ $parents == *" $ppid "* ]] || continue
+      [[ $(readlink "/proc/$p/exe" 2>/dev/null) == */see-sentry ]] || continue
+      echo "$p"
+      parents+="$p "
+      found=1
+    done
+  done
+}
+
 # see_pids_matching STRING: pids whose command line contains STRING (not this shell's own).
 see_pids_matching() {
   local s=$1 p

@@ -6,7 +6,7 @@
         native   on the host                              (reference)
         none     in a busybox container, runsee --sandbox=none   (reference)
         sentry   in the same container under the sentry (runsee's default sandbox), or, while
-                 runsee has no --sandbox flag, `see-sentry init --root / -- B` on the host
+                 runsee has no --sandbox flag, `see-sentry run --root / -- B` on the host
       Fails when a test passing in a reference fails (or is missing) under the sentry.
   sandbox_suite.py python --runsee R [--quick]  CPython's regression tests (libpython3.11-testsuite),
                                               a numpy/pandas workload, busybox sh scripts
@@ -281,7 +281,7 @@ def suite_syscalls(a):
             os.chmod(sentry_dir, 0o755)
             out = os.path.join(env.tmp, "standalone.json")
             t0 = time.time()
-            p = subprocess.run([os.path.abspath(a.sentry), "init", "--root", "/", "--", test_bin,
+            p = subprocess.run([os.path.abspath(a.sentry), "run", "--root", "/", "--", test_bin,
                                 "--gtest_output=json:" + out],
                                env=dict(os.environ, SEE_TEST_DIR=sentry_dir),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
@@ -715,8 +715,8 @@ def suite_robust(a):
             other = os.path.join(env.tmp, "other")
             os.makedirs(other)
             sentry = os.path.abspath(a.sentry)
-            a.other_cmd = lambda _: [sentry, "init", "--root", "/", "--", robust_bin, "check", other, "20"]
-            cmd = [sentry, "init", "--root", "/", "--", robust_bin, "storm", work]
+            a.other_cmd = lambda _: [sentry, "run", "--root", "/", "--", robust_bin, "check", other, "20"]
+            cmd = [sentry, "run", "--root", "/", "--", robust_bin, "storm", work]
             failures += storm(a, cmd, work, lambda proc: proc.pid)
             print("NOTE: runsee has no --sandbox yet; standalone sentries on the host root")
     finally:

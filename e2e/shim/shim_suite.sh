@@ -192,17 +192,23 @@ if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
     "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | wc -l)"
   see_expect_eq "pod: no shim of its own for the second" "" \
     "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p2 " || true)"
-  see_expect_eq "pod: one see-sentry for both containers" 1 "$(sentry_pids_in "$pod" | wc -l)"
-  sentry=$(sentry_pids_in "$pod" | head -1)
+  # The pod's see-sentry: its init (the shim's child) and the server below it, one each.
+  see_expect_eq "pod: one see-sentry (init and server) for both containers" "see-pod-init see-sentry" \
+    "$(for p in $(sentry_pids_in "$pod"); do cat "/proc/$p/comm"; done | sort | tr '\n' ' ' | sed 's/ $//')"
+  sentry=$(for p in $(sentry_pids_in "$pod"); do [[ $(cat "/proc/$p/comm") != see-pod-init ]] || echo "$p"; done)
   shim=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | head -1)
-  see_expect_eq "pod: the sentry is the shim's child" "$shim" \
-    "$(awk '{print $4}' "/proc/$sentry/stat" 2>/dev/null || true)"
+  see_expect_eq "pod: the pod init is the shim's child" "$shim" \
+    "$(awk '/^PPid:/ {print $2}' "/proc/$sentry/status" 2>/dev/null || true)"
+  see_expect_eq "pod: both inits are the pod init's children" "$sentry $sentry" \
+    "$(awk '/^PPid:/ {print $2}' "/proc/$(init_pid p1)/status" 2>/dev/null) $(awk '/^PPid:/ {print $2}' "/proc/$(init_pid p2)/status" 2>/dev/null)"
   see_expect_eq "pod: the init runs under the sentry's filter" "2" \
     "$(awk '/^Seccomp:/ {print $2}' "/proc/$(init_pid p2)/status" 2>/dev/null || true)"
   out=$(see_ctr tasks exec --exec-id pe1 p2 echo in-pod 2>&1) || true
   see_expect_eq "pod: exec in the second container" in-pod "$out"
+  out=$(see_ctr tasks exec --exec-id pe2 p2 sh -c 'exit 7' 2>&1; echo "rc=$?")
+  see_expect_eq "pod: an exec's exit status comes back through the pod init" "rc=7" "$out"
   remove_task p1
-  see_expect_eq "pod: sentry stays while a container is left" 1 "$(sentry_pids_in "$pod" | wc -l)"
+  see_expect_eq "pod: sentry stays while a container is left" 2 "$(sentry_pids_in "$pod" | wc -l)"
   remove_task p2
   see_wait_for 10 bash -c "[[ ! -e $pod ]]" || true
   see_expect_eq "pod: no see-sentry after removal" "" "$(sentry_pids_in "$pod")"

@@ -48,13 +48,9 @@ srun() {
 task_is() { [[ $(see_task_status "$1") == "$2" ]]; }
 
 shim_pids() { see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS" || true; }
-# Sentries of this stack: see-sentry processes whose parent is one of our shims.
+# Sentries of this stack: the see-sentry processes below our shims (pod inits and their servers).
 sentry_pids() {
-  local shims p
-  shims=" $(shim_pids | tr '\n' ' ') "
-  for p in $(pgrep -x see-sentry 2>/dev/null || true); do
-    [[ $shims == *" $(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) "* ]] && echo "$p"
-  done
+  see_sentry_tree $(shim_pids)
   return 0
 }
 fds_of() { local n=0 p; for p in "$@"; do n=$((n + $(ls "/proc/$p/fd" 2>/dev/null | wc -l))); done; echo $n; }

@@ -21,6 +21,7 @@
 
 #include "base/child_process.h"
 #include "base/cleanup.h"
+#include "base/fd_passing.h"
 #include "base/file_util.h"
 #include "base/logging.h"
 #include "base/unix_address.h"
@@ -31,6 +32,7 @@
 #include "runtime/linux/proc_util.h"
 #include "runtime/linux/seccomp.h"
 #include "runtime/linux/sync.h"
+#include "sentry-lite/sentry/control_protocol.h"
 
 extern char** environ;
 
@@ -58,7 +60,10 @@ struct Helper {
   UniqueFd sync;
 };
 
-// fork + exec of `<init_path> init <base>`; the child only runs async-signal-safe calls.
+// The helper's fds: 0..base-1 are the caller's (stdio, then preserved fds), then the sync socket,
+// the bootstrap memfd and the console.
+// fork + exec of `<init_path> init <base>`, or the same started by the pod init
+// (RuntimeOptions::pod_init_fd); the child only runs async-signal-safe calls.
 Result<Helper> SpawnHelper(const RuntimeOptions& rt, const Bootstrap& boot, int console_fd) {
   UniqueFd parent_end, child_end;
   SEE_RETURN_IF_ERROR(MakeSyncPair(&parent_end, &child_end));
@@ -66,15 +71,37 @@ Result<Helper> SpawnHelper(const RuntimeOptions& rt, const Bootstrap& boot, int 
   if (!mem) return ErrnoStatus("memfd_create");
   SEE_RETURN_IF_ERROR(WriteAll(mem.get(), BootstrapToJson(boot)));
   const int base = 3 + boot.preserve_fds;
+  std::string base_str = std::to_string(base);
+  std::string arg0 = "runsee", arg1 = "init";
+  if (rt.pod_init_fd >= 0) {
+    // [executable, cwd, fds 0..base-1, sync, bootstrap, console]
+    std::vector<int> fds;
+    UniqueFd exe(open(rt.init_path.c_str(), O_PATH | O_CLOEXEC));
+    UniqueFd cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!exe || !cwd) return ErrnoStatus("opening the helper's executable and cwd");
+    fds = {exe.get(), cwd.get()};
+    for (int fd = 0; fd < base; ++fd) fds.push_back(fd);
+    fds.insert(fds.end(), {child_end.get(), mem.get()});
+    if (console_fd >= 0) fds.push_back(console_fd);
+    if (fds.size() > kMaxPassedFds) {
+      return InvalidArgument("at most " + std::to_string(kMaxPassedFds - 6) +
+                             " preserved fds for a container of a pod");
+    }
+    sentry::SpawnRequest req{{arg0, arg1, base_str}, {}};
+    for (char** e = environ; *e != nullptr; ++e) req.envp.emplace_back(*e);
+    std::string frame = sentry::EncodeSpawnRequest(req);
+    int rc = SendWithFds(rt.pod_init_fd, frame.data(), frame.size(), fds.data(), fds.size());
+    if (rc != 0) return ErrnoStatus(-rc, "asking the pod's see-sentry to start the helper");
+    // The pod init reaps the helper; a helper that fails closes the sync socket (ExpectSync).
+    return Helper{ChildProcess(), std::move(parent_end)};
+  }
   // Above every target, so dup2 in the child never has src == dst (which would keep CLOEXEC).
   const int high = base + 3;
   UniqueFd s(fcntl(child_end.get(), F_DUPFD_CLOEXEC, high));
   UniqueFd m(fcntl(mem.get(), F_DUPFD_CLOEXEC, high));
   UniqueFd c(console_fd >= 0 ? fcntl(console_fd, F_DUPFD_CLOEXEC, high) : -1);
   if (!s || !m || (console_fd >= 0 && !c)) return ErrnoStatus("dup");
-  std::string base_str = std::to_string(base);
   std::string path = rt.init_path;
-  std::string arg0 = "runsee", arg1 = "init";
   char* argv[] = {arg0.data(), arg1.data(), base_str.data(), nullptr};
   char** envp = environ;
 
@@ -388,7 +415,8 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   if (o.sandbox == Sandbox::kSentry) {
     boot.sentry_socket = o.sentry_socket;
     if (boot.sentry_socket.empty()) {
-      SEE_ASSIGN_OR_RETURN(SentryProcess sp, StartSentry(rt, dir + "/sentry.sock", true));
+      SEE_ASSIGN_OR_RETURN(SentryProcess sp,
+                           StartSentry(rt, {.socket_path = dir + "/sentry.sock", .exit_when_idle = true}));
       boot.sentry_socket = sp.socket;
       own_sentry.emplace(std::move(sp));
     }

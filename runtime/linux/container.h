@@ -7,7 +7,8 @@
 //
 // Processes: the container's init and exec'd processes become children of the CALLER (they are
 // cloned with CLONE_PARENT from a re-exec'd helper). A caller that exits leaves them to its
-// subreaper, exactly like runc's `create`.
+// subreaper, exactly like runc's `create`. With RuntimeOptions::pod_init_fd the helper is started
+// by the pod's see-sentry instead, whose children they then are.
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +34,11 @@ struct RuntimeOptions {
   std::string init_path = "/proc/self/exe";
   // The see-sentry binary. Empty: `see-sentry` beside the running executable, then $PATH.
   std::string sentry_path;
+  // A pod init's control socket (SentryProcess::control): set-up helpers are started by the pod
+  // init instead of forked here, so container processes become its children, not the caller's
+  // (it reaps them and reports their exits on that socket). The caller's fds 0-2 and preserved
+  // fds go with the request. -1: the caller's children, as with runc.
+  int pod_init_fd = -1;
 };
 
 // How a container's processes run.
@@ -48,21 +54,29 @@ const char* SandboxName(Sandbox s);  // "sentry", "none"
 struct SentryProcess {
   ChildProcess process;
   std::string socket;
-  // Without exit_when_idle: the write end of the owner pipe. Closing it (or the owner dying)
-  // stops the sentry.
-  UniqueFd owner;
+  // A pod init's control socket (SentryOptions::pod_init): kSpawn goes out (RuntimeOptions::
+  // pod_init_fd), kExit comes back. Closing it (or the owner dying) stops the sentry and kills
+  // what is left of the pod.
+  UniqueFd control;
+};
+struct SentryOptions {
+  std::string socket_path;
+  // runsee's sentry per container: it exits by itself once every process it served is gone.
+  // Otherwise the sentry is the pod's init (the shim's sentry per pod): the parent of the pod's
+  // container processes, which it reaps and reports over `SentryProcess::control`
+  // (sentry-lite/sentry/pod_init.h); it serves until killed or the control socket is closed.
+  bool exit_when_idle = false;
+  // A pod's user namespace to serve from, after joining the network namespace `netns_fd` if
+  // given (the pod's: its /proc/sys/net then shows the pod's, which a sentry inside the user
+  // namespace could not enter later; sentry-lite/sentry/serve.h).
+  int userns_fd = -1;
+  int netns_fd = -1;
 };
 // Starts `see-sentry serve --socket <socket_path>` as a child of the caller, in its own session,
 // stdin/stdout on /dev/null and stderr appended to `<socket_path>.log`, no other fd inherited.
-// With `exit_when_idle` it exits by itself once every process it served is gone (runsee's
-// per-container sentry); otherwise it serves until killed or `owner` is closed (the shim's
-// per-pod sentry). With `userns_fd` (a pod's user namespace) it serves from inside that namespace,
-// after joining the network namespace `netns_fd` if given (the pod's: its /proc/sys/net then shows
-// the pod's, which a sentry inside the user namespace could not enter later; see
-// sentry-lite/sentry/serve.h). Returns once the socket accepts registrations. Safe to call from a
-// multi-threaded process (only async-signal-safe calls between fork and exec).
-Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
-                                  bool exit_when_idle, int userns_fd = -1, int netns_fd = -1);
+// Returns once the socket accepts registrations. Safe to call from a multi-threaded process (only
+// async-signal-safe calls between fork and exec).
+Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const SentryOptions& options);
 
 struct CreateOptions {
   std::string id;
@@ -107,7 +121,7 @@ struct ExecOptions {
   int preserve_fds = 0;
 };
 // Starts a process in the running container; returns once it has exec'd (its pid). The caller
-// reaps it (it is the caller's child).
+// reaps it (it is the caller's child; with RuntimeOptions::pod_init_fd, the pod init's).
 Result<pid_t> Exec(const RuntimeOptions& rt, const ExecOptions& o);
 
 Status Pause(const RuntimeOptions& rt, const std::string& id);

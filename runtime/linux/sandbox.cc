@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,36 +48,40 @@ Result<std::string> FindSentryBinary(const RuntimeOptions& rt) {
 
 const char* SandboxName(Sandbox s) { return s == Sandbox::kSentry ? "sentry" : "none"; }
 
-Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& socket_path,
-                                  bool exit_when_idle, int userns_fd, int netns_fd) {
+Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const SentryOptions& o) {
+  const std::string& socket_path = o.socket_path;
+  const int userns_fd = o.userns_fd, netns_fd = o.netns_fd;
   SEE_ASSIGN_OR_RETURN(std::string binary, FindSentryBinary(rt));
   std::string log_path = socket_path + ".log";
   UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
   UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!devnull || !log) return ErrnoStatus("opening sentry stdio");
-  int ready[2], owner[2] = {-1, -1};
+  int ready[2], control[2] = {-1, -1};
   if (pipe2(ready, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
-  if (!exit_when_idle && pipe2(owner, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
-  UniqueFd owner_r(owner[0]), owner_w(owner[1]);
-  // The child gets the ready pipe as fd 3, the owner pipe as fd 4, the user namespace as fd 5 and
+  if (!o.exit_when_idle &&
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) {
+    return ErrnoStatus("socketpair");
+  }
+  UniqueFd control_ours(control[0]), control_theirs(control[1]);
+  // The child gets the ready pipe as fd 3, the control socket as fd 4, the user namespace as fd 5 and
   // the network namespace as fd 6: move the sources above 6 first so that no dup2 in the child has
   // src == dst.
   UniqueFd ready_hi(fcntl(ready_w.get(), F_DUPFD_CLOEXEC, 10));
-  UniqueFd owner_hi(owner_r ? fcntl(owner_r.get(), F_DUPFD_CLOEXEC, 10) : -1);
+  UniqueFd control_hi(control_theirs ? fcntl(control_theirs.get(), F_DUPFD_CLOEXEC, 10) : -1);
   UniqueFd userns_hi(userns_fd >= 0 ? fcntl(userns_fd, F_DUPFD_CLOEXEC, 10) : -1);
   UniqueFd netns_hi(userns_fd >= 0 && netns_fd >= 0 ? fcntl(netns_fd, F_DUPFD_CLOEXEC, 10) : -1);
-  if (!ready_hi || (owner_r && !owner_hi) || (userns_fd >= 0 && !userns_hi) ||
+  if (!ready_hi || (control_theirs && !control_hi) || (userns_fd >= 0 && !userns_hi) ||
       (userns_fd >= 0 && netns_fd >= 0 && !netns_hi)) {
     return ErrnoStatus("dup");
   }
 
   std::vector<std::string> args = {"see-sentry", "serve", "--socket", socket_path,
                                    "--ready-fd", "3"};
-  if (exit_when_idle) {
+  if (o.exit_when_idle) {
     args.push_back("--exit-when-idle");
   } else {
-    args.insert(args.end(), {"--owner-fd", "4"});
+    args.insert(args.end(), {"--control-fd", "4"});
   }
   if (userns_hi) args.insert(args.end(), {"--userns-fd", "5"});
   if (netns_hi) args.insert(args.end(), {"--netns-fd", "6"});
@@ -90,19 +95,19 @@ Result<SentryProcess> StartSentry(const RuntimeOptions& rt, const std::string& s
     // Async-signal-safe only: the caller may be multi-threaded (the shim).
     setsid();
     if (dup2(devnull.get(), 0) < 0 || dup2(devnull.get(), 1) < 0 || dup2(log.get(), 2) < 0 ||
-        dup2(ready_hi.get(), 3) < 0 || (owner_hi && dup2(owner_hi.get(), 4) < 0) ||
+        dup2(ready_hi.get(), 3) < 0 || (control_hi && dup2(control_hi.get(), 4) < 0) ||
         (userns_hi && dup2(userns_hi.get(), 5) < 0) || (netns_hi && dup2(netns_hi.get(), 6) < 0)) {
       _exit(126);
     }
-    if (userns_hi && !owner_hi) close(4);
-    syscall(SYS_close_range, netns_hi ? 7U : userns_hi ? 6U : owner_hi ? 5U : 4U, ~0U, 0U);
+    if (userns_hi && !control_hi) close(4);
+    syscall(SYS_close_range, netns_hi ? 7U : userns_hi ? 6U : control_hi ? 5U : 4U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     execve(binary.c_str(), argv.data(), environ);
     _exit(127);
   }
-  SentryProcess out{ChildProcess(pid), socket_path, std::move(owner_w)};
+  SentryProcess out{ChildProcess(pid), socket_path, std::move(control_ours)};
   ready_w.Reset();
   ready_hi.Reset();
   pollfd p{ready_r.get(), POLLIN, 0};

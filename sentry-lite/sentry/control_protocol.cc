@@ -71,6 +71,39 @@ Result<Registration> DecodeRegistration(std::string_view payload) {
   return r;
 }
 
+std::string EncodeSpawnRequest(const SpawnRequest& r) {
+  uint32_t counts[2] = {static_cast<uint32_t>(r.argv.size()), static_cast<uint32_t>(r.envp.size())};
+  std::string payload(reinterpret_cast<const char*>(counts), sizeof(counts));
+  for (const auto* list : {&r.argv, &r.envp}) {
+    for (const std::string& s : *list) {
+      payload.append(s);
+      payload.push_back('\0');
+    }
+  }
+  return EncodeControlMessage(ControlType::kSpawn, payload);
+}
+
+Result<SpawnRequest> DecodeSpawnRequest(std::string_view payload) {
+  uint32_t counts[2];
+  if (payload.size() < sizeof(counts)) return InvalidArgument("spawn request: shorter than its counts");
+  memcpy(counts, payload.data(), sizeof(counts));
+  payload.remove_prefix(sizeof(counts));
+  // Every string takes at least its NUL: counts beyond the bytes present are malformed (and would
+  // otherwise reserve memory on a peer's word).
+  if (counts[0] == 0 || counts[0] > payload.size() || counts[1] > payload.size() - counts[0]) {
+    return InvalidArgument("spawn request: bad argument or environment count");
+  }
+  SpawnRequest r;
+  for (uint32_t i = 0; i < counts[0] + counts[1]; ++i) {
+    size_t nul = payload.find('\0');
+    if (nul == std::string_view::npos) return InvalidArgument("spawn request: unterminated string");
+    (i < counts[0] ? r.argv : r.envp).emplace_back(payload.substr(0, nul));
+    payload.remove_prefix(nul + 1);
+  }
+  if (!payload.empty()) return InvalidArgument("spawn request: trailing bytes");
+  return r;
+}
+
 Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_view frame) {
   ControlHeader h{};
   if (frame.size() < sizeof(h)) return InvalidArgument("control message shorter than its header");

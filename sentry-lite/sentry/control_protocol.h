@@ -1,5 +1,8 @@
 // The channels of see-sentry, all host-local unix sockets, both ends built from this header:
-//  - the pod-init control fd (`see-sentry init --control-fd`): kReady, kExit;
+//  - the pod init's control socket (`see-sentry serve --control-fd`, SOCK_SEQPACKET, the shim's
+//    end is the pod's owner): kSpawn from the shim (a container set-up helper to start, fds
+//    attached), kExit from the pod init (a container process it reaped);
+//  - `see-sentry run --control-fd` (one command under the sentry, run_command.h): kReady, kExit;
 //  - the registration socket (`see-sentry serve --socket`, SOCK_SEQPACKET): a container process,
 //    right after installing its filter and before execve, sends one kRegister message naming its
 //    host pid and the numbers of two of its fds (the seccomp listener, its root directory as
@@ -16,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -23,9 +27,10 @@ namespace see::sentry {
 
 enum class ControlType : uint32_t {
   kReady = 1,  // sentry -> shim: serving; payload ReadyMessage
-  kExit = 2,   // sentry -> shim: a container init exited; payload ExitMessage
+  kExit = 2,   // sentry -> shim: a container process exited; payload ExitMessage
   kRegister = 3,    // container process -> sentry: Registration
   kRegistered = 4,  // sentry -> container process: payload int32 errno (0: being served)
+  kSpawn = 5,       // shim -> pod init: SpawnRequest; fds [executable, cwd, the child's 0..n-1]
 };
 
 struct ControlHeader {
@@ -55,6 +60,17 @@ struct Registration {
   std::string memory_cgroup;
   std::string cpu_cgroup;
 };
+
+// A process the pod init starts for the shim's runtime: the container set-up helper
+// (`<shim> init <fd>`), which clones the container process with CLONE_PARENT, so that process is
+// the pod init's child. The fds travel beside it (kSpawn).
+struct SpawnRequest {
+  std::vector<std::string> argv;  // at least argv[0]
+  std::vector<std::string> envp;
+};
+// Payload: uint32 argc, uint32 envc, then argc + envc NUL-terminated strings, nothing after.
+std::string EncodeSpawnRequest(const SpawnRequest& r);
+Result<SpawnRequest> DecodeSpawnRequest(std::string_view payload);
 
 // The whole framed message (header + payload), so a caller between clone and execve can send
 // bytes built beforehand.

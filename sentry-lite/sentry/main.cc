@@ -1,13 +1,16 @@
 // see-sentry: the pod's application kernel.
 //
 //   see-sentry syscalls [--markdown]   print the syscall table (docs/syscalls.md)
-//   see-sentry init --control-fd N -- <cmd...>
-//                                      run as the pod's init: confine itself, start <cmd> under
-//                                      the container filter, serve its notifications, reap,
-//                                      forward signals, report exits over the control fd.
-//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N] [--exit-when-idle] [--userns-fd N [--netns-fd N]]
+//   see-sentry run [--control-fd N] -- <cmd...>
+//                                      one command under the sentry, no container (tests): confine
+//                                      itself, start <cmd> under the container filter, serve it,
+//                                      reap, forward signals, report exits (run_command.h).
+//   see-sentry serve --socket PATH [--ready-fd N] [--owner-fd N | --control-fd N] [--exit-when-idle] [--userns-fd N [--netns-fd N]]
 //                                      serve container processes that register on PATH
-//                                      (serve.h; how the runtime and the shim use the sentry).
+//                                      (serve.h; runsee's sentry per container). With
+//                                      --control-fd: as the pod's init, which starts the
+//                                      containers' set-up helpers, reaps and reports exits
+//                                      (pod_init.h; the shim's sentry per pod).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "base/logging.h"
 #include "sentry-lite/sentry/pod_init.h"
+#include "sentry-lite/sentry/run_command.h"
 #include "sentry-lite/sentry/serve.h"
 #include "sentry-lite/syscalls/syscall_table.h"
 
@@ -40,13 +44,13 @@ int main(int argc, char** argv) {
   bool markdown = false;
   auto* syscalls = app.add_subcommand("syscalls", "print the syscall table");
   syscalls->add_flag("--markdown", markdown, "as docs/syscalls.md");
-  auto* init = app.add_subcommand("init", "run as the pod's init");
-  see::sentry::PodInitOptions options;
+  auto* run = app.add_subcommand("run", "run one command under the sentry (no container)");
+  see::sentry::RunCommandOptions options;
   bool no_confine = false;
-  init->add_option("--control-fd", options.control_fd, "framed control channel (control_protocol.h)");
-  init->add_option("--root", options.root, "the container root as the sentry sees it");
-  init->add_flag("--no-self-confinement", no_confine, "skip the sentry's own seccomp allowlist");
-  init->add_option("command", options.argv, "container init")->required();
+  run->add_option("--control-fd", options.control_fd, "framed control channel (control_protocol.h)");
+  run->add_option("--root", options.root, "the command's root as the sentry sees it");
+  run->add_flag("--no-self-confinement", no_confine, "skip the sentry's own seccomp allowlist");
+  run->add_option("command", options.argv, "the command")->required();
   auto* serve = app.add_subcommand("serve", "serve container processes registering on a socket");
   see::sentry::ServeOptions serve_options;
   bool serve_no_confine = false;
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
   serve->add_option("--socket", serve_options.socket_path, "registration socket")->required();
   serve->add_option("--ready-fd", serve_options.ready_fd, "written once accepting");
   serve->add_option("--owner-fd", serve_options.owner_fd, "EOF stops the sentry");
+  serve->add_option("--control-fd", serve_options.control_fd,
+                    "the shim's control socket: run as the pod's init (pod_init.h)");
   serve->add_option("--userns-fd", serve_options.userns_fd,
                     "serve from inside this (pod) user namespace");
   serve->add_option("--netns-fd", serve_options.netns_fd,
@@ -67,7 +73,8 @@ int main(int argc, char** argv) {
   if (*serve) {
     serve_options.confine_self = !serve_no_confine;
     (void)see::InitLogging({.level = spdlog::level::from_str(log_level), .name = "see-sentry"});
-    see::Status st = see::sentry::RunServe(serve_options);
+    see::Status st = serve_options.control_fd >= 0 ? see::sentry::RunPodInit(serve_options)
+                                                   : see::sentry::RunServe(serve_options);
     if (!st.ok()) {
       spdlog::error("see-sentry serve: {}", st.ToString());
       return 1;
@@ -76,7 +83,7 @@ int main(int argc, char** argv) {
   }
   options.confine_self = !no_confine;
   (void)see::InitLogging({.name = "see-sentry"});
-  auto code = see::sentry::RunPodInit(options);
+  auto code = see::sentry::RunCommand(options);
   if (!code.ok()) {
     spdlog::error("see-sentry: {}", code.status().ToString());
     return 125;

@@ -1,100 +1,255 @@
 #include "sentry-lite/sentry/pod_init.h"
 
 #include <fcntl.h>
-#include <linux/seccomp.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/child_process.h"
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/fd_passing.h"
+#include "base/file_util.h"
 #include "base/logging.h"
-#include "sentry-lite/notify/notify_loop.h"
+#include "base/unique_fd.h"
 #include "sentry-lite/sentry/control_protocol.h"
-#include "sentry-lite/sentry/fd_passing.h"
-#include "sentry-lite/sentry/self_confinement.h"
-#include "sentry-lite/syscalls/bpf_filter.h"
 
 namespace see::sentry {
 namespace {
 
-constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+// This single-threaded process's children (CONFIG_PROC_CHILDREN).
+std::vector<pid_t> Children() {
+  std::string self = std::to_string(getpid());
+  auto text = ReadFile("/proc/" + self + "/task/" + self + "/children");
+  std::vector<pid_t> out;
+  if (!text.ok()) return out;
+  std::istringstream in(*text);
+  pid_t pid;
+  while (in >> pid) out.push_back(pid);
+  return out;
+}
+
+class PodInit {
+ public:
+  PodInit(int control, pid_t server, UniqueFd server_owner)
+      : control_(control), server_(server), server_owner_(std::move(server_owner)) {}
+
+  Status Run();
+
+ private:
+  // One message from the shim; false at EOF (the shim is gone).
+  bool HandleControl();
+  void Spawn(const SpawnRequest& req, std::vector<UniqueFd> fds);
+  void Reap();
+  void Report(pid_t pid, int wait_status);
+  // The shim is gone: kill every process of the pod (and the server), reap them, return.
+  void KillEverything();
+
+  const int control_;
+  pid_t server_;
+  int server_status_ = 0;
+  UniqueFd server_owner_;  // closing it stops the server
+  bool stopping_ = false;
+  std::set<pid_t> helpers_;  // set-up helpers started here: their exits are nobody's business
+};
+
+Status PodInit::Run() {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_CHILD_SUBREAPER");
+  prctl(PR_SET_NAME, "see-pod-init");  // ps and /proc/<pid>/comm tell it from the server
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&mask, s);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return ErrnoStatus("sigprocmask");
+  UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  if (!sigfd || !epoll) return ErrnoStatus("signalfd/epoll");
+  for (int fd : {control_, sigfd.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return ErrnoStatus("epoll_ctl");
+  }
+  Reap();  // a server that died before the mask was set
+  for (;;) {
+    if (server_ < 0) {
+      if (stopping_) return Status::Ok();
+      return Internal("the sentry's server exited (wait status " + std::to_string(server_status_) +
+                      ")");
+    }
+    epoll_event events[4];
+    int n = epoll_wait(epoll.get(), events, 4, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("epoll_wait");
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == control_) {
+        if (!HandleControl()) {
+          spdlog::info("see-pod-init: the shim is gone; stopping the pod");
+          KillEverything();
+          return Status::Ok();
+        }
+        continue;
+      }
+      signalfd_siginfo si;
+      while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD) continue;
+        // Stop: the server ends when its owner pipe closes; the pod's processes get the signal.
+        spdlog::info("see-pod-init: signal {}, stopping", si.ssi_signo);
+        stopping_ = true;
+        server_owner_.Reset();
+        for (pid_t c : Children()) {
+          if (c != server_ && helpers_.count(c) == 0) kill(c, static_cast<int>(si.ssi_signo));
+        }
+      }
+      Reap();
+    }
+  }
+}
+
+bool PodInit::HandleControl() {
+  auto m = RecvWithFds(control_, kMaxPayload + sizeof(ControlHeader), kMaxPassedFds);
+  if (!m.ok()) {
+    if (m.status().code() == Code::kNotFound) return false;
+    spdlog::warn("see-pod-init: control message: {}", m.status().ToString());
+    return true;
+  }
+  auto frame = DecodeControlMessage(m->data);
+  if (!frame.ok() || frame->first != ControlType::kSpawn) {
+    spdlog::warn("see-pod-init: refused a control message that is not a well-formed kSpawn");
+    return true;
+  }
+  auto req = DecodeSpawnRequest(frame->second);
+  if (!req.ok()) {
+    spdlog::warn("see-pod-init: {}", req.status().ToString());
+    return true;
+  }
+  Spawn(*req, std::move(m->fds));
+  return true;
+}
+
+// Refusals only log: the fds close with `fds`, and the runtime waiting on the helper's sync socket
+// sees EOF and fails the create or exec.
+void PodInit::Spawn(const SpawnRequest& req, std::vector<UniqueFd> fds) {
+  if (fds.size() < 2) {
+    spdlog::warn("see-pod-init: a spawn request without its executable and cwd");
+    return;
+  }
+  const int n = static_cast<int>(fds.size()) - 2;
+  // Every source above every target, so no dup2 in the child overwrites one it still needs.
+  std::vector<UniqueFd> src;
+  for (const UniqueFd& fd : fds) {
+    src.emplace_back(fcntl(fd.get(), F_DUPFD_CLOEXEC, n));
+    if (!src.back()) {
+      spdlog::warn("see-pod-init: dup: {}", strerror(errno));
+      return;
+    }
+  }
+  std::vector<char*> argv, envp;
+  for (const std::string& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& e : req.envp) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    spdlog::warn("see-pod-init: fork: {}", strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    // Single-threaded parent, but keep to async-signal-safe calls anyway.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int i = 0; i < n; ++i) {
+      if (dup2(src[static_cast<size_t>(i) + 2].get(), i) < 0) _exit(126);
+    }
+    if (fchdir(src[1].get()) != 0) _exit(126);
+    // Nothing of ours crosses the exec (the executable fd is only read by execveat itself).
+    syscall(SYS_close_range, static_cast<unsigned>(n), ~0U, CLOSE_RANGE_CLOEXEC);
+    syscall(SYS_execveat, src[0].get(), "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    _exit(127);
+  }
+  helpers_.insert(pid);
+  spdlog::debug("see-pod-init: started set-up helper {}", pid);
+}
+
+void PodInit::Reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid <= 0) return;
+    if (pid == server_) {
+      server_ = -1;
+      server_status_ = status;
+      if (!stopping_) spdlog::error("see-pod-init: the server exited (wait status {})", status);
+      continue;
+    }
+    if (helpers_.erase(pid) != 0) {
+      if (status != 0) spdlog::warn("see-pod-init: set-up helper {} ended with {}", pid, status);
+      continue;
+    }
+    Report(pid, status);
+  }
+}
+
+void PodInit::Report(pid_t pid, int wait_status) {
+  ExitMessage exit{pid, wait_status};
+  std::string frame = EncodeControlMessage(
+      ControlType::kExit, std::string_view(reinterpret_cast<char*>(&exit), sizeof(exit)));
+  // MSG_NOSIGNAL: a shim that is gone is noticed on the read side, not by a SIGPIPE.
+  while (send(control_, frame.data(), frame.size(), MSG_NOSIGNAL) < 0) {
+    if (errno == EINTR) continue;
+    if (errno != EPIPE && errno != ECONNRESET) {
+      spdlog::warn("see-pod-init: reporting the exit of {}: {}", pid, strerror(errno));
+    }
+    return;
+  }
+}
+
+void PodInit::KillEverything() {
+  server_owner_.Reset();
+  for (;;) {
+    // Orphans of what is killed come to us (subreaper): look again after every reap.
+    for (pid_t c : Children()) kill(c, SIGKILL);
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) return;  // ECHILD: nothing left
+  }
+}
 
 }  // namespace
 
-Result<int> RunPodInit(const PodInitOptions& o) {
-  if (o.argv.empty()) return InvalidArgument("no container command");
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_CHILD_SUBREAPER");
-  sigset_t mask, old;
-  sigemptyset(&mask);
-  for (int s : kForwarded) sigaddset(&mask, s);
-  sigaddset(&mask, SIGCHLD);
-  if (pthread_sigmask(SIG_BLOCK, &mask, &old) != 0) return Internal("sigmask");
-  UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC));
-  if (!sigfd.valid()) return ErrnoStatus("signalfd");
-
-  auto container = std::make_shared<Container>();
-  container->root.Reset(open(o.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!container->root.valid()) return ErrnoStatus("open container root " + o.root);
-
-  SEE_ASSIGN_OR_RETURN(std::vector<sock_filter> prog, BuildDefaultSyscallFilter());
-  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
-  std::vector<char*> argv;
-  for (const std::string& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoStatus("socketpair");
-  UniqueFd ours(sv[0]), theirs(sv[1]);
-
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork");
-  if (pid == 0) {
-    // Async-signal-safe from here to execvp.
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    // WAIT_KILLABLE_RECV: a served call, once received, is not interrupted by non-fatal signals
-    // (stat never fails with EINTR); blocking opens are ended by the sentry (sys_file.cc).
-    int listener = InstallSyscallFilterRaw(&fprog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
-    if (listener < 0 || SendFd(theirs.get(), listener) != 0) _exit(126);
-    close(listener);
-    execvp(argv[0], argv.data());
-    _exit(127);
+Status RunPodInit(const ServeOptions& options) {
+  if (options.control_fd < 0) return InvalidArgument("the pod init needs a control socket");
+  int owner[2];
+  if (pipe2(owner, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
+  UniqueFd owner_r(owner[0]), owner_w(owner[1]);
+  pid_t server = fork();  // single-threaded still
+  if (server < 0) return ErrnoStatus("fork the server");
+  if (server == 0) {
+    owner_w.Reset();
+    close(options.control_fd);
+    ServeOptions serve = options;
+    serve.control_fd = -1;
+    serve.owner_fd = owner_r.get();
+    Status s = RunServe(serve);
+    if (!s.ok()) spdlog::error("see-sentry serve: {}", s.ToString());
+    _exit(s.ok() ? 0 : 1);
   }
-  ChildProcess init(pid);
-  theirs.Reset();
-  SEE_ASSIGN_OR_RETURN(UniqueFd listener, RecvFd(ours.get()));
-  NotifyLoop loop(DefaultHandlers());
-  SEE_RETURN_IF_ERROR(loop.AddListener(std::move(listener), container));
-  if (o.confine_self) SEE_RETURN_IF_ERROR(ApplySelfConfinement());
-  if (o.control_fd >= 0) {
-    ReadyMessage ready{pid};
-    SEE_RETURN_IF_ERROR(WriteControlMessage(o.control_fd, ControlType::kReady, &ready, sizeof(ready)));
+  owner_r.Reset();
+  // The server answers readiness and holds the namespaces it joins; the init keeps neither.
+  for (int fd : {options.ready_fd, options.userns_fd, options.netns_fd, options.owner_fd}) {
+    if (fd >= 0) close(fd);
   }
-
-  for (;;) {
-    signalfd_siginfo si;
-    ssize_t n = read(sigfd.get(), &si, sizeof(si));
-    if (n < 0 && errno == EINTR) continue;
-    if (n != sizeof(si)) return ErrnoStatus("read signalfd");
-    if (si.ssi_signo != SIGCHLD) {
-      (void)init.Signal(static_cast<int>(si.ssi_signo));
-      continue;
-    }
-    int status = 0;
-    pid_t reaped;
-    // Reap everything: orphans re-parented to us are ours to collect.
-    while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (reaped != pid) continue;
-      (void)init.Release();
-      if (o.control_fd >= 0) {
-        ExitMessage exit{pid, status};
-        Status s = WriteControlMessage(o.control_fd, ControlType::kExit, &exit, sizeof(exit));
-        if (!s.ok()) spdlog::warn("reporting exit: {}", s.ToString());
-      }
-      return ExitCodeFromWaitStatus(status);
-    }
-  }
+  return PodInit(options.control_fd, server, std::move(owner_w)).Run();
 }
 
 }  // namespace see::sentry

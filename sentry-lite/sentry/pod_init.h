@@ -1,28 +1,30 @@
-// PodInit: see-sentry's PID-1 duties for a pod. Starts the container init under the container
-// seccomp filter (its listener comes back over a socketpair), serves it with a NotifyLoop, reaps
-// every child (it is a child subreaper, or PID 1 in the pod pid ns), forwards SIGTERM, SIGINT,
-// SIGHUP, SIGUSR1 and SIGUSR2 to the container init, and reports Ready and Exit messages over the
-// control fd (control_protocol.h).
+// The pod's init: what `see-sentry serve --control-fd N` runs (the shim's one sentry per pod).
 //
-// Today one container per sentry, started from argv; the runtime integration will hand container
-// roots and set-up over the control channel instead.
+// The process the shim starts stays on the host side as the pod's init and forks the server
+// (RunServe, serve.h), which serves the pod's container processes. The init:
+//   - starts, on a kSpawn request over the control socket, the runtime's container set-up helper
+//     with the fds that came with it; the helper clones the container process with CLONE_PARENT,
+//     so every container process (inits and exec'd ones) is the pod init's child;
+//   - reaps: it is a child subreaper, so orphans of containers that share a pid namespace with the
+//     host or with each other come to it too; every exit except its own helpers' is reported to the
+//     shim as kExit {pid, wait status};
+//   - forwards SIGTERM and SIGINT to the pod's processes and stops the server;
+//   - when the shim is gone (EOF on the control socket), kills what is left of the pod (without a
+//     server every served call would fail), reaps it and exits;
+//   - when the server dies, exits with an error (the shim then fails the pod's containers, which
+//     it reaps as their subreaper).
+// It is not confined by the sentry's allowlist (its helpers must set up namespaces and mounts, and
+// a seccomp filter is inherited across exec); it is reachable only through the shim's socketpair and
+// is not visible from pods in their own pid namespaces, like the shim itself.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "base/status.h"
+#include "sentry-lite/sentry/serve.h"
 
 namespace see::sentry {
 
-struct PodInitOptions {
-  int control_fd = -1;         // -1: no reports
-  std::string root = "/";      // the container's root as the sentry sees it
-  std::vector<std::string> argv;
-  bool confine_self = true;    // ApplySelfConfinement once the container is started
-};
-
-// Returns the container init's exit code (128+signal when killed). Blocks until it exits.
-Result<int> RunPodInit(const PodInitOptions& options);
+// `options.control_fd` must be valid; the server gets the rest of `options`. Returns when the pod
+// init should exit; an error when the server failed or died.
+Status RunPodInit(const ServeOptions& options);
 
 }  // namespace see::sentry

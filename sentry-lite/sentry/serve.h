@@ -36,6 +36,9 @@ struct ServeOptions {
   // inside the pod's user namespace can not enter a host-owned one, such as the CNI's, later):
   // /proc/sys/net opened by the sentry then shows the pod's.
   int netns_fd = -1;
+  // The shim's control socket: the process becomes the pod's init and serves through a child
+  // (pod_init.h). RunServe itself ignores it.
+  int control_fd = -1;
 };
 
 // Returns when the sentry should exit (see above); errors only for set-up failures.
