@@ -1,13 +1,18 @@
 // End-to-end tests of build/bin/runsee on a tiny busybox rootfs. Need root, cgroups and
 // namespaces (label: integration). Every test also checks that nothing is left behind.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -17,6 +22,7 @@
 
 #include "base/file_util.h"
 #include "runtime/linux/container.h"
+#include "sentry-lite/sentry/control_protocol.h"
 
 namespace see::runtime {
 namespace {
@@ -297,6 +303,137 @@ TEST_F(IntegrationTest, LibraryCallsLeaveNoFdsOrChildren) {
   pid_t left = waitpid(-1, &status, WNOHANG);
   EXPECT_EQ(left, -1) << "child left behind: " << left << " cmdline readable: "
                       << ReadFile("/proc/" + std::to_string(left) + "/cmdline").ok();
+}
+
+// The shim's sentry is the pod's init (sentry-lite/sentry/pod_init.h): with pod_init_fd the
+// runtime has it start the set-up helpers, so the container's processes are its children, not
+// ours; it reports their exits on the control socket.
+class PodInitTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (IsSkipped()) return;
+    int drained = 0;
+    while (waitpid(-1, &drained, WNOHANG) > 0) {
+    }
+    rt_.root = root_;
+    rt_.init_path = kRunsee;
+    std::string bin = kRunsee;
+    rt_.sentry_path = bin.substr(0, bin.rfind('/') + 1) + "see-sentry";
+    auto sp = StartSentry(rt_, {.socket_path = dir_ + "/pod.sock"});
+    ASSERT_TRUE(sp.ok()) << sp.status().ToString();
+    sentry_ = std::make_unique<SentryProcess>(std::move(*sp));
+    rt_.pod_init_fd = sentry_->control.get();
+  }
+  void TearDown() override {
+    sentry_.reset();
+    IntegrationTest::TearDown();
+  }
+
+  // The next kExit report, or {-1, -1} after 10 s.
+  std::pair<pid_t, int> NextExit() {
+    pollfd p{sentry_->control.get(), POLLIN, 0};
+    if (poll(&p, 1, 10000) != 1) return {-1, -1};
+    // One datagram: a SOCK_SEQPACKET message is read whole or not at all.
+    char buf[sizeof(sentry::ControlHeader) + sizeof(sentry::ExitMessage)];
+    ssize_t n = recv(sentry_->control.get(), buf, sizeof(buf), 0);
+    if (n <= 0) return {-1, -1};
+    auto m = sentry::DecodeControlMessage(std::string_view(buf, static_cast<size_t>(n)));
+    sentry::ExitMessage e{};
+    if (!m.ok() || m->first != sentry::ControlType::kExit || m->second.size() != sizeof(e)) {
+      return {-1, -1};
+    }
+    memcpy(&e, m->second.data(), sizeof(e));
+    return {e.pid, e.wait_status};
+  }
+
+  std::string SentryLog() {
+    auto text = ReadFile(dir_ + "/pod.sock.log");
+    return text.ok() ? *text : text.status().ToString();
+  }
+
+  static pid_t ParentOf(pid_t pid) {
+    auto text = ReadFile("/proc/" + std::to_string(pid) + "/status");
+    if (!text.ok()) return -1;
+    size_t at = text->find("PPid:");
+    return at == std::string::npos ? -1 : std::atoi(text->c_str() + at + 5);
+  }
+
+  RuntimeOptions rt_;
+  std::unique_ptr<SentryProcess> sentry_;
+};
+
+TEST_F(PodInitTest, StartsReapsAndReportsTheContainersProcesses) {
+  CreateOptions o;
+  o.id = "pod1";
+  o.bundle = bundle_;
+  o.sentry_socket = sentry_->socket;
+  auto pid = Create(rt_, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod1");
+  EXPECT_EQ(ParentOf(*pid), sentry_->process.pid()) << "the init is the pod init's child";
+  ASSERT_TRUE(Start(rt_, "pod1").ok());
+  auto exec = Exec(rt_, {.id = "pod1",
+                         .process_json = R"({"args":["sh","-c","exit 5"],"cwd":"/","env":["PATH=/bin"]})"});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  auto [epid, estatus] = NextExit();
+  EXPECT_EQ(epid, *exec);
+  EXPECT_TRUE(WIFEXITED(estatus) && WEXITSTATUS(estatus) == 5) << estatus;
+  Status killed = Kill(rt_, "pod1", SIGKILL, false);
+  ASSERT_TRUE(killed.ok()) << killed.ToString() << "\n" << SentryLog();
+  auto [ipid, istatus] = NextExit();
+  EXPECT_EQ(ipid, *pid);
+  EXPECT_TRUE(WIFSIGNALED(istatus) && WTERMSIG(istatus) == SIGKILL) << istatus;
+  int status = 0;
+  EXPECT_EQ(waitpid(*pid, &status, WNOHANG), -1) << "the init is not ours to reap";
+  ASSERT_TRUE(Delete(rt_, "pod1", false).ok());
+  // Closing the control socket stops the pod init, which stops its server.
+  sentry_->control.Reset();
+  auto st = sentry_->process.Wait();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, 0);
+  EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1) << "a child left behind";
+}
+
+TEST_F(PodInitTest, AShimThatGoesAwayTakesThePodWithIt) {
+  CreateOptions o;
+  o.id = "pod2";
+  o.bundle = bundle_;
+  o.sentry_socket = sentry_->socket;
+  auto pid = Create(rt_, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod2");
+  ASSERT_TRUE(Start(rt_, "pod2").ok());
+  UniqueFd init_pidfd(static_cast<int>(syscall(SYS_pidfd_open, *pid, 0)));
+  ASSERT_TRUE(init_pidfd.valid());
+  sentry_->control.Reset();  // as when the shim dies
+  pollfd p{init_pidfd.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 10000), 1) << "the container's init outlived the pod init's owner";
+  auto st = sentry_->process.Wait();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, 0);
+  ASSERT_TRUE(Delete(rt_, "pod2", false).ok());
+}
+
+// A spawn request that does not come with its executable and cwd starts nothing, and the pod init
+// goes on serving (the runtime waiting on the helper would see EOF).
+TEST_F(PodInitTest, MalformedSpawnRequestsStartNothing) {
+  std::string bad = sentry::EncodeControlMessage(sentry::ControlType::kSpawn, "xx");
+  ASSERT_EQ(send(sentry_->control.get(), bad.data(), bad.size(), 0), static_cast<ssize_t>(bad.size()));
+  std::string no_fds = sentry::EncodeSpawnRequest({{"/bin/true"}, {}});
+  ASSERT_EQ(send(sentry_->control.get(), no_fds.data(), no_fds.size(), 0),
+            static_cast<ssize_t>(no_fds.size()));
+  CreateOptions o;
+  o.id = "pod3";
+  o.bundle = bundle_;
+  o.sentry_socket = sentry_->socket;
+  auto pid = Create(rt_, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod3");
+  EXPECT_EQ(ParentOf(*pid), sentry_->process.pid());
+  ASSERT_TRUE(Delete(rt_, "pod3", true).ok());
+  auto [ipid, istatus] = NextExit();
+  EXPECT_EQ(ipid, *pid) << "only the container's init is reported";
 }
 
 // /proc/sys is a readonly path in the default spec: sysctls must be written before it is.
