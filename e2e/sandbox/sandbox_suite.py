@@ -224,14 +224,6 @@ def failure_text(data, name):
 
 # Differences known and explained (listed, not failed); any other difference fails the suite.
 KNOWN_SENTRY_GAPS = {
-    "Sys.UnixSocketNames": "bind of a multi-component AF_UNIX path runs in the sentry on "
-                           "/proc/self/fd/<parent>/<name>, so getsockname shows that name (one-component "
-                           "names are bound as given: Sys.UnixSocketRelativeName). Binding the caller's "
-                           "own string would need the kernel to walk it from a chroot in the container "
-                           "root, and that walk follows symlinks and /proc magic links the container can "
-                           "swap in after any check (no RESOLVE_IN_ROOT for bind); CONTINUE would bypass "
-                           "the sentry's refusal of parents outside the root (leaked fds). Not safe: "
-                           "left (docs/security-model.md, Path resolution)",
     "Sys.StatNeverEintrUnderSignalStorm": "a non-fatal signal reaching a caller before the sentry has "
                                           "received its notification still ends the call with EINTR "
                                           "(without SA_RESTART): the kernel's seccomp wait is "
@@ -341,6 +333,27 @@ print("rows", len(back), "digest", hashlib.sha256(back.to_csv().encode()).hexdig
       "trace", round(float(np.trace(m)), 6))
 """
 
+# multiprocessing's Manager and forkserver publish a unix socket's getsockname() (a path under
+# /tmp/pymp-*/) for other processes to connect to: it must be the path as bound.
+MULTIPROCESSING_WORKLOAD = r"""
+import multiprocessing as mp
+def sq(x):
+    return x * x
+with mp.Manager() as m:
+    d, l = m.dict(), m.list()
+    d["k"] = 1
+    l.append(2)
+    print("manager", dict(d), list(l), m.address.startswith("/tmp/"))
+with mp.Pool(2) as p:
+    print("pool", sum(p.map(sq, range(100))))
+ctx = mp.get_context("forkserver")
+q = ctx.Queue()
+pr = ctx.Process(target=q.put, args=(42,))
+pr.start()
+print("forkserver", q.get())
+pr.join()
+"""
+
 BUSYBOX_SCRIPT = r"""
 set -e
 cd /work
@@ -430,6 +443,8 @@ def suite_python(a):
 
         # numpy/pandas and busybox sh: same output everywhere.
         for name, image, args in (("pandas", "sandbox-tests", ["python3", "-c", PANDAS_WORKLOAD]),
+                                  ("multiprocessing", "sandbox-tests",
+                                   ["python3", "-c", MULTIPROCESSING_WORKLOAD]),
                                   ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT])):
             outs = {}
             for sb in sandboxes:

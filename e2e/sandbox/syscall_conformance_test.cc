@@ -1447,6 +1447,36 @@ TEST_F(Sys, UnixSocketNames) {
   close(s);
 }
 
+TEST_F(Sys, UnixSocketNameThroughASymlinkedParentServesOtherProcesses) {
+  // As Python's multiprocessing does: bind a path whose parent is reached through a symlink
+  // (/var/run -> /run style), publish getsockname, and let another process connect to that.
+  ASSERT_EQ(mkdir(P("real").c_str(), 0755), 0);
+  ASSERT_EQ(symlink(P("real").c_str(), P("run").c_str()), 0);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len;
+  sockaddr_un a = UnixAddr(P("run/listener"), &len);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), len), 0) << strerror(errno);
+  ASSERT_EQ(listen(s, 1), 0);
+  sockaddr_un got{};
+  socklen_t glen = sizeof(got);
+  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&got), &glen), 0);
+  EXPECT_STREQ(got.sun_path, P("run/listener").c_str());
+  pid_t pid = fork();
+  if (pid == 0) {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    _exit(connect(c, reinterpret_cast<sockaddr*>(&got), glen) == 0 && write(c, "hi", 2) == 2 ? 0 : 1);
+  }
+  int acc = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(acc, 0);
+  char buf[4] = {};
+  EXPECT_EQ(read(acc, buf, sizeof(buf)), 2);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(acc);
+  close(s);
+}
+
 TEST_F(Sys, UnixSocketRelativeName) {
   // A name relative to the cwd is recorded as given; a client connecting by another spelling sees
   // the server's own name.

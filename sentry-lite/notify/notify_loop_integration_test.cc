@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/sysinfo.h>
@@ -638,6 +639,112 @@ TEST_F(NotifyLoopTest, SymlinkSwapRaceStaysInsideRoot) {
   if (swapper.joinable()) swapper.join();
   EXPECT_EQ(result, "escaped=0 opened>0=1");
   WaitIdle();
+}
+
+// Binds `path` (AF_UNIX) and returns what getsockname shows, or "-ERRNO".
+std::string BindAndName(const std::string& path, int type = SOCK_STREAM) {
+  int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  snprintf(un.sun_path, sizeof(un.sun_path), "%s", path.c_str());
+  if (bind(s, reinterpret_cast<sockaddr*>(&un), sizeof(un)) != 0) {
+    std::string e = std::string("-") + strerrorname_np(errno);
+    close(s);
+    return e;
+  }
+  sockaddr_un got{};
+  socklen_t len = sizeof(got);
+  std::string name = getsockname(s, reinterpret_cast<sockaddr*>(&got), &len) == 0 ? got.sun_path : "?";
+  close(s);
+  return name;
+}
+
+// Sockets under `dir` (not descending).
+int CountSockets(const std::string& dir) {
+  int n = 0;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return -1;
+  while (dirent* e = readdir(d)) n += e->d_type == DT_SOCK;
+  closedir(d);
+  return n;
+}
+
+// Binds "/dir/swap/sN.sock" 1500 times while `swap` is renamed between a real directory and
+// `link` (a symlink); returns how many binds succeeded, as text.
+std::string BindThroughSwaps() {
+  int bound = 0;
+  for (int i = 0; i < 1500; ++i) {
+    if (BindAndName("/dir/swap/s" + std::to_string(i) + ".sock", SOCK_DGRAM)[0] == '/') ++bound;
+  }
+  return "bound>0=" + std::to_string(bound > 0);
+}
+
+// A multi-component name is bound from a chroot in the container's root: getsockname shows the
+// caller's own string (absolute or relative), and a parent swapped for a symlink that climbs out
+// resolves inside the root.
+TEST_F(NotifyLoopTest, BindKeepsTheCallersNameAndStaysInsideTheRoot) {
+  ASSERT_TRUE(MkdirAll(root_ + "/dir/real").ok());
+  ASSERT_EQ(symlink("../../outside", (root_ + "/dir/evil").c_str()), 0);
+  std::atomic<bool> stop{false};
+  std::thread swapper;
+  std::string result = Run(
+      [] {
+        return BindAndName("/dir/sub/a.sock") + " " + BindAndName("sub/b.sock") + " " +
+               BindAndName("../dir/sub/c.sock") + " " + BindThroughSwaps();
+      },
+      {.served = true, .after_start = [&] {
+         swapper = std::thread([&, dir = root_ + "/dir"] {
+           while (!stop) {
+             (void)!rename((dir + "/real").c_str(), (dir + "/swap").c_str());
+             (void)!rename((dir + "/swap").c_str(), (dir + "/real").c_str());
+             (void)!rename((dir + "/evil").c_str(), (dir + "/swap").c_str());
+             (void)!rename((dir + "/swap").c_str(), (dir + "/evil").c_str());
+           }
+         });
+       }});
+  stop = true;
+  if (swapper.joinable()) swapper.join();
+  EXPECT_EQ(result, "/dir/sub/a.sock sub/b.sock ../dir/sub/c.sock bound>0=1");
+  EXPECT_EQ(CountSockets(base_ + "/outside"), 0) << "a bind left the root";
+  EXPECT_EQ(CountSockets(root_ + "/dir/sub"), 3);
+  WaitIdle();
+}
+
+// With a procfs in the container's tree that lists the sentry's own processes, the kernel's walk
+// from a chroot could follow /proc/<sentry>/cwd (a magic link the sentry's threads may always
+// follow): such binds keep the resolver's walk (/proc/self/fd/<parent>/<name>), and a parent
+// swapped for that magic link never puts a socket in the sentry's directory.
+TEST_F(NotifyLoopTest, BindWithTheSentryInAProcfsNeverFollowsItsMagicLinks) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_TRUE(MkdirAll(root_ + "/dir/real").ok());
+  ASSERT_TRUE(MkdirAll(base_ + "/home").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  UniqueFd old_cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(chdir((base_ + "/home").c_str()), 0);  // what /proc/<sentry>/cwd names
+  ASSERT_EQ(symlink(("/proc/" + std::to_string(getpid()) + "/cwd").c_str(),
+                    (root_ + "/dir/evil").c_str()), 0);
+  std::atomic<bool> stop{false};
+  std::thread swapper;
+  std::string result = Run(
+      [] { return BindAndName("/dir/sub/a.sock").substr(0, 14) + " " + BindThroughSwaps(); },
+      {.served = true, .after_start = [&] {
+         swapper = std::thread([&, dir = root_ + "/dir"] {
+           while (!stop) {
+             (void)!rename((dir + "/real").c_str(), (dir + "/swap").c_str());
+             (void)!rename((dir + "/swap").c_str(), (dir + "/real").c_str());
+             (void)!rename((dir + "/evil").c_str(), (dir + "/swap").c_str());
+             (void)!rename((dir + "/swap").c_str(), (dir + "/evil").c_str());
+           }
+         });
+       }});
+  stop = true;
+  if (swapper.joinable()) swapper.join();
+  WaitIdle();
+  EXPECT_EQ(fchdir(old_cwd.get()), 0);
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(result, "/proc/self/fd/ bound>0=1");
+  EXPECT_EQ(CountSockets(base_ + "/home"), 0) << "a bind followed the sentry's magic link";
 }
 
 TEST_F(NotifyLoopTest, BlockingOpenDoesNotStallOthersAndKilledCallerLeaksNothing) {

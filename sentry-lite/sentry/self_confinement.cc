@@ -106,6 +106,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_connect, "served connect"},
     {SYS_fchdir, "served bind of a one-component AF_UNIX name from the caller's resolved directory, "
                  "on the worker's private fs_struct (sys_socket.cc), and back"},
+    {SYS_chroot, "served bind of a multi-component AF_UNIX name from a chroot in the container's "
+                 "root, so the kernel records the caller's own string (sys_socket.cc), and back"},
     {SYS_sendmsg, "control channel (SCM_RIGHTS)"},
     {SYS_sendto, "registration replies (serve.cc)"},
     {SYS_accept4, "registrations on the serve socket (serve.cc)"},
