@@ -9,8 +9,9 @@
 #   cri_pod_field NAME PYEXPR            a field of it, e.g. 'p["sandboxId"]'
 #   cri_container_id POD CONTAINER
 #   cri_shim_pids                        containerd-shim-see-v2 processes of this node
-#   cri_sentry_pids_of PID...            see-sentry processes below those pids (a pod-mode sentry's
-#                                        registrar, its forked child, is part of it: not counted)
+#   cri_sentry_pids_of PID...            the pods' see-sentry processes below those pids, one per pod
+#                                        (its init; the server and a pod-mode registrar below it are
+#                                        part of it: not counted, see_sentry_tree lists them all)
 #   cri_leftovers                        prints everything a removed pod may leak; empty when clean
 HERE_CRI=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE_CRI/../lib/common.sh"

@@ -88,8 +88,10 @@ if [[ -n ${SEE_EXPECT_SENTRY:-} ]] || ((${#sentries[@]} > 0)); then
 else
   see_log "note: no see-sentry under the shim (containers do not run under the sentry yet)"
 fi
-pss=$(pss_kb "${shims[@]}" "${sentries[@]}")
-see_log "per-pod PSS: shim+sentry = ${pss} kB (${#shims[@]} shim, ${#sentries[@]} sentry)"
+# The sentry's whole tree: the pod init and its server (and a pod-mode server's registrar).
+sentry_tree=($(see_sentry_tree "${shims[@]}"))
+pss=$(pss_kb "${shims[@]}" "${sentry_tree[@]}")
+see_log "per-pod PSS: shim+sentry = ${pss} kB (${#shims[@]} shim, ${#sentries[@]} sentry of ${#sentry_tree[@]} processes)"
 echo "pss_kb_per_pod $pss" >"$CRI_WORK/pss"
 cri_record_sockets
 
