@@ -83,7 +83,9 @@ Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_vie
 
 // Writes one framed message (EINTR-safe, whole or error).
 Status WriteControlMessage(int fd, ControlType type, const void* payload, uint32_t length);
-// Reads one framed message; kNotFound at a clean EOF before a header.
+// Reads one framed message from a stream (pipe, SOCK_STREAM); kNotFound at a clean EOF before a
+// header. Not for SOCK_SEQPACKET, where reading the header alone drops the rest of the message:
+// receive it whole and use DecodeControlMessage.
 Result<std::pair<ControlType, std::string>> ReadControlMessage(int fd);
 
 }  // namespace see::sentry

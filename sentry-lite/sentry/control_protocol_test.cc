@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 
 namespace see::sentry {
@@ -59,6 +61,24 @@ TEST(ControlProtocolTest, FramesWhoseLengthLiesAreRefused) {
   EXPECT_FALSE(DecodeControlMessage(frame.substr(0, frame.size() - 1)).ok());
   EXPECT_FALSE(DecodeControlMessage(frame + "x").ok());
   EXPECT_FALSE(DecodeControlMessage(frame.substr(0, 3)).ok());
+}
+
+TEST(ControlProtocolTest, RoundTripAndEof) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ExitMessage m{42, 3 << 8};
+  ASSERT_TRUE(WriteControlMessage(p[1], ControlType::kExit, &m, sizeof(m)).ok());
+  close(p[1]);
+  auto msg = ReadControlMessage(p[0]);
+  ASSERT_TRUE(msg.ok());
+  EXPECT_EQ(msg->first, ControlType::kExit);
+  ASSERT_EQ(msg->second.size(), sizeof(ExitMessage));
+  ExitMessage back;
+  memcpy(&back, msg->second.data(), sizeof(back));
+  EXPECT_EQ(back.pid, 42);
+  EXPECT_EQ(back.wait_status, 3 << 8);
+  EXPECT_EQ(ReadControlMessage(p[0]).status().code(), Code::kNotFound);
+  close(p[0]);
 }
 
 }  // namespace

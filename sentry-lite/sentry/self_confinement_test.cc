@@ -225,23 +225,5 @@ TEST(SelfConfinementTest, ConfinedSentryServesEveryArea) {
   (void)!system(("rm -rf " + root).c_str());
 }
 
-TEST(ControlProtocolTest, RoundTripAndEof) {
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  ExitMessage m{42, 3 << 8};
-  ASSERT_TRUE(WriteControlMessage(p[1], ControlType::kExit, &m, sizeof(m)).ok());
-  close(p[1]);
-  auto msg = ReadControlMessage(p[0]);
-  ASSERT_TRUE(msg.ok());
-  EXPECT_EQ(msg->first, ControlType::kExit);
-  ASSERT_EQ(msg->second.size(), sizeof(ExitMessage));
-  ExitMessage back;
-  memcpy(&back, msg->second.data(), sizeof(back));
-  EXPECT_EQ(back.pid, 42);
-  EXPECT_EQ(back.wait_status, 3 << 8);
-  EXPECT_EQ(ReadControlMessage(p[0]).status().code(), Code::kNotFound);
-  close(p[0]);
-}
-
 }  // namespace
 }  // namespace see::sentry
