@@ -1,5 +1,6 @@
 #include "sentry-lite/sentry/pod_init.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,19 +25,39 @@
 #include "sentry-lite/sentry/control_protocol.h"
 
 namespace see::sentry {
-namespace {
 
-// This single-threaded process's children (CONFIG_PROC_CHILDREN).
-std::vector<pid_t> Children() {
-  std::string self = std::to_string(getpid());
-  auto text = ReadFile("/proc/" + self + "/task/" + self + "/children");
+std::vector<pid_t> ChildrenOf(pid_t parent, bool children_file) {
+  std::string self = std::to_string(parent);
   std::vector<pid_t> out;
-  if (!text.ok()) return out;
-  std::istringstream in(*text);
-  pid_t pid;
-  while (in >> pid) out.push_back(pid);
+  auto text = ReadFile("/proc/" + self + "/task/" + self + "/children");
+  if (children_file && text.ok()) {
+    std::istringstream in(*text);
+    pid_t pid;
+    while (in >> pid) out.push_back(pid);
+    return out;
+  }
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    auto stat = ReadFile(std::string("/proc/") + e->d_name + "/stat");
+    if (!stat.ok()) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, the last ')' ends it.
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream in(stat->substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (in >> state >> ppid && std::to_string(ppid) == self) out.push_back(std::atoi(e->d_name));
+  }
+  closedir(d);
   return out;
 }
+
+namespace {
+
+// This single-threaded process's children.
+std::vector<pid_t> Children() { return ChildrenOf(getpid(), /*children_file=*/true); }
 
 class PodInit {
  public:

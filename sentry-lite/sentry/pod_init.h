@@ -21,10 +21,19 @@
 #include "base/status.h"
 #include "sentry-lite/sentry/serve.h"
 
+#include <sys/types.h>
+
+#include <vector>
+
 namespace see::sentry {
 
 // `options.control_fd` must be valid; the server gets the rest of `options`. Returns when the pod
 // init should exit; an error when the server failed or died.
 Status RunPodInit(const ServeOptions& options);
+
+// The children of the single-threaded process `parent`: /proc/<pid>/task/<pid>/children where the
+// kernel has it (CONFIG_PROC_CHILDREN) and `children_file`, else every /proc/<n>/stat whose
+// parent field is `parent`.
+std::vector<pid_t> ChildrenOf(pid_t parent, bool children_file);
 
 }  // namespace see::sentry

@@ -24,11 +24,13 @@
 #include <condition_variable>
 #include <functional>
 #include <set>
+#include <algorithm>
 #include <string>
 #include <thread>
 
 #include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
+#include "sentry-lite/sentry/pod_init.h"
 #include "sentry-lite/sentry/control_protocol.h"
 #include "sentry-lite/sentry/fd_passing.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
@@ -223,6 +225,31 @@ TEST(SelfConfinementTest, ConfinedSentryServesEveryArea) {
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(*text, "");
   (void)!system(("rm -rf " + root).c_str());
+}
+
+// The pod init finds its children to kill through either source (pod_init.h).
+TEST(PodInitChildrenTest, BothSourcesListTheChildren) {
+  pid_t a = fork();
+  if (a == 0) {
+    pause();
+    _exit(0);
+  }
+  pid_t b = fork();
+  if (b == 0) {
+    pause();
+    _exit(0);
+  }
+  for (bool file : {true, false}) {
+    std::vector<pid_t> kids = ChildrenOf(getpid(), file);
+    EXPECT_NE(std::find(kids.begin(), kids.end(), a), kids.end()) << file;
+    EXPECT_NE(std::find(kids.begin(), kids.end(), b), kids.end()) << file;
+    EXPECT_EQ(std::find(kids.begin(), kids.end(), getpid()), kids.end()) << file;
+  }
+  kill(a, SIGKILL);
+  kill(b, SIGKILL);
+  waitpid(a, nullptr, 0);
+  waitpid(b, nullptr, 0);
+  EXPECT_TRUE(ChildrenOf(getpid(), false).empty());
 }
 
 }  // namespace
