@@ -84,8 +84,8 @@ Result<Helper> SpawnHelper(const RuntimeOptions& rt, const Bootstrap& boot, int 
     fds.insert(fds.end(), {child_end.get(), mem.get()});
     if (console_fd >= 0) fds.push_back(console_fd);
     if (fds.size() > kMaxPassedFds) {
-      return InvalidArgument("at most " + std::to_string(kMaxPassedFds - 6) +
-                             " preserved fds for a container of a pod");
+      return InvalidArgument("at most " + std::to_string(kMaxPassedFds - 8) +
+                             " preserved fds (with a console; one more without) for a container of a pod");
     }
     sentry::SpawnRequest req{{arg0, arg1, base_str}, {}};
     for (char** e = environ; *e != nullptr; ++e) req.envp.emplace_back(*e);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -413,6 +414,37 @@ TEST_F(PodInitTest, AShimThatGoesAwayTakesThePodWithIt) {
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(*st, 0);
   ASSERT_TRUE(Delete(rt_, "pod2", false).ok());
+}
+
+// Exit reports the shim has not read yet never stop the pod init from taking the next spawn: with
+// its socket full (a few hundred reports), a blocking send would leave it unable to start the
+// helper the runtime is waiting for.
+TEST_F(PodInitTest, UnreadExitReportsDoNotBlockSpawns) {
+  CreateOptions o;
+  o.id = "pod4";
+  o.bundle = bundle_;
+  o.sentry_socket = sentry_->socket;
+  auto pid = Create(rt_, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod4");
+  ASSERT_TRUE(Start(rt_, "pod4").ok());
+  std::set<pid_t> execs;
+  const std::string trivial = R"({"args":["true"],"cwd":"/","env":["PATH=/bin"]})";
+  for (int i = 0; i < 400; ++i) {
+    auto e = Exec(rt_, {.id = "pod4", .process_json = trivial});
+    ASSERT_TRUE(e.ok()) << i << ": " << e.status().ToString();
+    execs.insert(*e);
+  }
+  size_t reported = 0;
+  for (;;) {
+    auto [epid, estatus] = NextExit();
+    if (epid < 0) break;
+    EXPECT_TRUE(execs.count(epid)) << epid;
+    reported += execs.count(epid);
+    if (reported == execs.size()) break;
+  }
+  EXPECT_EQ(reported, execs.size());
+  ASSERT_TRUE(Delete(rt_, "pod4", true).ok());
 }
 
 // A spawn request that does not come with its executable and cwd starts nothing, and the pod init

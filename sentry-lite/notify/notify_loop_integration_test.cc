@@ -710,24 +710,33 @@ TEST_F(NotifyLoopTest, BindKeepsTheCallersNameAndStaysInsideTheRoot) {
   WaitIdle();
 }
 
-// With a procfs in the container's tree that lists the sentry's own processes, the kernel's walk
-// from a chroot could follow /proc/<sentry>/cwd (a magic link the sentry's threads may always
-// follow): such binds keep the resolver's walk (/proc/self/fd/<parent>/<name>), and a parent
-// swapped for that magic link never puts a socket in the sentry's directory.
+// A procfs in the container's tree that lists the sentry (here: the host's, mounted in the root)
+// offers /proc/<sentry>/cwd, a magic link any thread of the sentry may follow without a check. The
+// caller is root without capabilities, as in a container, and the sentry is not dumpable, as in
+// production: natively it could not follow that link, and the bind's walk (done by a child
+// process with the caller's identity) must not either, while the parent is raced against it.
 TEST_F(NotifyLoopTest, BindWithTheSentryInAProcfsNeverFollowsItsMagicLinks) {
   ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
   ASSERT_TRUE(MkdirAll(root_ + "/dir/real").ok());
   ASSERT_TRUE(MkdirAll(base_ + "/home").ok());
+  ASSERT_EQ(chmod((root_ + "/dir/real").c_str(), 0777), 0);
+  ASSERT_EQ(chmod((base_ + "/home").c_str(), 0777), 0);  // only the magic link's check stops it
   ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
       << strerror(errno);
   UniqueFd old_cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   ASSERT_EQ(chdir((base_ + "/home").c_str()), 0);  // what /proc/<sentry>/cwd names
+  ASSERT_EQ(prctl(PR_SET_DUMPABLE, 0), 0);
   ASSERT_EQ(symlink(("/proc/" + std::to_string(getpid()) + "/cwd").c_str(),
                     (root_ + "/dir/evil").c_str()), 0);
   std::atomic<bool> stop{false};
   std::thread swapper;
   std::string result = Run(
-      [] { return BindAndName("/dir/sub/a.sock").substr(0, 14) + " " + BindThroughSwaps(); },
+      [] {
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct none[2]{};
+        if (syscall(SYS_capset, &head, none) != 0) return std::string("capset failed");
+        return BindAndName("/dir/a.sock") + " " + BindThroughSwaps();
+      },
       {.served = true, .after_start = [&] {
          swapper = std::thread([&, dir = root_ + "/dir"] {
            while (!stop) {
@@ -741,9 +750,10 @@ TEST_F(NotifyLoopTest, BindWithTheSentryInAProcfsNeverFollowsItsMagicLinks) {
   stop = true;
   if (swapper.joinable()) swapper.join();
   WaitIdle();
+  EXPECT_EQ(prctl(PR_SET_DUMPABLE, 1), 0);
   EXPECT_EQ(fchdir(old_cwd.get()), 0);
   EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
-  EXPECT_EQ(result, "/proc/self/fd/ bound>0=1");
+  EXPECT_EQ(result, "/dir/a.sock bound>0=1");
   EXPECT_EQ(CountSockets(base_ + "/home"), 0) << "a bind followed the sentry's magic link";
 }
 

@@ -3,16 +3,17 @@
 // file, so the caller's socket is the one bound/connected); the socket's network namespace is
 // fixed at creation, so nothing is decided by the sentry's own namespaces.
 #include <fcntl.h>
-#include <linux/openat2.h>
+#include <linux/capability.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 
-#include "base/file_util.h"
 #include "sentry-lite/notify/handlers.h"
 
 namespace see::sentry {
@@ -27,87 +28,59 @@ int HomeDir() {
   return home.get();
 }
 
-// The sentry's own root, to return to after a bind from a chroot. First opened before any worker
-// has chrooted (every caller opens it before its own chroot, and workers' fs_structs are private).
-int SentryRoot() {
-  static UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  return root.get();
-}
-
-// Returns the worker thread to its own root and cwd when it goes out of scope (after the caller's
-// identity is dropped: the sentry's cwd may not be searchable by the caller).
+// Returns the worker thread to its own cwd when it goes out of scope (after the caller's identity
+// is dropped: the sentry's cwd may not be searchable by the caller).
 class CwdRestore {
  public:
-  ~CwdRestore() { Restore(); }
-  void Moved() { moved_ = true; }
-  void Chrooted() { chrooted_ = true; }
-  void Restore() {
-    if (!moved_ && !chrooted_) return;
+  ~CwdRestore() {
+    if (!moved_) return;
     ScopedSentryCapabilities sentry_caps;
-    // Never serve later calls from a caller's directory or root.
-    if (chrooted_ && (fchdir(SentryRoot()) != 0 || chroot(".") != 0)) abort();
-    if (fchdir(HomeDir()) != 0) abort();
-    moved_ = chrooted_ = false;
+    if (fchdir(HomeDir()) != 0) abort();  // never serve later calls from a caller's dir
   }
+  void Moved() { moved_ = true; }
 
  private:
   bool moved_ = false;
-  bool chrooted_ = false;
 };
 
-// Octal escapes of /proc/<pid>/mountinfo fields (\040 for a space, ...).
-std::string UnescapeMountField(std::string_view f) {
-  std::string out;
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i] == '\\' && i + 3 < f.size() && octal(f[i + 1]) &&
-        octal(f[i + 2]) && octal(f[i + 3])) {
-      out.push_back(static_cast<char>((f[i + 1] - '0') * 64 + (f[i + 2] - '0') * 8 + (f[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(f[i]);
+// Binds `sock` to `addr` from a child process chrooted into `root` (cwd `start` when >= 0), with
+// the calling thread's identity (the caller's, assumed by the worker), and returns 0 or an errno.
+// A process, not a thread: the kernel's walk may follow /proc magic links, and those to the
+// sentry's own fds and directories are open to the sentry's own threads without any check; from a
+// child they get the ptrace checks the caller itself would get (the sentry is not dumpable).
+int BindFromChrootedChild(int sock, int root, int start, const sockaddr_un& addr, socklen_t len) {
+  // Raw clone: no atfork handlers; the child makes raw syscalls only (one thread's copy of a
+  // multi-threaded process) and leaves with exit_group.
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) return errno;
+  if (pid == 0) {
+    // Nothing of the sentry's but these three: fd 0 the socket, 1 the root, 2 the start dir. (The
+    // sentry's own 0-2 are taken, so all three sources are above 2 and no dup3 hits one.)
+    if (sock < 3 || root < 3 || (start >= 0 && start < 3) || syscall(SYS_dup3, sock, 0, 0) != 0 ||
+        syscall(SYS_dup3, root, 1, 0) != 1 || (start >= 0 && syscall(SYS_dup3, start, 2, 0) != 2)) {
+      syscall(SYS_exit_group, EBADF);
     }
-  }
-  return out;
-}
-
-// Whether some procfs in the caller's mount tree lists the sentry's own processes (a host /proc
-// mounted into the container, or a container in the host's pid namespace). A kernel walk from a
-// chroot in the container's root could then follow /proc/<sentry>/{cwd,root,fd/N}, magic links the
-// kernel lets the sentry's own threads follow without any check. Anything unclear counts as yes.
-bool ProcfsShowsSentry(SyscallCall& call, const CallerView& view) {
-  std::string info;
-  {
-    ScopedSentryCapabilities sentry_caps;
-    auto text = ReadFile("/proc/" + std::to_string(call.tid()) + "/mountinfo");
-    if (!text.ok()) return true;
-    info = std::move(*text);
-  }
-  size_t pos = 0;
-  while (pos < info.size()) {
-    size_t nl = info.find('\n', pos);
-    if (nl == std::string::npos) nl = info.size();
-    std::string_view line(info.data() + pos, nl - pos);
-    pos = nl + 1;
-    // "id parent maj:min root mountpoint options [optional...] - fstype source superoptions"
-    size_t sep = line.find(" - ");
-    if (sep == std::string_view::npos) continue;
-    std::string_view after = line.substr(sep + 3);
-    if (after.substr(0, after.find(' ')) != "proc") continue;
-    size_t f = 0;
-    for (int field = 0; field < 4; ++field) {
-      f = line.find(' ', f);
-      if (f == std::string_view::npos) return true;
-      ++f;
+    syscall(SYS_close_range, start >= 0 ? 3U : 2U, ~0U, 0U);
+    // CAP_SYS_CHROOT for the chroot only (the permitted set is still the sentry's).
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{}, raised[2]{};
+    if (syscall(SYS_capget, &head, caps) != 0) syscall(SYS_exit_group, EPERM);
+    raised[0] = caps[0];
+    raised[1] = caps[1];
+    raised[0].effective |= 1U << CAP_SYS_CHROOT;
+    if (syscall(SYS_capset, &head, raised) != 0 || syscall(SYS_fchdir, 1) != 0 ||
+        syscall(SYS_chroot, ".") != 0 || syscall(SYS_capset, &head, caps) != 0) {
+      syscall(SYS_exit_group, EIO);
     }
-    std::string mountpoint = UnescapeMountField(line.substr(f, line.find(' ', f) - f));
-    open_how how{.flags = O_PATH | O_DIRECTORY, .resolve = RESOLVE_NO_SYMLINKS};
-    auto dir = call.resolver().Open(-1, mountpoint, how, &view);
-    if (!dir.ok()) return true;
-    char link[32];
-    if (readlinkat(dir->get(), "self", link, sizeof(link)) >= 0) return true;
+    if (start >= 0 && syscall(SYS_fchdir, 2) != 0) syscall(SYS_exit_group, errno);
+    long rc = syscall(SYS_bind, 0, &addr, len);
+    syscall(SYS_exit_group, rc == 0 ? 0 : errno);
   }
-  return false;
+  int status = 0;
+  while (waitpid(static_cast<pid_t>(pid), &status, __WALL) < 0) {
+    if (errno != EINTR) return EIO;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
 }
 
 // bind: the last component is created, never followed, in the parent resolved inside the root.
@@ -117,21 +90,20 @@ bool ProcfsShowsSentry(SyscallCall& call, const CallerView& view) {
 //    resolved parent made this worker's cwd (fchdir on the worker's private fs_struct, see
 //    EnterPrivateFsContext): the kernel's walk is one lookup of a name without "/" in a directory
 //    already confined, and bind does not follow a last-component symlink (EADDRINUSE).
-//  - a longer name is bound as it is from a chroot in the container's root (and the caller's cwd
-//    for a relative one): the kernel walks it again, with the caller's identity, and a symlink
-//    swapped in after the check is resolved inside that root (absolute targets and ".." alike).
-//    What could lead out is a /proc magic link; those lead only where the container's own
-//    processes' fds and directories are, unless a procfs in the container's tree also lists the
-//    sentry (ProcfsShowsSentry), whose fds and cwd the kernel lets its own threads follow;
-//  - then, and when the walk from the chroot fails (a name through the caller's /proc/self, which
-//    names nobody from the sentry), the name is bound as /proc/self/fd/<parent>/<last>, which
-//    getsockname shows (docs/security-model.md).
+//  - a longer name is bound as it is by a child process chrooted into the container's root (cwd:
+//    the caller's for a relative name), with the caller's identity (BindFromChrootedChild): the
+//    kernel walks it again, a symlink swapped in after the check is resolved inside that root
+//    (absolute targets and ".." alike), and a /proc magic link is followed only where the
+//    caller's own credentials pass the ptrace checks, as natively;
+//  - when that walk fails (a name through the caller's /proc/self, which names nobody from the
+//    child), the name is bound as /proc/self/fd/<parent>/<last>, which getsockname shows
+//    (docs/security-model.md).
 template <typename Op>
 Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
                const CallerView& view, Op op) {
   const size_t path_off = offsetof(sockaddr_un, sun_path);
   CwdRestore restore;  // destroyed after `scope`'s caller identity is dropped
-  if (HomeDir() < 0 || SentryRoot() < 0) return Reply::Error(EIO);
+  if (HomeDir() < 0) return Reply::Error(EIO);
   auto creds = call.Credentials();
   if (!creds.ok()) return Fail(creds.status());
   auto scope = ScopedCredentials::Assume(**creds);
@@ -151,20 +123,18 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
     restore.Moved();
     return bind_as(path);
   }
-  if (!ProcfsShowsSentry(call, view)) {
-    {
-      ScopedSentryCapabilities sentry_caps;  // CAP_SYS_CHROOT, whatever the caller has
-      restore.Chrooted();
-      if (fchdir(call.container().root.get()) != 0 || chroot(".") != 0) return Reply::Error(EIO);
+  {
+    sockaddr_un via{};
+    via.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
+    memcpy(via.sun_path, path.data(), path.size());
+    int err = BindFromChrootedChild(sock, call.container().root.get(), path[0] == '/' ? -1 : start,
+                                    via, static_cast<socklen_t>(path_off + path.size() + 1));
+    // A walk that needs the caller's own /proc/self (the resolver's meaning) fails before
+    // anything is created: bound through the resolved parent instead.
+    if (err != ENOENT && err != ENOTDIR && err != ELOOP) {
+      return err == 0 ? Reply::Value(0) : Reply::Error(err);
     }
-    if (path[0] != '/' && fchdir(start) != 0) return Reply::Error(errno);
-    Reply r = bind_as(path);
-    // A walk that needs the caller's own /proc/self (the resolver's meaning, not the kernel's
-    // from here) fails before anything is created: bound through the resolved parent instead.
-    if (r.kind != Reply::Kind::kError || (r.err != ENOENT && r.err != ENOTDIR && r.err != ELOOP)) {
-      return r;
-    }
-    restore.Restore();  // /proc/self/fd/N below must be the sentry's
   }
   return bind_as("/proc/self/fd/" + std::to_string(parent->dir.get()) + "/" + parent->last);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <deque>
 #include <set>
 #include <sstream>
 #include <string>
@@ -72,6 +73,9 @@ class PodInit {
   void Spawn(const SpawnRequest& req, std::vector<UniqueFd> fds);
   void Reap();
   void Report(pid_t pid, int wait_status);
+  // Sends queued reports until the socket is full (then waits for EPOLLOUT): a shim busy in a
+  // create that waits on our next spawn must never find us blocked on its full socket.
+  void Flush();
   // The shim is gone: kill every process of the pod (and the server), reap them, return.
   void KillEverything();
 
@@ -81,6 +85,8 @@ class PodInit {
   UniqueFd server_owner_;  // closing it stops the server
   bool stopping_ = false;
   std::set<pid_t> helpers_;  // set-up helpers started here: their exits are nobody's business
+  std::deque<std::string> pending_;  // kExit frames not yet taken by the shim's socket
+  UniqueFd epoll_;
 };
 
 Status PodInit::Run() {
@@ -91,13 +97,15 @@ Status PodInit::Run() {
   for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&mask, s);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return ErrnoStatus("sigprocmask");
   UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
-  if (!sigfd || !epoll) return ErrnoStatus("signalfd/epoll");
+  prctl(PR_SET_DUMPABLE, 0);  // host root like the shim, but no pod process may read or trace it
+  epoll_.Reset(epoll_create1(EPOLL_CLOEXEC));
+  int epoll = epoll_.get();
+  if (!sigfd || epoll < 0) return ErrnoStatus("signalfd/epoll");
   for (int fd : {control_, sigfd.get()}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return ErrnoStatus("epoll_ctl");
+    if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev) != 0) return ErrnoStatus("epoll_ctl");
   }
   Reap();  // a server that died before the mask was set
   for (;;) {
@@ -107,12 +115,13 @@ Status PodInit::Run() {
                       ")");
     }
     epoll_event events[4];
-    int n = epoll_wait(epoll.get(), events, 4, -1);
+    int n = epoll_wait(epoll, events, 4, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("epoll_wait");
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == control_) {
-        if (!HandleControl()) {
+        if (events[i].events & EPOLLOUT) Flush();
+        if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !HandleControl()) {
           spdlog::info("see-pod-init: the shim is gone; stopping the pod");
           KillEverything();
           return Status::Ok();
@@ -223,16 +232,34 @@ void PodInit::Reap() {
 
 void PodInit::Report(pid_t pid, int wait_status) {
   ExitMessage exit{pid, wait_status};
-  std::string frame = EncodeControlMessage(
-      ControlType::kExit, std::string_view(reinterpret_cast<char*>(&exit), sizeof(exit)));
-  // MSG_NOSIGNAL: a shim that is gone is noticed on the read side, not by a SIGPIPE.
-  while (send(control_, frame.data(), frame.size(), MSG_NOSIGNAL) < 0) {
-    if (errno == EINTR) continue;
-    if (errno != EPIPE && errno != ECONNRESET) {
-      spdlog::warn("see-pod-init: reporting the exit of {}: {}", pid, strerror(errno));
+  pending_.push_back(EncodeControlMessage(
+      ControlType::kExit, std::string_view(reinterpret_cast<char*>(&exit), sizeof(exit))));
+  Flush();
+}
+
+void PodInit::Flush() {
+  bool full = false;
+  while (!pending_.empty()) {
+    const std::string& frame = pending_.front();
+    // MSG_NOSIGNAL: a shim that is gone is noticed on the read side, not by a SIGPIPE.
+    if (send(control_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        full = true;
+        break;
+      }
+      if (errno != EPIPE && errno != ECONNRESET) {
+        spdlog::warn("see-pod-init: reporting an exit: {}", strerror(errno));
+      }
+      pending_.clear();
+      break;
     }
-    return;
+    pending_.pop_front();
   }
+  epoll_event ev{};
+  ev.events = full ? EPOLLIN | EPOLLOUT : EPOLLIN;
+  ev.data.fd = control_;
+  (void)epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, control_, &ev);
 }
 
 void PodInit::KillEverything() {

@@ -35,7 +35,7 @@ constexpr SelfRule kAllow[] = {
     {SYS_futex, "threads"},
     {SYS_restart_syscall, "a timed wait (futex, poll, nanosleep) stopped and continued (SIGSTOP, "
                           "a cgroup freezer, a debugger) resumes through it; refused, glibc aborted"},
-    {SYS_clone, "worker threads; container inits"},
+    {SYS_clone, "worker threads; container inits; the bind child (sys_socket.cc)"},
     {SYS_clone3, "glibc creates threads with clone3"},
     {SYS_set_robust_list, "threads"},
     {SYS_rseq, "threads"},
@@ -106,8 +106,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_connect, "served connect"},
     {SYS_fchdir, "served bind of a one-component AF_UNIX name from the caller's resolved directory, "
                  "on the worker's private fs_struct (sys_socket.cc), and back"},
-    {SYS_chroot, "served bind of a multi-component AF_UNIX name from a chroot in the container's "
-                 "root, so the kernel records the caller's own string (sys_socket.cc), and back"},
+    {SYS_chroot, "served bind of a multi-component AF_UNIX name: a short-lived child chroots into the "
+                 "container's root, so the kernel records the caller's own string (sys_socket.cc)"},
     {SYS_sendmsg, "control channel (SCM_RIGHTS)"},
     {SYS_sendto, "registration replies (serve.cc)"},
     {SYS_accept4, "registrations on the serve socket (serve.cc)"},
