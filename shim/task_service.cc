@@ -191,9 +191,19 @@ void TaskService::Reap() {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (!Exited(pid, status)) {
-      // The backend's own helper (the pod's sentry), an orphan we are subreaper for, a logger.
-      (void)backend_->ClaimExit(pid, status);
+    if (Exited(pid, status)) continue;
+    // The backend's own helper (the pod's sentry), an orphan we are subreaper for, a logger.
+    if (!backend_->ClaimExit(pid, status)) continue;
+    // The pod's see-sentry is gone and its last reports are in. Its live children are ours now
+    // (subreaper) and reach waitpid; a process it reaped but never reported would otherwise never
+    // have an exit: it ended with the sentry, as if killed.
+    std::vector<pid_t> lost;
+    for (const auto& [p, who] : by_pid_) {
+      if (kill(p, 0) != 0 && errno == ESRCH) lost.push_back(p);
+    }
+    for (pid_t p : lost) {
+      spdlog::warn("pid {} ended unreported with the pod's see-sentry", p);
+      (void)Exited(p, SIGKILL);  // a wait status: killed by SIGKILL
     }
   }
 }

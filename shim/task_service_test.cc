@@ -33,9 +33,39 @@ class FakeBackend : public ContainerBackend {
  public:
   std::vector<std::string> init_args = {"/bin/sh", "-c", "echo hello; exit 3"};
   std::string last_update;
+  // The init is started at once by a stand-in for the pod's see-sentry (`sentry`), which reaps it
+  // without ever reporting the exit and then exits itself (ClaimExit names it).
+  bool sentry_reaps = false;
+  pid_t sentry = -1;
+
+  bool ClaimExit(pid_t pid, int) override { return sentry_reaps && pid == sentry; }
 
   Result<pid_t> Create(const BackendCreate& c) override {
     if (c.id == "fail") return InvalidArgument("config.json: process.args is required");
+    if (sentry_reaps) {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) < 0) return ErrnoStatus("pipe");
+      sentry = fork();
+      if (sentry == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        pid_t init = fork();
+        if (init == 0) {
+          execl("/bin/sleep", "sleep", "1000", nullptr);
+          _exit(127);
+        }
+        (void)!write(p[1], &init, sizeof(init));
+        waitpid(init, nullptr, 0);
+        _exit(0);
+      }
+      close(p[1]);
+      pid_t init = -1;
+      (void)!read(p[0], &init, sizeof(init));
+      close(p[0]);
+      pids_[c.id] = init;
+      return init;
+    }
     int gate[2];
     if (pipe2(gate, O_CLOEXEC) < 0) return ErrnoStatus("pipe");
     pid_t pid = Spawn(init_args, c.stdio, gate[0], gate[1]);
@@ -46,6 +76,7 @@ class FakeBackend : public ContainerBackend {
     return pid;
   }
   Status Start(const std::string& id) override {
+    if (sentry_reaps) return Status::Ok();
     auto it = gates_.find(id);
     if (it == gates_.end()) return FailedPrecondition("not created");
     close(it->second);  // the child's read() returns 0: go
@@ -571,6 +602,33 @@ TEST_F(TaskServiceShortGraceTest, ExecDeleteBoundedWhenPipeStaysOpen) {
   ASSERT_TRUE(Call("Wait", wait).ok());
   del.set_exec_id("");
   ASSERT_TRUE(Call("Delete", del).ok());
+}
+
+// The pod's see-sentry reaped a container process and died before reporting it: once the shim
+// has its exit, that process's exit is delivered (killed) instead of never.
+TEST_F(TaskServiceTest, AnExitTheSentryReapedButNeverReportedIsDelivered) {
+  backend_.sentry_reaps = true;
+  taskapi::CreateTaskResponse created;
+  ASSERT_TRUE(Call("Create", CreateReq("s1"), &created).ok());
+  taskapi::StartRequest start;
+  start.set_id("s1");
+  taskapi::StartResponse started;
+  ASSERT_TRUE(Call("Start", start, &started).ok());
+  ::kill(static_cast<pid_t>(created.pid()), SIGKILL);  // the stand-in reaps it, then exits
+  taskapi::StateRequest sreq;
+  sreq.set_id("s1");
+  taskapi::StateResponse state;
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(Call("State", sreq, &state).ok());
+    if (state.status() == ::containerd::v1::types::STOPPED) break;
+    usleep(10000);
+  }
+  EXPECT_EQ(state.status(), ::containerd::v1::types::STOPPED);
+  EXPECT_EQ(state.exit_status(), 137u);
+  taskapi::DeleteRequest del;
+  del.set_id("s1");
+  taskapi::DeleteResponse deleted;
+  EXPECT_TRUE(Call("Delete", del, &deleted).ok());
 }
 
 TEST_F(TaskServiceTest, DeleteOfNeverStartedInit) {
