@@ -110,13 +110,19 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
   if (!scope.ok()) return Fail(scope.status());
   auto parent = call.resolver().OpenParent(start, path, &view);
   if (!parent.ok()) return Fail(parent.status());
+  // The address for `name`, or 0 when it does not fit.
+  auto address = [&](const std::string& name, sockaddr_un* via) -> socklen_t {
+    *via = sockaddr_un{};
+    via->sun_family = AF_UNIX;
+    if (name.size() >= sizeof(via->sun_path)) return 0;
+    memcpy(via->sun_path, name.data(), name.size());
+    return static_cast<socklen_t>(path_off + name.size() + 1);
+  };
   auto bind_as = [&](const std::string& name) {
-    sockaddr_un via{};
-    via.sun_family = AF_UNIX;
-    if (name.size() >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
-    memcpy(via.sun_path, name.data(), name.size());
-    return op(sock, reinterpret_cast<const sockaddr*>(&via),
-              static_cast<int>(path_off + name.size() + 1));
+    sockaddr_un via;
+    socklen_t len = address(name, &via);
+    if (len == 0) return Reply::Error(ENAMETOOLONG);
+    return op(sock, reinterpret_cast<const sockaddr*>(&via), static_cast<int>(len));
   };
   if (path.find('/') == std::string::npos && parent->last == path && path != "." && path != "..") {
     if (fchdir(parent->dir.get()) != 0) return Reply::Error(errno);
@@ -124,12 +130,11 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
     return bind_as(path);
   }
   {
-    sockaddr_un via{};
-    via.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
-    memcpy(via.sun_path, path.data(), path.size());
+    sockaddr_un via;
+    socklen_t len = address(path, &via);
+    if (len == 0) return Reply::Error(ENAMETOOLONG);
     int err = BindFromChrootedChild(sock, call.container().root.get(), path[0] == '/' ? -1 : start,
-                                    via, static_cast<socklen_t>(path_off + path.size() + 1));
+                                    via, len);
     // A walk that needs the caller's own /proc/self (the resolver's meaning) fails before
     // anything is created: bound through the resolved parent instead.
     if (err != ENOENT && err != ENOTDIR && err != ELOOP) {
