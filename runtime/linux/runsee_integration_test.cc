@@ -331,6 +331,15 @@ class PodInitTest : public IntegrationTest {
     IntegrationTest::TearDown();
   }
 
+  // Creates container `id` from the bundle under the pod init.
+  Result<pid_t> CreateInPod(const std::string& id) {
+    CreateOptions o;
+    o.id = id;
+    o.bundle = bundle_;
+    o.sentry_socket = sentry_->socket;
+    return Create(rt_, o);
+  }
+
   // The next kExit report, or {-1, -1} after 10 s.
   std::pair<pid_t, int> NextExit() {
     pollfd p{sentry_->control.get(), POLLIN, 0};
@@ -365,11 +374,7 @@ class PodInitTest : public IntegrationTest {
 };
 
 TEST_F(PodInitTest, StartsReapsAndReportsTheContainersProcesses) {
-  CreateOptions o;
-  o.id = "pod1";
-  o.bundle = bundle_;
-  o.sentry_socket = sentry_->socket;
-  auto pid = Create(rt_, o);
+  auto pid = CreateInPod("pod1");
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
   RememberCgroup("pod1");
   EXPECT_EQ(ParentOf(*pid), sentry_->process.pid()) << "the init is the pod init's child";
@@ -397,11 +402,7 @@ TEST_F(PodInitTest, StartsReapsAndReportsTheContainersProcesses) {
 }
 
 TEST_F(PodInitTest, AShimThatGoesAwayTakesThePodWithIt) {
-  CreateOptions o;
-  o.id = "pod2";
-  o.bundle = bundle_;
-  o.sentry_socket = sentry_->socket;
-  auto pid = Create(rt_, o);
+  auto pid = CreateInPod("pod2");
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
   RememberCgroup("pod2");
   ASSERT_TRUE(Start(rt_, "pod2").ok());
@@ -420,11 +421,7 @@ TEST_F(PodInitTest, AShimThatGoesAwayTakesThePodWithIt) {
 // its socket full (a few hundred reports), a blocking send would leave it unable to start the
 // helper the runtime is waiting for.
 TEST_F(PodInitTest, UnreadExitReportsDoNotBlockSpawns) {
-  CreateOptions o;
-  o.id = "pod4";
-  o.bundle = bundle_;
-  o.sentry_socket = sentry_->socket;
-  auto pid = Create(rt_, o);
+  auto pid = CreateInPod("pod4");
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
   RememberCgroup("pod4");
   ASSERT_TRUE(Start(rt_, "pod4").ok());
@@ -455,11 +452,7 @@ TEST_F(PodInitTest, MalformedSpawnRequestsStartNothing) {
   std::string no_fds = sentry::EncodeSpawnRequest({{"/bin/true"}, {}});
   ASSERT_EQ(send(sentry_->control.get(), no_fds.data(), no_fds.size(), 0),
             static_cast<ssize_t>(no_fds.size()));
-  CreateOptions o;
-  o.id = "pod3";
-  o.bundle = bundle_;
-  o.sentry_socket = sentry_->socket;
-  auto pid = Create(rt_, o);
+  auto pid = CreateInPod("pod3");
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
   RememberCgroup("pod3");
   EXPECT_EQ(ParentOf(*pid), sentry_->process.pid());
