@@ -30,12 +30,14 @@ namespace see::sentry {
 std::vector<pid_t> ChildrenOf(pid_t parent, bool children_file) {
   std::string self = std::to_string(parent);
   std::vector<pid_t> out;
-  auto text = ReadFile("/proc/" + self + "/task/" + self + "/children");
-  if (children_file && text.ok()) {
-    std::istringstream in(*text);
-    pid_t pid;
-    while (in >> pid) out.push_back(pid);
-    return out;
+  if (children_file) {
+    auto text = ReadFile("/proc/" + self + "/task/" + self + "/children");
+    if (text.ok()) {
+      std::istringstream in(*text);
+      pid_t pid;
+      while (in >> pid) out.push_back(pid);
+      return out;
+    }
   }
   DIR* d = opendir("/proc");
   if (!d) return out;
@@ -92,12 +94,12 @@ class PodInit {
 Status PodInit::Run() {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return ErrnoStatus("PR_SET_CHILD_SUBREAPER");
   prctl(PR_SET_NAME, "see-pod-init");  // ps and /proc/<pid>/comm tell it from the server
+  prctl(PR_SET_DUMPABLE, 0);  // host root like the shim, but no pod process may read or trace it
   sigset_t mask;
   sigemptyset(&mask);
   for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&mask, s);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return ErrnoStatus("sigprocmask");
   UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-  prctl(PR_SET_DUMPABLE, 0);  // host root like the shim, but no pod process may read or trace it
   epoll_.Reset(epoll_create1(EPOLL_CLOEXEC));
   int epoll = epoll_.get();
   if (!sigfd || epoll < 0) return ErrnoStatus("signalfd/epoll");
