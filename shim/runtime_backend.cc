@@ -457,14 +457,12 @@ class RuntimeBackend : public ContainerBackend {
         if (n == 0 || errno != EAGAIN) UnwatchControl();
         return;
       }
-      auto m = sentry::DecodeControlMessage(std::string_view(buf, static_cast<size_t>(n)));
-      sentry::ExitMessage exit{};
-      if (!m.ok() || m->first != sentry::ControlType::kExit || m->second.size() != sizeof(exit)) {
+      auto exit = sentry::DecodeExitMessage(std::string_view(buf, static_cast<size_t>(n)));
+      if (!exit.ok()) {
         spdlog::warn("ignoring a malformed report of the pod's see-sentry");
         continue;
       }
-      memcpy(&exit, m->second.data(), sizeof(exit));
-      if (on_exit_) on_exit_(exit.pid, exit.wait_status);
+      if (on_exit_) on_exit_(exit->pid, exit->wait_status);
     }
   }
 

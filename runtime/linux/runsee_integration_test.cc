@@ -348,13 +348,9 @@ class PodInitTest : public IntegrationTest {
     char buf[sizeof(sentry::ControlHeader) + sizeof(sentry::ExitMessage)];
     ssize_t n = recv(sentry_->control.get(), buf, sizeof(buf), 0);
     if (n <= 0) return {-1, -1};
-    auto m = sentry::DecodeControlMessage(std::string_view(buf, static_cast<size_t>(n)));
-    sentry::ExitMessage e{};
-    if (!m.ok() || m->first != sentry::ControlType::kExit || m->second.size() != sizeof(e)) {
-      return {-1, -1};
-    }
-    memcpy(&e, m->second.data(), sizeof(e));
-    return {e.pid, e.wait_status};
+    auto e = sentry::DecodeExitMessage(std::string_view(buf, static_cast<size_t>(n)));
+    if (!e.ok()) return {-1, -1};
+    return {e->pid, e->wait_status};
   }
 
   std::string SentryLog() {

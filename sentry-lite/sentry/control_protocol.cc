@@ -104,6 +104,16 @@ Result<SpawnRequest> DecodeSpawnRequest(std::string_view payload) {
   return r;
 }
 
+Result<ExitMessage> DecodeExitMessage(std::string_view frame) {
+  SEE_ASSIGN_OR_RETURN(auto m, DecodeControlMessage(frame));
+  ExitMessage exit{};
+  if (m.first != ControlType::kExit || m.second.size() != sizeof(exit)) {
+    return InvalidArgument("not an exit report");
+  }
+  memcpy(&exit, m.second.data(), sizeof(exit));
+  return exit;
+}
+
 Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_view frame) {
   ControlHeader h{};
   if (frame.size() < sizeof(h)) return InvalidArgument("control message shorter than its header");

@@ -78,6 +78,9 @@ std::string EncodeControlMessage(ControlType type, std::string_view payload);
 std::string EncodeRegistration(const Registration& r);
 // Parses a kRegister payload; unknown keys are ignored, malformed lines are an error.
 Result<Registration> DecodeRegistration(std::string_view payload);
+// One kExit frame (as received whole from the pod init's SOCK_SEQPACKET socket): InvalidArgument
+// for any other frame or a payload that is not an ExitMessage.
+Result<ExitMessage> DecodeExitMessage(std::string_view frame);
 // Splits one framed message (as received whole from a SOCK_SEQPACKET socket).
 Result<std::pair<ControlType, std::string>> DecodeControlMessage(std::string_view frame);
 

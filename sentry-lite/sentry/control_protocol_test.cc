@@ -55,6 +55,19 @@ TEST(ControlProtocolTest, RegistrationRoundTripsAndBadNumbersAreRefused) {
   EXPECT_FALSE(DecodeRegistration("pid=1\nlistener_fd=1\nroot_fd=2").ok());  // unterminated
 }
 
+TEST(ControlProtocolTest, ExitReportsDecodeAndOtherFramesAreRefused) {
+  ExitMessage m{42, 9};
+  std::string frame =
+      EncodeControlMessage(ControlType::kExit, std::string_view(reinterpret_cast<char*>(&m), sizeof(m)));
+  auto back = DecodeExitMessage(frame);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->pid, 42);
+  EXPECT_EQ(back->wait_status, 9);
+  EXPECT_FALSE(DecodeExitMessage(EncodeControlMessage(ControlType::kReady, frame.substr(8))).ok());
+  EXPECT_FALSE(DecodeExitMessage(EncodeControlMessage(ControlType::kExit, "short")).ok());
+  EXPECT_FALSE(DecodeExitMessage(frame.substr(0, frame.size() - 1)).ok());
+}
+
 TEST(ControlProtocolTest, FramesWhoseLengthLiesAreRefused) {
   std::string frame = EncodeControlMessage(ControlType::kExit, "12345678");
   EXPECT_TRUE(DecodeControlMessage(frame).ok());
