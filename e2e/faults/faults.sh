@@ -61,17 +61,9 @@ sentry_of() {
   return 0
 }
 # The server of a pod (the see-sentry serving its calls, child of the pod init).
-server_of() {
-  local p
-  for p in $(sentry_of "$1"); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != see-sentry ]] || echo "$p"; done
-  return 0
-}
+server_of() { see_with_comm see-sentry $(sentry_of "$1"); }
 # The pod init (the parent of the pod's container processes).
-pod_init_of() {
-  local p
-  for p in $(sentry_of "$1"); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != see-pod-init ]] || echo "$p"; done
-  return 0
-}
+pod_init_of() { see_with_comm see-pod-init $(sentry_of "$1"); }
 exit_status_of() { see_ctr tasks ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
 
 start_detached() {

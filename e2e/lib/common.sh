@@ -116,6 +116,15 @@ see_sentry_tree() {
   done
 }
 
+# see_with_comm COMM PID...: those of the pids whose /proc/<pid>/comm is COMM (see-pod-init,
+# see-sentry, see-registrar tell a pod's sentry processes apart).
+see_with_comm() {
+  local comm=$1 p
+  shift
+  for p in "$@"; do [[ $(cat "/proc/$p/comm" 2>/dev/null) != "$comm" ]] || echo "$p"; done
+  return 0
+}
+
 # see_pids_matching STRING: pids whose command line contains STRING (not this shell's own).
 see_pids_matching() {
   local s=$1 p

@@ -195,7 +195,7 @@ if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
   # The pod's see-sentry: its init (the shim's child) and the server below it, one each.
   see_expect_eq "pod: one see-sentry (init and server) for both containers" "see-pod-init see-sentry" \
     "$(for p in $(sentry_pids_in "$pod"); do cat "/proc/$p/comm"; done | sort | tr '\n' ' ' | sed 's/ $//')"
-  sentry=$(for p in $(sentry_pids_in "$pod"); do [[ $(cat "/proc/$p/comm") != see-pod-init ]] || echo "$p"; done)
+  sentry=$(see_with_comm see-pod-init $(sentry_pids_in "$pod"))
   shim=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | head -1)
   see_expect_eq "pod: the pod init is the shim's child" "$shim" \
     "$(awk '/^PPid:/ {print $2}' "/proc/$sentry/status" 2>/dev/null || true)"
