@@ -50,6 +50,7 @@ struct BackendCreate {
 // The shim config's user namespace settings (config.h).
 struct UsernsSettings {
   bool pod = false;
+  bool idmap_host_paths = true;  // host_paths: idmap
   uint32_t base = 0;
   uint32_t ranges = 0;
 };

@@ -42,6 +42,12 @@ Result<ShimConfig> ParseConfigYaml(const std::string& text) {
           return InvalidArgument("config: user_namespace: must be pod or host, not " + v);
         }
         c.pod_user_namespace = v == "pod";
+      } else if (key == "host_paths") {
+        std::string v = kv.second.as<std::string>();
+        if (v != "idmap" && v != "unmapped") {
+          return InvalidArgument("config: host_paths: must be idmap or unmapped, not " + v);
+        }
+        c.idmap_host_paths = v == "idmap";
       } else if (key == "userns_base") {
         uint64_t v = kv.second.as<uint64_t>();
         if (v < kUsernsRangeSize || v % kUsernsRangeSize != 0 || v >= kUsernsLimit) {

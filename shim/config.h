@@ -10,15 +10,22 @@
 //                                       # runc-like path (no syscall interception; comparison only)
 //   egress_refresh: 30                  # seconds between re-resolutions of the host names of a
 //                                       # pod's see.dev/egress policy (default 30, at least 5)
-//   user_namespace: pod|host            # pod: every pod runs in its own user namespace whose
-//                                       # root is an unprivileged host uid range of 65536 ids;
-//                                       # rootfs layers and bind volumes are id-mapped so on-disk
-//                                       # ownership stays as in the image. host (default, as
-//                                       # Kubernetes' hostUsers: true; hostPath volumes are not
-//                                       # id-mapped): the pod's root is host root. A pod chooses
-//                                       # for itself with the annotation
-//                                       # see.dev/user-namespace: pod|host (the CRI plugin passes
-//                                       # see.dev/* pod annotations: docs/operations.md).
+//   user_namespace: pod|host            # pod (default): every pod runs in its own user namespace
+//                                       # whose root is an unprivileged host uid range of 65536
+//                                       # ids; rootfs layers and bind volumes are id-mapped so
+//                                       # on-disk ownership stays as in the image. A pod in the
+//                                       # host's network, pid or ipc namespace keeps host ids
+//                                       # (Kubernetes refuses hostUsers: false there). host: the
+//                                       # pod's root is host root (runc's way). A pod chooses for
+//                                       # itself with the annotation see.dev/user-namespace:
+//                                       # pod|host (the CRI plugin passes see.dev/* pod
+//                                       # annotations: docs/operations.md).
+//   host_paths: idmap|unmapped          # in a pod user namespace, bind volumes from outside the
+//                                       # pod (hostPath): idmap (default, as Kubernetes does)
+//                                       # shows them with their host owners, so the pod's root
+//                                       # writes what host root could; unmapped binds them as
+//                                       # they are: there the pod's root is its unprivileged host
+//                                       # uid (stricter; a root-owned hostPath is read-only to it)
 //   userns_base: 1073741824             # first host uid/gid of the pod ranges (default 2^30, a
 //                                       # multiple of 65536)
 //   userns_ranges: 1024                 # how many 65536-id ranges from there (default 1024, so
@@ -44,7 +51,8 @@ struct ShimConfig {
   std::optional<std::string> log_level;
   bool sentry = true;  // sandbox: sentry (true) or none
   int egress_refresh_seconds = 30;
-  bool pod_user_namespace = false;  // user_namespace: pod (true) or host (default)
+  bool pod_user_namespace = true;  // user_namespace: pod (default) or host
+  bool idmap_host_paths = true;    // host_paths: idmap (default) or unmapped
   uint32_t userns_base = 1u << 30;
   uint32_t userns_ranges = 1024;
 };

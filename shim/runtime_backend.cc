@@ -174,10 +174,10 @@ void ReleaseClaim(UsernsClaim& c) {
   c.lock.Reset();
 }
 
-// Bind sources the pod owns, which its containers see through the pod user namespace: the
-// kubelet's volumes (emptyDir, configMap, secret, projected, downwardAPI: <pods>/<uid>/volumes/
-// kubernetes.io~<kind>/...; its etc-hosts) and containerd's sandbox files (hostname, hosts,
-// resolv.conf, shm). Anything else (hostPath) is bound as it is: there the pod's root is its
+// Bind sources the pod owns: the kubelet's volumes (emptyDir, configMap, secret, projected,
+// downwardAPI: <pods>/<uid>/volumes/kubernetes.io~<kind>/...; its etc-hosts) and containerd's
+// sandbox files (hostname, hosts, resolv.conf, shm). These are always id-mapped; anything else
+// (hostPath) only with host_paths: idmap, else it is bound as it is: there the pod's root is its
 // unprivileged host uid, so what it creates is never owned by host root.
 bool PodOwnedVolume(const std::string& source) {
   auto ends_with = [&](std::string_view s) {
@@ -216,7 +216,7 @@ class RuntimeBackend : public ContainerBackend {
     }
     SEE_ASSIGN_OR_RETURN(nlohmann::json j, SpecJson(std::move(text)));
     // The pod's own choice (every container of a pod carries the pod's see.dev/* annotations).
-    bool wanted = s.pod;
+    bool wanted = s.pod, chosen = false;
     auto annotations = j.find("annotations");
     if (annotations != j.end() && annotations->is_object()) {
       auto a = annotations->find(kUserNamespaceAnnotation);
@@ -227,19 +227,38 @@ class RuntimeBackend : public ContainerBackend {
                                  ": must be pod or host, not " + v);
         }
         wanted = v == "pod";
+        chosen = true;
       }
     }
     if (!wanted) return -1;
-    // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
+    std::set<std::string> own;  // the namespaces the spec does not share with the host
     auto linux = j.find("linux");
     if (linux != j.end() && linux->is_object()) {
       auto nss = linux->find("namespaces");
       if (nss != linux->end() && nss->is_array()) {
         for (const auto& ns : *nss) {
-          if (ns.is_object() && ns.value("type", "") == "user") return -1;
+          if (ns.is_object() && ns.contains("type") && ns["type"].is_string()) {
+            own.insert(ns["type"].get<std::string>());
+          }
         }
       }
     }
+    // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
+    if (own.count("user")) return -1;
+    // The node's default does not apply to a pod in the host's network, pid or ipc namespace
+    // (Kubernetes refuses hostUsers: false for those: their root would lose what they came for,
+    // e.g. binding a low port on the host); the pod's own annotation still does.
+    if (!chosen) {
+      for (const char* type : {"network", "pid", "ipc"}) {
+        if (!own.count(type)) {
+          spdlog::info("the pod shares the host's {} namespace: it keeps host ids "
+                       "(annotation {}: pod gives it a user namespace)", type,
+                       kUserNamespaceAnnotation);
+          return -1;
+        }
+      }
+    }
+    idmap_host_paths_ = s.idmap_host_paths;
     if (userns_) return layers_ns_.get();
     std::string parent = pod_dir_.empty() ? "/run/containerd/see-pods"
                                           : pod_dir_.substr(0, pod_dir_.rfind('/'));
@@ -467,8 +486,9 @@ class RuntimeBackend : public ContainerBackend {
   }
 
   // The container joins the pod's user namespace (held by our fd, named through /proc/<shim>/fd,
-  // so it outlives any one container); the pod's own bind volumes (PodOwnedVolume) are id-mapped
-  // when their filesystem allows it (probed), and the rootfs too if the shim did not mount it.
+  // so it outlives any one container); its bind volumes (with host_paths: unmapped only the pod's
+  // own, PodOwnedVolume) are id-mapped when their filesystem allows it (probed), and the rootfs
+  // too if the shim did not mount it.
   Status JoinPodUserns(const std::string& bundle, bool rootfs_idmapped) {
     std::string path = bundle + "/config.json";
     SEE_ASSIGN_OR_RETURN(nlohmann::json j, SpecJson(ReadFile(path)));
@@ -495,7 +515,7 @@ class RuntimeBackend : public ContainerBackend {
           mapped |= o == "idmap" || o == "ridmap";
         }
         std::string source = m.value("source", "");
-        if (!bind || mapped || !PodOwnedVolume(source)) continue;
+        if (!bind || mapped || (!idmap_host_paths_ && !PodOwnedVolume(source))) continue;
         if (!runtime::MakeIdmappedTree(source, userns_.get(), false, false).ok()) {
           spdlog::debug("{} cannot be id-mapped: bound as it is", source);
           continue;
@@ -519,6 +539,7 @@ class RuntimeBackend : public ContainerBackend {
   runtime::RuntimeOptions rt_;
   UsernsClaim claim_;
   UniqueFd userns_, layers_ns_;
+  bool idmap_host_paths_ = true;
   std::string pod_dir_;
   std::unique_ptr<runtime::SentryProcess> sentry_;
   bool stopping_ = false;  // SIGTERM sent, exit not yet reaped

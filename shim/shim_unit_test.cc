@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
 #include "base/ttrpc/address.h"
@@ -132,24 +134,32 @@ TEST(Config, Yaml) {
 TEST(Config, UserNamespace) {
   auto c = ParseConfigYaml("");
   ASSERT_TRUE(c.ok());
-  EXPECT_FALSE(c->pod_user_namespace) << "host is the default until the sentry runs in the pod's namespace";
+  EXPECT_TRUE(c->pod_user_namespace) << "every pod gets its own user namespace unless told otherwise";
+  EXPECT_TRUE(c->idmap_host_paths) << "hostPaths are id-mapped by default, as Kubernetes does";
   EXPECT_EQ(c->userns_base, 1u << 30);
   EXPECT_EQ(c->userns_ranges, 1024u);
-  c = ParseConfigYaml("user_namespace: pod\n");
+  c = ParseConfigYaml("user_namespace: pod\nhost_paths: unmapped\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->pod_user_namespace);
-  c = ParseConfigYaml("user_namespace: host\nuserns_base: 655360\nuserns_ranges: 3\n");
+  EXPECT_FALSE(c->idmap_host_paths);
+  c = ParseConfigYaml("user_namespace: host\nhost_paths: idmap\nuserns_base: 655360\nuserns_ranges: 3\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(c->pod_user_namespace);
+  EXPECT_TRUE(c->idmap_host_paths);
   EXPECT_EQ(c->userns_base, 655360u);
   EXPECT_EQ(c->userns_ranges, 3u);
-  for (const char* bad : {"user_namespace: yes\n", "userns_base: 1000\n", "userns_base: 0\n",
+  for (const char* bad : {"user_namespace: yes\n", "host_paths: mapped\n", "userns_base: 1000\n", "userns_base: 0\n",
                           "userns_ranges: 0\n", "userns_base: 4294901760\n",
                           // ends above 0xFFFF0000, where the layers' extra id lives
                           "userns_base: 4294836224\nuserns_ranges: 2\n"}) {
     EXPECT_EQ(ParseConfigYaml(bad).status().code(), Code::kInvalidArgument) << bad;
   }
 }
+
+// A spec whose pod has its own network, pid and ipc namespaces (as the CRI plugin and ctr make).
+constexpr char kPodNamespaces[] =
+    R"({"linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                                 {"type": "mount"}]}})";
 
 // Pod user namespace ranges: claimed without collisions, exhausted when all are taken, freed
 // with the pod, and a dead shim's claim is removed by `delete`. Needs root (id maps).
@@ -158,9 +168,9 @@ TEST(UsernsRanges, ClaimReleaseAndLeftovers) {
   char tmpl[] = "/tmp/see-userns-XXXXXX";
   std::filesystem::path dir = mkdtemp(tmpl);
   std::filesystem::create_directories(dir / "bundle");
-  ASSERT_TRUE(WriteFile((dir / "bundle/config.json").string(), R"({"linux": {}})").ok());
+  ASSERT_TRUE(WriteFile((dir / "bundle/config.json").string(), kPodNamespaces).ok());
   std::string bundle = (dir / "bundle").string();
-  UsernsSettings s{true, 3u << 16, 2};
+  UsernsSettings s{.pod = true, .base = 3u << 16, .ranges = 2};
   auto claim_of = [&](uint32_t base) { return dir / (".userns-" + std::to_string(base)); };
   auto a = NewRuntimeBackend((dir / "state").string(), (dir / "pod-a").string());
   auto b = NewRuntimeBackend((dir / "state").string(), (dir / "pod-b").string());
@@ -207,7 +217,8 @@ TEST(UsernsRanges, PodAnnotationChoosesEitherWay) {
   auto with = [&](const std::string& annotations) {
     return WriteFile(bundle + "/config.json", R"({"linux": {}, "annotations": )" + annotations + "}").ok();
   };
-  UsernsSettings node_host{false, 3u << 16, 2}, node_pod{true, 3u << 16, 2};
+  UsernsSettings node_host{.pod = false, .base = 3u << 16, .ranges = 2};
+  UsernsSettings node_pod{.pod = true, .base = 3u << 16, .ranges = 2};
   {
     auto backend = NewRuntimeBackend((dir / "state").string(), (dir / "pod-a").string());
     ASSERT_TRUE(with(R"({"see.dev/user-namespace": "pod"})"));
@@ -228,6 +239,41 @@ TEST(UsernsRanges, PodAnnotationChoosesEitherWay) {
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(r.status().message().find("see.dev/user-namespace"), std::string::npos);
   }
+  backend.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// The node's default (pod) leaves a pod that shares the host's network, pid or ipc namespace with
+// host ids, as Kubernetes refuses hostUsers: false for those; the pod's annotation still gives
+// it a namespace.
+TEST(UsernsRanges, HostNamespacesKeepHostIdsUnlessThePodAsks) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  char tmpl[] = "/tmp/see-userns-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir / "bundle");
+  std::string bundle = (dir / "bundle").string();
+  UsernsSettings node_pod{.pod = true, .base = 3u << 16, .ranges = 2};
+  for (const char* shared : {"network", "pid", "ipc"}) {
+    nlohmann::json spec = nlohmann::json::parse(kPodNamespaces);
+    auto& nss = spec["linux"]["namespaces"];
+    nss.erase(std::remove_if(nss.begin(), nss.end(),
+                             [&](const nlohmann::json& ns) { return ns["type"] == shared; }),
+              nss.end());
+    ASSERT_TRUE(WriteFile(bundle + "/config.json", spec.dump()).ok());
+    auto backend = NewRuntimeBackend((dir / "state").string(), (dir / "pod-a").string());
+    auto fd = backend->PrepareUserNamespace(bundle, node_pod);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    EXPECT_EQ(*fd, -1) << "host " << shared;
+    EXPECT_FALSE(std::filesystem::exists(dir / ".userns-196608")) << "host " << shared;
+    spec["annotations"]["see.dev/user-namespace"] = "pod";
+    ASSERT_TRUE(WriteFile(bundle + "/config.json", spec.dump()).ok());
+    fd = backend->PrepareUserNamespace(bundle, node_pod);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    EXPECT_GE(*fd, 0) << "host " << shared << " with the pod's annotation";
+  }
+  auto backend = NewRuntimeBackend((dir / "state").string(), (dir / "pod-b").string());
+  ASSERT_TRUE(WriteFile(bundle + "/config.json", kPodNamespaces).ok());
+  EXPECT_GE(*backend->PrepareUserNamespace(bundle, node_pod), 0) << "its own namespaces";
   backend.reset();
   std::filesystem::remove_all(dir);
 }

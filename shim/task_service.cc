@@ -342,7 +342,8 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
   c->bundle = req.bundle();
   UndoStack undo;
   std::string rootfs = req.bundle() + "/rootfs";
-  UsernsSettings userns{config.pod_user_namespace, config.userns_base, config.userns_ranges};
+  UsernsSettings userns{config.pod_user_namespace, config.idmap_host_paths, config.userns_base,
+                        config.userns_ranges};
   SEE_ASSIGN_OR_RETURN(int layer_userns, backend_->PrepareUserNamespace(req.bundle(), userns));
   bool rootfs_idmapped = false;
   if (options_.mount_rootfs && req.rootfs_size() > 0) {

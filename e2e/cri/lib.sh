@@ -60,6 +60,18 @@ cri_container_id() {
   cri_pod_field "$1" "next(c['id'] for c in p['containers'] if c['name'] == '$2')"
 }
 
+# cri_task_pid POD CONTAINER: the container's init pid on the host.
+cri_task_pid() {
+  local cid
+  cid=$(cri_container_id "$1" "$2")
+  "${K8S[@]}" task ls 2>/dev/null | awk -v id="$cid" '$1 == id { print $2 }'
+}
+
+# cri_host_ids PID: "uid gid" (real ids) of the process as the host sees them.
+cri_host_ids() {
+  echo "$(awk '/^Uid:/ { print $2 }' "/proc/$1/status") $(awk '/^Gid:/ { print $2 }' "/proc/$1/status")"
+}
+
 # argv0 PID: the basename of the process's argv[0] (comm is "exe" for re-executed binaries).
 _cri_argv0() { local a; a=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -1); echo "${a##*/}"; }
 

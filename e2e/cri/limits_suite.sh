@@ -4,7 +4,9 @@
 # - the CPU quota and memory limit of the pod spec are what the container sees inside (its cgroup
 #   files) and what the host's cgroup holds;
 # - deleting a pod honours the grace period: the container gets SIGTERM, keeps running inside the
-#   grace period (it logs after the TERM), and is then SIGKILLed (task exit status 137).
+#   grace period (it logs after the TERM), and is then SIGKILLed (task exit status 137);
+# - by the node's default that pod has its own user namespace and its hostPath is id-mapped: its
+#   root is an unprivileged host uid and what it writes there is stored as 0.
 #
 #   e2e/cri/limits_suite.sh BIN_DIR
 set -euo pipefail
@@ -107,6 +109,14 @@ EOF
 mkdir -p "$CRI_WORK/graceful-out"
 if cri_apply graceful && see_wait_for 30 grep -q started "$CRI_WORK/graceful-out/events"; then
   cid=$(cri_container_id graceful stubborn)
+  # The node's default: the pod has its own user namespace, and its hostPath is id-mapped, so
+  # its root (an unprivileged host uid) writes the root-owned directory and the file is stored
+  # as 0, as under runc.
+  ids=$(cri_host_ids "$(cri_task_pid graceful stubborn)")
+  see_expect_eq "graceful: the pod's root is an unprivileged host uid" 1 \
+    "$(( ${ids%% *} >= 1073741824 ))"
+  see_expect_eq "graceful: written through the id-mapped hostPath as 0" "0 0" \
+    "$(stat -c '%u %g' "$CRI_WORK/graceful-out/events")"
   # The task's exit status comes from containerd's event stream (CRI forgets the container
   # with the pod).
   "${K8S[@]}" events >"$CRI_WORK/events" 2>&1 &

@@ -15,7 +15,9 @@
 #   e2e/cri/userns_suite.sh BIN_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-export SEE_NODE_SHIM_CONFIG="user_namespace: pod"  # opt-in (shim/config.h)
+# Pod user namespaces are the default; hostPaths unmapped, so that the attack below shows what
+# that option keeps from the pod (the default id-maps them: e2e.cri.limits).
+export SEE_NODE_SHIM_CONFIG="host_paths: unmapped"
 cri_suite_start "${1:-}"
 
 CLAIMS=/run/containerd/see-pods
@@ -55,29 +57,17 @@ spec:
 EOF
 }
 
-# task_pid POD CONTAINER: the container's init pid on the host.
-task_pid() {
-  local cid
-  cid=$(cri_container_id "$1" "$2")
-  "${K8S[@]}" task ls 2>/dev/null | awk -v id="$cid" '$1 == id { print $2 }'
-}
-
-# host_ids PID: "uid gid" (real ids) of the process as the host sees them.
-host_ids() {
-  echo "$(awk '/^Uid:/ { print $2 }' "/proc/$1/status") $(awk '/^Gid:/ { print $2 }' "/proc/$1/status")"
-}
-
 userns_pod ua
 userns_pod ub
 cri_apply ua || see_finish userns_suite
 cri_apply ub || see_finish userns_suite
 cri_record_sockets
 
-pa=$(task_pid ua main)
-pb=$(task_pid ub main)
-pa_side=$(task_pid ua side)
-read -r ua_uid ua_gid <<<"$(host_ids "$pa")"
-read -r ub_uid ub_gid <<<"$(host_ids "$pb")"
+pa=$(cri_task_pid ua main)
+pb=$(cri_task_pid ub main)
+pa_side=$(cri_task_pid ua side)
+read -r ua_uid ua_gid <<<"$(cri_host_ids "$pa")"
+read -r ub_uid ub_gid <<<"$(cri_host_ids "$pb")"
 see_log "ua: root is host uid $ua_uid, ub: $ub_uid"
 see_expect_eq "ua: root is not host root" 1 "$((ua_uid != 0))"
 see_expect_eq "ua: uid = gid" "$ua_uid" "$ua_gid"
@@ -160,7 +150,7 @@ rc=0
 cri_apply uc || rc=$?
 see_expect_eq "uc: applied" 0 "$rc"
 if ((rc == 0)); then
-  see_expect_eq "uc (see.dev/user-namespace: host): root is host root" "0 0" "$(host_ids "$(task_pid uc main)")"
+  see_expect_eq "uc (see.dev/user-namespace: host): root is host root" "0 0" "$(cri_host_ids "$(cri_task_pid uc main)")"
   see_expect_eq "uc: no range claimed" 0 "$(find "$CLAIMS" -maxdepth 1 -name '.userns-*' | wc -l)"
 fi
 see_check "uc: delete" see_seectl delete pod uc --now

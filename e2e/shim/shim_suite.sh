@@ -192,8 +192,10 @@ if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
     "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | wc -l)"
   see_expect_eq "pod: no shim of its own for the second" "" \
     "$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p2 " || true)"
-  # The pod's see-sentry: its init (the shim's child) and the server below it, one each.
-  see_expect_eq "pod: one see-sentry (init and server) for both containers" "see-pod-init see-sentry" \
+  # The pod's see-sentry: its init (the shim's child), the server below it and, as the pod has
+  # its own user namespace (the default), the server's host-side registrar; one each.
+  see_expect_eq "pod: one see-sentry (init, registrar, server) for both containers" \
+    "see-pod-init see-registrar see-sentry" \
     "$(for p in $(sentry_pids_in "$pod"); do cat "/proc/$p/comm"; done | sort | tr '\n' ' ' | sed 's/ $//')"
   sentry=$(see_with_comm see-pod-init $(sentry_pids_in "$pod"))
   shim=$(see_pids_matching "containerd-shim-see-v2 -namespace $SEE_CTRD_NS -id p1 " | head -1)
@@ -208,7 +210,7 @@ if start_detached p1 "${pod_ann[@]}" "$BB" p1 sleep 1000 &&
   out=$(see_ctr tasks exec --exec-id pe2 p2 sh -c 'exit 7' 2>&1; echo "rc=$?")
   see_expect_eq "pod: an exec's exit status comes back through the pod init" "rc=7" "$out"
   remove_task p1
-  see_expect_eq "pod: sentry stays while a container is left" 2 "$(sentry_pids_in "$pod" | wc -l)"
+  see_expect_eq "pod: sentry stays while a container is left" 3 "$(sentry_pids_in "$pod" | wc -l)"
   remove_task p2
   see_wait_for 10 bash -c "[[ ! -e $pod ]]" || true
   see_expect_eq "pod: no see-sentry after removal" "" "$(sentry_pids_in "$pod")"
