@@ -84,18 +84,21 @@ class ContainerBackend {
   // True when the init is not pid 1 of its own pid namespace: then the init's exit does not end
   // the other processes and the shim kills them (containerd's ShouldKillAllOnExit).
   virtual bool SharesPidNamespace(const std::string& id) = 0;
-  // The shim's reaper reaped `pid`, which is none of the containers' processes: true when it was
-  // the backend's own helper (the pod's see-sentry), which then forgets it.
   // Before a container of the pod is created from `bundle` (its rootfs not yet mounted): the
-  // pod's user namespace, claimed with the first container. Returns the user namespace fd the
-  // rootfs layers are id-mapped with (owned by the backend), or -1 when the container runs
-  // without one (settings.pod false, or its spec brings its own user namespace).
+  // pod's user namespace, decided and claimed with the first container. Returns the user
+  // namespace fd the rootfs layers are id-mapped with (owned by the backend), or -1 when the
+  // container runs without one (the pod keeps host ids, or its spec brings its own namespace).
   virtual Result<int> PrepareUserNamespace(const std::string& bundle,
                                            const UsernsSettings& settings) {
     (void)bundle;
     (void)settings;
     return -1;
   }
+  // A create that failed before Create: the pod's user namespace and its id range are released
+  // when no container holds them.
+  virtual void ReleaseUnusedUserNamespace() {}
+  // The shim's reaper reaped `pid`, which is none of the containers' processes: true when it was
+  // the backend's own helper (the pod's see-sentry), which then forgets it.
   virtual bool ClaimExit(pid_t pid, int wait_status) {
     (void)pid;
     (void)wait_status;

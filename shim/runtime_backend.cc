@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -188,6 +189,28 @@ bool PodOwnedVolume(const std::string& source) {
          (ends_with("/etc-hosts") && source.find("/pods/") != std::string::npos);
 }
 
+// Whether a spec's linux.namespaces leaves the container in the shim's (the host's) namespace of
+// `type`: no entry of that type, or one whose path names the host's namespace (an app container
+// of a pod whose sandbox shares it).
+bool HostNamespace(const nlohmann::json& namespaces, const std::string& type) {
+  static const std::map<std::string, std::string> kProcName = {
+      {"network", "net"}, {"pid", "pid"}, {"ipc", "ipc"}};
+  for (const auto& ns : namespaces) {
+    if (!ns.is_object() || !ns.contains("type") || !ns["type"].is_string() ||
+        ns["type"].get<std::string>() != type) {
+      continue;
+    }
+    if (!ns.contains("path") || !ns["path"].is_string()) return false;
+    struct stat theirs, host;
+    std::string own = "/proc/self/ns/" + kProcName.at(type);
+    // A path that cannot be read is not the host's (the runtime fails on it anyway).
+    return stat(ns["path"].get<std::string>().c_str(), &theirs) == 0 &&
+           stat(own.c_str(), &host) == 0 && theirs.st_dev == host.st_dev &&
+           theirs.st_ino == host.st_ino;
+  }
+  return true;
+}
+
 // How long a sentry asked to stop (SIGTERM) may take before SIGKILL.
 constexpr int kSentryStopMs = 2000;
 
@@ -211,7 +234,13 @@ class RuntimeBackend : public ContainerBackend {
 
   Result<int> PrepareUserNamespace(const std::string& bundle, const UsernsSettings& s) override {
     auto text = ReadFile(bundle + "/config.json");
-    if (!s.pod && (!text.ok() || text->find(kUserNamespaceAnnotation) == std::string::npos)) {
+    // The pod decides once, with its first container (under CRI the sandbox); the others follow.
+    // A later container cannot tell for itself: an app container names the sandbox's namespaces
+    // by path, the host's too when the sandbox shares them.
+    bool decided = !containers_.empty();
+    if (decided && !userns_) return -1;
+    if (!decided && !s.pod &&
+        (!text.ok() || text->find(kUserNamespaceAnnotation) == std::string::npos)) {
       return -1;
     }
     SEE_ASSIGN_OR_RETURN(nlohmann::json j, SpecJson(std::move(text)));
@@ -230,27 +259,24 @@ class RuntimeBackend : public ContainerBackend {
         chosen = true;
       }
     }
-    if (!wanted) return -1;
-    std::set<std::string> own;  // the namespaces the spec does not share with the host
+    nlohmann::json nss = nlohmann::json::array();
     auto linux = j.find("linux");
     if (linux != j.end() && linux->is_object()) {
-      auto nss = linux->find("namespaces");
-      if (nss != linux->end() && nss->is_array()) {
-        for (const auto& ns : *nss) {
-          if (ns.is_object() && ns.contains("type") && ns["type"].is_string()) {
-            own.insert(ns["type"].get<std::string>());
-          }
-        }
-      }
+      auto n = linux->find("namespaces");
+      if (n != linux->end() && n->is_array()) nss = *n;
     }
     // A spec with its own user namespace keeps it (and its rootfs is not id-mapped).
-    if (own.count("user")) return -1;
+    for (const auto& ns : nss) {
+      if (ns.is_object() && ns.contains("type") && ns["type"] == "user") return -1;
+    }
+    if (decided) return layers_ns_.get();
+    if (!wanted) return -1;
     // The node's default does not apply to a pod in the host's network, pid or ipc namespace
     // (Kubernetes refuses hostUsers: false for those: their root would lose what they came for,
     // e.g. binding a low port on the host); the pod's own annotation still does.
     if (!chosen) {
       for (const char* type : {"network", "pid", "ipc"}) {
-        if (!own.count(type)) {
+        if (HostNamespace(nss, type)) {
           spdlog::info("the pod shares the host's {} namespace: it keeps host ids "
                        "(annotation {}: pod gives it a user namespace)", type,
                        kUserNamespaceAnnotation);
@@ -280,6 +306,10 @@ class RuntimeBackend : public ContainerBackend {
     layers_ns_ = std::move(*lns);
     spdlog::info("pod user namespace: root is host uid/gid {} (65536 ids)", claim_.base);
     return layers_ns_.get();
+  }
+
+  void ReleaseUnusedUserNamespace() override {
+    if (containers_.empty()) ReleaseUserns();
   }
 
   Result<pid_t> Create(const BackendCreate& c) override {

@@ -1,7 +1,11 @@
 // Unit tests: flags, error mapping, socket address grouping, options/config, topics, metrics.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -275,6 +279,38 @@ TEST(UsernsRanges, HostNamespacesKeepHostIdsUnlessThePodAsks) {
   ASSERT_TRUE(WriteFile(bundle + "/config.json", kPodNamespaces).ok());
   EXPECT_GE(*backend->PrepareUserNamespace(bundle, node_pod), 0) << "its own namespaces";
   backend.reset();
+
+  // An app container names its sandbox's namespaces by path: the host's network namespace by
+  // path is the host's, another one is the pod's own.
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char ok = unshare(CLONE_NEWNET) == 0 ? 1 : 0;
+    (void)!write(ready[1], &ok, 1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  close(ready[0]);
+  EXPECT_EQ(ok, 1);
+  for (auto [path, want_ns] : {std::pair<std::string, bool>{"/proc/self/ns/net", false},
+                               {"/proc/" + std::to_string(child) + "/ns/net", true}}) {
+    nlohmann::json spec = nlohmann::json::parse(kPodNamespaces);
+    for (auto& ns : spec["linux"]["namespaces"]) {
+      if (ns["type"] == "network") ns["path"] = path;
+    }
+    ASSERT_TRUE(WriteFile(bundle + "/config.json", spec.dump()).ok());
+    auto b = NewRuntimeBackend((dir / "state").string(), (dir / "pod-c").string());
+    auto fd = b->PrepareUserNamespace(bundle, node_pod);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    EXPECT_EQ(*fd >= 0, want_ns) << path;
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
   std::filesystem::remove_all(dir);
 }
 

@@ -345,6 +345,7 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
   UsernsSettings userns{config.pod_user_namespace, config.idmap_host_paths, config.userns_base,
                         config.userns_ranges};
   SEE_ASSIGN_OR_RETURN(int layer_userns, backend_->PrepareUserNamespace(req.bundle(), userns));
+  undo.Push([this] { backend_->ReleaseUnusedUserNamespace(); });
   bool rootfs_idmapped = false;
   if (options_.mount_rootfs && req.rootfs_size() > 0) {
     std::vector<RootfsMount> mounts;

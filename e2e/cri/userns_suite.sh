@@ -10,6 +10,8 @@
 #   cover the pod's ids only);
 # - served calls see the pod's ids (stat shows 0 for the image's root files) and the pod root's
 #   capabilities (chown, DAC override on the pod's own files);
+# - a pod may keep host ids (see.dev/user-namespace: host), and a hostNetwork pod keeps them by
+#   default, all its containers alike;
 # - removing the pods frees their ranges (the claim files go) and leaves nothing behind.
 #
 #   e2e/cri/userns_suite.sh BIN_DIR
@@ -154,6 +156,21 @@ if ((rc == 0)); then
   see_expect_eq "uc: no range claimed" 0 "$(find "$CLAIMS" -maxdepth 1 -name '.userns-*' | wc -l)"
 fi
 see_check "uc: delete" see_seectl delete pod uc --now
+
+# A pod in the host's network namespace keeps host ids by the node's default (Kubernetes refuses
+# hostUsers: false there), its app containers too, though they name the sandbox's (the host's)
+# namespace by path where the sandbox's spec has none.
+userns_pod ud
+sed -i 's/^spec:$/spec:\n  hostNetwork: true/' "$CRI_WORK/ud.yaml"
+rc=0
+cri_apply ud || rc=$?
+see_expect_eq "ud (hostNetwork): applied" 0 "$rc"
+if ((rc == 0)); then
+  see_expect_eq "ud (hostNetwork): main's root is host root" "0 0" "$(cri_host_ids "$(cri_task_pid ud main)")"
+  see_expect_eq "ud (hostNetwork): side's root is host root" "0 0" "$(cri_host_ids "$(cri_task_pid ud side)")"
+  see_expect_eq "ud: no range claimed" 0 "$(find "$CLAIMS" -maxdepth 1 -name '.userns-*' | wc -l)"
+fi
+see_check "ud: delete" see_seectl delete pod ud --now
 cri_expect_clean "userns pods"
 
 see_finish userns_suite
