@@ -136,4 +136,12 @@ void KillLeftoverSentry(const std::string& pod_dir);
 // left; a claim whose lock is still held (a live shim) is kept.
 void ReleaseLeftoverUsernsClaims(const std::string& pod_dir);
 
+// Whether the bind source `source` is one of the pod's own volumes, which a pod user namespace
+// always id-maps: the kubelet's for this pod (<kubelet>/pods/<pod_uid>/volumes/kubernetes.io~*/
+// and <kubelet>/pods/<pod_uid>/etc-hosts) or containerd's files of this sandbox
+// (.../io.containerd.grpc.v1.cri/sandboxes/<sandbox_id>/). The ids come from the CRI plugin's
+// annotations; a path through a symlink or `..`, or another pod's, is not the pod's own.
+bool PodOwnedVolume(const std::string& source, const std::string& sandbox_id,
+                    const std::string& pod_uid);
+
 }  // namespace see::shim

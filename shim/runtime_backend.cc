@@ -175,19 +175,30 @@ void ReleaseClaim(UsernsClaim& c) {
   c.lock.Reset();
 }
 
-// Bind sources the pod owns: the kubelet's volumes (emptyDir, configMap, secret, projected,
-// downwardAPI: <pods>/<uid>/volumes/kubernetes.io~<kind>/...; its etc-hosts) and containerd's
-// sandbox files (hostname, hosts, resolv.conf, shm). These are always id-mapped; anything else
-// (hostPath) only with host_paths: idmap, else it is bound as it is: there the pod's root is its
-// unprivileged host uid, so what it creates is never owned by host root.
-bool PodOwnedVolume(const std::string& source) {
+}  // namespace
+
+// A name is not enough (a hostPath could be called anything): the ids must be this pod's and the
+// path its own, with no symlink on the way.
+bool PodOwnedVolume(const std::string& source, const std::string& sandbox_id,
+                    const std::string& pod_uid) {
+  char resolved[PATH_MAX];
+  if (source.empty() || source[0] != '/' || !realpath(source.c_str(), resolved) ||
+      source != resolved) {
+    return false;
+  }
   auto ends_with = [&](std::string_view s) {
     return source.size() >= s.size() && source.compare(source.size() - s.size(), s.size(), s) == 0;
   };
-  return source.find("/volumes/kubernetes.io~") != std::string::npos ||
-         source.find("/io.containerd.grpc.v1.cri/sandboxes/") != std::string::npos ||
-         (ends_with("/etc-hosts") && source.find("/pods/") != std::string::npos);
+  auto has = [&](const std::string& s) { return source.find(s) != std::string::npos; };
+  bool kubelet = !pod_uid.empty() && pod_uid.find('/') == std::string::npos &&
+                 (has("/pods/" + pod_uid + "/volumes/kubernetes.io~") ||
+                  ends_with("/pods/" + pod_uid + "/etc-hosts"));
+  bool containerd = !sandbox_id.empty() && sandbox_id.find('/') == std::string::npos &&
+                    has("/io.containerd.grpc.v1.cri/sandboxes/" + sandbox_id + "/");
+  return kubelet || containerd;
 }
+
+namespace {
 
 // Whether a spec's linux.namespaces leaves the container in the shim's (the host's) namespace of
 // `type`: no entry of that type, or one whose path names the host's namespace (an app container
@@ -536,6 +547,15 @@ class RuntimeBackend : public ContainerBackend {
          {"path", "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(userns_.get())}});
     linux.erase("uidMappings");
     linux.erase("gidMappings");
+    auto annotation = [&](const char* key) {
+      auto a = j.find("annotations");
+      if (a == j.end() || !a->is_object() || !a->contains(key) || !(*a)[key].is_string()) {
+        return std::string();
+      }
+      return (*a)[key].get<std::string>();
+    };
+    std::string sandbox_id = annotation("io.kubernetes.cri.sandbox-id");
+    std::string pod_uid = annotation("io.kubernetes.cri.sandbox-uid");
     if (j.contains("mounts") && j["mounts"].is_array()) {
       for (auto& m : j["mounts"]) {
         auto opts = m.value("options", std::vector<std::string>{});
@@ -545,7 +565,8 @@ class RuntimeBackend : public ContainerBackend {
           mapped |= o == "idmap" || o == "ridmap";
         }
         std::string source = m.value("source", "");
-        if (!bind || mapped || (!idmap_host_paths_ && !PodOwnedVolume(source))) continue;
+        if (!bind || mapped) continue;
+        if (!idmap_host_paths_ && !PodOwnedVolume(source, sandbox_id, pod_uid)) continue;
         if (!runtime::MakeIdmappedTree(source, userns_.get(), false, false).ok()) {
           spdlog::debug("{} cannot be id-mapped: bound as it is", source);
           continue;

@@ -314,6 +314,37 @@ TEST(UsernsRanges, HostNamespacesKeepHostIdsUnlessThePodAsks) {
   std::filesystem::remove_all(dir);
 }
 
+// With host_paths: unmapped only the pod's own volumes are id-mapped: the kubelet's and
+// containerd's directories of this pod, by the ids in its annotations; a hostPath named like one,
+// another pod's volume, or a path through a symlink are not.
+TEST(PodOwnedVolume, TheIdsAndThePathMustBeThePods) {
+  char tmpl[] = "/tmp/see-owned-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  const std::string uid = "85f03f6e-e0bc-445d-a8c8-524e8f109b46", sid = "f409faf9f313fe5f";
+  auto make = [&](const std::filesystem::path& p) {
+    std::filesystem::create_directories(p);
+    return p.string();
+  };
+  std::string empty_dir = make(dir / "pods" / uid / "volumes/kubernetes.io~empty-dir/scratch");
+  std::string other_pod = make(dir / "pods/0000-other/volumes/kubernetes.io~secret/token");
+  std::string hosts = make(dir / "root/io.containerd.grpc.v1.cri/sandboxes" / sid / "hosts");
+  std::string etc_hosts = make(dir / "pods" / uid / "etc-hosts");
+  std::string named_like = make(dir / "host/volumes/kubernetes.io~empty-dir/x");
+  std::filesystem::create_directory_symlink(empty_dir, dir / "link");
+  EXPECT_TRUE(PodOwnedVolume(empty_dir, sid, uid));
+  EXPECT_TRUE(PodOwnedVolume(etc_hosts, sid, uid));
+  EXPECT_TRUE(PodOwnedVolume(hosts, sid, uid));
+  EXPECT_FALSE(PodOwnedVolume(other_pod, sid, uid)) << "another pod's volume";
+  EXPECT_FALSE(PodOwnedVolume(hosts, "other-sandbox", uid)) << "another sandbox's files";
+  EXPECT_FALSE(PodOwnedVolume(named_like, sid, uid)) << "a hostPath named like a volume";
+  EXPECT_FALSE(PodOwnedVolume((dir / "link").string(), sid, uid)) << "through a symlink";
+  EXPECT_FALSE(PodOwnedVolume(empty_dir + "/../scratch", sid, uid)) << "through ..";
+  EXPECT_FALSE(PodOwnedVolume(empty_dir, sid, "")) << "no CRI annotations: nothing is the pod's";
+  EXPECT_FALSE(PodOwnedVolume(hosts, "", uid));
+  EXPECT_FALSE(PodOwnedVolume((dir / "missing").string(), sid, uid));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Config, SandboxAndEgressRefresh) {
   auto c = ParseConfigYaml("");
   ASSERT_TRUE(c.ok());

@@ -352,7 +352,14 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
     for (const auto& m : req.rootfs()) {
       mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
     }
-    SEE_RETURN_IF_ERROR(MountRootfs(mounts, rootfs, layer_userns).Wrap("rootfs"));
+    Status mounted = MountRootfs(mounts, rootfs, layer_userns);
+    if (!mounted.ok() && layer_userns >= 0) {
+      return mounted.Wrap(std::string("rootfs, id-mapped for the pod's user namespace (a "
+                                      "snapshotter or kernel that cannot id-map it needs host "
+                                      "ids: annotation ") +
+                          kUserNamespaceAnnotation + ": host, or user_namespace: host)");
+    }
+    SEE_RETURN_IF_ERROR(mounted.Wrap("rootfs"));
     rootfs_idmapped = layer_userns >= 0;
     c->rootfs_mounted = true;
     undo.Push([rootfs] { (void)UnmountRootfs(rootfs); });

@@ -40,6 +40,15 @@ class FakeBackend : public ContainerBackend {
 
   bool ClaimExit(pid_t pid, int) override { return sentry_reaps && pid == sentry; }
 
+  // The pod's user namespace: PrepareUserNamespace's answer, and how often an unused one was
+  // released after a failed create.
+  int userns_fd = -1;
+  int userns_released = 0;
+  Result<int> PrepareUserNamespace(const std::string&, const UsernsSettings&) override {
+    return userns_fd;
+  }
+  void ReleaseUnusedUserNamespace() override { ++userns_released; }
+
   Result<pid_t> Create(const BackendCreate& c) override {
     if (c.id == "fail") return InvalidArgument("config.json: process.args is required");
     if (sentry_reaps) {
@@ -193,7 +202,7 @@ class TaskServiceTest : public ::testing::Test {
         loop_.get(), &backend_, &publisher_,
         TaskServiceOptions{.ns = "test",
                            .console_dir = dir_,
-                           .mount_rootfs = false,
+                           .mount_rootfs = mount_rootfs_,
                            .exit_io_grace = exit_io_grace_},
         [this] {
           shutdown_called_ = true;
@@ -278,6 +287,7 @@ class TaskServiceTest : public ::testing::Test {
   }
 
   std::chrono::milliseconds exit_io_grace_ = std::chrono::seconds(3);
+  bool mount_rootfs_ = false;
   std::filesystem::path dir_;
   std::string socket_;
   FakeBackend backend_;
@@ -629,6 +639,30 @@ TEST_F(TaskServiceTest, AnExitTheSentryReapedButNeverReportedIsDelivered) {
   del.set_id("s1");
   taskapi::DeleteResponse deleted;
   EXPECT_TRUE(Call("Delete", del, &deleted).ok());
+}
+
+class TaskServiceRootfsTest : public TaskServiceTest {
+ protected:
+  TaskServiceRootfsTest() { mount_rootfs_ = true; }
+};
+
+// A rootfs that cannot be id-mapped for the pod's user namespace fails the create with the way
+// out named, and the namespace claimed for it is released (no container holds it).
+TEST_F(TaskServiceRootfsTest, ARootfsThatCannotBeIdMappedNamesTheWayOutAndReleasesTheClaim) {
+  backend_.userns_fd = 1000;  // never used: a tmpfs rootfs is refused before any id-mapping
+  auto req = CreateReq("c1");
+  auto* m = req.add_rootfs();
+  m->set_type("tmpfs");
+  m->set_source("tmpfs");
+  Status st = Call("Create", req);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cannot id-map a tmpfs rootfs"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("see.dev/user-namespace: host"), std::string::npos) << st.message();
+  EXPECT_EQ(backend_.userns_released, 1);
+  backend_.userns_fd = -1;
+  st = Call("Create", CreateReq("c2"));  // no rootfs mounts: nothing to id-map
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(backend_.userns_released, 1) << "released only by a failed create";
 }
 
 TEST_F(TaskServiceTest, DeleteOfNeverStartedInit) {
