@@ -512,9 +512,9 @@ class RuntimeBackend : public ContainerBackend {
       ssize_t n = recv(sentry_->control.get(), buf, sizeof(buf), MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        // EOF: the pod init is gone (the reaper hands its exit to ClaimExit); stop polling a
-        // socket that stays readable.
-        if (n == 0 || errno != EAGAIN) UnwatchControl();
+        // EOF or a reset: the pod init is gone (the reaper hands its exit to ClaimExit); stop
+        // polling a socket that stays readable. Short of memory: tried again on the next wake.
+        if (n == 0 || (errno != EAGAIN && errno != ENOMEM && errno != ENOBUFS)) UnwatchControl();
         return;
       }
       auto exit = sentry::DecodeExitMessage(std::string_view(buf, static_cast<size_t>(n)));

@@ -23,6 +23,7 @@
 #include "github.com/containerd/containerd/api/types/task/task.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "proto/any.h"
+#include "runtime/linux/proc_util.h"
 #include "shim/config.h"
 #include "shim/metrics.h"
 #include "shim/rootfs.h"
@@ -176,6 +177,12 @@ Status TaskService::StartReaper() {
   if (!sigfd_) return ErrnoStatus("signalfd");
   // Processes the pod's see-sentry reaps: their exits come through the backend.
   backend_->WatchExits(loop_, [this](pid_t pid, int wait_status) {
+    // A report read late can name a pid a newer process of ours holds by now.
+    if (Process* p = Tracked(pid); p && !Ended(*p)) {
+      spdlog::warn("stale exit report for pid {}: {} still runs under it", pid,
+                   p->exec_id.empty() ? "an init" : "exec " + p->exec_id);
+      return;
+    }
     if (!Exited(pid, wait_status)) spdlog::debug("exit of unknown pid {} reported", pid);
   });
   return loop_->Add(sigfd_.get(), EPOLLIN, [this](uint32_t) {
@@ -199,13 +206,35 @@ void TaskService::Reap() {
     // have an exit: it ended with the sentry, as if killed.
     std::vector<pid_t> lost;
     for (const auto& [p, who] : by_pid_) {
-      if (kill(p, 0) != 0 && errno == ESRCH) lost.push_back(p);
+      if (Process* tracked = Tracked(p); !tracked || Ended(*tracked)) lost.push_back(p);
     }
     for (pid_t p : lost) {
       spdlog::warn("pid {} ended unreported with the pod's see-sentry", p);
       (void)Exited(p, SIGKILL);  // a wait status: killed by SIGKILL
     }
   }
+}
+
+TaskService::Process* TaskService::Tracked(pid_t pid) {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return nullptr;
+  auto found = FindProcess(it->second.first, it->second.second);
+  return found.ok() ? *found : nullptr;
+}
+
+bool TaskService::Ended(const Process& p) {
+  if (p.pidfd.valid()) return runtime::PidfdExited(p.pidfd.get());
+  return kill(p.pid, 0) != 0 && errno == ESRCH;
+}
+
+Status TaskService::Signal(const Process& p, int sig) {
+  if (!p.pidfd.valid()) {
+    if (kill(p.pid, sig) == 0) return Status::Ok();
+    return errno == ESRCH ? NotFound("process already finished") : ErrnoStatus("kill");
+  }
+  Status st = runtime::SignalPidfd(p.pidfd.get(), sig);
+  if (!st.ok() && Ended(p)) return NotFound("process already finished");
+  return st;
 }
 
 bool TaskService::Exited(pid_t pid, int wait_status) {
@@ -382,6 +411,7 @@ Result<taskapi::CreateTaskResponse> TaskService::DoCreate(const taskapi::CreateT
   bc.pod_userns = layer_userns >= 0;
   bc.rootfs_idmapped = rootfs_idmapped;
   SEE_ASSIGN_OR_RETURN(p.pid, backend_->Create(bc));
+  if (auto fd = runtime::OpenPidfd(p.pid); fd.ok()) p.pidfd = std::move(*fd);
   std::string id = req.id();
   undo.Push([this, id] { (void)backend_->Delete(id, /*force=*/true); });
   SEE_RETURN_IF_ERROR(ApplyEgress(id, req.bundle(), p.pid,
@@ -452,6 +482,7 @@ Result<taskapi::StartResponse> TaskService::DoStart(const taskapi::StartRequest&
   SEE_ASSIGN_OR_RETURN(p->pid, backend_->Exec(be));
   // Registered before anything else can fail: from here on the reaper owns the pid.
   by_pid_[p->pid] = {c->id, p->exec_id};
+  if (auto fd = runtime::OpenPidfd(p->pid); fd.ok()) p->pidfd = std::move(*fd);
   p->state = ProcState::kRunning;
   p->io->CloseProcessEnds();
   Status st = p->stdio.terminal ? [&]() -> Status {
@@ -460,7 +491,7 @@ Result<taskapi::StartResponse> TaskService::DoStart(const taskapi::StartRequest&
   }()
                                 : p->io->Start();
   if (!st.ok()) {
-    kill(p->pid, SIGKILL);
+    (void)Signal(*p, SIGKILL);
     return st;
   }
   ev::TaskExecStarted e;
@@ -630,8 +661,7 @@ Result<Empty> TaskService::DoKill(const taskapi::KillRequest& req) {
   }
   if (p->state == ProcState::kCreated) return FailedPrecondition("process not started");
   if (p->state == ProcState::kStopped) return NotFound("process already finished");
-  // Still our unreaped child (the reaper runs on this thread), so the pid cannot be reused.
-  if (kill(p->pid, sig) < 0) return ErrnoStatus("kill");
+  SEE_RETURN_IF_ERROR(Signal(*p, sig));
   return Empty();
 }
 

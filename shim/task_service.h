@@ -86,6 +86,10 @@ class TaskService : public TaskHandler {
   struct Process {
     std::string exec_id;  // "" for the init
     pid_t pid = 0;
+    // Opened when the process is started. The pod's see-sentry reaps the pod's processes, so
+    // `pid` may name another process before the exit report is read: signals and "has it ended"
+    // go through this.
+    UniqueFd pidfd;
     ProcState state = ProcState::kCreated;
     uint32_t exit_status = 0;
     google::protobuf::Timestamp exited_at;
@@ -143,6 +147,12 @@ class TaskService : public TaskHandler {
 
   // A container process (by pid) exited: false when the pid is none of them.
   bool Exited(pid_t pid, int wait_status);
+  // The process `pid` names in by_pid_, or null.
+  Process* Tracked(pid_t pid);
+  // Whether `p` has ended (through its pidfd; without one, whether its pid is gone).
+  static bool Ended(const Process& p);
+  // Sends `sig` to `p` (through its pidfd); kNotFound once it has ended.
+  static Status Signal(const Process& p, int sig);
   void OnExit(Container* c, Process* p, int wait_status);
   // Publishes TaskExit and answers the waiters, once per process.
   void ReportExit(Container* c, Process* p);

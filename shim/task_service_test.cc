@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -48,6 +49,10 @@ class FakeBackend : public ContainerBackend {
     return userns_fd;
   }
   void ReleaseUnusedUserNamespace() override { ++userns_released; }
+
+  // The pod sentry's exit reports: the test calls it (on the service's loop) as the backend would.
+  ExitCallback on_exit;
+  void WatchExits(EventLoop*, ExitCallback cb) override { on_exit = std::move(cb); }
 
   Result<pid_t> Create(const BackendCreate& c) override {
     if (c.id == "fail") return InvalidArgument("config.json: process.args is required");
@@ -663,6 +668,54 @@ TEST_F(TaskServiceRootfsTest, ARootfsThatCannotBeIdMappedNamesTheWayOutAndReleas
   st = Call("Create", CreateReq("c2"));  // no rootfs mounts: nothing to id-map
   EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(backend_.userns_released, 1) << "released only by a failed create";
+}
+
+// The pod's sentry reaps the pod's processes, so an exit report read late can name a pid that a
+// newer process of the pod holds by then: it must not end that process, whose own exit and
+// signals still work (through the pidfd opened when it started).
+TEST_F(TaskServiceTest, AStaleExitReportDoesNotEndTheProcessThatHoldsThePidNow) {
+  backend_.init_args = {"/bin/sleep", "100"};
+  ASSERT_TRUE(Call("Create", CreateReq("st")).ok());
+  taskapi::StartRequest start;
+  start.set_id("st");
+  ASSERT_TRUE(Call("Start", start).ok());
+  taskapi::ExecProcessRequest exec;
+  exec.set_id("st");
+  exec.set_exec_id("e1");
+  exec.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
+  exec.mutable_spec()->set_value(R"({"args":["/bin/sleep","100"]})");
+  ASSERT_TRUE(Call("Exec", exec).ok());
+  start.set_exec_id("e1");
+  taskapi::StartResponse started;
+  ASSERT_TRUE(Call("Start", start, &started).ok());
+  auto pid = static_cast<pid_t>(started.pid());
+  ASSERT_TRUE(backend_.on_exit);
+  std::promise<void> reported;
+  loop_->Post([&] {
+    backend_.on_exit(pid, 0);  // "exited 0": an earlier holder of the pid
+    reported.set_value();
+  });
+  reported.get_future().wait();
+  taskapi::StateRequest sreq;
+  sreq.set_id("st");
+  sreq.set_exec_id("e1");
+  taskapi::StateResponse state;
+  ASSERT_TRUE(Call("State", sreq, &state).ok());
+  EXPECT_EQ(state.status(), ::containerd::v1::types::RUNNING) << "ended by a stale report";
+  taskapi::KillRequest kill;
+  kill.set_id("st");
+  kill.set_exec_id("e1");
+  kill.set_signal(SIGKILL);
+  ASSERT_TRUE(Call("Kill", kill).ok());
+  taskapi::WaitRequest wait;
+  wait.set_id("st");
+  wait.set_exec_id("e1");
+  taskapi::WaitResponse waited;
+  ASSERT_TRUE(Call("Wait", wait, &waited).ok());
+  EXPECT_EQ(waited.exit_status(), 137u);
+  EXPECT_EQ(Call("Kill", kill).code(), Code::kNotFound) << "signalling a finished exec";
+  kill.clear_exec_id();
+  EXPECT_TRUE(Call("Kill", kill).ok());
 }
 
 TEST_F(TaskServiceTest, DeleteOfNeverStartedInit) {

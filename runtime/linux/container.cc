@@ -90,6 +90,11 @@ Result<Helper> SpawnHelper(const RuntimeOptions& rt, const Bootstrap& boot, int 
     sentry::SpawnRequest req{{arg0, arg1, base_str}, {}};
     for (char** e = environ; *e != nullptr; ++e) req.envp.emplace_back(*e);
     std::string frame = sentry::EncodeSpawnRequest(req);
+    if (frame.size() > sizeof(sentry::ControlHeader) + sentry::kMaxPayload) {
+      return InvalidArgument("the environment is too large to start a container of a pod (" +
+                             std::to_string(frame.size()) + " bytes; at most " +
+                             std::to_string(sentry::kMaxPayload) + ")");
+    }
     int rc = SendWithFds(rt.pod_init_fd, frame.data(), frame.size(), fds.data(), fds.size());
     if (rc != 0) return ErrnoStatus(-rc, "asking the pod's see-sentry to start the helper");
     // The pod init reaps the helper; a helper that fails closes the sync socket (ExpectSync).

@@ -1,9 +1,11 @@
 #include "runtime/linux/proc_util.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 
@@ -42,11 +44,23 @@ bool IsProcessAlive(pid_t pid, uint64_t start_time) {
   return st->start_time == start_time;
 }
 
-Result<UniqueFd> OpenVerifiedPidfd(pid_t pid, uint64_t start_time) {
+Result<UniqueFd> OpenPidfd(pid_t pid) {
   if (pid <= 0) return NotFound("no process");
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return NotFound("process " + std::to_string(pid) + " not found");
-  UniqueFd pidfd(fd);
+  return UniqueFd(fd);
+}
+
+bool PidfdExited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  int n;
+  while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR) {
+  }
+  return n > 0;
+}
+
+Result<UniqueFd> OpenVerifiedPidfd(pid_t pid, uint64_t start_time) {
+  SEE_ASSIGN_OR_RETURN(UniqueFd pidfd, OpenPidfd(pid));
   if (!IsProcessAlive(pid, start_time)) {
     return NotFound("process " + std::to_string(pid) + " has exited");
   }

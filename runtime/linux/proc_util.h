@@ -25,6 +25,13 @@ Result<ProcStat> ReadProcStat(pid_t pid);
 // True when `pid` exists, is not a zombie, and started at `start_time`.
 bool IsProcessAlive(pid_t pid, uint64_t start_time);
 
+// pidfd_open(2): a pidfd for whatever process `pid` names now. kNotFound when there is none.
+Result<UniqueFd> OpenPidfd(pid_t pid);
+
+// Whether the process behind `pidfd` has ended (the pidfd polls readable once it has exited,
+// reaped or not, by whoever).
+bool PidfdExited(int pidfd);
+
 // A pidfd for `pid`, verified to still be the process that started at `start_time` (checked after
 // the pidfd is open, so signals sent through it can never hit a recycled pid).
 // kNotFound when the process is gone or was replaced.

@@ -457,6 +457,24 @@ TEST_F(PodInitTest, MalformedSpawnRequestsStartNothing) {
   EXPECT_EQ(ipid, *pid) << "only the container's init is reported";
 }
 
+// A spawn request the pod init would refuse as too large (the caller's environment goes with it)
+// fails the create with the reason, before anything is sent.
+TEST_F(PodInitTest, AnEnvironmentTooLargeForASpawnIsRefusedClearly) {
+  ASSERT_EQ(setenv("SEE_TEST_HUGE", std::string(sentry::kMaxPayload, 'x').c_str(), 1), 0);
+  auto pid = CreateInPod("pod5");
+  unsetenv("SEE_TEST_HUGE");
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(pid.status().message().find("environment is too large"), std::string::npos)
+      << pid.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/pod5")) << "a failed create leaves no state";
+  pid = CreateInPod("pod6");  // and the pod init still starts containers
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod6");
+  EXPECT_EQ(ParentOf(*pid), sentry_->process.pid());
+  ASSERT_TRUE(Delete(rt_, "pod6", true).ok());
+}
+
 // /proc/sys is a readonly path in the default spec: sysctls must be written before it is.
 TEST_F(IntegrationTest, SysctlsAreWrittenBeforeReadonlyPaths) {
   spec_["linux"]["sysctl"] = {{"kernel.msgmax", "4096"}};

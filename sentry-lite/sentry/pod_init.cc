@@ -246,14 +246,14 @@ void PodInit::Flush() {
     // MSG_NOSIGNAL: a shim that is gone is noticed on the read side, not by a SIGPIPE.
     if (send(control_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        full = true;
+      if (errno == EPIPE || errno == ECONNRESET) {  // the shim is gone: nobody to tell
+        pending_.clear();
         break;
       }
-      if (errno != EPIPE && errno != ECONNRESET) {
-        spdlog::warn("see-pod-init: reporting an exit: {}", strerror(errno));
-      }
-      pending_.clear();
+      // Full (EAGAIN), or short of memory (ENOBUFS, ENOMEM): kept, and tried again when the
+      // socket is writable, so that no exit goes unreported while the shim lives.
+      if (errno != EAGAIN) spdlog::warn("see-pod-init: reporting an exit: {}", strerror(errno));
+      full = true;
       break;
     }
     pending_.pop_front();
