@@ -107,8 +107,10 @@ mkdir -p "$WORK/wl"
 gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$WORK/wl/sysbench" "$HERE/workloads/sysbench.c"
 cp "$HERE/workloads/pybench.py" "$WORK/wl/"
 # The see shim's configuration per column (ctr --runtime-config-path: runtimeoptions ConfigPath).
-echo "sandbox: sentry" >"$WORK/see.yaml"
-echo "sandbox: none" >"$WORK/see-none.yaml"
+# SEE_BENCH_SHIM_CONFIG adds lines to both (e.g. "user_namespace: host", for an A/B of the pod
+# user namespace, the default).
+printf 'sandbox: sentry\n%s\n' "${SEE_BENCH_SHIM_CONFIG:-}" >"$WORK/see.yaml"
+printf 'sandbox: none\n%s\n' "${SEE_BENCH_SHIM_CONFIG:-}" >"$WORK/see-none.yaml"
 
 export PATH=$BIN_DIR:$PATH
 see_containerd_start

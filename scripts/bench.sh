@@ -10,6 +10,7 @@
 # env: SEE_BENCH_BIN_DIR  use these binaries instead of building build/ (containerd-shim-see-v2,
 #                         see-sentry, runsee, seectl, sentry_bench, ttrpc_bench)
 #      SEE_BENCH_N_START, SEE_BENCH_DENSITY_MAX, SEE_BENCH_CRI_SEQ, SEE_BENCH_CRI_PAR  (counts)
+#      SEE_BENCH_SHIM_CONFIG  more lines of the see shim's config (e.g. "user_namespace: host")
 #      JOBS                   build parallelism (default: nproc)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
