@@ -457,6 +457,38 @@ TEST_F(PodInitTest, MalformedSpawnRequestsStartNothing) {
   EXPECT_EQ(ipid, *pid) << "only the container's init is reported";
 }
 
+// A SIGTERM to the pod init goes to the pod's processes, and the server keeps serving them until
+// they are gone: here an init that outlives the TERM (a pid namespace's init without a handler
+// ignores it) until it is killed; then the server stops, and so does the pod init.
+TEST_F(PodInitTest, AfterASigtermTheServerServesThePodUntilItIsGone) {
+  auto pid = CreateInPod("pod7");
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  RememberCgroup("pod7");
+  ASSERT_TRUE(Start(rt_, "pod7").ok());
+  pid_t server = -1;
+  auto children = ReadFile("/proc/" + std::to_string(sentry_->process.pid()) + "/task/" +
+                           std::to_string(sentry_->process.pid()) + "/children");
+  ASSERT_TRUE(children.ok());
+  std::istringstream in(*children);
+  for (pid_t c; in >> c;) {
+    auto comm = ReadFile("/proc/" + std::to_string(c) + "/comm");
+    if (comm.ok() && *comm == "see-sentry\n") server = c;
+  }
+  ASSERT_GT(server, 0) << *children;
+  UniqueFd server_pidfd(static_cast<int>(syscall(SYS_pidfd_open, server, 0)));
+  ASSERT_TRUE(server_pidfd.valid());
+  ASSERT_EQ(kill(sentry_->process.pid(), SIGTERM), 0);
+  pollfd p{server_pidfd.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 500), 0) << "the server stopped while the pod's init still ran";
+  EXPECT_EQ(kill(*pid, 0), 0) << "the container's init did not outlive the TERM";
+  ASSERT_TRUE(Kill(rt_, "pod7", SIGKILL, false).ok());
+  EXPECT_EQ(poll(&p, 1, 5000), 1) << "the server outlived the pod";
+  auto st = sentry_->process.Wait();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, 0);
+  ASSERT_TRUE(Delete(rt_, "pod7", false).ok());
+}
+
 // A spawn request the pod init would refuse as too large (the caller's environment goes with it)
 // fails the create with the reason, before anything is sent.
 TEST_F(PodInitTest, AnEnvironmentTooLargeForASpawnIsRefusedClearly) {

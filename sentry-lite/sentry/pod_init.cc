@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <set>
@@ -59,6 +62,9 @@ std::vector<pid_t> ChildrenOf(pid_t parent, bool children_file) {
 
 namespace {
 
+// How long the server keeps serving the pod's processes after a SIGTERM/SIGINT forwarded to them.
+constexpr auto kStopGrace = std::chrono::seconds(10);
+
 // This single-threaded process's children.
 std::vector<pid_t> Children() { return ChildrenOf(getpid(), /*children_file=*/true); }
 
@@ -80,12 +86,18 @@ class PodInit {
   void Flush();
   // The shim is gone: kill every process of the pod (and the server), reap them, return.
   void KillEverything();
+  // The pod's processes among our children (not the server, not a set-up helper).
+  std::vector<pid_t> PodProcesses();
+  // Asked to stop: the server stops once the pod's processes are gone or the grace is over, so
+  // that a process shutting down on the forwarded signal is still served.
+  void StopServerWhenPodIsGone();
 
   const int control_;
   pid_t server_;
   int server_status_ = 0;
   UniqueFd server_owner_;  // closing it stops the server
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_;  // the server stops by then
   std::set<pid_t> helpers_;  // set-up helpers started here: their exits are nobody's business
   std::deque<std::string> pending_;  // kExit frames not yet taken by the shim's socket
   UniqueFd epoll_;
@@ -116,10 +128,17 @@ Status PodInit::Run() {
       return Internal("the sentry's server exited (wait status " + std::to_string(server_status_) +
                       ")");
     }
+    int timeout = -1;
+    if (stopping_ && server_owner_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          stop_deadline_ - std::chrono::steady_clock::now());
+      timeout = static_cast<int>(std::max<int64_t>(0, left.count()) + 1);
+    }
     epoll_event events[4];
-    int n = epoll_wait(epoll, events, 4, -1);
+    int n = epoll_wait(epoll, events, 4, timeout);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("epoll_wait");
+    if (n == 0) StopServerWhenPodIsGone();
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == control_) {
         if (events[i].events & EPOLLOUT) Flush();
@@ -133,15 +152,15 @@ Status PodInit::Run() {
       signalfd_siginfo si;
       while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
         if (si.ssi_signo == SIGCHLD) continue;
-        // Stop: the server ends when its owner pipe closes; the pod's processes get the signal.
+        // Stop: the pod's processes get the signal; the server ends (its owner pipe closed) when
+        // they are gone, at the latest after the grace.
         spdlog::info("see-pod-init: signal {}, stopping", si.ssi_signo);
+        if (!stopping_) stop_deadline_ = std::chrono::steady_clock::now() + kStopGrace;
         stopping_ = true;
-        server_owner_.Reset();
-        for (pid_t c : Children()) {
-          if (c != server_ && helpers_.count(c) == 0) kill(c, static_cast<int>(si.ssi_signo));
-        }
+        for (pid_t c : PodProcesses()) kill(c, static_cast<int>(si.ssi_signo));
       }
       Reap();
+      StopServerWhenPodIsGone();
     }
   }
 }
@@ -262,6 +281,20 @@ void PodInit::Flush() {
   ev.events = full ? EPOLLIN | EPOLLOUT : EPOLLIN;
   ev.data.fd = control_;
   (void)epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, control_, &ev);
+}
+
+std::vector<pid_t> PodInit::PodProcesses() {
+  std::vector<pid_t> pod;
+  for (pid_t c : Children()) {
+    if (c != server_ && helpers_.count(c) == 0) pod.push_back(c);
+  }
+  return pod;
+}
+
+void PodInit::StopServerWhenPodIsGone() {
+  if (!stopping_ || !server_owner_) return;
+  if (std::chrono::steady_clock::now() < stop_deadline_ && !PodProcesses().empty()) return;
+  server_owner_.Reset();
 }
 
 void PodInit::KillEverything() {
