@@ -144,4 +144,9 @@ void ReleaseLeftoverUsernsClaims(const std::string& pod_dir);
 bool PodOwnedVolume(const std::string& source, const std::string& sandbox_id,
                     const std::string& pod_uid);
 
+// How a bind volume is id-mapped through the pod's user namespace `userns_fd`, probed on the
+// host: "ridmap" when it is bound with its submounts (`recursive`, rbind) and every one of them
+// can be, "idmap" (its top mount only) when that one can, "" when it cannot be (bound as it is).
+std::string IdmapOption(const std::string& source, int userns_fd, bool recursive);
+
 }  // namespace see::shim

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -196,6 +197,11 @@ bool PodOwnedVolume(const std::string& source, const std::string& sandbox_id,
   bool containerd = !sandbox_id.empty() && sandbox_id.find('/') == std::string::npos &&
                     has("/io.containerd.grpc.v1.cri/sandboxes/" + sandbox_id + "/");
   return kubelet || containerd;
+}
+
+std::string IdmapOption(const std::string& source, int userns_fd, bool recursive) {
+  if (recursive && runtime::MakeIdmappedTree(source, userns_fd, true, true).ok()) return "ridmap";
+  return runtime::MakeIdmappedTree(source, userns_fd, recursive, false).ok() ? "idmap" : "";
 }
 
 namespace {
@@ -567,11 +573,13 @@ class RuntimeBackend : public ContainerBackend {
         std::string source = m.value("source", "");
         if (!bind || mapped) continue;
         if (!idmap_host_paths_ && !PodOwnedVolume(source, sandbox_id, pod_uid)) continue;
-        if (!runtime::MakeIdmappedTree(source, userns_.get(), false, false).ok()) {
+        bool recursive = std::find(opts.begin(), opts.end(), "rbind") != opts.end();
+        std::string option = IdmapOption(source, userns_.get(), recursive);
+        if (option.empty()) {
           spdlog::debug("{} cannot be id-mapped: bound as it is", source);
           continue;
         }
-        opts.push_back("idmap");
+        opts.push_back(option);
         m["options"] = opts;
       }
     }

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,7 @@
 #include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
 #include "github.com/containerd/cgroups/v2/stats/metrics.pb.h"
 #include "proto/any.h"
+#include "runtime/linux/mounts.h"
 #include "shim/backend.h"
 #include "shim/commands.h"
 #include "shim/config.h"
@@ -343,6 +346,51 @@ TEST(PodOwnedVolume, TheIdsAndThePathMustBeThePods) {
   EXPECT_FALSE(PodOwnedVolume(hosts, "", uid));
   EXPECT_FALSE(PodOwnedVolume((dir / "missing").string(), sid, uid));
   std::filesystem::remove_all(dir);
+}
+
+// A recursively bound volume is id-mapped with its submounts when each of them can be (ridmap),
+// else at its top mount (idmap); a volume that cannot be id-mapped at all is bound as it is.
+// Probed in a child with a mount namespace of its own, so the host's mounts stay as they are.
+TEST(IdmapOption, RecursiveWhenEverySubmountCanBe) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  char tmpl[] = "/tmp/see-idmap-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  for (const char* d : {"vol/tmpfs", "vol2/tmpfs", "vol2/proc"}) {
+    std::filesystem::create_directories(dir / d);
+  }
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string r;
+    auto ns = runtime::NewUserNamespaceFd({{.container_id = 0, .host_id = 1u << 20, .size = 65536}},
+                                          {{.container_id = 0, .host_id = 1u << 20, .size = 65536}});
+    if (ns.ok() && unshare(CLONE_NEWNS) == 0 &&
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+        mount("tmpfs", (dir / "vol/tmpfs").c_str(), "tmpfs", 0, nullptr) == 0 &&
+        mount("tmpfs", (dir / "vol2/tmpfs").c_str(), "tmpfs", 0, nullptr) == 0 &&
+        mount("proc", (dir / "vol2/proc").c_str(), "proc", 0, nullptr) == 0) {
+      int fd = ns->get();
+      r = IdmapOption((dir / "vol").string(), fd, true) + "," +
+          IdmapOption((dir / "vol2").string(), fd, true) + "," +
+          IdmapOption((dir / "vol").string(), fd, false) + "," +
+          IdmapOption((dir / "vol2/proc").string(), fd, true);
+    } else {
+      r = std::string("setup: ") + strerror(errno);
+    }
+    (void)!write(out[1], r.data(), r.size());
+    _exit(0);
+  }
+  close(out[1]);
+  char buf[256];
+  ssize_t n = read(out[0], buf, sizeof(buf));
+  close(out[0]);
+  waitpid(child, nullptr, 0);
+  std::filesystem::remove_all(dir);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "ridmap,idmap,idmap,")
+      << "vol (tmpfs below), vol2 (proc below), vol without rbind, procfs itself";
 }
 
 TEST(Config, SandboxAndEgressRefresh) {
