@@ -291,6 +291,18 @@ class TaskServiceTest : public ::testing::Test {
     return req;
   }
 
+  taskapi::ExecProcessRequest ExecReq(const std::string& id, const std::string& exec_id,
+                                      const nlohmann::json& args,
+                                      const std::string& stdout_path = "") {
+    taskapi::ExecProcessRequest req;
+    req.set_id(id);
+    req.set_exec_id(exec_id);
+    req.set_stdout(stdout_path);
+    req.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
+    req.mutable_spec()->set_value(nlohmann::json{{"args", args}}.dump());
+    return req;
+  }
+
   std::chrono::milliseconds exit_io_grace_ = std::chrono::seconds(3);
   bool mount_rootfs_ = false;
   std::filesystem::path dir_;
@@ -361,12 +373,7 @@ TEST_F(TaskServiceTest, ExecEventsAndExitCodes) {
   ASSERT_TRUE(Call("Start", start).ok());
 
   auto out = MakeOutput("exec-out");
-  taskapi::ExecProcessRequest exec;
-  exec.set_id("c2");
-  exec.set_exec_id("e1");
-  exec.set_stdout(out->path);
-  exec.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
-  exec.mutable_spec()->set_value(R"({"args":["/bin/sh","-c","echo from-exec; exit 7"]})");
+  auto exec = ExecReq("c2", "e1", {"/bin/sh", "-c", "echo from-exec; exit 7"}, out->path);
   ASSERT_TRUE(Call("Exec", exec).ok());
   EXPECT_EQ(Call("Exec", exec).code(), Code::kAlreadyExists);
   start.set_exec_id("e1");
@@ -587,13 +594,9 @@ TEST_F(TaskServiceShortGraceTest, ExecDeleteBoundedWhenPipeStaysOpen) {
   ASSERT_TRUE(Call("Start", start).ok());
   std::string pidfile = (dir_ / "exec-grandchild.pid").string();
   auto out = MakeOutput("exec-out");
-  taskapi::ExecProcessRequest exec;
-  exec.set_id("c5");
-  exec.set_exec_id("e1");
-  exec.set_stdout(out->path);
-  nlohmann::json spec = {{"args", {"/bin/sh", "-c", "sleep 1000 & echo $! > " + pidfile +
-                                                        "; echo from-exec"}}};
-  exec.mutable_spec()->set_value(spec.dump());
+  auto exec = ExecReq("c5", "e1",
+                      {"/bin/sh", "-c", "sleep 1000 & echo $! > " + pidfile + "; echo from-exec"},
+                      out->path);
   ASSERT_TRUE(Call("Exec", exec).ok());
   start.set_exec_id("e1");
   ASSERT_TRUE(Call("Start", start).ok());
@@ -679,11 +682,7 @@ TEST_F(TaskServiceTest, AStaleExitReportDoesNotEndTheProcessThatHoldsThePidNow) 
   taskapi::StartRequest start;
   start.set_id("st");
   ASSERT_TRUE(Call("Start", start).ok());
-  taskapi::ExecProcessRequest exec;
-  exec.set_id("st");
-  exec.set_exec_id("e1");
-  exec.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
-  exec.mutable_spec()->set_value(R"({"args":["/bin/sleep","100"]})");
+  auto exec = ExecReq("st", "e1", {"/bin/sleep", "100"});
   ASSERT_TRUE(Call("Exec", exec).ok());
   start.set_exec_id("e1");
   taskapi::StartResponse started;
