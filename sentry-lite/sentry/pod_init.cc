@@ -138,7 +138,6 @@ Status PodInit::Run() {
     int n = epoll_wait(epoll, events, 4, timeout);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("epoll_wait");
-    if (n == 0) StopServerWhenPodIsGone();
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == control_) {
         if (events[i].events & EPOLLOUT) Flush();
@@ -160,8 +159,8 @@ Status PodInit::Run() {
         for (pid_t c : PodProcesses()) kill(c, static_cast<int>(si.ssi_signo));
       }
       Reap();
-      StopServerWhenPodIsGone();
     }
+    StopServerWhenPodIsGone();  // after the grace, or once the last of the pod has been reaped
   }
 }
 
