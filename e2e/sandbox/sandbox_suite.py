@@ -354,6 +354,10 @@ print("forkserver", q.get())
 pr.join()
 """
 
+# su through PAM: libpam opens a NETLINK_AUDIT socket first and fails the session ("su: System
+# error") unless the refusal reads as a kernel without audit (EPROTONOSUPPORT).
+SU_SCRIPT = "su -s /bin/sh user -c 'id -un; id -u; echo $HOME' && su -s /bin/sh -l user -c pwd"
+
 BUSYBOX_SCRIPT = r"""
 set -e
 cd /work
@@ -441,8 +445,9 @@ def suite_python(a):
         if not ref and "none" in sandboxes:
             failures.append("cpython (no results under none)")
 
-        # numpy/pandas and busybox sh: same output everywhere.
+        # numpy/pandas, su (PAM) and busybox sh: same output everywhere.
         for name, image, args in (("pandas", "sandbox-tests", ["python3", "-c", PANDAS_WORKLOAD]),
+                                  ("su", "sandbox-tests", ["/bin/sh", "-c", SU_SCRIPT]),
                                   ("multiprocessing", "sandbox-tests",
                                    ["python3", "-c", MULTIPROCESSING_WORKLOAD]),
                                   ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT])):

@@ -43,9 +43,16 @@ std::vector<ArgRule> IoctlRules() {
 
 constexpr uint32_t kSockTypeMask = 0xf;  // SOCK_NONBLOCK/SOCK_CLOEXEC live above it
 
+// Refusals answer as a kernel would that lacks the capability or the feature, so that programs
+// probing for an optional one carry on: another netlink protocol is EPROTONOSUPPORT (libpam and
+// libaudit then treat audit as not built in; with EPERM `su` fails with "System error"), packet
+// and raw sockets EPERM (as without CAP_NET_RAW), any other family EAFNOSUPPORT (the row's
+// fallback: AF_ALG, AF_VSOCK, AF_KEY, ...).
 std::vector<ArgRule> SocketRules() {
   return {
       Allow({Eq(0, AF_NETLINK), Eq(2, NETLINK_ROUTE)}),
+      Refuse({Eq(0, AF_NETLINK)}, EPROTONOSUPPORT),
+      Refuse({Eq(0, AF_PACKET)}),
       Refuse({MaskedEq(1, kSockTypeMask, SOCK_RAW)}),
       Refuse({MaskedEq(1, kSockTypeMask, SOCK_PACKET)}),
       Allow({Eq(0, AF_UNIX)}),
@@ -134,8 +141,8 @@ SyscallRow Host(int nr, std::string_view name, std::string_view note) {
 }
 SyscallRow HostIf(int nr, std::string_view name, std::vector<ArgRule> rules,
                   std::string_view note) {
-  // fcntl's unknown commands fail as the kernel would fail them.
-  int err = name == "fcntl" ? EINVAL : EPERM;
+  // fcntl's unknown commands and socket's unknown families fail as the kernel would fail them.
+  int err = name == "fcntl" ? EINVAL : name == "socket" ? EAFNOSUPPORT : EPERM;
   bool fallback_allow = name == "clone" || name == "ioctl";
   return {nr, name, SyscallClass::kHost, err, std::move(rules), fallback_allow, note};
 }
@@ -197,7 +204,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(38, "setitimer", "no argument widens it"),
   Host(39, "getpid", "no argument widens it"),
   Host(40, "sendfile", "no argument widens it"),
-  HostIf(41, "socket", SocketRules(), "AF_UNIX/AF_INET/AF_INET6 (no SOCK_RAW/SOCK_PACKET) and AF_NETLINK with NETLINK_ROUTE only"),
+  HostIf(41, "socket", SocketRules(), "AF_UNIX/AF_INET/AF_INET6 (SOCK_RAW, SOCK_PACKET, AF_PACKET: EPERM) and AF_NETLINK with NETLINK_ROUTE only (other protocols: EPROTONOSUPPORT)"),
   Sentry(42, "connect", "AF_UNIX paths resolved in the container view; other families connected on the caller socket"),
   Host(43, "accept", "no argument widens it"),
   Host(44, "sendto", "no argument widens it"),

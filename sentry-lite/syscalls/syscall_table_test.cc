@@ -142,9 +142,14 @@ TEST(SyscallFilterTest, ArgumentRules) {
   EXPECT_EQ(run(SYS_socket, {AF_INET, SOCK_RAW, 0}), eperm);
   EXPECT_EQ(run(SYS_socket, {AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0}), SECCOMP_RET_ALLOW);
   EXPECT_EQ(run(SYS_socket, {AF_NETLINK, SOCK_RAW, 0 /*ROUTE*/}), SECCOMP_RET_ALLOW);
-  EXPECT_EQ(run(SYS_socket, {AF_NETLINK, SOCK_RAW, 9 /*AUDIT*/}), eperm);
-  EXPECT_EQ(run(SYS_socket, {AF_VSOCK, SOCK_STREAM, 0}), eperm);
-  EXPECT_EQ(run(SYS_socket, {AF_ALG, SOCK_SEQPACKET, 0}), eperm);
+  // Refused as a kernel without the feature would refuse them (libpam's audit check needs it).
+  EXPECT_EQ(run(SYS_socket, {AF_NETLINK, SOCK_RAW, 9 /*AUDIT*/}), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+  EXPECT_EQ(run(SYS_socket, {AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, 4 /*SOCK_DIAG*/}),
+            SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+  EXPECT_EQ(run(SYS_socket, {AF_PACKET, SOCK_DGRAM, 0}), eperm);
+  EXPECT_EQ(run(SYS_socket, {AF_VSOCK, SOCK_STREAM, 0}), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+  EXPECT_EQ(run(SYS_socket, {AF_ALG, SOCK_SEQPACKET, 0}), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+  EXPECT_EQ(run(SYS_socket, {AF_UNIX, SOCK_RAW, 0}), eperm);
   EXPECT_EQ(run(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER}), eperm);
   EXPECT_EQ(run(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0}), SECCOMP_RET_ALLOW);
   EXPECT_EQ(run(SYS_openat, {}), SECCOMP_RET_USER_NOTIF);
