@@ -249,10 +249,13 @@ Reply NotifyLoop::Handle(Listener& l, const seccomp_notif& notif) {
     // Before the answer: the thread can't run the change (nor any other call) until it comes.
     CredentialsCache::Global().InvalidateThread(call.tid());
     reply = handler ? handler(call) : Reply::Continue();
+  } else if (notif.data.nr == SYS_execve || notif.data.nr == SYS_execveat) {
+    // The handler checks the path with the old program's identity and so caches it; the kernel
+    // gives the new program its own (setuid files, file capabilities, a narrowed bounding set).
+    // Forgotten after the handler, before the answer lets the exec run.
+    reply = handler ? handler(call) : Reply::Error(ENOSYS);
+    CredentialsCache::Global().InvalidateExec(call.tid());
   } else {
-    if (notif.data.nr == SYS_execve || notif.data.nr == SYS_execveat) {
-      CredentialsCache::Global().InvalidateExec(call.tid());
-    }
     reply = handler ? handler(call) : Reply::Error(ENOSYS);
   }
   return reply;

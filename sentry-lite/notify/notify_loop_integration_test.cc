@@ -1019,6 +1019,45 @@ TEST_F(NotifyLoopTest, CachedIdentityFollowsCredentialChanges) {
   WaitIdle();
 }
 
+// An exec gives the thread a new identity (here: root after its bounding set lost the DAC
+// capabilities, so the new program has none of them; setuid files and file capabilities do the
+// same). The execve handler itself resolves the path with the old identity, which cached it: the
+// new program's calls were then served with the old program's capabilities (found with `setpriv
+// --bounding-set -dac_override ... stat` in a container, which read a 0700 directory of uid 1000).
+TEST_F(NotifyLoopTest, AnExecdProgramIsServedWithItsNewIdentity) {
+  std::string locked = root_ + "/locked";
+  ASSERT_TRUE(MkdirAll(locked).ok());
+  ASSERT_TRUE(WriteFile(locked + "/f", "f", 0644).ok());
+  ASSERT_EQ(chown(locked.c_str(), 1, 1), 0);
+  ASSERT_EQ(chmod(locked.c_str(), 0700), 0);
+  std::string target = locked + "/f";
+  std::string served = Run(
+      [&] {
+        std::string r;
+        struct stat st;
+        r += "before=" + R(stat(target.c_str(), &st));
+        for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) {
+          if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return std::string("capbset drop failed");
+        }
+        r += " still=" + R(stat(target.c_str(), &st));  // the bounding set acts at the next exec
+        for (int i = 0; i < 3; ++i) {  // a fresh exec each round, each with its own cache miss
+          pid_t pid = fork();
+          if (pid == 0) {
+            execl("/usr/bin/stat", "stat", "-c", "%s", target.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+          }
+          int status = 0;
+          waitpid(pid, &status, 0);
+          r += " exec=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+        return r;
+      },
+      {.served = true, .host_root = true});
+  // stat(1) exits 1 when it cannot stat the file (EACCES on the 0700 directory).
+  EXPECT_EQ(served, "before=0 still=0 exec=1 exec=1 exec=1");
+  WaitIdle();
+}
+
 // A worker keeps a root caller's smaller capability set after serving it (no capset back), so the
 // sentry's own steps must raise their rights when they need them: here the caller is not dumpable
 // and lacks CAP_SYS_PTRACE, so reading its path and writing its stat buffer need the sentry's
