@@ -87,7 +87,7 @@ class Env:
         with open(os.path.join(spec_dir, "config.json")) as f:
             self.base_spec = json.load(f)
 
-    def bundle(self, image, args, env=(), binds=(), mem=None, cpu_quota=None, cwd="/"):
+    def bundle(self, image, args, env=(), binds=(), mem=None, cpu_quota=None, cwd="/", user=None):
         """A bundle running `args` in `image` (read-only rootfs, tmpfs /tmp, a writable /work)."""
         self.counter += 1
         cid = "see-%s-%d-%d" % (self.tag, os.getpid(), self.counter)
@@ -101,6 +101,8 @@ class Env:
         p["terminal"] = False
         p["args"] = list(args)
         p["cwd"] = cwd
+        if user is not None:
+            p["user"] = {"uid": user, "gid": user}
         p["env"] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                     "HOME=/root", "LANG=C.UTF-8", "SEE_TEST_DIR=/work"] + list(env)
         for k in ("bounding", "effective", "permitted"):
@@ -358,6 +360,33 @@ pr.join()
 # error") unless the refusal reads as a kernel without audit (EPROTONOSUPPORT).
 SU_SCRIPT = "su -s /bin/sh user -c 'id -un; id -u; echo $HOME' && su -s /bin/sh -l user -c pwd"
 
+# A setuid file works for a non-root user unless no_new_privs is set, and a program exec'd after
+# its bounding set lost the DAC capabilities has none of them: both are the identity the exec
+# gives the new program, which the sentry must serve with (not the old program's).
+SETUID_SCRIPT = r"""
+cd /work
+echo mine > own && chown 1000:1000 own && chmod 0600 own
+cp /bin/cat suidcat && chown 1000 suidcat && chmod 4755 suidcat
+setpriv --reuid 1001 --regid 1001 --clear-groups ./suidcat own 2>&1
+setpriv --reuid 1001 --regid 1001 --clear-groups cat own 2>&1
+setpriv --reuid 1001 --regid 1001 --clear-groups --no-new-privs ./suidcat own 2>&1
+setpriv --bounding-set -dac_override,-dac_read_search --inh-caps -all cat own 2>&1
+mkdir locked && touch locked/x && chown -R 1000 locked && chmod 0700 locked
+setpriv --bounding-set -dac_override,-dac_read_search --inh-caps -all stat -c %s locked/x 2>&1
+true
+"""
+
+RUN_AS_USER_WORKLOAD = r"""
+import os
+for path in ("/etc/shadow", "/etc/hostname"):
+    try:
+        open(path).read()
+        print(path, "read")
+    except OSError as e:
+        print(path, e.strerror)
+print("uid", os.getuid(), "capeff", [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")])
+"""
+
 BUSYBOX_SCRIPT = r"""
 set -e
 cd /work
@@ -446,14 +475,18 @@ def suite_python(a):
             failures.append("cpython (no results under none)")
 
         # numpy/pandas, su (PAM) and busybox sh: same output everywhere.
-        for name, image, args in (("pandas", "sandbox-tests", ["python3", "-c", PANDAS_WORKLOAD]),
-                                  ("su", "sandbox-tests", ["/bin/sh", "-c", SU_SCRIPT]),
-                                  ("multiprocessing", "sandbox-tests",
-                                   ["python3", "-c", MULTIPROCESSING_WORKLOAD]),
-                                  ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT])):
+        for name, image, args, user in (
+                ("pandas", "sandbox-tests", ["python3", "-c", PANDAS_WORKLOAD], None),
+                ("su", "sandbox-tests", ["/bin/sh", "-c", SU_SCRIPT], None),
+                ("setuid", "sandbox-tests", ["/bin/sh", "-c", SETUID_SCRIPT], None),
+                # process.user 1000 with the default capabilities: its exec drops them (the
+                # sentry once served the first program with the runtime init's, /etc/shadow read).
+                ("run-as-user", "sandbox-tests", ["python3", "-c", RUN_AS_USER_WORKLOAD], 1000),
+                ("multiprocessing", "sandbox-tests", ["python3", "-c", MULTIPROCESSING_WORKLOAD], None),
+                ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT], None)):
             outs = {}
             for sb in sandboxes:
-                cid, b, _ = env.bundle(image, args)
+                cid, b, _ = env.bundle(image, args, user=user)
                 t0 = time.time()
                 rc, out, err = env.run(runsee, sb, cid, b, timeout=300)
                 outs[sb] = (rc, out)

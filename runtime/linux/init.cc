@@ -222,9 +222,14 @@ Status BringUpLoopback() {
   return Status::Ok();
 }
 
-// The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
-// its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close after the
-// filter: host-class calls that OCI profiles allow; the execve that follows is served.
+// Puts us under sentry-lite's filter and has the sentry take its listener and our root
+// (pidfd_getfd, control_protocol.h). With process.noNewPrivileges this is the last step before
+// execve: only write/read/close after the filter (host-class calls that OCI profiles allow), then
+// the execve, which is served. Without it the filter is installed without no_new_privs, so a
+// setuid file or file capabilities work in the container as under runc; that needs CAP_SYS_ADMIN,
+// so it comes before the user and capabilities are set, and the steps after it (setgroups,
+// set*id, capset: notified, then continued; the exec FIFO's re-open and the startContainer hooks:
+// served) run with the sentry serving us already.
 Status RegisterWithSentry(InitContext& c) {
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("opening the container root for the sentry");
@@ -242,7 +247,8 @@ Status RegisterWithSentry(InitContext& c) {
   // WAIT_KILLABLE_RECV: once the sentry has received a call, only fatal signals interrupt the
   // wait (stat & co. no longer fail with EINTR); served blocking opens are ended by the sentry when
   // a signal is pending (notify/sys_file.cc OpenWatchdog, docs/security-model.md).
-  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                                                 c.process.no_new_privileges);
   if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
   UniqueFd owned_listener(listener);
   if (listener != reg.listener_fd) return Internal("seccomp listener landed on an unexpected fd");
@@ -388,8 +394,11 @@ Status RegisterWithSentry(InitContext& c) {
   if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     Fail(c, ErrnoStatus("PR_SET_NO_NEW_PRIVS"));
   }
-  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
+  auto setgroups = ReadFile("/proc/self/setgroups");
+  bool setgroups_allowed = !setgroups.ok() || setgroups->find("deny") == std::string::npos;
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load them while we still have it.
   if (filter && !p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
+  if (c.sentry_fd >= 0 && !p.no_new_privileges) INIT_CHECK(c, RegisterWithSentry(c));
 
   int last_cap = LastCap();
   std::optional<CapSets> caps;
@@ -399,8 +408,6 @@ Status RegisterWithSentry(InitContext& c) {
     caps = *cs;
     INIT_CHECK(c, ApplyBoundingSet(caps->bounding, last_cap));
   }
-  auto setgroups = ReadFile("/proc/self/setgroups");
-  bool setgroups_allowed = !setgroups.ok() || setgroups->find("deny") == std::string::npos;
   INIT_CHECK(c, SetupUser(p.user, setgroups_allowed));
   if (caps) INIT_CHECK(c, ApplyCapSets(*caps, last_cap));
   if (filter && p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
@@ -428,7 +435,7 @@ Status RegisterWithSentry(InitContext& c) {
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     Fail(c, ErrnoStatus("close_range"));
   }
-  if (c.sentry_fd >= 0) INIT_CHECK(c, RegisterWithSentry(c));
+  if (c.sentry_fd >= 0) INIT_CHECK(c, RegisterWithSentry(c));  // with no_new_privs (above)
   execve(exe->c_str(), argv.data(), envp.data());
   Fail(c, ErrnoStatus("exec " + *exe));
 }

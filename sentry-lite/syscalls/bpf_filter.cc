@@ -206,8 +206,8 @@ Result<std::vector<sock_filter>> BuildDefaultSyscallFilter() {
   return BuildSyscallFilter(SyscallTable());
 }
 
-int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags, bool no_new_privs) {
+  if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
   long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                     SECCOMP_FILTER_FLAG_NEW_LISTENER | extra_flags, prog);
   return fd < 0 ? -errno : static_cast<int>(fd);

@@ -45,9 +45,13 @@ Result<std::vector<sock_filter>> BuildSyscallFilter(std::span<const SyscallRow> 
 Result<std::vector<sock_filter>> BuildDefaultSyscallFilter();
 
 // Installs `prog` on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER | `extra_flags`,
-// after setting no_new_privs. Returns the listener fd, or -errno. Async-signal-safe (only raw
-// syscalls) so it can run between fork/clone and execve; `prog` must be built beforehand.
-int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags = 0);
+// after setting no_new_privs unless `no_new_privs` is false (then the caller needs CAP_SYS_ADMIN
+// in its user namespace, and setuid/setgid files and file capabilities keep working after the
+// filter, as for a container whose process.noNewPrivileges is false). Returns the listener fd, or
+// -errno. Async-signal-safe (only raw syscalls) so it can run between fork/clone and execve;
+// `prog` must be built beforehand.
+int InstallSyscallFilterRaw(const sock_fprog* prog, unsigned extra_flags = 0,
+                            bool no_new_privs = true);
 
 // Runs `prog` over `data` as the kernel would (the subset of classic BPF the builder emits).
 // For tests and the docs; returns SECCOMP_RET_KILL_PROCESS on a malformed program. `steps`, when
