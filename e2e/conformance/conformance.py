@@ -503,7 +503,6 @@ REF_EXEMPT = {"domainname": "runc 1.1 ignores linux domainname (added in runc 1.
 # Differences of the sentry sandbox by design (docs/security-model.md), checked under the plain
 # path (runsee --sandbox=none) instead. A runtime is "sandboxed" when its flags do not say none.
 SANDBOX_EXEMPT = {
-    "noNewPrivileges off": "installing sentry-lite's filter sets no_new_privs",
     "seccomp: ERRNO default + allowlist":
         "sentry-lite's filter is installed after the OCI profile; a profile that refuses seccomp(2) "
         "makes the start fail with a clear error",
