@@ -365,6 +365,7 @@ SU_SCRIPT = "su -s /bin/sh user -c 'id -un; id -u; echo $HOME' && su -s /bin/sh 
 # gives the new program, which the sentry must serve with (not the old program's).
 SETUID_SCRIPT = r"""
 cd /work
+grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/self/status
 echo mine > own && chown 1000:1000 own && chmod 0600 own
 cp /bin/cat suidcat && chown 1000 suidcat && chmod 4755 suidcat
 setpriv --reuid 1001 --regid 1001 --clear-groups ./suidcat own 2>&1

@@ -19,6 +19,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "base/child_process.h"
 #include "base/cleanup.h"
 #include "base/fd_passing.h"
@@ -332,6 +334,54 @@ void StopOwnSentry(const ContainerState& s) {
   }
 }
 
+// A container with a user namespace under its own sentry: the sentry serves from inside that
+// namespace (the caller's capabilities there, none on the host: a served call of the container's
+// root acts as an unprivileged host uid), so the namespace must exist before the sentry starts.
+// runsee makes it here (or opens the one the spec names) and the container joins it by path, as
+// the shim does for a pod's; a network namespace the spec names is joined by the sentry first
+// (inside the user namespace it could not enter a host-owned one later).
+struct SentryNamespaces {
+  UniqueFd userns, netns;
+  bool made_userns = false;  // ours: the container joins it, its maps are written already
+  std::string spec_json;     // what the container's init reads
+};
+
+Result<SentryNamespaces> PrepareSentryNamespaces(const oci::Spec& spec, const std::string& spec_json) {
+  SentryNamespaces out;
+  out.spec_json = spec_json;
+  if (!spec.linux || !spec.HasNamespace(oci::NamespaceType::kUser)) return out;
+  for (const auto& ns : spec.linux->namespaces) {
+    if (ns.type == oci::NamespaceType::kNetwork && !ns.path.empty()) {
+      out.netns.Reset(open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!out.netns) return ErrnoStatus("open network namespace " + ns.path);
+    }
+    if (ns.type != oci::NamespaceType::kUser) continue;
+    if (!ns.path.empty()) {
+      out.userns.Reset(open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!out.userns) return ErrnoStatus("open user namespace " + ns.path);
+      continue;
+    }
+    auto made = NewUserNamespaceFd(spec.linux->uid_mappings, spec.linux->gid_mappings);
+    if (!made.ok()) return made.status().Wrap("the container's user namespace");
+    out.userns = std::move(*made);
+    out.made_userns = true;
+  }
+  if (!out.made_userns) return out;
+  try {
+    nlohmann::json j = nlohmann::json::parse(spec_json);
+    std::string path = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(out.userns.get());
+    for (auto& ns : j["linux"]["namespaces"]) {
+      if (ns.value("type", "") == "user") ns["path"] = path;
+    }
+    j["linux"].erase("uidMappings");
+    j["linux"].erase("gidMappings");
+    out.spec_json = j.dump();
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("config.json: ") + e.what());
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
@@ -417,11 +467,20 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   boot.cgroup_path = mgr->path();
   // Declared after `undo`, so on failure the sentry is killed before the state dir goes.
   std::optional<SentryProcess> own_sentry;
+  bool made_userns = false;
+  UniqueFd userns_held;  // open until the container has joined it
   if (o.sandbox == Sandbox::kSentry) {
     boot.sentry_socket = o.sentry_socket;
     if (boot.sentry_socket.empty()) {
+      SEE_ASSIGN_OR_RETURN(SentryNamespaces ns, PrepareSentryNamespaces(spec, *spec_json));
+      boot.spec_json = std::move(ns.spec_json);
+      made_userns = ns.made_userns;
       SEE_ASSIGN_OR_RETURN(SentryProcess sp,
-                           StartSentry(rt, {.socket_path = dir + "/sentry.sock", .exit_when_idle = true}));
+                           StartSentry(rt, {.socket_path = dir + "/sentry.sock",
+                                            .exit_when_idle = true,
+                                            .userns_fd = ns.userns ? ns.userns.get() : -1,
+                                            .netns_fd = ns.netns ? ns.netns.get() : -1}));
+      userns_held = std::move(ns.userns);
       boot.sentry_socket = sp.socket;
       own_sentry.emplace(std::move(sp));
     }
@@ -442,7 +501,10 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
     for (const auto& ns : spec.linux->namespaces) {
       own_user_ns |= ns.type == oci::NamespaceType::kUser && ns.path.empty();
     }
-    if (own_user_ns) SEE_RETURN_IF_ERROR(WriteIdMaps(pid, *spec.linux).Wrap("writing id maps"));
+    // A namespace runsee made (PrepareSentryNamespaces) has its maps: the container joined it.
+    if (own_user_ns && !made_userns) {
+      SEE_RETURN_IF_ERROR(WriteIdMaps(pid, *spec.linux).Wrap("writing id maps"));
+    }
   }
 
   ContainerState state;

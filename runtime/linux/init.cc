@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -222,15 +223,49 @@ Status BringUpLoopback() {
   return Status::Ok();
 }
 
-// Puts us under sentry-lite's filter and has the sentry take its listener and our root
-// (pidfd_getfd, control_protocol.h). With process.noNewPrivileges this is the last step before
-// execve: only write/read/close after the filter (host-class calls that OCI profiles allow), then
-// the execve, which is served. Without it the filter is installed without no_new_privs, so a
-// setuid file or file capabilities work in the container as under runc; that needs CAP_SYS_ADMIN,
-// so it comes before the user and capabilities are set, and the steps after it (setgroups,
-// set*id, capset: notified, then continued; the exec FIFO's re-open and the startContainer hooks:
-// served) run with the sentry serving us already.
-Status RegisterWithSentry(InitContext& c) {
+bool PermittedHas(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  return syscall(SYS_capget, &hdr, data) == 0 &&
+         (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
+}
+
+// The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
+// its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close and capset
+// after the filter (host-class, or notified and continued without reading our memory), then the
+// execve, which is served: in a pod user namespace the sentry serves from inside it and may not
+// read the memory of an init that still has the host's (docs/security-model.md), so nothing else
+// may be served before the exec. With process.noNewPrivileges the filter comes after
+// no_new_privs. Without it the filter is installed without (a setuid file or file capabilities
+// then work in the container as under runc), which needs CAP_SYS_ADMIN in the effective set:
+// ApplyCapSets left it permitted, it is raised for the install and the sets are `final` (the
+// spec's; without capabilities in the spec: those we had) once the sentry serves us.
+Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
+  const bool nnp = c.process.no_new_privileges;
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved[2] = {};
+  if (!nnp) {
+    if (syscall(SYS_capget, &hdr, saved) != 0) return ErrnoStatus("capget");
+    __user_cap_data_struct raised[2] = {saved[0], saved[1]};
+    raised[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective |= CAP_TO_MASK(CAP_SYS_ADMIN);
+    if (syscall(SYS_capset, &hdr, raised) != 0) {
+      return ErrnoStatus("installing sentry-lite's filter without no_new_privs needs CAP_SYS_ADMIN");
+    }
+  }
+  // Back to the sets the container is to have (or had), once the sentry serves us.
+  auto restore = [&]() -> Status {
+    if (nnp) return Status::Ok();
+    __user_cap_data_struct back[2] = {saved[0], saved[1]};
+    if (final) {
+      back[0] = {static_cast<uint32_t>(final->effective), static_cast<uint32_t>(final->permitted),
+                 static_cast<uint32_t>(final->inheritable)};
+      back[1] = {static_cast<uint32_t>(final->effective >> 32),
+                 static_cast<uint32_t>(final->permitted >> 32),
+                 static_cast<uint32_t>(final->inheritable >> 32)};
+    }
+    if (syscall(SYS_capset, &hdr, back) != 0) return ErrnoStatus("capset after the sentry's filter");
+    return Status::Ok();
+  };
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("opening the container root for the sentry");
   sentry::Registration reg = c.sentry_registration;
@@ -247,8 +282,7 @@ Status RegisterWithSentry(InitContext& c) {
   // WAIT_KILLABLE_RECV: once the sentry has received a call, only fatal signals interrupt the
   // wait (stat & co. no longer fail with EINTR); served blocking opens are ended by the sentry when
   // a signal is pending (notify/sys_file.cc OpenWatchdog, docs/security-model.md).
-  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-                                                 c.process.no_new_privileges);
+  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp);
   if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
   UniqueFd owned_listener(listener);
   if (listener != reg.listener_fd) return Internal("seccomp listener landed on an unexpected fd");
@@ -272,7 +306,7 @@ Status RegisterWithSentry(InitContext& c) {
   close(c.sentry_fd);
   c.sentry_fd = -1;
   if (err != 0) return ErrnoStatus(err, "the sentry refused to serve this process");
-  return Status::Ok();
+  return restore();
 }
 
 [[noreturn]] void ContainerProcess(InitContext& c) {
@@ -396,9 +430,8 @@ Status RegisterWithSentry(InitContext& c) {
   }
   auto setgroups = ReadFile("/proc/self/setgroups");
   bool setgroups_allowed = !setgroups.ok() || setgroups->find("deny") == std::string::npos;
-  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load them while we still have it.
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (filter && !p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
-  if (c.sentry_fd >= 0 && !p.no_new_privileges) INIT_CHECK(c, RegisterWithSentry(c));
 
   int last_cap = LastCap();
   std::optional<CapSets> caps;
@@ -409,7 +442,15 @@ Status RegisterWithSentry(InitContext& c) {
     INIT_CHECK(c, ApplyBoundingSet(caps->bounding, last_cap));
   }
   INIT_CHECK(c, SetupUser(p.user, setgroups_allowed));
-  if (caps) INIT_CHECK(c, ApplyCapSets(*caps, last_cap));
+  // sentry-lite's filter without no_new_privs needs CAP_SYS_ADMIN (RegisterWithSentry): kept in
+  // the permitted set until then when we have it, and the container's sets are exact after.
+  if (caps) {
+    CapSets applied = *caps;
+    if (c.sentry_fd >= 0 && !p.no_new_privileges && PermittedHas(CAP_SYS_ADMIN)) {
+      applied.permitted |= uint64_t{1} << CAP_SYS_ADMIN;
+    }
+    INIT_CHECK(c, ApplyCapSets(applied, last_cap));
+  }
   if (filter && p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
 
   if (create) {
@@ -435,7 +476,7 @@ Status RegisterWithSentry(InitContext& c) {
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     Fail(c, ErrnoStatus("close_range"));
   }
-  if (c.sentry_fd >= 0) INIT_CHECK(c, RegisterWithSentry(c));  // with no_new_privs (above)
+  if (c.sentry_fd >= 0) INIT_CHECK(c, RegisterWithSentry(c, caps));
   execve(exe->c_str(), argv.data(), envp.data());
   Fail(c, ErrnoStatus("exec " + *exe));
 }
