@@ -171,6 +171,54 @@ if ((rc == 0)); then
   see_expect_eq "ud: no range claimed" 0 "$(find "$CLAIMS" -maxdepth 1 -name '.userns-*' | wc -l)"
 fi
 see_check "ud: delete" see_seectl delete pod ud --now
+
+# Identity from the first program on, in a pod that keeps host ids (there the sentry reads the
+# runtime init's identity at its execve; in a pod user namespace it cannot read that init): a
+# container with runAsUser 1000 is served as uid 1000, refused root's 0600 file by its first
+# program's own call (sh's redirection). (The regression test for the exec identity fix is the
+# sandbox suite's run-as-user workload and NotifyLoopTest.AnExecdProgramIsServedWithItsNewIdentity:
+# containerd 1.6's spec for this container did not make the old code fail here.) no_new_privs
+# follows allowPrivilegeEscalation (Kubernetes' default: not set).
+nnp_cmd='while read k v; do [ \"$k\" = NoNewPrivs: ] && echo \"nnp $v\"; done </proc/self/status'
+cat >"$CRI_WORK/ue.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ue
+  annotations: {see.dev/user-namespace: host}
+spec:
+  runtimeClassName: see
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: root
+      image: $BB
+      command: ["/bin/sh", "-c", "echo s >/scratch/root-only; chmod 600 /scratch/root-only; touch /scratch/ready; exec sleep 3600"]
+      volumeMounts: [{name: scratch, mountPath: /scratch}]
+    - name: user
+      image: $BB
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      command: ["/bin/sh", "-c", "while [ ! -e /scratch/ready ]; do sleep 0.1; done; if { read l </scratch/root-only; } 2>/dev/null; then echo read; else echo refused; fi; $nnp_cmd; exec sleep 3600"]
+      volumeMounts: [{name: scratch, mountPath: /scratch}]
+    - name: strict
+      image: $BB
+      securityContext: {allowPrivilegeEscalation: false}
+      command: ["/bin/sh", "-c", "$nnp_cmd; exec sleep 3600"]
+  volumes:
+    - {name: scratch, emptyDir: {}}
+EOF
+ue_logs() { see_seectl logs ue -c "$1" 2>/dev/null | tr '\n' ' '; }
+ue_reported() { [[ $(ue_logs "$1") == *nnp* ]]; }
+rc=0
+cri_apply ue || rc=$?
+see_expect_eq "ue: applied" 0 "$rc"
+if ((rc == 0)); then
+  see_wait_for 30 ue_reported user || true
+  see_wait_for 30 ue_reported strict || true
+  see_expect_eq "ue: runAsUser 1000 is refused root's 0600 file from its first program on" \
+    "refused nnp 0 " "$(ue_logs user)"
+  see_expect_eq "ue: allowPrivilegeEscalation: false sets no_new_privs" "nnp 1 " "$(ue_logs strict)"
+fi
+see_check "ue: delete" see_seectl delete pod ue --now
 cri_expect_clean "userns pods"
 
 see_finish userns_suite
