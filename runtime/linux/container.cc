@@ -188,7 +188,9 @@ Status SendIdmappedMounts(int sync, const oci::Spec& spec, const std::string& ro
     // Own mappings: a throwaway user namespace holds them; otherwise the container's.
     UniqueFd own;
     if (!m.uid_mappings.empty()) {
-      SEE_ASSIGN_OR_RETURN(own, NewUserNamespaceFd(m.uid_mappings, m.gid_mappings));
+      auto made = NewUserNamespaceFd(m.uid_mappings, m.gid_mappings);
+      if (!made.ok()) return made.status().Wrap(what + ": its own mappings");
+      own = std::move(*made);
     }
     bool recursive = (parsed->flags & MS_REC) != 0;
     auto tree = MakeIdmappedTree(m.source, own ? own.get() : container_ns.get(), recursive,

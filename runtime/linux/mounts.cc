@@ -287,7 +287,7 @@ Result<UniqueFd> NewUserNamespaceFd(const std::vector<oci::IdMapping>& uids,
   wr.Reset();
   while (waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
   }
-  if (!st.ok()) return st.Wrap("user namespace for an id-mapped mount");
+  if (!st.ok()) return st.Wrap("creating a user namespace");
   return UniqueFd(ns);
 }
 

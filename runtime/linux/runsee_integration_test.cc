@@ -583,6 +583,40 @@ TEST_F(IntegrationTest, RelativeCgroupsPathIsFoundByKillAndDelete) {
   EXPECT_EQ(text.ok() ? text->find("\"warn") : std::string::npos, std::string::npos) << *text;
 }
 
+// /proc/sys shows the opener's network namespace: the sentry opens from inside the caller's. With
+// a user namespace its sentry serves from inside that too, and could not enter the host's IPC and
+// UTS namespaces (which the container shares with it here): it used to give up on all three and
+// showed the host's network interfaces.
+TEST_F(IntegrationTest, SysctlsOfAUserNamespaceContainerAreItsOwn) {
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);  // the container's uids traverse it to the rootfs
+  json maps = json::array({{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}});
+  json namespaces = json::array();
+  for (const auto& ns : spec_["linux"]["namespaces"]) {
+    if (ns["type"] != "ipc" && ns["type"] != "uts") namespaces.push_back(ns);
+  }
+  namespaces.push_back({{"type", "user"}});
+  spec_["linux"]["namespaces"] = namespaces;
+  spec_["linux"]["uidMappings"] = maps;
+  spec_["linux"]["gidMappings"] = maps;
+  spec_["annotations"]["see.dev/rootfs-idmap"] = "true";
+  spec_.erase("hostname");
+  json mounts = json::array();
+  for (const auto& m : spec_["mounts"]) {
+    if (m["destination"] != "/dev/mqueue") mounts.push_back(m);  // needs its own IPC namespace
+  }
+  spec_["mounts"] = mounts;
+  SetArgs({"ls", "/proc/sys/net/ipv4/conf"});
+  std::string out[2];
+  int i = 0;
+  for (std::string sandbox : {"none", "sentry"}) {
+    RunResult r = Runsee({"--sandbox", sandbox, "run", "--bundle", bundle_, "sysctl-" + sandbox});
+    EXPECT_EQ(r.code, 0) << sandbox << ": " << r.err;
+    out[i++] = r.out;
+  }
+  EXPECT_EQ(out[0], "all\ndefault\nlo\n");  // a new network namespace
+  EXPECT_EQ(out[1], out[0]);
+}
+
 }  // namespace
 }  // namespace see::runtime
 

@@ -193,6 +193,9 @@ constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
 // back. A worker that entered them itself would have to return to the sentry's own namespaces,
 // which a sentry inside a pod's user namespace may not enter again (a host-owned one); it could
 // only abort then. Sysctl opens are rare: a thread each costs less than that risk.
+// A namespace the caller shares with the sentry is not entered: setns refuses one the host owns
+// to a sentry inside a user namespace even when it is the sentry's own (runsee's sentry of a
+// container with a user namespace, its own network namespace and the host's IPC and UTS).
 Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Result<UniqueFd>()>& fn) {
   std::vector<std::pair<UniqueFd, int>> theirs;
   std::string caller = "/proc/" + std::to_string(call.tid()) + "/ns/";
@@ -203,6 +206,12 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
     for (const auto& [name, type] : kSysctlNamespaces) {
       UniqueFd t(open((caller + name).c_str(), O_RDONLY | O_CLOEXEC));
       if (!t) return ErrnoStatus("opening the caller's namespaces");
+      struct stat their_ns {}, own_ns {};
+      if (fstat(t.get(), &their_ns) == 0 &&
+          stat((std::string("/proc/thread-self/ns/") + name).c_str(), &own_ns) == 0 &&
+          their_ns.st_dev == own_ns.st_dev && their_ns.st_ino == own_ns.st_ino) {
+        continue;
+      }
       theirs.emplace_back(std::move(t), type);
     }
   }
