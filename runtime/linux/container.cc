@@ -368,15 +368,22 @@ Result<SentryNamespaces> PrepareSentryNamespaces(const oci::Spec& spec, const st
     out.userns = std::move(*made);
     out.made_userns = true;
   }
-  if (!out.made_userns) return out;
+  // The container joins the very namespaces the sentry got (a path like /proc/<pid>/ns/user could
+  // name another process's by the time the container's init opens it).
+  auto held = [](const UniqueFd& fd) {
+    return "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd.get());
+  };
   try {
     nlohmann::json j = nlohmann::json::parse(spec_json);
-    std::string path = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(out.userns.get());
     for (auto& ns : j["linux"]["namespaces"]) {
-      if (ns.value("type", "") == "user") ns["path"] = path;
+      std::string type = ns.value("type", "");
+      if (type == "user") ns["path"] = held(out.userns);
+      if (type == "network" && out.netns) ns["path"] = held(out.netns);
     }
-    j["linux"].erase("uidMappings");
-    j["linux"].erase("gidMappings");
+    if (out.made_userns) {
+      j["linux"].erase("uidMappings");
+      j["linux"].erase("gidMappings");
+    }
     out.spec_json = j.dump();
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("config.json: ") + e.what());
@@ -470,7 +477,7 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   // Declared after `undo`, so on failure the sentry is killed before the state dir goes.
   std::optional<SentryProcess> own_sentry;
   bool made_userns = false;
-  UniqueFd userns_held;  // open until the container has joined it
+  UniqueFd userns_held, netns_held;  // open until the container has joined them
   if (o.sandbox == Sandbox::kSentry) {
     boot.sentry_socket = o.sentry_socket;
     if (boot.sentry_socket.empty()) {
@@ -483,6 +490,7 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
                                             .userns_fd = ns.userns ? ns.userns.get() : -1,
                                             .netns_fd = ns.netns ? ns.netns.get() : -1}));
       userns_held = std::move(ns.userns);
+      netns_held = std::move(ns.netns);
       boot.sentry_socket = sp.socket;
       own_sentry.emplace(std::move(sp));
     }
