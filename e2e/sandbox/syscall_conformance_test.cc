@@ -1927,46 +1927,6 @@ TEST_F(Sys, Statfs) {
   EXPECT_EQ(a.f_type, 0x9fa0);  // PROC_SUPER_MAGIC
 }
 
-// chroot (root with CAP_SYS_CHROOT): paths then resolve in the new root, absolute symlinks and
-// ".." included, and what is created lands below it. Under the sentry every later call resolves
-// from its caller's own root.
-TEST_F(Sys, ChrootMovesTheViewForTheCallerOnly) {
-  ASSERT_EQ(mkdir(P("jail").c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(P("jail/etc").c_str(), 0755), 0);
-  WriteFile(P("jail/etc/f"), "in-jail");
-  WriteFile(P("outside"), "out");
-  ASSERT_EQ(symlink("/etc/f", P("jail/abs").c_str()), 0);
-  ASSERT_EQ(symlink("../../..", P("jail/etc/up").c_str()), 0);
-  std::string jail = P("jail");
-  std::string r = InChild([&] {
-    if (chroot(jail.c_str()) != 0) return errno == EPERM ? 253 : 1;
-    CHILD_CHECK(chdir("/") == 0);
-    CHILD_CHECK(ReadFile("/etc/f") == "in-jail");
-    CHILD_CHECK(ReadFile("/abs") == "in-jail");
-    CHILD_CHECK(ReadFile("/etc/up/etc/f") == "in-jail");
-    CHILD_CHECK(open("/../../outside", O_RDONLY) < 0 && errno == ENOENT);
-    CHILD_CHECK(access("/outside", F_OK) < 0 && errno == ENOENT);
-    CHILD_CHECK(chdir("/etc") == 0);
-    CHILD_CHECK(ReadFile("f") == "in-jail");
-    CHILD_CHECK(ReadFile("../../etc/f") == "in-jail");
-    int fd = open("/made", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    CHILD_CHECK(fd >= 0);
-    close(fd);
-    CHILD_CHECK(mkdir("/dir", 0755) == 0 && rename("/made", "/dir/moved") == 0);
-    struct stat st;
-    CHILD_CHECK(stat("/dir/moved", &st) == 0 && S_ISREG(st.st_mode));
-    char buf[64] = {};
-    CHILD_CHECK(readlink("/abs", buf, sizeof(buf) - 1) == 6 && std::string(buf) == "/etc/f");
-    return 0;
-  });
-  if (r == "skip") GTEST_SKIP() << "no CAP_SYS_CHROOT";
-  EXPECT_EQ(r, "ok");
-  struct stat st;
-  EXPECT_EQ(stat(P("jail/dir/moved").c_str(), &st), 0) << "created below the new root";
-  // The parent's own view did not move.
-  EXPECT_EQ(ReadFile(P("outside")), "out");
-}
-
 TEST_F(Sys, Getdents) {
   for (const char* n : {"a", "b", "c"}) WriteFile(P(n), "x");
   ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);

@@ -564,14 +564,6 @@ Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at
 Reply SysChdir(SyscallCall& call) {
   return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
 }
-// chroot as chdir: checked in the caller's view, then CONTINUEd. The kernel checks CAP_SYS_CHROOT
-// and can only set a root inside the caller's own. Before the answer, the container is marked:
-// from then on every call of it resolves from its caller's own root (SyscallCall::resolver), so a
-// process in a chroot gets the chroot's view from the sentry, as from the kernel.
-Reply SysChroot(SyscallCall& call) {
-  call.container().chrooted.store(true, std::memory_order_release);
-  return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
-}
 // An exec waits (briefly) for the fd installs its container began before it: a file the caller
 // just wrote and closed is still open for writing until the installing thread has let it go, and
 // the kernel refuses to execute it (ETXTBSY). pending_installs.h.
@@ -619,7 +611,6 @@ void RegisterFileHandlers(HandlerTable& t) {
   t[SYS_renameat] = SysRenameat;
   t[SYS_renameat2] = SysRenameat2;
   t[SYS_chdir] = SysChdir;
-  t[SYS_chroot] = SysChroot;
   t[SYS_execve] = SysExecve;
   t[SYS_execveat] = SysExecveat;
 }

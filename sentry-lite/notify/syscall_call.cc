@@ -127,15 +127,6 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   return out;
 }
 
-PathResolver SyscallCall::resolver() {
-  if (!container_.chrooted.load(std::memory_order_acquire)) return PathResolver(container_.root.get());
-  if (!caller_root_) {
-    auto root = CallerLink("root");
-    caller_root_.emplace(root.ok() ? std::move(*root) : UniqueFd());
-  }
-  return PathResolver(caller_root_->get());
-}
-
 Result<const CallerCredentials*> SyscallCall::Credentials() {
   if (!creds_) {
     SEE_ASSIGN_OR_RETURN(CallerCredentials c,

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,9 +29,6 @@ namespace see::sentry {
 // Per-container state shared by every notification of one listener.
 struct Container {
   UniqueFd root;  // the container's root directory, O_PATH, in the sentry's mount view
-  // A process of the container changed its root (a served chroot): from then on every call
-  // resolves from its caller's own root (/proc/<tid>/root), which may lie below `root`.
-  mutable std::atomic<bool> chrooted{false};
   // Where /proc and /sys views and sysinfo/sched_getaffinity take their limits from; nullptr:
   // the host's values are served unchanged (views.h).
   std::shared_ptr<const PodViews> views;
@@ -104,10 +100,7 @@ class SyscallCall {
   // A sentry-side pidfd of the calling thread (opened once per call).
   Result<int> Pidfd();
 
-  // Resolves in the caller's view: from the container's root, or from the caller's own root once a
-  // process of the container has changed its root (Container::chrooted). When that root can not be
-  // opened (the caller is gone) every resolution fails (EBADF), never falls back to the container's.
-  PathResolver resolver();
+  PathResolver resolver() const { return PathResolver(container_.root.get()); }
 
  private:
   // One process_vm_readv (or writev) of the caller; -1 and errno on failure.
@@ -119,7 +112,6 @@ class SyscallCall {
   UniqueFd pidfd_;
   std::optional<CallerCredentials> creds_;
   std::optional<CallerView> view_;
-  std::optional<UniqueFd> caller_root_;  // resolver(): opened once per call when chrooted
 };
 
 }  // namespace see::sentry

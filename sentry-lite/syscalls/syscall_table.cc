@@ -324,7 +324,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(158, "arch_prctl", "no argument widens it"),
   Deny(159, "adjtimex", EPERM, "host clock"),
   Host(160, "setrlimit", "no argument widens it"),
-  Sentry(161, "chroot", "checked in the container view, then CONTINUE (the kernel checks CAP_SYS_CHROOT); the container's calls then resolve from each caller's own root"),
+  Deny(161, "chroot", EPERM, "root changes would desynchronise the sentry view"),
   Host(162, "sync", "no argument widens it"),
   Deny(163, "acct", EPERM, "host accounting"),
   Deny(164, "settimeofday", EPERM, "host clock"),
