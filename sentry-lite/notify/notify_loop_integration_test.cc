@@ -450,6 +450,33 @@ TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsRoot) {
   WaitIdle();
 }
 
+// The kernel checks a sysctl open against the opener's euid (proc_sys_permission), which is the
+// sentry's, not the fsuid it takes on: a non-root caller could open a writable /proc/sys (a spec
+// without /proc/sys read-only) for writing through the sentry. It gets EACCES, as natively.
+TEST_F(NotifyLoopTest, ANonRootCallerMayNotOpenSysctlsForWriting) {
+  auto probe = [] {
+    std::string r;
+    for (const char* f : {"/proc/sys/kernel/domainname", "/proc/sys/net/ipv4/ip_forward",
+                          "/proc/sys/kernel/ns_last_pid"}) {
+      int fd = open(f, O_WRONLY | O_CLOEXEC);
+      r += std::string(f) + "=" + R(fd) + " ";
+      if (fd >= 0) close(fd);
+      fd = open(f, O_RDONLY | O_CLOEXEC);
+      r += "read=" + R(fd) + "\n";
+      if (fd >= 0) close(fd);
+    }
+    return r;
+  };
+  std::string native = Run(probe, {.served = false, .uid = 65534, .host_root = true});
+  std::string served = Run(probe, {.served = true, .uid = 65534, .host_root = true});
+  // ns_last_pid is 0666: the open succeeds (its write checks capabilities).
+  EXPECT_EQ(native,
+            "/proc/sys/kernel/domainname=-EACCES read=ok\n/proc/sys/net/ipv4/ip_forward=-EACCES read=ok\n"
+            "/proc/sys/kernel/ns_last_pid=ok read=ok\n");
+  EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
 TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsNobody) {
   std::string native = Run(Conformance, {.served = false, .uid = 65534});
   ASSERT_TRUE(system(("rm -rf " + root_ + "/dir/d1 " + root_ + "/dir/d2 " + root_ + "/dir/new " + root_ + "/etc/x").c_str()) == 0);

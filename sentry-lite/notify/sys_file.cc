@@ -274,6 +274,21 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
   if (IsSysctl(call, fd->get(), fs_type)) {
+    // The kernel checks a sysctl open against the opener's euid and egid (proc_sys_permission:
+    // owner bits for root, group bits for the root group, others' bits otherwise), which are the
+    // sentry's, not the fsuid it took on: for a caller whose euid is not root that check is made
+    // here with its own ids, so it gets what it would get itself.
+    if ((how.flags & O_PATH) == 0 && p->creds->euid != 0) {
+      struct stat st {};
+      if (fstat(fd->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
+      const CallerCredentials& c = *p->creds;
+      bool root_group = c.egid == 0 || std::find(c.groups.begin(), c.groups.end(), 0u) != c.groups.end();
+      unsigned bits = (root_group ? st.st_mode >> 3 : st.st_mode) & 7;
+      int acc = static_cast<int>(how.flags & O_ACCMODE);
+      bool reads = acc == O_RDONLY || acc == O_RDWR;
+      bool writes = acc != O_RDONLY || (how.flags & O_TRUNC) != 0;
+      if ((reads && (bits & 4) == 0) || (writes && (bits & 2) == 0)) return Reply::Error(EACCES);
+    }
     auto in_theirs = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return scope.status();
