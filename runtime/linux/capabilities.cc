@@ -60,7 +60,19 @@ Status ApplyBoundingSet(uint64_t bounding, int last_cap) {
   return Status::Ok();
 }
 
-Status ApplyCapSets(const CapSets& sets, int last_cap) {
+Result<CapSets> ReadCapSets() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) < 0) return ErrnoStatus("capget");
+  auto join = [](uint32_t lo, uint32_t hi) { return (uint64_t{hi} << 32) | lo; };
+  CapSets sets;
+  sets.effective = join(data[0].effective, data[1].effective);
+  sets.permitted = join(data[0].permitted, data[1].permitted);
+  sets.inheritable = join(data[0].inheritable, data[1].inheritable);
+  return sets;
+}
+
+Status SetCapSets(const CapSets& sets) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   data[0].effective = static_cast<uint32_t>(sets.effective);
@@ -70,6 +82,11 @@ Status ApplyCapSets(const CapSets& sets, int last_cap) {
   data[0].inheritable = static_cast<uint32_t>(sets.inheritable);
   data[1].inheritable = static_cast<uint32_t>(sets.inheritable >> 32);
   if (syscall(SYS_capset, &hdr, data) < 0) return ErrnoStatus("capset");
+  return Status::Ok();
+}
+
+Status ApplyCapSets(const CapSets& sets, int last_cap) {
+  SEE_RETURN_IF_ERROR(SetCapSets(sets));
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     return ErrnoStatus("clearing ambient capabilities");
   }

@@ -27,4 +27,9 @@ Status ApplyBoundingSet(uint64_t bounding, int last_cap);
 // the kernel refuses is logged, not fatal, as runc).
 Status ApplyCapSets(const CapSets& sets, int last_cap);
 
+// The calling thread's effective, permitted and inheritable sets (capget), and setting just those
+// three (capset; bounding and ambient are left as they are).
+Result<CapSets> ReadCapSets();
+Status SetCapSets(const CapSets& sets);
+
 }  // namespace see::runtime

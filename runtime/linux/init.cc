@@ -223,13 +223,6 @@ Status BringUpLoopback() {
   return Status::Ok();
 }
 
-bool PermittedHas(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  return syscall(SYS_capget, &hdr, data) == 0 &&
-         (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
-}
-
 // The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
 // its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close and capset
 // after the filter (host-class, or notified and continued without reading our memory), then the
@@ -242,29 +235,18 @@ bool PermittedHas(int cap) {
 // spec's; without capabilities in the spec: those we had) once the sentry serves us.
 Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
   const bool nnp = c.process.no_new_privileges;
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct saved[2] = {};
+  CapSets saved;
   if (!nnp) {
-    if (syscall(SYS_capget, &hdr, saved) != 0) return ErrnoStatus("capget");
-    __user_cap_data_struct raised[2] = {saved[0], saved[1]};
-    raised[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective |= CAP_TO_MASK(CAP_SYS_ADMIN);
-    if (syscall(SYS_capset, &hdr, raised) != 0) {
-      return ErrnoStatus("installing sentry-lite's filter without no_new_privs needs CAP_SYS_ADMIN");
-    }
+    SEE_ASSIGN_OR_RETURN(saved, ReadCapSets());
+    CapSets raised = saved;
+    raised.effective |= uint64_t{1} << CAP_SYS_ADMIN;
+    Status st = SetCapSets(raised);
+    if (!st.ok()) return st.Wrap("installing sentry-lite's filter without no_new_privs needs CAP_SYS_ADMIN");
   }
   // Back to the sets the container is to have (or had), once the sentry serves us.
   auto restore = [&]() -> Status {
     if (nnp) return Status::Ok();
-    __user_cap_data_struct back[2] = {saved[0], saved[1]};
-    if (final) {
-      back[0] = {static_cast<uint32_t>(final->effective), static_cast<uint32_t>(final->permitted),
-                 static_cast<uint32_t>(final->inheritable)};
-      back[1] = {static_cast<uint32_t>(final->effective >> 32),
-                 static_cast<uint32_t>(final->permitted >> 32),
-                 static_cast<uint32_t>(final->inheritable >> 32)};
-    }
-    if (syscall(SYS_capset, &hdr, back) != 0) return ErrnoStatus("capset after the sentry's filter");
-    return Status::Ok();
+    return SetCapSets(final ? *final : saved).Wrap("after the sentry's filter");
   };
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoStatus("opening the container root for the sentry");
@@ -446,7 +428,9 @@ Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
   // the permitted set until then when we have it, and the container's sets are exact after.
   if (caps) {
     CapSets applied = *caps;
-    if (c.sentry_fd >= 0 && !p.no_new_privileges && PermittedHas(CAP_SYS_ADMIN)) {
+    auto now = ReadCapSets();
+    if (c.sentry_fd >= 0 && !p.no_new_privileges && now.ok() &&
+        (now->permitted & (uint64_t{1} << CAP_SYS_ADMIN)) != 0) {
       applied.permitted |= uint64_t{1} << CAP_SYS_ADMIN;
     }
     INIT_CHECK(c, ApplyCapSets(applied, last_cap));
