@@ -547,10 +547,8 @@ class RuntimeBackend : public ContainerBackend {
   }
 
   Status RewriteForPodUserns(nlohmann::json& j, const std::string& path, bool rootfs_idmapped) {
+    runtime::JoinHeldNamespace(j, "user", userns_.get());
     auto& linux = j["linux"];
-    linux["namespaces"].push_back(
-        {{"type", "user"},
-         {"path", "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(userns_.get())}});
     linux.erase("uidMappings");
     linux.erase("gidMappings");
     auto annotation = [&](const char* key) {

@@ -19,8 +19,6 @@
 #include <filesystem>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "base/child_process.h"
 #include "base/cleanup.h"
 #include "base/fd_passing.h"
@@ -370,16 +368,10 @@ Result<SentryNamespaces> PrepareSentryNamespaces(const oci::Spec& spec, const st
   }
   // The container joins the very namespaces the sentry got (a path like /proc/<pid>/ns/user could
   // name another process's by the time the container's init opens it).
-  auto held = [](const UniqueFd& fd) {
-    return "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd.get());
-  };
   try {
     nlohmann::json j = nlohmann::json::parse(spec_json);
-    for (auto& ns : j["linux"]["namespaces"]) {
-      std::string type = ns.value("type", "");
-      if (type == "user") ns["path"] = held(out.userns);
-      if (type == "network" && out.netns) ns["path"] = held(out.netns);
-    }
+    JoinHeldNamespace(j, "user", out.userns.get());
+    if (out.netns) JoinHeldNamespace(j, "network", out.netns.get());
     if (out.made_userns) {
       j["linux"].erase("uidMappings");
       j["linux"].erase("gidMappings");
@@ -392,6 +384,18 @@ Result<SentryNamespaces> PrepareSentryNamespaces(const oci::Spec& spec, const st
 }
 
 }  // namespace
+
+void JoinHeldNamespace(nlohmann::json& spec, std::string_view type, int fd) {
+  std::string path = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd);
+  nlohmann::json& namespaces = spec["linux"]["namespaces"];
+  for (auto& ns : namespaces) {
+    if (ns.value("type", "") == type) {
+      ns["path"] = path;
+      return;
+    }
+  }
+  namespaces.push_back({{"type", type}, {"path", path}});
+}
 
 Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   SEE_RETURN_IF_ERROR(ValidateContainerId(o.id));

@@ -16,7 +16,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/child_process.h"
 #include "base/status.h"
@@ -95,6 +98,11 @@ struct CreateOptions {
 
 // Returns the init's pid (in the caller's pid namespace). The init is blocked before user code.
 Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o);
+
+// Makes `spec` (a config.json) join the namespace of `type` ("user", "network") that this process
+// holds as `fd`: the type's entry in linux.namespaces gets the path /proc/<this pid>/fd/<fd> (an
+// entry is added when there is none). The container's init opens it while the fd is held.
+void JoinHeldNamespace(nlohmann::json& spec, std::string_view type, int fd);
 // kFailedPrecondition unless the container is created; runs poststart hooks (failures warn).
 Status Start(const RuntimeOptions& rt, const std::string& id);
 
