@@ -12,6 +12,10 @@
 #   capabilities (chown, DAC override on the pod's own files);
 # - a pod may keep host ids (see.dev/user-namespace: host), and a hostNetwork pod keeps them by
 #   default, all its containers alike;
+# - attack: a hostPID pod sees every process of the node, the pods' see-sentry among them: their
+#   memory, environment, maps, fds and /proc links stay closed to its root (ptrace, pidfd_getfd,
+#   process_vm_readv, /proc/PID/mem and the rest: attacks.c --comm), as natively for containerd
+#   and the shims;
 # - removing the pods frees their ranges (the claim files go) and leaves nothing behind.
 #
 #   e2e/cri/userns_suite.sh BIN_DIR
@@ -20,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Pod user namespaces are the default; hostPaths unmapped, so that the attack below shows what
 # that option keeps from the pod (the default id-maps them: e2e.cri.limits).
 export SEE_NODE_SHIM_CONFIG="host_paths: unmapped"
-cri_suite_start "${1:-}"
+cri_suite_start "${1:-}" attacks
 
 CLAIMS=/run/containerd/see-pods
 
@@ -219,6 +223,43 @@ if ((rc == 0)); then
   see_expect_eq "ue: allowPrivilegeEscalation: false sets no_new_privs" "nnp 1 " "$(ue_logs strict)"
 fi
 see_check "ue: delete" see_seectl delete pod ue --now
+# hostPID: the pod's root (host ids, default capabilities) sees the node's see-sentry processes,
+# its own pod's among them. A served open runs on a thread of the sentry, which the kernel lets
+# into its own /proc entries unchecked: those must stay refused as they are natively.
+ATT=$(see_node_image attacks)
+cat >"$CRI_WORK/uf.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: uf
+spec:
+  runtimeClassName: see
+  hostPID: true
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: $ATT
+      command: ["/bin/sleep", "3600"]
+EOF
+rc=0
+cri_apply uf || rc=$?
+see_expect_eq "uf (hostPID): applied" 0 "$rc"
+if ((rc == 0)); then
+  # The targets, as the host names them (the same pids: the pod is in the host's pid namespace):
+  # the shims, every see-sentry process below them (pod inits, servers) and containerd.
+  shims=$(cri_shim_pids | tr '\n' ' ')
+  sentries=$(see_sentry_tree $shims | tr '\n' ' ')
+  targets=$(echo $shims $sentries $SEE_CTRD_PID | tr ' ' ',')
+  see_expect_eq "uf: the shims and sentries are found on the host" 1 "$([[ -n $shims && -n $sentries ]] && echo 1 || echo 0)"
+  out=$(cri_exec uf main /attacks --pids "$targets" \
+    --only ptrace_foreign,vm_readv_foreign,proc_foreign 2>&1 || true)
+  see_log "uf: targets $targets: $(grep '^ATTEMPT' <<<"$out" | cut -f2,4,5 | cut -c1-400)"
+  for a in ptrace_foreign vm_readv_foreign proc_foreign; do
+    see_expect_eq "uf (hostPID): $a on see-sentry, the shims and containerd" BLOCKED \
+      "$(awk -F'\t' -v a="$a" '$1 == "ATTEMPT" && $2 == a { print $4 }' <<<"$out")"
+  done
+fi
+see_check "uf: delete" see_seectl delete pod uf --now
 cri_expect_clean "userns pods"
 
 see_finish userns_suite

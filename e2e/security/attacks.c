@@ -6,6 +6,9 @@
 //
 //   attacks [--only NAME,NAME...]      every attempt (or the named ones), one line each:
 //                                      ATTEMPT <name> <expect> <outcome> <detail>
+//   attacks --pids PID,PID... ...      the attempts on foreign processes aim at these only, and
+//                                      finding none is an error (a container in the host's pid
+//                                      namespace sees every process: e2e/cri/userns_suite.sh)
 //   attacks --list                     name, expectation and description of every attempt
 //   attacks --watch-exe SECONDS        CVE-2019-5736 class: for SECONDS, opens /proc/PID/exe of
 //                                      every new process (the driver runs `ctr tasks exec`) and
@@ -196,6 +199,7 @@ static char* read_file(const char* path, size_t max, ssize_t* len) {
 // Found both by listing /proc and by probing kill(pid, 0) (a process hidden from /proc is
 // still signalable if it shares our pid namespace).
 static pid_t g_main_pid;  // the battery's main process; attempts run in its children
+static const char* g_pids;  // --pids: the foreign processes to aim at, given by the driver
 
 static int foreign_pids(pid_t* out, int max) {
   int n = 0;
@@ -221,6 +225,12 @@ static int foreign_pids(pid_t* out, int max) {
       free(s);
       if (ppid == self) { ours = 1; break; }
       cur = ppid;
+    }
+    if (!ours && g_pids) {
+      char want[32], list[1024];
+      snprintf(want, sizeof(want), ",%d,", pid);
+      snprintf(list, sizeof(list), ",%s,", g_pids);
+      if (!strstr(list, want)) ours = 1;  // not a target
     }
     if (!ours) out[n++] = pid;
   }
@@ -399,6 +409,7 @@ static enum outcome a_ptrace_foreign(void) {
   pid_t pids[64];
   int n = foreign_pids(pids, 64);
   detail("%d foreign pids;", n);
+  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
   enum outcome r = BLOCKED;
   for (int i = 0; i < n; ++i) {
     char b[48];
@@ -431,6 +442,7 @@ static enum outcome a_vm_readv_foreign(void) {
   pid_t pids[64];
   int n = foreign_pids(pids, 64);
   detail("%d foreign pids;", n);
+  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
   enum outcome r = BLOCKED;
   for (int i = 0; i < n; ++i) {
     char b[48], maps[64];
@@ -458,6 +470,52 @@ static enum outcome a_vm_readv_foreign(void) {
     }
     if (fd >= 0) close(fd);
   }
+  return r;
+}
+
+static enum outcome a_proc_foreign(void) {
+  pid_t pids[64];
+  int n = foreign_pids(pids, 64);
+  detail("%d foreign pids;", n);
+  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
+  enum outcome r = BLOCKED;
+  for (int i = 0; i < n; ++i) {
+    char b[48], p[64], buf[256];
+    describe_pid(pids[i], b, sizeof(b));
+    static const char* const links[] = {"exe", "cwd", "root", "fd/0", "fd/1", "fd/2", "fd/3", "fd/4"};
+    for (size_t k = 0; k < sizeof(links) / sizeof(links[0]); ++k) {
+      snprintf(p, sizeof(p), "/proc/%d/%s", pids[i], links[k]);
+      if (readlink(p, buf, sizeof(buf)) > 0) {
+        append(" readlink %s/%s", b, links[k]);
+        r = ALLOWED;
+      }
+    }
+    static const char* const files[] = {"environ", "maps", "fdinfo/0", "auxv"};
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); ++k) {
+      snprintf(p, sizeof(p), "/proc/%d/%s", pids[i], files[k]);
+      int fd = open(p, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && read(fd, buf, sizeof(buf)) > 0) {
+        append(" read %s/%s", b, files[k]);
+        r = ALLOWED;
+      }
+      if (fd >= 0) close(fd);
+    }
+    // Through an O_PATH fd (opened by the kernel) re-opened via /proc/self/fd.
+    snprintf(p, sizeof(p), "/proc/%d/mem", pids[i]);
+    int path = open(p, O_PATH | O_CLOEXEC);
+    if (path >= 0) {
+      char again[64];
+      snprintf(again, sizeof(again), "/proc/self/fd/%d", path);
+      int fd = open(again, O_RDWR | O_CLOEXEC);
+      if (fd >= 0) {
+        append(" reopened %s/mem", b);
+        r = ALLOWED;
+        close(fd);
+      }
+      close(path);
+    }
+  }
+  if (r == BLOCKED) append(" all refused");
   return r;
 }
 
@@ -1095,6 +1153,7 @@ static const struct attempt kAttempts[] = {
     {"host_pids", MUST_BLOCK, a_host_pids, "processes outside the container visible (/proc, kill 0 probe)"},
     {"ptrace_foreign", MUST_BLOCK, a_ptrace_foreign, "ptrace/pidfd_getfd of a foreign process (sentry, shim)"},
     {"vm_readv_foreign", MUST_BLOCK, a_vm_readv_foreign, "process_vm_readv or /proc/PID/mem of a foreign process"},
+    {"proc_foreign", MUST_BLOCK, a_proc_foreign, "/proc/PID links, environ, maps, fds of a foreign process"},
     {"sock_raw", MUST_BLOCK, a_sock_raw, "raw IP socket"},
     {"sock_packet", MUST_BLOCK, a_sock_packet, "AF_PACKET socket"},
     {"sock_alg", MUST_BLOCK, a_sock_alg, "AF_ALG (kernel crypto) socket"},
@@ -1332,6 +1391,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!strcmp(argv[i], "--pids") && i + 1 < argc) g_pids = argv[++i];
     else if (!strcmp(argv[i], "--watch-exe") && i + 1 < argc) return watch_exe(atoi(argv[i + 1]));
     else if (!strcmp(argv[i], "--swap") && i + 3 < argc) return swap(argv[i + 1], argv[i + 2], atoi(argv[i + 3]));
     else if (!strcmp(argv[i], "--check-masked")) return check_masked();

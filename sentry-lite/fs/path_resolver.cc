@@ -202,6 +202,47 @@ Result<std::string> PathResolver::RootRelative(int fd) const {
   return Errno(ENOENT, "start directory outside the container root: " + p);
 }
 
+Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
+  SEE_ASSIGN_OR_RETURN(std::string path, FdPath(fd));
+  struct stat object;
+  if (fstat(fd, &object) != 0) return Errno(errno, "fstat");
+  std::vector<std::string_view> parts = Components(path);
+  const pid_t self = getpid();
+  bool unconfirmed = false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    int tid = 0;
+    if (!ParseFdNumber(parts[i], &tid) || tid == 0) continue;
+    // A thread of this process in the sentry's own pid namespace (signal 0 only checks).
+    if (syscall(SYS_tgkill, self, tid, 0) != 0) continue;
+    std::string prefix = "/";
+    for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
+    // Below the root of the object's own procfs instance, this component is the pid directory.
+    // That root is named from the sentry's root (a mount the sentry sees) or from the
+    // container's (a mount of the container's namespace).
+    bool opened = false;
+    for (int base : {AT_FDCWD, root_fd_}) {
+      open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                   .resolve = RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0)};
+      long dir = syscall(SYS_openat2, base, prefix.c_str(), &how, sizeof(how));
+      if (dir < 0) continue;
+      opened = true;
+      UniqueFd root(static_cast<int>(dir));
+      struct stat st;
+      if (fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) continue;
+      // In that instance: is `tid` a thread of the process that is "self" there (the sentry)?
+      std::string mine = "self/task/" + std::string(parts[i]);
+      open_how in{.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+      long task = syscall(SYS_openat2, root.get(), mine.c_str(), &in, sizeof(in));
+      if (task >= 0) close(static_cast<int>(task));
+      return task >= 0;
+    }
+    // Not the pid directory (a directory of the mount's path, an fd number...), unless the prefix
+    // could not be opened at all: then it can not be told, and counts as the sentry's.
+    if (!opened) unconfirmed = true;
+  }
+  return unconfirmed;
+}
+
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,
                                              const CallerView* caller, CallerObject* object,
                                              UniqueFd* beneath, bool nofollow_last) const {

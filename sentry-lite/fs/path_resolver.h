@@ -80,6 +80,17 @@ class PathResolver {
   // The root-relative path ("" for the root itself, else "a/b") of `fd`, or ENOENT.
   Result<std::string> RootRelative(int fd) const;
 
+  // Whether `fd`, an object on procfs, lies in the /proc/<tid> directory of one of the sentry's own
+  // threads in a procfs that shows the sentry (the host's /proc as a volume, or the /proc of a
+  // container in the host's pid namespace). The kernel skips its ptrace checks (mem, environ,
+  // maps, fd/N...) for a process's own entries, and a served open or readlink runs on a sentry
+  // thread: such an entry must not be handed to a caller (EACCES, what a caller without
+  // CAP_SYS_PTRACE over the host gets natively: the sentry is not dumpable). Decided on the object:
+  // its path as the kernel names it, a tid there that is one of the sentry's, and that procfs
+  // instance's own root (same device, inode 1) confirming the tid is a sentry thread there. A tid
+  // whose procfs root can not be found again counts as the sentry's.
+  Result<bool> IsSentryTaskEntry(int fd) const;
+
   // A path as the sentry sees it (e.g. what readlink of a /proc magic link renders: the kernel
   // prints it relative to the reader's root, which is the sentry's) as the container sees it.
   // Paths outside the root and non-paths ("pipe:[12]") come back unchanged.

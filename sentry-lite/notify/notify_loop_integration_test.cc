@@ -778,6 +778,53 @@ TEST_F(NotifyLoopTest, BindWithTheSentryInAProcfsNeverFollowsItsMagicLinks) {
   EXPECT_EQ(CountSockets(base_ + "/home"), 0) << "a bind followed the sentry's magic link";
 }
 
+// The same procfs also offers the sentry's own files: mem, environ, maps... The kernel opens them
+// with no check for a thread of the process itself, so a served open made by a sentry thread would
+// hand the caller the sentry's memory. The caller is root without capabilities and the sentry is
+// not dumpable: natively each open is refused, and served it must be too.
+TEST_F(NotifyLoopTest, TheSentrysOwnProcFilesAreRefusedAsNatively) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  ASSERT_EQ(prctl(PR_SET_DUMPABLE, 0), 0);
+  std::string sentry = "/proc/" + std::to_string(getpid());
+  std::string task = sentry + "/task/" + std::to_string(getpid());
+  auto probe = [&] {
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[2]{};
+    if (syscall(SYS_capset, &head, none) != 0) return std::string("capset failed");
+    std::string r;
+    for (const std::string& f : {sentry + "/mem", sentry + "/environ", sentry + "/maps",
+                                 task + "/mem"}) {
+      int fd = open(f.c_str(), O_RDONLY | O_CLOEXEC);
+      r += f.substr(f.rfind('/') + 1) + "=" + R(fd) + " ";
+      if (fd >= 0) close(fd);
+    }
+    for (const std::string& l : {sentry + "/exe", sentry + "/cwd", sentry + "/fd/0"}) {
+      char buf[256];
+      r += "readlink " + l.substr(l.rfind('/') + 1) + "=" + R(readlink(l.c_str(), buf, sizeof(buf))) + " ";
+    }
+    // An O_PATH open (the kernel's own, with the caller's identity) re-opened for reading.
+    int path = open((sentry + "/mem").c_str(), O_PATH | O_CLOEXEC);
+    r += "path=" + R(path);
+    if (path >= 0) {
+      int fd = open(("/proc/self/fd/" + std::to_string(path)).c_str(), O_RDONLY | O_CLOEXEC);
+      r += " reopen=" + R(fd);
+      if (fd >= 0) close(fd);
+      close(path);
+    }
+    return r;
+  };
+  std::string native = Run(probe, {.served = false});
+  std::string served = Run(probe, {.served = true});
+  WaitIdle();
+  EXPECT_EQ(prctl(PR_SET_DUMPABLE, 1), 0);
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(native.substr(0, native.find("path=")).find("=ok"), std::string::npos) << native;
+  EXPECT_NE(native.find("path=ok reopen=-EACCES"), std::string::npos) << native;
+  EXPECT_EQ(served, native);
+}
+
 TEST_F(NotifyLoopTest, BlockingOpenDoesNotStallOthersAndKilledCallerLeaksNothing) {
   ASSERT_EQ(mkfifo((root_ + "/dir/fifo").c_str(), 0666), 0);
   int before = CountFds();

@@ -270,6 +270,13 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // One fstatfs decides both special cases below (procfs and sysfs files only).
   struct statfs sfs {};
   long fs_type = fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
+  // The sentry's own /proc/<tid> entries (mem, environ, fd...) open without a ptrace check for a
+  // sentry thread: never for a caller (path_resolver.h). O_PATH is opened by the kernel below.
+  if (fs_type == PROC_SUPER_MAGIC && (how.flags & O_PATH) == 0) {
+    auto own = call.resolver().IsSentryTaskEntry(fd->get());
+    if (!own.ok()) return Fail(own.status());
+    if (*own) return Reply::Error(EACCES);
+  }
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
@@ -463,6 +470,10 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
     // is the sentry's: shown in the container's view instead (no host paths leak).
     struct statfs sfs;
     if (fstatfs(fd->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+      // The sentry's own links (exe, cwd, fd/N) read without a ptrace check on a sentry thread.
+      auto own = call.resolver().IsSentryTaskEntry(fd->get());
+      if (!own.ok()) return Fail(own.status());
+      if (*own) return Reply::Error(EACCES);
       target = call.resolver().ToContainerView(target);
     }
   }
