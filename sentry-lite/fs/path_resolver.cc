@@ -207,40 +207,41 @@ Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
   struct stat object;
   if (fstat(fd, &object) != 0) return Errno(errno, "fstat");
   std::vector<std::string_view> parts = Components(path);
-  const pid_t self = getpid();
-  bool unconfirmed = false;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    int tid = 0;
-    if (!ParseFdNumber(parts[i], &tid) || tid == 0) continue;
-    // A thread of this process in the sentry's own pid namespace (signal 0 only checks).
-    if (syscall(SYS_tgkill, self, tid, 0) != 0) continue;
+  auto open_at = [](int base, const std::string& p, uint64_t flags, uint64_t resolve) {
+    open_how how{.flags = flags | O_PATH | O_CLOEXEC, .resolve = resolve};
+    return UniqueFd(static_cast<int>(syscall(SYS_openat2, base, p.c_str(), &how, sizeof(how))));
+  };
+  // The root of the object's own procfs instance: the prefix of its path that is a directory of
+  // the same device with inode 1, named from the container's root (a mount of the container's
+  // namespace, which the kernel names from there) or from the sentry's (a mount it sees).
+  for (size_t i = 1; i < parts.size(); ++i) {
     std::string prefix = "/";
     for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
-    // Below the root of the object's own procfs instance, this component is the pid directory.
-    // That root is named from the sentry's root (a mount the sentry sees) or from the
-    // container's (a mount of the container's namespace).
-    bool opened = false;
-    for (int base : {AT_FDCWD, root_fd_}) {
-      open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                   .resolve = RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0)};
-      long dir = syscall(SYS_openat2, base, prefix.c_str(), &how, sizeof(how));
-      if (dir < 0) continue;
-      opened = true;
-      UniqueFd root(static_cast<int>(dir));
+    for (int base : {root_fd_, AT_FDCWD}) {
+      UniqueFd root = open_at(base, prefix, O_DIRECTORY,
+                              RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
       struct stat st;
-      if (fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) continue;
-      // In that instance: is `tid` a thread of the process that is "self" there (the sentry)?
-      std::string mine = "self/task/" + std::string(parts[i]);
-      open_how in{.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-      long task = syscall(SYS_openat2, root.get(), mine.c_str(), &in, sizeof(in));
-      if (task >= 0) close(static_cast<int>(task));
-      return task >= 0;
+      if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
+        continue;
+      }
+      const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+      // A procfs whose pid namespace does not hold the sentry has no "self" for it.
+      if (!open_at(root.get(), "self", 0, beneath).valid()) return false;
+      // The entry of a thread of the sentry: its pid directory right below that root.
+      int tid = 0;
+      if (ParseFdNumber(parts[i], &tid) &&
+          open_at(root.get(), "self/task/" + std::string(parts[i]), 0, beneath).valid()) {
+        return true;
+      }
+      // Not one now: the object must still be what that name leads to from the root (a sentry
+      // thread that has exited since the open is gone from there, a renamed directory leads
+      // elsewhere). Otherwise it can not be told: refused.
+      UniqueFd again = open_at(root.get(), Join(parts, i), O_NOFOLLOW, beneath | RESOLVE_NO_SYMLINKS);
+      return !(again.valid() && fstat(again.get(), &st) == 0 && st.st_dev == object.st_dev &&
+               st.st_ino == object.st_ino);
     }
-    // Not the pid directory (a directory of the mount's path, an fd number...), unless the prefix
-    // could not be opened at all: then it can not be told, and counts as the sentry's.
-    if (!opened) unconfirmed = true;
   }
-  return unconfirmed;
+  return true;  // no root of its procfs on its path (raced or out of reach): refused
 }
 
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,

@@ -86,9 +86,10 @@ class PathResolver {
   // maps, fd/N...) for a process's own entries, and a served open or readlink runs on a sentry
   // thread: such an entry must not be handed to a caller (EACCES, what a caller without
   // CAP_SYS_PTRACE over the host gets natively: the sentry is not dumpable). Decided on the object:
-  // its path as the kernel names it, a tid there that is one of the sentry's, and that procfs
-  // instance's own root (same device, inode 1) confirming the tid is a sentry thread there. A tid
-  // whose procfs root can not be found again counts as the sentry's.
+  // the root of its own procfs instance found on its path as the kernel names it (same device,
+  // inode 1), the sentry's "self" there, the pid directory below that root one of the sentry's
+  // threads there, and otherwise the object still reached by its name from that root (a thread
+  // that exited since, or a renamed directory, is refused). Call it with the sentry's identity.
   Result<bool> IsSentryTaskEntry(int fd) const;
 
   // A path as the sentry sees it (e.g. what readlink of a /proc magic link renders: the kernel

@@ -825,6 +825,47 @@ TEST_F(NotifyLoopTest, TheSentrysOwnProcFilesAreRefusedAsNatively) {
   EXPECT_EQ(served, native);
 }
 
+// A sysctl is resolved a second time from inside the caller's namespaces: a symlink swapped between
+// the two walks must not get the sentry's own memory out through that second open (found by review:
+// the check ran on the first fd only).
+TEST_F(NotifyLoopTest, TheSentrysOwnProcFilesStayRefusedWhenASysctlOpenIsRaced) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  ASSERT_EQ(prctl(PR_SET_DUMPABLE, 0), 0);
+  std::string mem = "/proc/" + std::to_string(getpid()) + "/mem";
+  ASSERT_EQ(symlink("/proc/sys/kernel/ostype", (root_ + "/dir/real").c_str()), 0);
+  ASSERT_EQ(symlink(mem.c_str(), (root_ + "/dir/evil").c_str()), 0);
+  SwapRace race(root_ + "/dir");
+  std::string result = Run(
+      [&] {
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct none[2]{};
+        if (syscall(SYS_capset, &head, none) != 0) return std::string("capset failed");
+        struct stat sentry_mem;
+        if (stat(mem.c_str(), &sentry_mem) != 0) return std::string("no stat of the sentry's mem");
+        int got_mem = 0, sysctls = 0;
+        for (int i = 0; i < 3000; ++i) {
+          int fd = open("/dir/swap", O_RDONLY | O_CLOEXEC);
+          if (fd < 0) continue;
+          struct stat st;
+          if (fstat(fd, &st) == 0 && st.st_dev == sentry_mem.st_dev && st.st_ino == sentry_mem.st_ino) {
+            ++got_mem;
+          } else {
+            ++sysctls;
+          }
+          close(fd);
+        }
+        return "mem=" + std::to_string(got_mem) + " sysctls>0=" + std::to_string(sysctls > 0);
+      },
+      {.served = true, .after_start = [&] { race.Start(); }});
+  race.Stop();
+  WaitIdle();
+  EXPECT_EQ(prctl(PR_SET_DUMPABLE, 1), 0);
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(result, "mem=0 sysctls>0=1");
+}
+
 TEST_F(NotifyLoopTest, BlockingOpenDoesNotStallOthersAndKilledCallerLeaksNothing) {
   ASSERT_EQ(mkfifo((root_ + "/dir/fifo").c_str(), 0666), 0);
   int before = CountFds();

@@ -270,13 +270,6 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // One fstatfs decides both special cases below (procfs and sysfs files only).
   struct statfs sfs {};
   long fs_type = fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
-  // The sentry's own /proc/<tid> entries (mem, environ, fd...) open without a ptrace check for a
-  // sentry thread: never for a caller (path_resolver.h). O_PATH is opened by the kernel below.
-  if (fs_type == PROC_SUPER_MAGIC && (how.flags & O_PATH) == 0) {
-    auto own = call.resolver().IsSentryTaskEntry(fd->get());
-    if (!own.ok()) return Fail(own.status());
-    if (*own) return Reply::Error(EACCES);
-  }
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
@@ -306,6 +299,14 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     // pod's root (writes to host-owned sysctls fail there as they should).
     if (in_theirs.ok() || in_theirs.status().err() != EPERM) fd = std::move(in_theirs);
     if (!fd.ok()) return Fail(fd.status());
+  }
+  // The sentry's own /proc/<tid> entries (mem, environ, fd...) open without a ptrace check for a
+  // sentry thread: never for a caller (path_resolver.h). Checked on the fd that goes out (a
+  // sysctl's second resolution above is another walk); O_PATH is opened by the kernel below.
+  if (fs_type == PROC_SUPER_MAGIC && (how.flags & O_PATH) == 0) {
+    auto own = call.resolver().IsSentryTaskEntry(fd->get());
+    if (!own.ok()) return Fail(own.status());
+    if (*own) return Reply::Error(EACCES);
   }
   // SECCOMP_IOCTL_NOTIF_ADDFD can not install O_PATH files (the kernel's fget() skips them).
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
@@ -458,6 +459,7 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
     Status w = call.Write(buf, target.data(), n);
     return w.ok() ? Reply::Value(static_cast<int64_t>(n)) : Fail(w);
   }
+  UniqueFd link;
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
@@ -466,16 +468,18 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
     ssize_t n = readlinkat(fd->get(), "", target.data(), target.size());
     if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
     target.resize(static_cast<size_t>(n));
-    // /proc magic links (exe, cwd, root, fd/N) are rendered relative to the reader's root, which
-    // is the sentry's: shown in the container's view instead (no host paths leak).
-    struct statfs sfs;
-    if (fstatfs(fd->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
-      // The sentry's own links (exe, cwd, fd/N) read without a ptrace check on a sentry thread.
-      auto own = call.resolver().IsSentryTaskEntry(fd->get());
-      if (!own.ok()) return Fail(own.status());
-      if (*own) return Reply::Error(EACCES);
-      target = call.resolver().ToContainerView(target);
-    }
+    link = std::move(*fd);
+  }
+  // /proc magic links (exe, cwd, root, fd/N) are rendered relative to the reader's root, which
+  // is the sentry's: shown in the container's view instead (no host paths leak). The sentry's own
+  // links read without a ptrace check on a sentry thread: refused (checked with the sentry's
+  // identity, which walks the path of that procfs).
+  struct statfs sfs;
+  if (fstatfs(link.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+    auto own = call.resolver().IsSentryTaskEntry(link.get());
+    if (!own.ok()) return Fail(own.status());
+    if (*own) return Reply::Error(EACCES);
+    target = call.resolver().ToContainerView(target);
   }
   size_t n = std::min(target.size(), static_cast<size_t>(size));
   Status w = call.Write(buf, target.data(), n);
