@@ -18,6 +18,9 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -1893,6 +1896,68 @@ TEST_F(Sys, ChildrenKeepFilter) {
                          ? 0
                          : 1;
             }));
+}
+
+TEST_F(Sys, PtraceSeesServedCallsAndReadsMemory) {
+  // What strace and gdb do: a traced child stops at every syscall's entry and exit, served ones
+  // included, with their results; the tracer reads its memory (PTRACE_PEEKDATA, process_vm_readv)
+  // and may rewrite a call at its entry stop (here getppid into getpid, both native).
+  WriteFile(P("traced"), "abc");
+  const std::string path = P("traced");
+  static char word[16] = "tracee-memory";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(10);
+    raise(SIGSTOP);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    char buf[4] = {};
+    if (fd < 0 || read(fd, buf, 3) != 3) _exit(11);
+    close(fd);
+    pid_t asked = static_cast<pid_t>(syscall(SYS_getppid));  // rewritten into getpid
+    _exit(strcmp(buf, "abc") != 0 ? 12 : asked == getpid() ? 0 : 13);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP) << status;
+  ASSERT_EQ(ptrace(PTRACE_SETOPTIONS, pid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL), 0)
+      << strerror(errno);
+  std::string r;
+  errno = 0;
+  long peeked = ptrace(PTRACE_PEEKDATA, pid, word, nullptr);
+  r += std::string("peek=") + (errno == 0 && memcmp(&peeked, word, sizeof(peeked)) == 0 ? "ok" : strerrorname_np(errno));
+  char got[16] = {};
+  iovec local{got, sizeof(got)}, remote{word, sizeof(word)};
+  r += std::string(" vm_readv=") +
+       (process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof(got) && strcmp(got, word) == 0
+            ? "ok" : strerrorname_np(errno));
+  bool opened = false, rewrote = false;
+  long open_result = -1;
+  for (int stops = 0; stops < 200; ++stops) {
+    if (ptrace(PTRACE_SYSCALL, pid, nullptr, nullptr) != 0) break;
+    if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) break;
+    if (WSTOPSIG(status) != (SIGTRAP | 0x80)) continue;
+    __ptrace_syscall_info info{};
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info) <= 0) break;
+    if (info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == SYS_openat) {
+      opened = true;
+    } else if (info.op == PTRACE_SYSCALL_INFO_EXIT && opened && open_result == -1) {
+      open_result = info.exit.rval;
+    } else if (info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == SYS_getppid) {
+      user_regs_struct regs{};
+      ptrace(PTRACE_GETREGS, pid, nullptr, &regs);
+      regs.orig_rax = SYS_getpid;
+      rewrote = ptrace(PTRACE_SETREGS, pid, nullptr, &regs) == 0;
+    }
+  }
+  if (!WIFEXITED(status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  r += std::string(" openat=") + (open_result >= 0 ? "fd" : std::to_string(open_result));
+  r += std::string(" rewrote=") + (rewrote ? "yes" : "no");
+  r += " exit=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  EXPECT_EQ(r, "peek=ok vm_readv=ok openat=fd rewrote=yes exit=0");
 }
 
 TEST_F(Sys, CallerMemoryEdgeCases) {

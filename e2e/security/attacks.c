@@ -59,6 +59,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/user.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -471,6 +472,81 @@ static enum outcome a_vm_readv_foreign(void) {
     if (fd >= 0) close(fd);
   }
   return r;
+}
+
+// ---- a tracer inside the sandbox (ptrace is the kernel's to check, as under runc) ----
+
+// A traced child of ours, stopped: the tracer side of the two attempts below (0 on failure).
+static pid_t traced_child(void) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(10);
+    raise(SIGSTOP);
+    // The call the tracer rewrites: getppid (native everywhere) into unshare(CLONE_NEWUSER).
+    long rc = syscall(SYS_getppid);
+    _exit(rc == 0 ? 0 : 1);
+  }
+  int status;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) return 0;
+  return pid;
+}
+
+// PTRACE_O_SUSPEND_SECCOMP turns the tracee's filters off; the kernel refuses it to a tracer
+// that is under seccomp itself or lacks CAP_SYS_ADMIN in the host's user namespace.
+static enum outcome a_ptrace_suspend_seccomp(void) {
+  pid_t pid = traced_child();
+  if (!pid) {
+    detail("PTRACE_TRACEME refused (%s)", strerror(errno));
+    return BLOCKED;
+  }
+  long rc = ptrace(PTRACE_SETOPTIONS, pid, NULL, (void*)(long)PTRACE_O_SUSPEND_SECCOMP);
+  int err = errno;
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  return privileged_call("PTRACE_SETOPTIONS(PTRACE_O_SUSPEND_SECCOMP)", rc == 0 ? 0 : (errno = err, -1));
+}
+
+// The tracer rewrites an allowed call (getppid) into a refused one at its syscall-entry stop:
+// seccomp runs after that stop (Linux >= 4.8), so the rewritten call meets the tracee's filters.
+static enum outcome a_ptrace_rewrite_call(void) {
+  pid_t pid = traced_child();
+  if (!pid) {
+    detail("PTRACE_TRACEME refused (%s)", strerror(errno));
+    return BLOCKED;
+  }
+  ptrace(PTRACE_SETOPTIONS, pid, NULL, (void*)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+  int status = 0, entries = 0;
+  long rewritten = -1, result = 1;
+  for (int stops = 0; stops < 100; ++stops) {
+    if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid) break;
+    if (!WIFSTOPPED(status)) break;
+    if (WSTOPSIG(status) != (SIGTRAP | 0x80)) continue;
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) != 0) break;
+    if (rewritten < 0 && regs.orig_rax == SYS_getppid) {
+      ++entries;
+      regs.orig_rax = SYS_unshare;
+      regs.rdi = CLONE_NEWUSER;
+      rewritten = ptrace(PTRACE_SETREGS, pid, NULL, &regs);
+    } else if (rewritten == 0 && entries == 1) {
+      result = (long)regs.rax;  // the exit stop of the rewritten call
+      entries = 2;
+    }
+  }
+  if (!WIFEXITED(status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  if (rewritten != 0) {
+    detail("could not rewrite the call");
+    return ERROR;
+  }
+  if (result == 0) {
+    detail("rewritten getppid -> unshare(CLONE_NEWUSER) succeeded");
+    return ALLOWED;
+  }
+  detail("rewritten getppid -> unshare(CLONE_NEWUSER): %s", strerror((int)-result));
+  return BLOCKED;
 }
 
 static enum outcome a_proc_foreign(void) {
@@ -1154,6 +1230,8 @@ static const struct attempt kAttempts[] = {
     {"ptrace_foreign", MUST_BLOCK, a_ptrace_foreign, "ptrace/pidfd_getfd of a foreign process (sentry, shim)"},
     {"vm_readv_foreign", MUST_BLOCK, a_vm_readv_foreign, "process_vm_readv or /proc/PID/mem of a foreign process"},
     {"proc_foreign", MUST_BLOCK, a_proc_foreign, "/proc/PID links, environ, maps, fds of a foreign process"},
+    {"ptrace_suspend_seccomp", MUST_BLOCK, a_ptrace_suspend_seccomp, "a tracer in the sandbox turns its tracee's filters off"},
+    {"ptrace_rewrite_call", MUST_BLOCK, a_ptrace_rewrite_call, "a tracer rewrites an allowed call into unshare(CLONE_NEWUSER)"},
     {"sock_raw", MUST_BLOCK, a_sock_raw, "raw IP socket"},
     {"sock_packet", MUST_BLOCK, a_sock_packet, "AF_PACKET socket"},
     {"sock_alg", MUST_BLOCK, a_sock_alg, "AF_ALG (kernel crypto) socket"},

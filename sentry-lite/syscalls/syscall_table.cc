@@ -131,6 +131,16 @@ std::vector<ArgRule> SeccompRules() {
   };
 }
 
+// Tracing inside the pod (strace, gdb, py-spy) is the kernel's to check, with the caller's
+// credentials, as under runc: since Linux 4.8 seccomp runs after a tracer's syscall-entry stop (a
+// rewritten call goes through the tracee's filters, SECCOMP_RET_TRACE rechecks), a tracer under
+// seccomp may not set PTRACE_O_SUSPEND_SECCOMP, and the sentry and the pod init are not dumpable,
+// their memory the host's, and outside every pod's pid namespace (docs/security-model.md).
+constexpr std::string_view kPtraceNote =
+    "the kernel's ptrace checks with the caller's credentials; a tracer's rewrites still pass the "
+    "tracee's filters (Linux >= 4.8), no PTRACE_O_SUSPEND_SECCOMP under seccomp; the sentry is not "
+    "dumpable";
+
 // Credential changes are the kernel's to enforce; they are notified only so the sentry forgets the
 // thread's cached identity before the change (fs/credentials.h CredentialsCache), then CONTINUE.
 constexpr std::string_view kCredentialAudit =
@@ -264,7 +274,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(98, "getrusage", "no argument widens it"),
   Sentry(99, "sysinfo", "memory, procs, uptime and loads from the pod's cgroup view"),
   Host(100, "times", "no argument widens it"),
-  Deny(101, "ptrace", EPERM, "no tracing inside the pod (also closes the door on seccomp bypass via tracers)"),
+  Host(101, "ptrace", kPtraceNote),
   Host(102, "getuid", "no argument widens it"),
   Deny(103, "syslog", EPERM, "host kernel log"),
   Host(104, "getgid", "no argument widens it"),
@@ -473,8 +483,8 @@ std::vector<SyscallRow> BuildTable() {
   Host(307, "sendmmsg", "no argument widens it"),
   Deny(308, "setns", EPERM, "no namespace changes inside the pod"),
   Host(309, "getcpu", "no argument widens it"),
-  Deny(310, "process_vm_readv", EPERM, "cross-process memory access"),
-  Deny(311, "process_vm_writev", EPERM, "cross-process memory access"),
+  Host(310, "process_vm_readv", "the kernel's ptrace-attach check with the caller's credentials (see ptrace)"),
+  Host(311, "process_vm_writev", "the kernel's ptrace-attach check with the caller's credentials (see ptrace)"),
   Deny(312, "kcmp", EPERM, "kernel pointer ordering leak"),
   Deny(313, "finit_module", EPERM, "kernel modules"),
   Host(314, "sched_setattr", "no argument widens it"),

@@ -63,7 +63,7 @@ SyscallClass ClassOf(std::string_view name) {
 
 TEST(SyscallTableTest, SecurityInvariants) {
   for (auto n : {"read", "write", "futex", "mmap", "close", "epoll_wait", "clock_gettime",
-                 "getpid", "fchdir"}) {
+                 "getpid", "fchdir", "ptrace", "process_vm_readv", "process_vm_writev"}) {
     EXPECT_EQ(ClassOf(n), SyscallClass::kHost) << n;
   }
   for (auto n : {"open", "openat", "openat2", "creat", "stat", "lstat", "newfstatat", "statx",
@@ -77,8 +77,8 @@ TEST(SyscallTableTest, SecurityInvariants) {
   }
   for (auto n : {"mount", "umount2", "unshare", "setns", "init_module", "finit_module",
                  "kexec_load", "reboot", "swapon", "keyctl", "add_key", "request_key", "bpf",
-                 "perf_event_open", "userfaultfd", "io_uring_setup", "ptrace", "process_vm_readv",
-                 "process_vm_writev", "open_by_handle_at", "name_to_handle_at", "acct",
+                 "perf_event_open", "userfaultfd", "io_uring_setup", "kcmp", "pidfd_getfd",
+                 "open_by_handle_at", "name_to_handle_at", "acct",
                  "quotactl", "pivot_root", "chroot", "fsopen", "move_mount", "open_tree"}) {
     EXPECT_EQ(ClassOf(n), SyscallClass::kDeny) << n;
   }
