@@ -364,6 +364,38 @@ pr.join()
 
 # su through PAM: libpam opens a NETLINK_AUDIT socket first and fails the session ("su: System
 # error") unless the refusal reads as a kernel without audit (EPROTONOSUPPORT).
+# Tracers inside the container (ptrace and the tracee's /proc/PID/mem are the kernel's to check, as
+# under runc): strace following a shell's children (served opens included), strace attaching to a
+# sibling by pid (what py-spy and gdb -p do), gdb running a program to its fault and attaching to
+# a sibling to evaluate an expression. Addresses and pids are masked.
+STRACE_SCRIPT = r"""
+cd /tmp
+strace -f -qq -e trace=openat,execve -e signal=none -o /tmp/t \
+  sh -c 'cat /etc/hostname >/dev/null; ls /usr/lib/python3.11/json >/dev/null' || exit 3
+sed -E 's/^[0-9]+ +//; s/0x[0-9a-f]+/ADDR/g; s/= [0-9]+$/= N/' /tmp/t
+grep -q 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = [0-9]' /tmp/t || exit 4
+python3 -c 'import time; time.sleep(1.5)' & p=$!
+sleep 0.3
+strace -q -p $p -e trace=none -o /tmp/a || exit 5
+wait $p
+grep -q '+++ exited with 0 +++' /tmp/a || exit 6
+echo "attached to a sibling and saw it exit"
+"""
+
+GDB_SCRIPT = r"""
+cd /tmp
+r=$(gdb -q -batch -nx -ex 'set disable-randomization off' -ex run \
+      --args python3 -c 'import os; os.kill(os.getpid(), 11)' 2>&1 | grep -E '^Program received')
+echo "run: $r"
+[ -n "$r" ] || exit 3
+python3 -c 'import time; time.sleep(3)' & p=$!
+sleep 0.3
+a=$(gdb -q -batch -nx -p $p -ex 'print 6*7' -ex detach 2>&1 | grep -E '^\$1 = ')
+echo "attach: $a"
+[ -n "$a" ] || exit 4
+wait $p; echo "sibling exit: $?"
+"""
+
 SU_SCRIPT = "su -s /bin/sh user -c 'id -un; id -u; echo $HOME' && su -s /bin/sh -l user -c pwd"
 
 # A setuid file works for a non-root user unless no_new_privs is set, and a program exec'd after
@@ -490,7 +522,9 @@ def suite_python(a):
                 # sentry once served the first program with the runtime init's, /etc/shadow read).
                 ("run-as-user", "sandbox-tests", ["python3", "-c", RUN_AS_USER_WORKLOAD], 1000),
                 ("multiprocessing", "sandbox-tests", ["python3", "-c", MULTIPROCESSING_WORKLOAD], None),
-                ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT], None)):
+                ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT], None),
+                ("strace", "debug-tools", ["/bin/sh", "-c", STRACE_SCRIPT], None),
+                ("gdb", "debug-tools", ["/bin/sh", "-c", GDB_SCRIPT], None)):
             outs = {}
             for sb in sandboxes:
                 cid, b, _ = env.bundle(image, args, user=user)
