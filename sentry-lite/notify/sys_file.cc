@@ -308,6 +308,16 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     if (!own.ok()) return Fail(own.status());
     if (*own) return Reply::Error(EACCES);
   }
+  // A device node: the container's device policy (its devices cgroup, or the cgroup's BPF program
+  // on cgroup v2) checks the opener, which here is the sentry, not the container. The caller's own
+  // open decides (CONTINUE): the kernel walks the path again in the caller's root with its
+  // credentials and cgroup, so a caller that swaps the path meanwhile gets what it may open
+  // itself (docs/security-model.md "Where CONTINUE is used").
+  if ((how.flags & O_PATH) == 0) {
+    struct stat st {};
+    if (fstat(fd->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return Reply::Continue();
+  }
   // SECCOMP_IOCTL_NOTIF_ADDFD can not install O_PATH files (the kernel's fget() skips them).
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
   // the native open runs: it resolves inside the caller's own root, which the kernel confines.
