@@ -112,12 +112,17 @@ Reply DoMknod(SyscallCall& call, int dirfd, uint64_t path_addr, mode_t mode, uns
     case S_IFDIR: return Reply::Error(EPERM);
     default: return Reply::Error(EINVAL);
   }
+  // A character device is the kernel's to allow, as under runc: CAP_MKNOD in the initial user
+  // namespace (a pod's own user namespace never has it) and the container's devices cgroup, which
+  // checks the caller's cgroup only when the caller makes the node itself (CONTINUE: the kernel
+  // walks the path in the caller's root with its credentials). Opening the node is continued too
+  // (sys_file.cc), so its reads and writes are the devices cgroup's as well.
+  if (S_ISCHR(mode) && dev != 0) return Reply::Continue();
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  // Devices need CAP_MKNOD in the initial user namespace: the pod never has it, so they are
-  // refused as the kernel refuses them in a user namespace (after the name checks). A whiteout
-  // (char 0:0) needs no capability, as in the kernel.
-  bool device = (S_ISCHR(mode) || S_ISBLK(mode)) && !(S_ISCHR(mode) && dev == 0);
+  // Block devices are refused, after the name checks as the kernel refuses devices in a user
+  // namespace. A whiteout (char 0:0) needs no capability, as in the kernel.
+  bool device = S_ISBLK(mode);
   return OnName(call, dirfd, *path, EEXIST, EEXIST, [&](int dir, const char* name) -> long {
     if (device) {
       struct stat st;
