@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -226,6 +228,41 @@ TEST_F(IntegrationTest, FullLifecycle) {
   int status = 0;
   EXPECT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+// A created container's init waits for `start` in a pid namespace a sibling may share, holding
+// what its program will not (the sentry's socket, capabilities). A process with the same ids and
+// the same capabilities (root of a sibling with the spec's set) must not be able to ptrace it or
+// open its memory: it is not dumpable until the program's execve (found by review; runc's init is
+// not dumpable either, CVE-2016-9962).
+TEST_F(IntegrationTest, ACreatedInitCanNotBeTracedByAnEqualProcess) {
+  RunResult r = Runsee({"create", "--bundle", bundle_, "c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  RememberCgroup("c1");
+  int pid = State("c1")["pid"];
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status").value();
+  size_t at = status.find("CapPrm:\t");
+  ASSERT_NE(at, std::string::npos);
+  uint64_t prm = std::stoull(status.substr(at + 8, 16), nullptr, 16);
+  pid_t child = fork();
+  if (child == 0) {
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{};
+    caps[0].permitted = caps[0].effective = static_cast<uint32_t>(prm);
+    caps[1].permitted = caps[1].effective = static_cast<uint32_t>(prm >> 32);
+    if (syscall(SYS_capset, &head, caps) != 0) _exit(10);
+    int rc = 0;
+    if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0) rc |= 1;
+    int fd = open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) rc |= 2;
+    _exit(rc);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFEXITED(wstatus)) << wstatus;
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "1: ptrace attached, 2: /proc/PID/mem opened, 10: capset";
+  r = Runsee({"delete", "--force", "c1"});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(IntegrationTest, RunForegroundReturnsExitCode) {
