@@ -249,33 +249,41 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // The sentry opens on the caller's behalf: without O_NOCTTY a terminal opened here becomes the
   // *sentry's* controlling tty, and its hangup (the caller closing it) kills the sentry with
   // SIGHUP, leaving the pod's served calls failing with ENOSYS (found by e2e/security: the TIOCSTI
-  // attempt). The caller never gets a controlling tty from a served open.
+  // attempt). Terminals are device nodes, which the caller opens itself (CONTINUE, below), with the
+  // controlling-tty rules of its own open.
   // Not with O_PATH: openat2 refuses any flag beyond O_CLOEXEC|O_DIRECTORY|O_NOFOLLOW there.
   if ((how.flags & O_PATH) == 0) how.flags |= O_NOCTTY;
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
   auto p = Prepare(call, dirfd, *path);
   if (!p.ok()) return Fail(p.status());
   Result<UniqueFd> fd = Internal("not opened");
+  // An open that creates nothing is walked first without opening anything (O_PATH: no device
+  // driver's open, no FIFO wait), and the node it reaches is then re-opened with the caller's
+  // flags: the same inode, the access checked again with the caller's identity. A device node is
+  // the caller's own open to make (CONTINUE, below): its driver never sees the sentry. (openat2's
+  // own flag and mode checks stay the kernel's: a call they would refuse is opened directly.)
+  const bool walk_first = (how.flags & (O_PATH | O_CREAT | __O_TMPFILE)) == 0 &&
+                          (how.flags & ~kValidOpenFlags) == 0 && how.mode == 0;
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
+    UniqueFd node;
+    if (walk_first) {
+      open_how probe{.flags = O_PATH | (how.flags & (O_NOFOLLOW | O_DIRECTORY)), .resolve = how.resolve};
+      auto walked = call.resolver().Open(p->start.get(), *path, probe, p->view);
+      if (!walked.ok()) return Fail(walked.status());
+      struct stat st {};
+      if (fstat(walked->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
+      // A device: its devices cgroup checks the opener, which would be the sentry.
+      if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return Reply::Continue();
+      node = std::move(*walked);
+    }
     std::optional<OpenWatchdog::Scope> watched;
     if (MayBlock(how.flags)) watched.emplace(call);
-    fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+    fd = walk_first ? ReopenCallerFd(node.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}))
+                    : call.resolver().Open(p->start.get(), *path, how, p->view);
     if (!fd.ok() && fd.status().err() == EINTR && watched && watched->InterruptedForSignal()) {
       return Reply::Error(kErestartsys);
-    }
-    // A device's own open may fail for the sentry (its driver checks the opener): a device is the
-    // caller's own open to make (below), whatever the sentry got.
-    int err = fd.ok() ? 0 : fd.status().err();
-    if (err != 0 && err != ENOENT && err != ENOTDIR && err != ELOOP && err != ENAMETOOLONG &&
-        err != EEXIST && err != EISDIR && err != EXDEV && (how.flags & (O_PATH | O_CREAT)) == 0) {
-      open_how probe{.flags = O_PATH | (how.flags & O_NOFOLLOW), .resolve = how.resolve};
-      auto node = call.resolver().Open(p->start.get(), *path, probe, p->view);
-      struct stat st {};
-      if (node.ok() && fstat(node->get(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-        return Reply::Continue();
-      }
     }
   }
   if (!fd.ok()) return Fail(fd.status());
@@ -324,8 +332,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // on cgroup v2) checks the opener, which here is the sentry, not the container. The caller's own
   // open decides (CONTINUE): the kernel walks the path again in the caller's root with its
   // credentials and cgroup, so a caller that swaps the path meanwhile gets what it may open
-  // itself (docs/security-model.md "Where CONTINUE is used").
-  if ((how.flags & O_PATH) == 0) {
+  // itself (docs/security-model.md "Where CONTINUE is used"). An open that creates nothing was
+  // checked before anything was opened (above); one that may create met an existing node here.
+  if (!walk_first && (how.flags & O_PATH) == 0) {
     struct stat st {};
     if (fstat(fd->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return Reply::Continue();
