@@ -141,6 +141,12 @@ constexpr std::string_view kPtraceNote =
     "tracee's filters (Linux >= 4.8), no PTRACE_O_SUSPEND_SECCOMP under seccomp; the sentry is not "
     "dumpable";
 
+// A Landlock domain lives in the caller's credentials, which the sentry's served path calls do not
+// carry (it takes ids and capabilities only): a ruleset would restrict native calls and not served
+// ones. Refused as a kernel without Landlock refuses it, so programs know they are not sandboxed.
+constexpr std::string_view kLandlockNote =
+    "as a kernel without Landlock (EOPNOTSUPP): served path calls would not carry the caller's domain";
+
 // Credential changes are the kernel's to enforce; they are notified only so the sentry forgets the
 // thread's cached identity before the change (fs/credentials.h CredentialsCache), then CONTINUE.
 constexpr std::string_view kCredentialAudit =
@@ -617,9 +623,9 @@ std::vector<SyscallRow> BuildTable() {
   Host(441, "epoll_pwait2", "no argument widens it"),
   Deny(442, "mount_setattr", EPERM, "mount API"),
   Deny(443, "quotactl_fd", EPERM, "host quotas"),
-  Host(444, "landlock_create_ruleset", "only restricts"),
-  Host(445, "landlock_add_rule", "only restricts"),
-  Host(446, "landlock_restrict_self", "only restricts"),
+  Deny(444, "landlock_create_ruleset", EOPNOTSUPP, kLandlockNote),
+  Deny(445, "landlock_add_rule", EOPNOTSUPP, kLandlockNote),
+  Deny(446, "landlock_restrict_self", EOPNOTSUPP, kLandlockNote),
   Host(447, "memfd_secret", "own memory only"),
   Deny(448, "process_mrelease", EPERM, "acts on other processes"),
   Host(449, "futex_waitv", "no argument widens it"),

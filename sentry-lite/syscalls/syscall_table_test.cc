@@ -84,6 +84,12 @@ TEST(SyscallTableTest, SecurityInvariants) {
   }
   EXPECT_EQ(FindSyscall(SYS_clone3)->err, ENOSYS);
   EXPECT_EQ(FindSyscall(SYS_mount)->err, EPERM);
+  // A Landlock ruleset would bind native calls only (served ones do not carry the caller's domain):
+  // refused as by a kernel without Landlock.
+  for (int nr : {SYS_landlock_create_ruleset, SYS_landlock_add_rule, SYS_landlock_restrict_self}) {
+    EXPECT_EQ(FindSyscall(nr)->cls, SyscallClass::kDeny) << nr;
+    EXPECT_EQ(FindSyscall(nr)->err, EOPNOTSUPP) << nr;
+  }
 }
 
 uint32_t Expected(int nr, const uint64_t args[6]) {
