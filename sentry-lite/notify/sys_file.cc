@@ -239,6 +239,31 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
 
 // --- open family ---
 
+// The walk of an open that creates nothing, without opening anything: the node the caller's path
+// reaches (O_PATH: no device driver's open, no FIFO wait), with the caller's identity already
+// taken, and whether it is a device node. An automount point, which only an open's walk mounts, is
+// walked again as a directory (it is one), which mounts it.
+struct WalkedNode {
+  UniqueFd node;
+  bool device = false;
+};
+Result<WalkedNode> WalkToNode(SyscallCall& call, const Prepared& p, const std::string& path,
+                              const open_how& how) {
+  open_how probe{.flags = O_PATH | (how.flags & (O_NOFOLLOW | O_DIRECTORY)), .resolve = how.resolve};
+  for (int walk = 0;; ++walk) {
+    SEE_ASSIGN_OR_RETURN(UniqueFd node, call.resolver().Open(p.start.get(), path, probe, p.view));
+    struct statx stx {};
+    if (statx(node.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
+      return ErrnoStatus("statx");
+    }
+    if (walk == 0 && (stx.stx_attributes & STATX_ATTR_AUTOMOUNT) != 0 && (probe.flags & O_DIRECTORY) == 0) {
+      probe.flags |= O_DIRECTORY;
+      continue;
+    }
+    return WalkedNode{std::move(node), S_ISCHR(stx.stx_mode) || S_ISBLK(stx.stx_mode)};
+  }
+}
+
 Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, bool strict) {
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
@@ -264,24 +289,24 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // own flag and mode checks stay the kernel's: a call they would refuse is opened directly.)
   const bool walk_first = (how.flags & (O_PATH | O_CREAT | __O_TMPFILE)) == 0 &&
                           (how.flags & ~kValidOpenFlags) == 0 && how.mode == 0;
+  // openat2 refuses RESOLVE_CACHED with a truncating open before any walk; the re-open below
+  // would truncate.
+  if (strict && (how.resolve & RESOLVE_CACHED) != 0 && (how.flags & O_TRUNC) != 0) {
+    return Reply::Error(EAGAIN);
+  }
+  const int reopen_flags = static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW});
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
-    UniqueFd node;
-    if (walk_first) {
-      open_how probe{.flags = O_PATH | (how.flags & (O_NOFOLLOW | O_DIRECTORY)), .resolve = how.resolve};
-      auto walked = call.resolver().Open(p->start.get(), *path, probe, p->view);
-      if (!walked.ok()) return Fail(walked.status());
-      struct stat st {};
-      if (fstat(walked->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
-      // A device: its devices cgroup checks the opener, which would be the sentry.
-      if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return Reply::Continue();
-      node = std::move(*walked);
-    }
     std::optional<OpenWatchdog::Scope> watched;
-    if (MayBlock(how.flags)) watched.emplace(call);
-    fd = walk_first ? ReopenCallerFd(node.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}))
-                    : call.resolver().Open(p->start.get(), *path, how, p->view);
+    if (MayBlock(how.flags)) watched.emplace(call);  // a walk may wait too (a hung network mount)
+    if (walk_first) {
+      auto walked = WalkToNode(call, *p, *path, how);
+      if (walked.ok() && walked->device) return Reply::Continue();  // the devices cgroup's, below
+      fd = walked.ok() ? ReopenCallerFd(walked->node.get(), reopen_flags) : Result<UniqueFd>(walked.status());
+    } else {
+      fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+    }
     if (!fd.ok() && fd.status().err() == EINTR && watched && watched->InterruptedForSignal()) {
       return Reply::Error(kErestartsys);
     }
@@ -312,7 +337,17 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     auto in_theirs = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return scope.status();
-      return call.resolver().Open(p->start.get(), *path, how, p->view);
+      if (!walk_first) return call.resolver().Open(p->start.get(), *path, how, p->view);
+      // A second walk: the caller may have swapped a symlink since the first. It must reach a
+      // sysctl again before anything is opened (a device or a FIFO would be opened by the sentry;
+      // found by review).
+      SEE_ASSIGN_OR_RETURN(WalkedNode walked, WalkToNode(call, *p, *path, how));
+      struct statfs again {};
+      if (walked.device || fstatfs(walked.node.get(), &again) != 0 ||
+          !IsSysctl(call, walked.node.get(), static_cast<long>(again.f_type))) {
+        return ErrnoStatus(ENOENT, "the sysctl path changed during the open");
+      }
+      return ReopenCallerFd(walked.node.get(), reopen_flags);
     });
     // EPERM: a sentry inside a pod's user namespace can not enter namespaces the host owns (a
     // pod network namespace made by the CRI plugin): the file stays the one opened above, as the
