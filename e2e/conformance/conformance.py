@@ -505,7 +505,7 @@ REF_EXEMPT = {"domainname": "runc 1.1 ignores linux domainname (added in runc 1.
 SANDBOX_EXEMPT = {
     "seccomp: ERRNO default + allowlist":
         "sentry-lite's filter is installed after the OCI profile; a profile that refuses seccomp(2) "
-        "makes the start fail with a clear error",
+        "(or capget) makes create fail with a clear error",
 }
 
 

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -233,6 +234,44 @@ Status BringUpLoopback() {
 // then work in the container as under runc), which needs CAP_SYS_ADMIN in the effective set:
 // ApplyCapSets left it permitted, it is raised for the install and the sets are `final` (the
 // spec's; without capabilities in the spec: those we had) once the sentry serves us.
+// The spec's seccomp profile is loaded before the sentry's filter, whose registration needs
+// capget, capset (without no_new_privs: CAP_SYS_ADMIN raised for the install) and seccomp(2) with a
+// listener. A profile that refuses them would end the container at start, after create succeeded:
+// the same steps are tried here, in a throw-away child under the same filter, so that create fails
+// with the reason.
+Status ProbeSentryRegistration(const InitContext& c) {
+  const bool nnp = c.process.no_new_privileges;
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork");
+  if (pid == 0) {
+    auto saved = ReadCapSets();
+    if (!saved.ok()) _exit(1);
+    if (!nnp) {
+      CapSets raised = *saved;
+      raised.effective |= uint64_t{1} << CAP_SYS_ADMIN;
+      if (!SetCapSets(raised).ok()) _exit(2);
+    }
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    if (sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp) < 0) _exit(3);
+    if (!nnp && !SetCapSets(*saved).ok()) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoStatus("waitpid");
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+  std::string what = !WIFEXITED(status) ? "a call of the sentry's registration (killed by signal " +
+                                              std::to_string(WTERMSIG(status)) + ")"
+                     : WEXITSTATUS(status) == 1 ? std::string("capget")
+                     : WEXITSTATUS(status) == 2 ? std::string("capset")
+                                                : std::string("seccomp(2) with a listener");
+  return InvalidArgument("linux.seccomp refuses " + what +
+                         ", which the sentry needs before the container's program starts (allow "
+                         "it, or run the container without the sentry)");
+}
+
 Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
   const bool nnp = c.process.no_new_privileges;
   CapSets saved;
@@ -436,6 +475,7 @@ Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
     INIT_CHECK(c, ApplyCapSets(applied, last_cap));
   }
   if (filter && p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
+  if (filter && c.sentry_fd >= 0) INIT_CHECK(c, ProbeSentryRegistration(c));
 
   if (create) {
     INIT_CHECK(c, SendSync(c.sync_fd, SyncType::kReady));

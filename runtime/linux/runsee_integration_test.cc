@@ -574,6 +574,32 @@ TEST_F(IntegrationTest, SeccompProfileWithoutSendmsgStarts) {
   }
 }
 
+// A profile that refuses what the sentry's registration needs before exec (capget; seccomp(2);
+// capset without no_new_privs, where the runtime's own capability drop already fails) fails create
+// with the reason, instead of a container that exits at start. With no_new_privs the registration
+// makes no capset: such a profile runs.
+TEST_F(IntegrationTest, SeccompProfileRefusingTheSentrysCallsFailsCreate) {
+  auto profile = [&](const char* call, bool nnp) {
+    spec_["process"]["noNewPrivileges"] = nnp;
+    spec_["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"architectures", {"SCMP_ARCH_X86_64"}},
+        {"syscalls", {{{"names", {call}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    SetArgs({"echo", "started"});
+  };
+  for (auto [call, nnp] : {std::pair{"capget", true}, std::pair{"seccomp", true}, std::pair{"seccomp", false}}) {
+    profile(call, nnp);
+    RunResult r = Runsee({"create", "--bundle", bundle_, "refused"});
+    EXPECT_NE(r.code, 0) << call << " nnp=" << nnp;
+    EXPECT_NE(r.err.find("linux.seccomp refuses"), std::string::npos) << call << " nnp=" << nnp << ": " << r.err;
+    if (r.code == 0) Runsee({"delete", "--force", "refused"});
+  }
+  profile("capset", true);
+  RunResult r = Runsee({"run", "--bundle", bundle_, "capset"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "started\n");
+}
+
 TEST_F(IntegrationTest, RootfsPropagationShared) {
   spec_["linux"]["rootfsPropagation"] = "rshared";
   SetArgs({"cat", "/proc/self/mountinfo"});
