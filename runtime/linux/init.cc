@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -238,23 +239,29 @@ Status BringUpLoopback() {
 // capget, capset (without no_new_privs: CAP_SYS_ADMIN raised for the install) and seccomp(2) with a
 // listener. A profile that refuses them would end the container at start, after create succeeded:
 // the same steps are tried here, in a throw-away child under the same filter, so that create fails
-// with the reason.
+// with the reason. The fork is under the profile too: a fork it refuses (or a pids limit) skips
+// the check, and the container goes on as before it.
 Status ProbeSentryRegistration(const InitContext& c) {
   const bool nnp = c.process.no_new_privileges;
   pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork");
+  if (pid < 0) return Status::Ok();
   if (pid == 0) {
+    // Exit status: 50 * step + errno (capget 1, capset 2, seccomp 3).
+    auto fail = [](int step) { _exit(50 * step + std::min(errno, 49)); };
     auto saved = ReadCapSets();
-    if (!saved.ok()) _exit(1);
+    if (!saved.ok()) fail(1);
     if (!nnp) {
       CapSets raised = *saved;
       raised.effective |= uint64_t{1} << CAP_SYS_ADMIN;
-      if (!SetCapSets(raised).ok()) _exit(2);
+      if (!SetCapSets(raised).ok()) fail(2);
     }
     sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     sock_fprog prog{1, &allow};
-    if (sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp) < 0) _exit(3);
-    if (!nnp && !SetCapSets(*saved).ok()) _exit(2);
+    int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp);
+    if (listener < 0) {
+      errno = -listener;
+      fail(3);
+    }
     _exit(0);
   }
   int status = 0;
@@ -262,13 +269,15 @@ Status ProbeSentryRegistration(const InitContext& c) {
     if (errno != EINTR) return ErrnoStatus("waitpid");
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
-  std::string what = !WIFEXITED(status) ? "a call of the sentry's registration (killed by signal " +
-                                              std::to_string(WTERMSIG(status)) + ")"
-                     : WEXITSTATUS(status) == 1 ? std::string("capget")
-                     : WEXITSTATUS(status) == 2 ? std::string("capset")
-                                                : std::string("seccomp(2) with a listener");
-  return InvalidArgument("linux.seccomp refuses " + what +
-                         ", which the sentry needs before the container's program starts (allow "
+  if (!WIFEXITED(status)) {
+    return InvalidArgument("linux.seccomp refuses a call of the sentry's registration (capget, "
+                           "capset or seccomp(2): killed by signal " + std::to_string(WTERMSIG(status)) +
+                           "), which the sentry needs before the container's program starts");
+  }
+  int code = WEXITSTATUS(status);
+  const char* what = code / 50 == 1 ? "capget" : code / 50 == 2 ? "capset" : "seccomp(2) with a listener";
+  return InvalidArgument(std::string("linux.seccomp refuses ") + what + " (" + strerrorname_np(code % 50) +
+                         "), which the sentry needs before the container's program starts (allow "
                          "it, or run the container without the sentry)");
 }
 
@@ -475,7 +484,12 @@ Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
     INIT_CHECK(c, ApplyCapSets(applied, last_cap));
   }
   if (filter && p.no_new_privileges) INIT_CHECK(c, LoadSeccomp(c, *filter));
-  if (filter && c.sentry_fd >= 0) INIT_CHECK(c, ProbeSentryRegistration(c));
+  if (filter && filter->uses_notify() && c.sentry_fd >= 0) {
+    // The kernel allows one listener per filter chain: the sentry's filter would get EBUSY.
+    Fail(c, InvalidArgument("a linux.seccomp profile with SCMP_ACT_NOTIFY (listenerPath) can not "
+                            "run under the sentry, which takes the seccomp listener itself"));
+  }
+  if (filter && c.sentry_fd >= 0 && create) INIT_CHECK(c, ProbeSentryRegistration(c));
 
   if (create) {
     INIT_CHECK(c, SendSync(c.sync_fd, SyncType::kReady));

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -594,10 +595,34 @@ TEST_F(IntegrationTest, SeccompProfileRefusingTheSentrysCallsFailsCreate) {
     EXPECT_NE(r.err.find("linux.seccomp refuses"), std::string::npos) << call << " nnp=" << nnp << ": " << r.err;
     if (r.code == 0) Runsee({"delete", "--force", "refused"});
   }
-  profile("capset", true);
-  RunResult r = Runsee({"run", "--bundle", bundle_, "capset"});
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "started\n");
+  // A profile with its own listener: the kernel allows one per filter chain.
+  profile("mkdir", true);
+  spec_["linux"]["seccomp"]["listenerPath"] = dir_ + "/agent.sock";
+  spec_["linux"]["seccomp"]["syscalls"][0]["action"] = "SCMP_ACT_NOTIFY";
+  WriteSpec();
+  int agent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string agent_path = dir_ + "/agent.sock";
+  ASSERT_LT(agent_path.size(), sizeof(addr.sun_path));
+  memcpy(addr.sun_path, agent_path.c_str(), agent_path.size() + 1);
+  ASSERT_EQ(bind(agent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(agent, 4), 0);
+  RunResult notify = Runsee({"create", "--bundle", bundle_, "notify"});
+  close(agent);
+  unlink(agent_path.c_str());
+  EXPECT_NE(notify.code, 0);
+  EXPECT_NE(notify.err.find("SCMP_ACT_NOTIFY"), std::string::npos) << notify.err;
+  if (notify.code == 0) Runsee({"delete", "--force", "notify"});
+  spec_["linux"]["seccomp"].erase("listenerPath");
+  // Runs: capset with no_new_privs (the registration makes none), and a profile that refuses
+  // clone (the check's own fork fails: skipped, the container's program needs no fork).
+  for (const char* call : {"capset", "clone"}) {
+    profile(call, true);
+    RunResult r = Runsee({"run", "--bundle", bundle_, call});
+    EXPECT_EQ(r.code, 0) << call << ": " << r.err;
+    EXPECT_EQ(r.out, "started\n") << call;
+  }
 }
 
 TEST_F(IntegrationTest, RootfsPropagationShared) {
