@@ -256,12 +256,16 @@ TEST_F(IntegrationTest, ACreatedInitCanNotBeTracedByAnEqualProcess) {
     if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0) rc |= 1;
     int fd = open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) rc |= 2;
+    // A read-mode access too (Yama's ptrace_scope restricts attach only).
+    char buf[64];
+    if (readlink(("/proc/" + std::to_string(pid) + "/root").c_str(), buf, sizeof(buf)) > 0) rc |= 4;
     _exit(rc);
   }
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
   EXPECT_TRUE(WIFEXITED(wstatus)) << wstatus;
-  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "1: ptrace attached, 2: /proc/PID/mem opened, 10: capset";
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "1: ptrace attached, 2: /proc/PID/mem opened, 4: its root "
+                                         "link read, 10: capset";
   r = Runsee({"delete", "--force", "c1"});
   EXPECT_EQ(r.code, 0) << r.err;
 }
