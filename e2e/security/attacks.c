@@ -406,11 +406,18 @@ static enum outcome a_host_pids(void) {
   return ALLOWED;
 }
 
+// The foreign processes an attempt aims at (detail "N foreign pids;"); -1 when --pids named the
+// targets and none of them is visible (nothing would be tried).
+static int foreign_targets(pid_t* pids, int max) {
+  int n = foreign_pids(pids, max);
+  detail("%d foreign pids;", n);
+  return g_pids && n == 0 ? -1 : n;
+}
+
 static enum outcome a_ptrace_foreign(void) {
   pid_t pids[64];
-  int n = foreign_pids(pids, 64);
-  detail("%d foreign pids;", n);
-  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
+  int n = foreign_targets(pids, 64);
+  if (n < 0) return ERROR;
   enum outcome r = BLOCKED;
   for (int i = 0; i < n; ++i) {
     char b[48];
@@ -441,9 +448,8 @@ static enum outcome a_ptrace_foreign(void) {
 
 static enum outcome a_vm_readv_foreign(void) {
   pid_t pids[64];
-  int n = foreign_pids(pids, 64);
-  detail("%d foreign pids;", n);
-  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
+  int n = foreign_targets(pids, 64);
+  if (n < 0) return ERROR;
   enum outcome r = BLOCKED;
   for (int i = 0; i < n; ++i) {
     char b[48], maps[64];
@@ -551,9 +557,8 @@ static enum outcome a_ptrace_rewrite_call(void) {
 
 static enum outcome a_proc_foreign(void) {
   pid_t pids[64];
-  int n = foreign_pids(pids, 64);
-  detail("%d foreign pids;", n);
-  if (g_pids && n == 0) return ERROR;  // the targets must be visible for this to mean anything
+  int n = foreign_targets(pids, 64);
+  if (n < 0) return ERROR;
   enum outcome r = BLOCKED;
   for (int i = 0; i < n; ++i) {
     char b[48], p[64], buf[256];
