@@ -526,8 +526,8 @@ void RunInitMain(int argc, char** argv) {
   // natively): until then no process of the pod may ptrace it or open its /proc entries, though
   // one may share its pid namespace (kubectl exec, a sibling container, a hostPID pod), and it
   // holds what the container will not (capabilities, CAP_SYS_ADMIN for the sentry's filter, the
-  // sentry's socket), as runc's init does (CVE-2016-9962). In a pod user namespace its setresuid
-  // there makes it so anyway.
+  // sentry's socket). Stricter than runc, whose init is made non-dumpable when it joins namespaces
+  // by path (CVE-2016-9962). In a pod user namespace its setresuid there makes it so anyway.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ResetSignals();
   // Our stderr is the container's: nothing may be logged there. Errors travel on the sync socket.
