@@ -225,16 +225,17 @@ Status BringUpLoopback() {
   return Status::Ok();
 }
 
-// The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
-// its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close and capset
-// after the filter (host-class, or notified and continued without reading our memory), then the
-// execve, which is served: in a pod user namespace the sentry serves from inside it and may not
-// read the memory of an init that still has the host's (docs/security-model.md), so nothing else
-// may be served before the exec. With process.noNewPrivileges the filter comes after
-// no_new_privs. Without it the filter is installed without (a setuid file or file capabilities
-// then work in the container as under runc), which needs CAP_SYS_ADMIN in the effective set:
-// ApplyCapSets left it permitted, it is raised for the install and the sets are `final` (the
-// spec's; without capabilities in the spec: those we had) once the sentry serves us.
+// WAIT_KILLABLE_RECV: once the sentry has received a call, only fatal signals interrupt the wait
+// (stat & co. no longer fail with EINTR); served blocking opens are ended by the sentry when a
+// signal is pending (notify/sys_file.cc OpenWatchdog, docs/security-model.md).
+constexpr unsigned kSentryFilterFlags = SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+
+// `sets` with CAP_SYS_ADMIN in the effective set: installing a filter without no_new_privs.
+Status RaiseSysAdmin(CapSets sets) {
+  sets.effective |= uint64_t{1} << CAP_SYS_ADMIN;
+  return SetCapSets(sets);
+}
+
 // The spec's seccomp profile is loaded before the sentry's filter, whose registration needs
 // capget, capset (without no_new_privs: CAP_SYS_ADMIN raised for the install) and seccomp(2) with a
 // listener. A profile that refuses them would end the container at start, after create succeeded:
@@ -250,14 +251,10 @@ Status ProbeSentryRegistration(const InitContext& c) {
     auto fail = [](int step) { _exit(50 * step + std::min(errno, 49)); };
     auto saved = ReadCapSets();
     if (!saved.ok()) fail(1);
-    if (!nnp) {
-      CapSets raised = *saved;
-      raised.effective |= uint64_t{1} << CAP_SYS_ADMIN;
-      if (!SetCapSets(raised).ok()) fail(2);
-    }
+    if (!nnp && !RaiseSysAdmin(*saved).ok()) fail(2);
     sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     sock_fprog prog{1, &allow};
-    int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp);
+    int listener = sentry::InstallSyscallFilterRaw(&prog, kSentryFilterFlags, nnp);
     if (listener < 0) {
       errno = -listener;
       fail(3);
@@ -281,14 +278,22 @@ Status ProbeSentryRegistration(const InitContext& c) {
                          "it, or run the container without the sentry)");
 }
 
+// The last step before execve: put ourselves under sentry-lite's filter and have the sentry take
+// its listener and our root (pidfd_getfd, control_protocol.h). Only write/read/close and capset
+// after the filter (host-class, or notified and continued without reading our memory), then the
+// execve, which is served: in a pod user namespace the sentry serves from inside it and may not
+// read the memory of an init that still has the host's (docs/security-model.md), so nothing else
+// may be served before the exec. With process.noNewPrivileges the filter comes after
+// no_new_privs. Without it the filter is installed without (a setuid file or file capabilities
+// then work in the container as under runc), which needs CAP_SYS_ADMIN in the effective set:
+// ApplyCapSets left it permitted, it is raised for the install and the sets are `final` (the
+// spec's; without capabilities in the spec: those we had) once the sentry serves us.
 Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
   const bool nnp = c.process.no_new_privileges;
   CapSets saved;
   if (!nnp) {
     SEE_ASSIGN_OR_RETURN(saved, ReadCapSets());
-    CapSets raised = saved;
-    raised.effective |= uint64_t{1} << CAP_SYS_ADMIN;
-    Status st = SetCapSets(raised);
+    Status st = RaiseSysAdmin(saved);
     if (!st.ok()) return st.Wrap("installing sentry-lite's filter without no_new_privs needs CAP_SYS_ADMIN");
   }
   // Back to the sets the container is to have (or had), once the sentry serves us.
@@ -309,10 +314,7 @@ Status RegisterWithSentry(InitContext& c, const std::optional<CapSets>& final) {
   std::string msg = sentry::EncodeRegistration(reg);
   slot.Reset();
   sock_fprog prog{static_cast<unsigned short>(c.sentry_filter.size()), c.sentry_filter.data()};
-  // WAIT_KILLABLE_RECV: once the sentry has received a call, only fatal signals interrupt the
-  // wait (stat & co. no longer fail with EINTR); served blocking opens are ended by the sentry when
-  // a signal is pending (notify/sys_file.cc OpenWatchdog, docs/security-model.md).
-  int listener = sentry::InstallSyscallFilterRaw(&prog, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nnp);
+  int listener = sentry::InstallSyscallFilterRaw(&prog, kSentryFilterFlags, nnp);
   if (listener < 0) return ErrnoStatus(-listener, "installing the sentry-lite filter");
   UniqueFd owned_listener(listener);
   if (listener != reg.listener_fd) return Internal("seccomp listener landed on an unexpected fd");
