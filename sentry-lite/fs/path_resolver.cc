@@ -202,15 +202,20 @@ Result<std::string> PathResolver::RootRelative(int fd) const {
   return Errno(ENOENT, "start directory outside the container root: " + p);
 }
 
-Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
+namespace {
+
+UniqueFd OpenPathAt(int base, const std::string& p, uint64_t flags, uint64_t resolve) {
+  open_how how{.flags = flags | O_PATH | O_CLOEXEC, .resolve = resolve};
+  return UniqueFd(static_cast<int>(syscall(SYS_openat2, base, p.c_str(), &how, sizeof(how))));
+}
+
+}  // namespace
+
+Result<std::optional<PathResolver::ProcfsPlace>> PathResolver::ProcfsPlaceOf(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string path, FdPath(fd));
   struct stat object;
   if (fstat(fd, &object) != 0) return Errno(errno, "fstat");
   std::vector<std::string_view> parts = Components(path);
-  auto open_at = [](int base, const std::string& p, uint64_t flags, uint64_t resolve) {
-    open_how how{.flags = flags | O_PATH | O_CLOEXEC, .resolve = resolve};
-    return UniqueFd(static_cast<int>(syscall(SYS_openat2, base, p.c_str(), &how, sizeof(how))));
-  };
   // The root of the object's own procfs instance: the prefix of its path that is a directory of
   // the same device with inode 1, named from the container's root (a mount of the container's
   // namespace, which the kernel names from there) or from the sentry's (a mount it sees).
@@ -218,30 +223,41 @@ Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
     std::string prefix = "/";
     for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
     for (int base : {root_fd_, AT_FDCWD}) {
-      UniqueFd root = open_at(base, prefix, O_DIRECTORY,
-                              RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
+      UniqueFd root = OpenPathAt(base, prefix, O_DIRECTORY,
+                                 RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
       struct stat st;
       if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
         continue;
       }
-      const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-      // A procfs whose pid namespace does not hold the sentry has no "self" for it.
-      if (!open_at(root.get(), "self", 0, beneath).valid()) return false;
-      // The entry of a thread of the sentry: its pid directory right below that root.
-      int tid = 0;
-      if (ParseFdNumber(parts[i], &tid) &&
-          open_at(root.get(), "self/task/" + std::string(parts[i]), 0, beneath).valid()) {
-        return true;
-      }
-      // Not one now: the object must still be what that name leads to from the root (a sentry
-      // thread that has exited since the open is gone from there, a renamed directory leads
-      // elsewhere). Otherwise it can not be told: refused.
-      UniqueFd again = open_at(root.get(), Join(parts, i), O_NOFOLLOW, beneath | RESOLVE_NO_SYMLINKS);
-      return !(again.valid() && fstat(again.get(), &st) == 0 && st.st_dev == object.st_dev &&
-               st.st_ino == object.st_ino);
+      ProcfsPlace place{.root = std::move(root), .object = object};
+      for (size_t j = i; j < parts.size(); ++j) place.below.emplace_back(parts[j]);
+      return std::optional<ProcfsPlace>(std::move(place));
     }
   }
-  return true;  // no root of its procfs on its path (raced or out of reach): refused
+  return std::optional<ProcfsPlace>();
+}
+
+Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
+  SEE_ASSIGN_OR_RETURN(std::optional<ProcfsPlace> place, ProcfsPlaceOf(fd));
+  if (!place) return true;  // no root of its procfs on its path (raced or out of reach): refused
+  const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  // A procfs whose pid namespace does not hold the sentry has no "self" for it.
+  if (!OpenPathAt(place->root.get(), "self", 0, beneath).valid()) return false;
+  // The entry of a thread of the sentry: its pid directory right below that root.
+  int tid = 0;
+  if (!place->below.empty() && ParseFdNumber(place->below[0], &tid) &&
+      OpenPathAt(place->root.get(), "self/task/" + place->below[0], 0, beneath).valid()) {
+    return true;
+  }
+  // Not one now: the object must still be what that name leads to from the root (a sentry
+  // thread that has exited since the open is gone from there, a renamed directory leads
+  // elsewhere). Otherwise it can not be told: refused.
+  std::string name;
+  for (const std::string& part : place->below) name += (name.empty() ? "" : "/") + part;
+  UniqueFd again = OpenPathAt(place->root.get(), name, O_NOFOLLOW, beneath | RESOLVE_NO_SYMLINKS);
+  struct stat st;
+  return !(again.valid() && fstat(again.get(), &st) == 0 && st.st_dev == place->object.st_dev &&
+           st.st_ino == place->object.st_ino);
 }
 
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,

@@ -30,12 +30,14 @@
 #pragma once
 
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -91,6 +93,18 @@ class PathResolver {
   // threads there, and otherwise the object still reached by its name from that root (a thread
   // that exited since, or a renamed directory, is refused). Call it with the sentry's identity.
   Result<bool> IsSentryTaskEntry(int fd) const;
+
+  // Where `fd`, an object on procfs, lies in its own procfs instance: that instance's root, found
+  // on the object's path as the kernel names it (a directory of the same device with inode 1,
+  // named from the container's root or the sentry's), and the components of the object's path
+  // below it ({"sys", "kernel", "core_pattern"}). nullopt when no such root is on its path: a
+  // bind mount of a procfs directory other than its root (hostPath /proc/sys), or a race.
+  struct ProcfsPlace {
+    UniqueFd root;
+    struct stat object;
+    std::vector<std::string> below;
+  };
+  Result<std::optional<ProcfsPlace>> ProcfsPlaceOf(int fd) const;
 
   // A path as the sentry sees it (e.g. what readlink of a /proc magic link renders: the kernel
   // prints it relative to the reader's root, which is the sentry's) as the container sees it.

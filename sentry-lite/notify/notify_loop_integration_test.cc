@@ -477,6 +477,45 @@ TEST_F(NotifyLoopTest, ANonRootCallerMayNotOpenSysctlsForWriting) {
   WaitIdle();
 }
 
+// The same sysctls reached through a procfs that is not the container's /proc: the host's /proc
+// as a volume (hostPath /proc at /hostproc) and /proc/sys alone (hostPath /proc/sys at
+// /hostsys). What is a sysctl is decided on the object, not on its path under the container's
+// root: a sentry that is host root (a pod with host ids) must not open one for writing for a
+// non-root caller there either (core_pattern is checked by these bits alone).
+TEST_F(NotifyLoopTest, SysctlsThroughAnotherProcMountAreCheckedToo) {
+  ASSERT_TRUE(MkdirAll(root_ + "/hostproc").ok());
+  ASSERT_TRUE(MkdirAll(root_ + "/hostsys").ok());
+  ASSERT_EQ(mount("/proc", (root_ + "/hostproc").c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  ASSERT_EQ(mount("/proc/sys", (root_ + "/hostsys").c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  auto probe = [] {
+    std::string r;
+    for (const char* f : {"/hostproc/sys/kernel/domainname", "/hostsys/kernel/domainname",
+                          "/hostsys/kernel/core_pattern", "/hostproc/sys/net/ipv4/ip_forward"}) {
+      int fd = open(f, O_WRONLY | O_CLOEXEC);
+      r += std::string(f) + "=" + R(fd) + " ";
+      if (fd >= 0) close(fd);
+      fd = open(f, O_RDONLY | O_CLOEXEC);
+      r += "read=" + R(fd) + "\n";
+      if (fd >= 0) close(fd);
+    }
+    return r;
+  };
+  std::string native = Run(probe, {.served = false, .uid = 65534});
+  std::string served = Run(probe, {.served = true, .uid = 65534});
+  EXPECT_EQ(umount2((root_ + "/hostsys").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(umount2((root_ + "/hostproc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(native,
+            "/hostproc/sys/kernel/domainname=-EACCES read=ok\n/hostsys/kernel/domainname=-EACCES read=ok\n"
+            "/hostsys/kernel/core_pattern=-EACCES read=ok\n/hostproc/sys/net/ipv4/ip_forward=-EACCES read=ok\n");
+  // Known and stricter than Linux: below a bind of a procfs directory the sentry can not tell
+  // whether a file is one of its own task entries (no procfs root on the path), so it refuses
+  // reads there too.
+  EXPECT_EQ(served,
+            "/hostproc/sys/kernel/domainname=-EACCES read=ok\n/hostsys/kernel/domainname=-EACCES read=-EACCES\n"
+            "/hostsys/kernel/core_pattern=-EACCES read=-EACCES\n/hostproc/sys/net/ipv4/ip_forward=-EACCES read=ok\n");
+  WaitIdle();
+}
+
 TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsNobody) {
   std::string native = Run(Conformance, {.served = false, .uid = 65534});
   ASSERT_TRUE(system(("rm -rf " + root_ + "/dir/d1 " + root_ + "/dir/d2 " + root_ + "/dir/new " + root_ + "/etc/x").c_str()) == 0);
