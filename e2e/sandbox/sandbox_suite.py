@@ -87,8 +87,10 @@ class Env:
         with open(os.path.join(spec_dir, "config.json")) as f:
             self.base_spec = json.load(f)
 
-    def bundle(self, image, args, env=(), binds=(), mem=None, cpu_quota=None, cwd="/", user=None):
-        """A bundle running `args` in `image` (read-only rootfs, tmpfs /tmp, a writable /work)."""
+    def bundle(self, image, args, env=(), binds=(), mem=None, cpu_quota=None, cwd="/", user=None,
+               tmpfs=()):
+        """A bundle running `args` in `image` (read-only rootfs, tmpfs /tmp and `tmpfs`, a writable
+        /work)."""
         self.counter += 1
         cid = "see-%s-%d-%d" % (self.tag, os.getpid(), self.counter)
         b = os.path.join(self.tmp, cid)
@@ -113,6 +115,9 @@ class Env:
         spec["hostname"] = "sandbox"
         spec["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
                                "options": ["nosuid", "nodev", "mode=1777", "size=1g"]})
+        for dst in tmpfs:
+            spec["mounts"].append({"destination": dst, "type": "tmpfs", "source": "tmpfs",
+                                   "options": ["nosuid", "nodev", "mode=755", "size=64m"]})
         spec["mounts"].append({"destination": "/work", "type": "bind", "source": work,
                                "options": ["rbind", "rw"]})
         for src, dst in binds:
@@ -396,6 +401,28 @@ echo "attach: $a"
 wait $p; echo "sibling exit: $?"
 """
 
+# sshd: its privilege separation chroots the pre-authentication child into /run/sshd (a refused
+# chroot closes every connection). A key login over loopback, then a command in the session.
+SSHD_SCRIPT = r"""
+mkdir -p /run/sshd /tmp/keys && chmod 755 /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f /tmp/host_key || exit 3
+ssh-keygen -q -t ed25519 -N '' -f /tmp/k || exit 3
+cp /tmp/k.pub /tmp/keys/root
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/sbin/sshd -D -e -p $port -h /tmp/host_key -o ListenAddress=127.0.0.1 -o UsePAM=no \
+  -o PidFile=none -o StrictModes=no -o AuthorizedKeysFile=/tmp/keys/%u 2>/tmp/sshd.log & p=$!
+ok=
+for i in $(seq 100); do
+  if out=$(ssh -q -i /tmp/k -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+             -p $port root@127.0.0.1 'id -un; echo $PWD; ls -d /run/sshd' 2>/tmp/ssh.err); then ok=1; break; fi
+  sleep 0.1
+done
+kill $p; wait $p
+[ -n "$ok" ] || { cat /tmp/sshd.log /tmp/ssh.err; exit 4; }
+grep -c 'Accepted publickey for root' /tmp/sshd.log
+echo "$out"
+"""
+
 # The host's /dev as a volume (a hostPath pod): the container's devices cgroup refuses its block
 # devices and /dev/kmsg. It checks the opener, so the sentry must not open them for the caller
 # (it did: kmsg-write, loop-open). Same answers as the plain container.
@@ -547,11 +574,13 @@ def suite_python(a):
                 ("busybox-sh", "busybox", ["/bin/sh", "-c", BUSYBOX_SCRIPT], None),
                 ("strace", "debug-tools", ["/bin/sh", "-c", STRACE_SCRIPT], None),
                 ("gdb", "debug-tools", ["/bin/sh", "-c", GDB_SCRIPT], None),
+                ("sshd", "debug-tools", ["/bin/sh", "-c", SSHD_SCRIPT], None),
                 ("host-devices", "busybox", ["/bin/sh", "-c", HOST_DEVICES_SCRIPT], None)):
             outs = {}
             binds = [("/dev", "/hostdev")] if name == "host-devices" else []
+            tmpfs = ["/run"] if name == "sshd" else []
             for sb in sandboxes:
-                cid, b, _ = env.bundle(image, args, user=user, binds=binds)
+                cid, b, _ = env.bundle(image, args, user=user, binds=binds, tmpfs=tmpfs)
                 t0 = time.time()
                 rc, out, err = env.run(runsee, sb, cid, b, timeout=300)
                 outs[sb] = (rc, out)

@@ -483,6 +483,10 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   bool made_userns = false;
   UniqueFd userns_held, netns_held;  // open until the container has joined them
   if (o.sandbox == Sandbox::kSentry) {
+    // Under a chroot instead of pivot_root the mount namespace's root is the host's: a process
+    // that chroots into a subdirectory (which the sentry lets the kernel do) and then races a
+    // continued chdir could climb out of the rootfs.
+    if (o.no_pivot) return ErrnoStatus(EINVAL, "--no-pivot is not supported with the sentry (use --sandbox=none)");
     boot.sentry_socket = o.sentry_socket;
     if (boot.sentry_socket.empty()) {
       SEE_ASSIGN_OR_RETURN(SentryNamespaces ns, PrepareSentryNamespaces(spec, *spec_json));

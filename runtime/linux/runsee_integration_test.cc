@@ -583,6 +583,21 @@ TEST_F(IntegrationTest, SeccompProfileWithoutSendmsgStarts) {
 // capset without no_new_privs, where the runtime's own capability drop already fails) fails create
 // with the reason, instead of a container that exits at start. With no_new_privs the registration
 // makes no capset: such a profile runs.
+// --no-pivot keeps the host's root as the mount namespace's: with chroot served, a process could
+// chroot into a subdirectory and race a continued chdir out of the rootfs. Refused under the
+// sentry, with nothing left behind; the plain path still takes it.
+TEST_F(IntegrationTest, NoPivotIsRefusedUnderTheSentry) {
+  SetArgs({"echo", "started"});
+  RunResult r = Runsee({"create", "--no-pivot", "--bundle", bundle_, "nopivot"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--no-pivot is not supported with the sentry"), std::string::npos) << r.err;
+  EXPECT_NE(Runsee({"state", "nopivot"}).code, 0) << "no state left";
+  if (r.code == 0) Runsee({"delete", "--force", "nopivot"});
+  RunResult plain = Runsee({"--sandbox", "none", "run", "--no-pivot", "--bundle", bundle_, "nopivot2"});
+  EXPECT_EQ(plain.code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("started"), std::string::npos) << plain.out;
+}
+
 TEST_F(IntegrationTest, SeccompProfileRefusingTheSentrysCallsFailsCreate) {
   auto profile = [&](const char* call, bool nnp) {
     spec_["process"]["noNewPrivileges"] = nnp;

@@ -1,5 +1,6 @@
-# debug-tools: Debian bookworm with python3, strace and gdb (mmdebstrap): the tracers the sandbox
-# suite runs inside a container (e2e/sandbox/sandbox_suite.py, workloads "strace" and "gdb").
+# debug-tools: Debian bookworm with python3, strace, gdb and OpenSSH (mmdebstrap): the tracers and
+# the chrooting server the sandbox suite runs inside a container (e2e/sandbox/sandbox_suite.py,
+# workloads "strace", "gdb" and "sshd").
 # Sourced by images.sh.
 
 image_inputs_debug-tools() { debian_mirror; dpkg-query -W mmdebstrap; }
@@ -8,7 +9,7 @@ build_debug-tools() {
   local root=$1/rootfs mirror
   mirror=$(debian_mirror)
   log "mmdebstrap debug-tools from $mirror"
-  mmdebstrap --quiet --variant=apt --include=python3,strace,gdb \
+  mmdebstrap --quiet --variant=apt --include=python3,strace,gdb,openssh-server,openssh-client \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     bookworm "$root" "$mirror" >&2

@@ -185,6 +185,7 @@ Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view
 int SentryProcSelfFdDir() { return ProcSelfFdDir(); }
 
 Result<std::string> PathResolver::RootRelative(int fd) const {
+  if (root_fd_ < 0) return Errno(ENOENT, "the caller's root is outside the container's");
   Result<std::string> root_or = FdPath(root_fd_);
   if (!root_or.ok()) return root_or.status();
   Result<std::string> p_or = FdPath(fd);
@@ -222,9 +223,9 @@ Result<std::optional<PathResolver::ProcfsPlace>> PathResolver::ProcfsPlaceOf(int
   for (size_t i = 1; i < parts.size(); ++i) {
     std::string prefix = "/";
     for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
-    for (int base : {root_fd_, AT_FDCWD}) {
+    for (int base : {ns_root_fd_, AT_FDCWD}) {
       UniqueFd root = OpenPathAt(base, prefix, O_DIRECTORY,
-                                 RESOLVE_NO_SYMLINKS | (base == root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
+                                 RESOLVE_NO_SYMLINKS | (base == ns_root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
       struct stat st;
       if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
         continue;
@@ -439,6 +440,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
                                         const CallerView* caller, bool* reopened,
                                         bool proc_walk) const {
   if (reopened != nullptr) *reopened = false;
+  if (root_fd_ < 0) return Errno(ENOENT, "the caller's root is outside the container's");
   how.flags |= O_CLOEXEC;
   const open_how asked = how;
   // The caller confining itself to its dirfd: resolve from there, after checking the dirfd is

@@ -58,7 +58,11 @@ struct CallerView {
 
 class PathResolver {
  public:
-  explicit PathResolver(int root_fd) : root_fd_(root_fd) {}
+  // `root_fd`: where paths resolve (-1: nowhere, every walk fails with ENOENT). `ns_root_fd`: the
+  // root of the container's mount namespace, from which the kernel names its objects (the same
+  // unless the caller chrooted; -1: `root_fd`).
+  explicit PathResolver(int root_fd, int ns_root_fd = -1)
+      : root_fd_(root_fd), ns_root_fd_(ns_root_fd >= 0 ? ns_root_fd : root_fd) {}
 
   // openat2 semantics for `path` relative to `start_fd` (a sentry-side fd for the caller's dirfd or
   // cwd; ignored for absolute paths). `how.resolve` may carry the caller's own RESOLVE_* flags;
@@ -111,7 +115,6 @@ class PathResolver {
   // Paths outside the root and non-paths ("pipe:[12]") come back unchanged.
   std::string ToContainerView(const std::string& sentry_path) const;
 
-  int root_fd() const { return root_fd_; }
 
  private:
   // Open(); sets `*reopened` when the result is a caller fd re-opened as it is (not resolved).
@@ -162,6 +165,7 @@ class PathResolver {
   Result<UniqueFd> OpenBeneath(int dir_fd, const std::string& rest, open_how how) const;
 
   int root_fd_;
+  int ns_root_fd_;
 };
 
 // `sentry_path` with the root directory's sentry path `root` removed ("/" for the root itself).

@@ -1474,5 +1474,119 @@ TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
   t.join();
 }
 
+// chroot (sshd's privilege separation, a build's chroot) moves the caller's root: every later call
+// is served in that root, as Linux resolves it, for the caller and its children.
+TEST_F(NotifyLoopTest, AChrootedCallerIsServedInItsOwnRoot) {
+  ASSERT_TRUE(MkdirAll(root_ + "/dir/jail/d").ok());
+  ASSERT_TRUE(MkdirAll(root_ + "/dir/jail/etc").ok());
+  ASSERT_TRUE(WriteFile(root_ + "/dir/jail/d/f", "in jail", 0644).ok());
+  ASSERT_TRUE(WriteFile(root_ + "/dir/jail/etc/passwd", "jailed", 0644).ok());
+  auto probe = [] {
+    std::string r;
+    auto add = [&](const char* what, const std::string& v) { r += std::string(what) + "=" + v + "\n"; };
+    add("chroot-missing", R(chroot("/nope")));
+    add("chroot-file", R(chroot("/dir/file")));
+    add("chroot", R(chroot("jail")));
+    add("chdir", R(chdir("/")));
+    char cwd[64] = {};
+    add("getcwd", getcwd(cwd, sizeof(cwd)) ? cwd : "-");
+    add("read", ReadText("/d/f"));
+    add("read-dotdot", ReadText("/../../etc/passwd"));
+    add("read-rel", ReadText("d/f"));
+    struct stat st;
+    add("stat-dir", R(stat("/dir", &st)));
+    add("symlink", R(symlink("/d/f", "/d/abs")));
+    add("read-abs-link", ReadText("/d/abs"));
+    char link[64] = {};
+    add("readlink", readlink("/d/abs", link, sizeof(link) - 1) > 0 ? link : "-");
+    add("mkdir", R(mkdir("/d/new", 0755)));
+    add("rename", R(rename("/d/new", "/d/new2")));
+    add("access", R(access("/d/new2", X_OK)));
+    add("bind", BindAndName("/d/s.sock"));
+    add("exists-outside", R(access("/etc/secret", F_OK)));
+    // A child keeps the root.
+    pid_t pid = fork();
+    if (pid == 0) _exit(ReadText("/d/f") == "in jail" ? 0 : 1);
+    int status = 0;
+    add("child", waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? std::to_string(WEXITSTATUS(status)) : "-");
+    return r;
+  };
+  std::string native = Run(probe, {.served = false});
+  ASSERT_EQ(system(("rm -rf " + root_ + "/dir/jail/d/abs " + root_ + "/dir/jail/d/new2 " + root_ +
+                    "/dir/jail/d/s.sock").c_str()), 0);
+  std::string served = Run(probe, {.served = true});
+  EXPECT_EQ(native,
+            "chroot-missing=-ENOENT\nchroot-file=-ENOTDIR\nchroot=0\nchdir=0\ngetcwd=/\nread=in jail\n"
+            "read-dotdot=jailed\nread-rel=in jail\nstat-dir=-ENOENT\nsymlink=0\nread-abs-link=in jail\n"
+            "readlink=/d/f\nmkdir=0\nrename=0\naccess=0\nbind=/d/s.sock\nexists-outside=-ENOENT\nchild=0\n");
+  EXPECT_EQ(served, native);
+  struct stat st;
+  EXPECT_EQ(stat((root_ + "/dir/jail/d/s.sock").c_str(), &st), 0) << "the socket is bound in the jail";
+  WaitIdle();
+}
+
+// The kernel decides who may chroot (CAP_SYS_CHROOT), after the path's own checks (a directory
+// the caller may not search is EACCES first).
+TEST_F(NotifyLoopTest, ChrootIsRefusedAsNatively) {
+  ASSERT_TRUE(MkdirAll(root_ + "/dir/closed").ok());
+  ASSERT_EQ(chmod((root_ + "/dir/closed").c_str(), 0700), 0);
+  auto as_nobody = [] {
+    std::string r = R(chroot("/dir/sub"));
+    r += " " + R(chroot("/dir/closed"));
+    return r + " " + R(chroot("/nope"));
+  };
+  auto without_cap = [] {
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{};
+    if (syscall(SYS_capget, &head, caps) != 0) return std::string("capget");
+    caps[0].effective &= ~(1U << CAP_SYS_CHROOT);
+    if (syscall(SYS_capset, &head, caps) != 0) return std::string("capset");
+    std::string r = R(chroot("/dir/sub"));
+    return r + " " + ReadText("/etc/passwd");
+  };
+  std::string native = Run(as_nobody, {.served = false, .uid = 65534});
+  EXPECT_EQ(native, "-EPERM -EACCES -ENOENT");
+  EXPECT_EQ(Run(as_nobody, {.served = true, .uid = 65534}), native);
+  native = Run(without_cap, {.served = false});
+  EXPECT_EQ(native, "-EPERM inside");
+  EXPECT_EQ(Run(without_cap, {.served = true}), native);
+  WaitIdle();
+}
+
+// A root outside the container's (here a chroot through a directory fd from outside it, which
+// the caller's own kernel allows) is never walked by the sentry: as for a cwd or dirfd there,
+// every served path call fails. Natively the same process reads the host's file.
+TEST_F(NotifyLoopTest, ARootOutsideTheContainersIsNeverWalked) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  UniqueFd outside(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY));  // inherited
+  ASSERT_TRUE(outside.valid());
+  int n = outside.get();
+  auto probe = [n] {
+    std::string via = "/proc/self/fd/" + std::to_string(n);
+    std::string r = R(chroot(via.c_str()));
+    struct stat st;
+    r += " " + ReadText("/secret");
+    r += " " + R(stat("/secret", &st));
+    return r + " " + R(chdir("/"));
+  };
+  auto probe_fchdir = [n] {
+    std::string r = R(fchdir(n));
+    r += " " + R(chroot("."));
+    return r + " " + ReadText("/secret") + " " + ReadText("/etc/passwd");
+  };
+  std::string native = Run(probe, {.served = false});
+  std::string served = Run(probe, {.served = true});
+  std::string native_fchdir = Run(probe_fchdir, {.served = false});
+  std::string served_fchdir = Run(probe_fchdir, {.served = true});
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(native, "0 outside 0 0");
+  EXPECT_EQ(served, "0 -ENOENT -ENOENT -ENOENT");
+  EXPECT_EQ(native_fchdir, "0 0 outside -ENOENT");
+  EXPECT_EQ(served_fchdir, "0 -ENOENT -ENOENT inside");  // the root did not move
+  WaitIdle();
+}
+
 }  // namespace
 }  // namespace see::sentry

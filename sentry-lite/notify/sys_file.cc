@@ -666,6 +666,18 @@ Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at
 Reply SysChdir(SyscallCall& call) {
   return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
 }
+// chroot is checked like chdir (ENOENT, ENOTDIR, EACCES without search permission, in the caller's
+// view) and continued: the kernel then checks CAP_SYS_CHROOT in the caller's user namespace and
+// moves the root, which only the caller's own kernel can do. Where it lands is the caller's own
+// walk, inside its mount namespace: what the sentry trusts is not that walk but the root it finds
+// there on each later call (SyscallCall::Root), which must lie inside the container's root.
+Reply SysChroot(SyscallCall& call) {
+  // Before the kernel can move any root: from here on every call of the container looks at its
+  // caller's root (sshd's privilege separation, a build's chroot).
+  call.container().chrooted.store(true, std::memory_order_release);
+  return DoCheckedContinue(call, AT_FDCWD, call.arg(0), 0, O_PATH | O_DIRECTORY, X_OK);
+}
+
 // An exec waits (briefly) for the fd installs its container began before it: a file the caller
 // just wrote and closed is still open for writing until the installing thread has let it go, and
 // the kernel refuses to execute it (ETXTBSY). pending_installs.h.
@@ -713,6 +725,7 @@ void RegisterFileHandlers(HandlerTable& t) {
   t[SYS_renameat] = SysRenameat;
   t[SYS_renameat2] = SysRenameat2;
   t[SYS_chdir] = SysChdir;
+  t[SYS_chroot] = SysChroot;
   t[SYS_execve] = SysExecve;
   t[SYS_execveat] = SysExecveat;
 }

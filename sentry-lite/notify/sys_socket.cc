@@ -133,7 +133,7 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
     sockaddr_un via;
     socklen_t len = address(path, &via);
     if (len == 0) return Reply::Error(ENAMETOOLONG);
-    int err = BindFromChrootedChild(sock, call.container().root.get(), path[0] == '/' ? -1 : start,
+    int err = BindFromChrootedChild(sock, call.Root(), path[0] == '/' ? -1 : start,
                                     via, len);
     // A walk that needs the caller's own /proc/self (the resolver's meaning) fails before
     // anything is created: bound through the resolved parent instead.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -125,6 +126,28 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   // The tid is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   return out;
+}
+
+int SyscallCall::Root() {
+  if (root_) return *root_;
+  const int container_root = container_.root.get();
+  root_ = container_root;
+  if (!container_.chrooted.load(std::memory_order_acquire)) return *root_;
+  auto own = CallerLink("root");
+  struct stat a {}, b {};
+  if (!own.ok() || fstat(own->get(), &a) != 0 || fstat(container_root, &b) != 0) {
+    root_ = -1;
+  } else if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+    // Another directory: served only inside the container's root, as a cwd or dirfd is (a root
+    // outside it came from an fd the container should not have had; the sentry never walks there).
+    if (PathResolver(container_root).RootRelative(own->get()).ok()) {
+      caller_root_ = std::move(*own);
+      root_ = caller_root_.get();
+    } else {
+      root_ = -1;
+    }
+  }
+  return *root_;
 }
 
 Result<const CallerCredentials*> SyscallCall::Credentials() {

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,6 +33,9 @@ struct Container {
   // Where /proc and /sys views and sysinfo/sched_getaffinity take their limits from; nullptr:
   // the host's values are served unchanged (views.h).
   std::shared_ptr<const PodViews> views;
+  // Set once any process of the container has called chroot (never cleared: its children and
+  // execs keep the root). From then on every call resolves in its caller's own root.
+  mutable std::atomic<bool> chrooted{false};
 };
 
 struct Reply {
@@ -100,7 +104,12 @@ class SyscallCall {
   // A sentry-side pidfd of the calling thread (opened once per call).
   Result<int> Pidfd();
 
-  PathResolver resolver() const { return PathResolver(container_.root.get()); }
+  // Where the caller's paths resolve: the container's root, or once the container has chrooted
+  // (Container::chrooted) the caller's own root when that is another directory inside the
+  // container's; -1 (every walk fails with ENOENT) when the caller's root lies outside it (a
+  // chroot to a directory fd that came from outside the container) or the caller is gone.
+  int Root();
+  PathResolver resolver() { return PathResolver(Root(), container_.root.get()); }
 
  private:
   // One process_vm_readv (or writev) of the caller; -1 and errno on failure.
@@ -112,6 +121,8 @@ class SyscallCall {
   UniqueFd pidfd_;
   std::optional<CallerCredentials> creds_;
   std::optional<CallerView> view_;
+  std::optional<int> root_;  // Root(), decided on first use
+  UniqueFd caller_root_;     // the caller's own root when Root() is it
 };
 
 }  // namespace see::sentry

@@ -340,7 +340,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(158, "arch_prctl", "no argument widens it"),
   Deny(159, "adjtimex", EPERM, "host clock"),
   Host(160, "setrlimit", "no argument widens it"),
-  Deny(161, "chroot", EPERM, "root changes would desynchronise the sentry view"),
+  Sentry(161, "chroot", "path checked in the caller's view, then CONTINUE (the kernel checks CAP_SYS_CHROOT); later calls resolve in the caller's root, which must lie inside the container's"),
   Host(162, "sync", "no argument widens it"),
   Deny(163, "acct", EPERM, "host accounting"),
   Deny(164, "settimeofday", EPERM, "host clock"),

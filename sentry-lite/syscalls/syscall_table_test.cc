@@ -72,14 +72,14 @@ TEST(SyscallTableTest, SecurityInvariants) {
                  "link", "linkat", "symlink", "symlinkat", "chmod", "fchmodat", "chown", "lchown",
                  "fchownat", "utime", "utimes", "utimensat", "futimesat", "truncate", "setxattr",
                  "getxattr", "statfs", "chdir", "execve", "execveat", "mknod", "mknodat",
-                 "inotify_add_watch", "bind", "connect"}) {
+                 "inotify_add_watch", "bind", "connect", "chroot"}) {
     EXPECT_EQ(ClassOf(n), SyscallClass::kSentry) << n;
   }
   for (auto n : {"mount", "umount2", "unshare", "setns", "init_module", "finit_module",
                  "kexec_load", "reboot", "swapon", "keyctl", "add_key", "request_key", "bpf",
                  "perf_event_open", "userfaultfd", "io_uring_setup", "kcmp", "pidfd_getfd",
                  "open_by_handle_at", "name_to_handle_at", "acct",
-                 "quotactl", "pivot_root", "chroot", "fsopen", "move_mount", "open_tree"}) {
+                 "quotactl", "pivot_root", "fsopen", "move_mount", "open_tree"}) {
     EXPECT_EQ(ClassOf(n), SyscallClass::kDeny) << n;
   }
   EXPECT_EQ(FindSyscall(SYS_clone3)->err, ENOSYS);
