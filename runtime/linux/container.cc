@@ -430,6 +430,14 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
                  spec.process->selinux_label);
   }
 
+  // Under a chroot instead of pivot_root the mount namespace's root is the host's: a process that
+  // chroots into a subdirectory (which the sentry lets the kernel do) and then races a continued
+  // chdir could climb out of the rootfs. Refused before anything is made (a cgroup named by the
+  // spec may already exist and hold processes).
+  if (o.no_pivot && o.sandbox == Sandbox::kSentry) {
+    return InvalidArgument("--no-pivot is not supported with the sentry (use --sandbox=none)");
+  }
+
   SEE_RETURN_IF_ERROR(MkdirAll(rt.root, 0711));
   std::string dir = ContainerDir(rt, o.id);
   if (mkdir(dir.c_str(), 0711) < 0) {
@@ -483,10 +491,6 @@ Result<pid_t> Create(const RuntimeOptions& rt, const CreateOptions& o) {
   bool made_userns = false;
   UniqueFd userns_held, netns_held;  // open until the container has joined them
   if (o.sandbox == Sandbox::kSentry) {
-    // Under a chroot instead of pivot_root the mount namespace's root is the host's: a process
-    // that chroots into a subdirectory (which the sentry lets the kernel do) and then races a
-    // continued chdir could climb out of the rootfs.
-    if (o.no_pivot) return ErrnoStatus(EINVAL, "--no-pivot is not supported with the sentry (use --sandbox=none)");
     boot.sentry_socket = o.sentry_socket;
     if (boot.sentry_socket.empty()) {
       SEE_ASSIGN_OR_RETURN(SentryNamespaces ns, PrepareSentryNamespaces(spec, *spec_json));

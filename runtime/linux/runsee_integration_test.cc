@@ -587,12 +587,31 @@ TEST_F(IntegrationTest, SeccompProfileWithoutSendmsgStarts) {
 // chroot into a subdirectory and race a continued chdir out of the rootfs. Refused under the
 // sentry, with nothing left behind; the plain path still takes it.
 TEST_F(IntegrationTest, NoPivotIsRefusedUnderTheSentry) {
+  // The spec names a cgroup that exists and holds a process: a refusal touches neither.
+  const std::string cg = "see-nopivot-" + std::to_string(getpid());
+  const std::string pids_dir = "/sys/fs/cgroup/pids/" + cg;
+  const bool v1 = fs::exists("/sys/fs/cgroup/pids");
+  const std::string dir = v1 ? pids_dir : "/sys/fs/cgroup/" + cg;
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  pid_t sleeper = fork();
+  if (sleeper == 0) {
+    execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_TRUE(WriteFile(dir + "/cgroup.procs", std::to_string(sleeper)).ok());
+  spec_["linux"]["cgroupsPath"] = "/" + cg;
   SetArgs({"echo", "started"});
   RunResult r = Runsee({"create", "--no-pivot", "--bundle", bundle_, "nopivot"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--no-pivot is not supported with the sentry"), std::string::npos) << r.err;
   EXPECT_NE(Runsee({"state", "nopivot"}).code, 0) << "no state left";
   if (r.code == 0) Runsee({"delete", "--force", "nopivot"});
+  EXPECT_EQ(waitpid(sleeper, nullptr, WNOHANG), 0) << "the process in the existing cgroup was killed";
+  EXPECT_TRUE(fs::exists(dir)) << "the existing cgroup was removed";
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, nullptr, 0);
+  rmdir(dir.c_str());
+  spec_["linux"].erase("cgroupsPath");
   RunResult plain = Runsee({"--sandbox", "none", "run", "--no-pivot", "--bundle", bundle_, "nopivot2"});
   EXPECT_EQ(plain.code, 0) << plain.err;
   EXPECT_NE(plain.out.find("started"), std::string::npos) << plain.out;

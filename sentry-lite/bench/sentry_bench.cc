@@ -8,7 +8,9 @@
 // call (sentry_cpu_ns) so the work can be compared apart from scheduling delays on a busy host.
 //
 // SEE_BENCH_CONFINE=1 applies the sentry's own self-confinement (seccomp allowlist) to the serving
-// process, as in production.
+// process, as in production. The serving process enters the devices jail as in production
+// (sentry/devices_jail.h: served opens are made directly); SEE_BENCH_DEVICES_JAIL=0 keeps it out
+// (served opens walk every path first).
 //
 // The filtered benchmarks install the filter on the benchmark thread itself (no TSYNC), so they are
 // registered last; the NotifyLoop serving them runs in a child process forked before that.
@@ -33,6 +35,7 @@
 #include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
 #include "sentry-lite/sentry/fd_passing.h"
+#include "sentry-lite/sentry/devices_jail.h"
 #include "sentry-lite/sentry/self_confinement.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
 
@@ -53,12 +56,18 @@ const std::string& BenchFile() {
 
 pid_t server_pid = 0;
 
+// The serving process's /proc/<pid>/stat, opened before the filter: opened under it, the open
+// would be served, and the sentry refuses its own /proc entries to a caller.
+int server_stat_fd = -1;
+
 // CPU time (utime + stime) of the serving process, in nanoseconds.
 double ServerCpuNs() {
-  auto text = ReadFile("/proc/" + std::to_string(server_pid) + "/stat");
-  if (!text.ok()) return 0;
-  size_t close_paren = text->rfind(')');
-  std::istringstream in(text->substr(close_paren + 2));
+  char buf[1024];
+  ssize_t n = pread(server_stat_fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return 0;
+  std::string text(buf, static_cast<size_t>(n));
+  size_t close_paren = text.rfind(')');
+  std::istringstream in(text.substr(close_paren + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && in >> field; ++i) {
@@ -96,6 +105,11 @@ void EnsureFiltered() {
       auto listener = RecvFd(sv[0]);
       if (!listener.ok()) _exit(1);
       const char* confine = getenv("SEE_BENCH_CONFINE");
+      const char* jail = getenv("SEE_BENCH_DEVICES_JAIL");
+      if (jail == nullptr || std::string(jail) != "0") {
+        auto where = FindDevicesJail();
+        if (!where.ok() || !EnterDevicesJail(*where).ok()) _exit(4);
+      }
       if (confine != nullptr && std::string(confine) == "1" && !ApplySelfConfinement().ok()) _exit(3);
       NotifyLoop loop(DefaultHandlers());
       auto c = std::make_shared<Container>();
@@ -105,6 +119,7 @@ void EnsureFiltered() {
       _exit(0);
     }
     server_pid = pid;
+    server_stat_fd = open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
     close(sv[0]);
     auto prog = BuildDefaultSyscallFilter();
     if (!prog.ok()) abort();

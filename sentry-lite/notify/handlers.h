@@ -17,6 +17,12 @@ using HandlerTable = std::array<SyscallHandler, kMaxSyscall + 1>;
 // All handlers of sentry-lite.
 const HandlerTable& DefaultHandlers();
 
+// Whether the kernel refuses every device node to this process (the sentry entered its devices
+// jail, sentry/devices_jail.h). Then a served open is made directly and a device node is told by
+// the kernel's refusal; otherwise it is walked first (sys_file.cc). Set once, before serving.
+void SetDevicesRefusedToSentry(bool refused);
+bool DevicesRefusedToSentry();
+
 // Per area, each fills its rows.
 void RegisterFileHandlers(HandlerTable& table);
 void RegisterSocketHandlers(HandlerTable& table);

@@ -34,6 +34,7 @@
 #include "base/child_process.h"
 #include "base/file_util.h"
 #include "sentry-lite/notify/notify_loop.h"
+#include "sentry-lite/sentry/devices_jail.h"
 #include "sentry-lite/sentry/fd_passing.h"
 #include "sentry-lite/syscalls/bpf_filter.h"
 
@@ -1585,6 +1586,83 @@ TEST_F(NotifyLoopTest, ARootOutsideTheContainersIsNeverWalked) {
   EXPECT_EQ(served, "0 -ENOENT -ENOENT -ENOENT");
   EXPECT_EQ(native_fchdir, "0 0 outside -ENOENT");
   EXPECT_EQ(served_fchdir, "0 -ENOENT -ENOENT inside");  // the root did not move
+  WaitIdle();
+}
+
+// In its devices jail (sentry/devices_jail.h) the serving process may open no device, so a served
+// open is made directly: a device node is told by the kernel's refusal and is then the caller's
+// own open (CONTINUE), also for an open that may create (O_CREAT of an existing node, which outside
+// the jail the sentry opened before it answered). The caller, forked before the jail, is outside
+// it: it gets its devices, as natively.
+TEST_F(NotifyLoopTest, InTheDevicesJailADeviceIsTheCallersOwnOpen) {
+  auto jail = FindDevicesJail("see-sentry-test-notify-" + std::to_string(getpid()));
+  if (!jail.ok()) GTEST_SKIP() << jail.status().ToString();
+  ASSERT_TRUE(MkdirAll(root_ + "/dev").ok());
+  ASSERT_EQ(mknod((root_ + "/dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  ASSERT_EQ(mknod((root_ + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
+  ASSERT_EQ(chmod((root_ + "/dev/null").c_str(), 0666), 0);
+  ASSERT_EQ(chmod((root_ + "/dev/zero").c_str(), 0666), 0);
+  // Where this process's devices cgroup was, to go back after the test.
+  std::string back;
+  {
+    auto own = ReadFile("/proc/self/cgroup");
+    ASSERT_TRUE(own.ok());
+    const std::string key = jail->kind == DevicesJail::Kind::kV1Devices ? ":devices:" : "0::";
+    size_t at = own->find(key);
+    ASSERT_NE(at, std::string::npos);
+    std::string rel = own->substr(at + key.size(), own->find('\n', at) - at - key.size());
+    back = jail->dir.substr(0, jail->dir.rfind('/')) + rel + "/cgroup.procs";
+  }
+  int go[2];
+  ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+  auto probe = [&] {
+    char c;
+    close(go[1]);
+    if (read(go[0], &c, 1) != 1) return std::string("no go");
+    std::string r;
+    int fd = open("/dev/null", O_RDWR);
+    r += "null=" + R(fd);
+    if (fd >= 0) r += " write=" + R(write(fd, "x", 1));
+    if (fd >= 0) close(fd);
+    fd = open("/dev/zero", O_RDONLY | O_CREAT, 0600);
+    char z = 1;
+    r += " zero-creat=" + R(fd);
+    if (fd >= 0) {
+      r += " read=" + R(read(fd, &z, 1));
+      r += std::to_string(z);
+    }
+    if (fd >= 0) close(fd);
+    r += " file=" + ReadText("/etc/passwd");
+    fd = open("/dir/made", O_WRONLY | O_CREAT | O_EXCL, 0600);
+    r += " create=" + R(fd);
+    if (fd >= 0) close(fd);
+    r += " eperm=" + R(open("/dir/file", O_RDONLY | O_NOATIME));  // another EPERM stays one
+    return r;
+  };
+  Options native_opts{.served = false, .uid = 65534, .after_start = [&] { (void)!write(go[1], "g", 1); }};
+  // nobody: O_NOATIME on root's file is EPERM.
+  ASSERT_EQ(chmod((root_ + "/dir").c_str(), 0777), 0);
+  std::string native = Run(probe, native_opts);
+  ASSERT_EQ(unlink((root_ + "/dir/made").c_str()), 0);
+  close(go[0]);
+  close(go[1]);
+  ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+  bool refused_in_jail = false;
+  Options served_opts{.served = true, .uid = 65534, .after_start = [&] {
+    // The caller is forked and served: now this (serving) process enters the jail.
+    Status entered = EnterDevicesJail(*jail);
+    refused_in_jail = entered.ok() && open("/dev/null", O_RDONLY | O_CLOEXEC) < 0 && errno == EPERM;
+    (void)!write(go[1], "g", 1);
+  }};
+  std::string served = Run(probe, served_opts);
+  close(go[0]);
+  close(go[1]);
+  EXPECT_TRUE(WriteExistingFile(back, std::to_string(getpid())).ok()) << back;
+  SetDevicesRefusedToSentry(false);
+  EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;
+  EXPECT_TRUE(refused_in_jail);
+  EXPECT_EQ(native, "null=ok write=ok zero-creat=ok read=ok0 file=inside create=ok eperm=-EPERM");
+  EXPECT_EQ(served, native);
   WaitIdle();
 }
 

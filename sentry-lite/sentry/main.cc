@@ -67,11 +67,15 @@ int main(int argc, char** argv) {
   serve->add_flag("--exit-when-idle", serve_options.exit_when_idle,
                   "exit once every served process is gone");
   serve->add_flag("--no-self-confinement", serve_no_confine, "skip the sentry's own allowlist");
+  bool serve_no_jail = false;
+  serve->add_flag("--no-devices-jail", serve_no_jail,
+                  "stay in the current devices cgroup (served opens then walk every path first)");
   serve->add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   if (*syscalls) return PrintSyscalls(markdown);
   if (*serve) {
     serve_options.confine_self = !serve_no_confine;
+    serve_options.devices_jail = !serve_no_jail;
     (void)see::InitLogging({.level = spdlog::level::from_str(log_level), .name = "see-sentry"});
     see::Status st = serve_options.control_fd >= 0 ? see::sentry::RunPodInit(serve_options)
                                                    : see::sentry::RunServe(serve_options);

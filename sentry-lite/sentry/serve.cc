@@ -26,6 +26,7 @@
 #include "sentry-lite/fs/views.h"
 #include "sentry-lite/notify/notify_loop.h"
 #include "sentry-lite/sentry/control_protocol.h"
+#include "sentry-lite/sentry/devices_jail.h"
 #include "sentry-lite/sentry/self_confinement.h"
 
 namespace see::sentry {
@@ -345,6 +346,15 @@ Status JoinPodUserNamespace(int userns_fd) {
 }  // namespace
 
 Status RunServe(const ServeOptions& options) {
+  // Host root still, before the registrar forks: both go into the devices jail. Without it (no
+  // writable cgroup file system) served opens walk every path first, which is slower but as safe.
+  if (options.devices_jail) {
+    auto jail = FindDevicesJail();
+    Status entered = jail.ok() ? EnterDevicesJail(*jail) : jail.status();
+    if (!entered.ok()) {
+      spdlog::warn("see-sentry: no devices jail ({}); served opens walk every path first", entered.ToString());
+    }
+  }
   SEE_ASSIGN_OR_RETURN(UniqueFd listen_fd, Listen(options.socket_path));
   UniqueFd registrar_fd;
   pid_t registrar = -1;

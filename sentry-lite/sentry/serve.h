@@ -28,6 +28,8 @@ struct ServeOptions {
   int owner_fd = -1;  // EOF: the owner is gone, stop
   bool exit_when_idle = false;
   bool confine_self = true;
+  // Enter the devices jail before serving (sentry/devices_jail.h).
+  bool devices_jail = true;
   // A pod's user namespace to serve from (the shim's `user_namespace: pod`): served calls then run
   // with the pod's ids and capabilities over the pod's files. A registrar child stays outside to
   // take registering processes' fds (serve.cc).

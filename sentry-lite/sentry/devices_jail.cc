@@ -1,0 +1,111 @@
+#include "sentry-lite/sentry/devices_jail.h"
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "base/file_util.h"
+#include "base/unique_fd.h"
+#include "sentry-lite/notify/handlers.h"
+
+namespace see::sentry {
+namespace {
+
+// The mount point of the first mount of `fstype` whose super options include `option` (empty:
+// any), from mountinfo text ("36 25 0:31 / /sys/fs/cgroup/devices rw,... - cgroup cgroup rw,devices").
+std::optional<std::string> MountOf(const std::string& mountinfo, const std::string& fstype,
+                                   const std::string& option) {
+  std::istringstream lines(mountinfo);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::istringstream before(line.substr(0, sep)), after(line.substr(sep + 3));
+    std::string id, parent, devno, root, point, type, source, super;
+    if (!(before >> id >> parent >> devno >> root >> point) || !(after >> type >> source >> super)) continue;
+    if (type != fstype) continue;
+    if (!option.empty()) {
+      std::istringstream opts(super);
+      std::string o;
+      bool found = false;
+      while (std::getline(opts, o, ',')) found = found || o == option;
+      if (!found) continue;
+    }
+    return point;
+  }
+  return std::nullopt;
+}
+
+long Bpf(int cmd, bpf_attr* attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
+
+// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program that refuses every access (r0 = 0) and attaches it
+// to `dir` without BPF_F_ALLOW_MULTI: it replaces the program attached before (another sentry's,
+// the same), so starts never accumulate programs.
+Status AttachDenyAll(const std::string& dir) {
+  UniqueFd cgroup(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup.valid()) return ErrnoStatus("open " + dir);
+  const bpf_insn prog[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+  };
+  static const char kLicense[] = "Apache-2.0";
+  bpf_attr load{};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<uint64_t>(prog);
+  load.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+  load.license = reinterpret_cast<uint64_t>(kLicense);
+  UniqueFd prog_fd(static_cast<int>(Bpf(BPF_PROG_LOAD, &load)));
+  if (!prog_fd.valid()) return ErrnoStatus("loading the deny-all device program");
+  bpf_attr attach{};
+  attach.target_fd = static_cast<uint32_t>(cgroup.get());
+  attach.attach_bpf_fd = static_cast<uint32_t>(prog_fd.get());
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  if (Bpf(BPF_PROG_ATTACH, &attach) != 0) return ErrnoStatus("attaching the device program to " + dir);
+  return Status::Ok();  // the cgroup keeps the program: no fd is held
+}
+
+}  // namespace
+
+Result<DevicesJail> FindDevicesJail(DevicesJail::Kind kind, const std::string& name) {
+  SEE_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
+  std::optional<std::string> mount = kind == DevicesJail::Kind::kV1Devices
+                                         ? MountOf(mountinfo, "cgroup", "devices")
+                                         : MountOf(mountinfo, "cgroup2", "");
+  if (!mount) {
+    return NotFound(kind == DevicesJail::Kind::kV1Devices ? "no v1 devices controller mounted"
+                                                          : "no cgroup2 file system mounted");
+  }
+  return DevicesJail{kind, *mount + "/" + name};
+}
+
+Result<DevicesJail> FindDevicesJail(const std::string& name) {
+  auto v1 = FindDevicesJail(DevicesJail::Kind::kV1Devices, name);
+  if (v1.ok()) return v1;
+  return FindDevicesJail(DevicesJail::Kind::kV2Bpf, name);
+}
+
+Status EnterDevicesJail(const DevicesJail& jail) {
+  if (mkdir(jail.dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + jail.dir);
+  if (jail.kind == DevicesJail::Kind::kV1Devices) {
+    SEE_RETURN_IF_ERROR(WriteExistingFile(jail.dir + "/devices.deny", "a"));
+  } else {
+    SEE_RETURN_IF_ERROR(AttachDenyAll(jail.dir));
+  }
+  SEE_RETURN_IF_ERROR(WriteExistingFile(jail.dir + "/cgroup.procs", std::to_string(getpid())));
+  // The kernel must now refuse a device to this process; otherwise nothing is trusted to it.
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null.valid() || errno != EPERM) {
+    return FailedPrecondition("the devices jail " + jail.dir + " does not refuse /dev/null");
+  }
+  SetDevicesRefusedToSentry(true);
+  return Status::Ok();
+}
+
+}  // namespace see::sentry

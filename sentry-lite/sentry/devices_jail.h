@@ -1,0 +1,42 @@
+// The devices jail: a cgroup that allows no device at all, for the serving sentry.
+//
+// A served open runs on a sentry thread, so the kernel's device policy (the v1 devices controller,
+// or a BPF_PROG_TYPE_CGROUP_DEVICE program on cgroup v2) checks the sentry's cgroup, not the
+// caller's. The serving sentry therefore moves itself into a cgroup that refuses every device: any
+// open of a device node the sentry makes fails with EPERM before the driver's open runs, and the
+// notify loop answers CONTINUE for such a node, so that the caller's own open, under its own cgroup
+// and credentials, decides (docs/security-model.md "Where CONTINUE is used").
+//
+// One cgroup per node, shared by every sentry and never removed (like a slice): "see-sentry" at
+// the root of the v1 devices hierarchy when that controller is mounted, else at the root of the
+// cgroup2 mount. Only the serve process (and the registrar it forks) enters it: processes of a
+// container never descend from it.
+//
+// Thread safety: EnterDevicesJail is called once, single-threaded, before serving.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace see::sentry {
+
+struct DevicesJail {
+  enum class Kind { kV1Devices, kV2Bpf };
+  Kind kind = Kind::kV1Devices;
+  std::string dir;  // the cgroup directory
+};
+
+// Where the jail named `name` lives on this node (from /proc/self/mountinfo): below the v1 devices
+// controller's mount if there is one, else below the cgroup2 mount. NotFound when neither is.
+Result<DevicesJail> FindDevicesJail(const std::string& name = "see-sentry");
+// The same, but in the hierarchy `kind` only (tests use both on a hybrid node).
+Result<DevicesJail> FindDevicesJail(DevicesJail::Kind kind, const std::string& name);
+
+// Creates the cgroup if missing, makes it refuse every device (v1: "a" into devices.deny; v2: a
+// deny-all program, attached in place of any program attached before), moves the calling process
+// into it and checks that an open of /dev/null is now refused. On success the notify loop trusts
+// the kernel to refuse devices to this process (SetDevicesRefusedToSentry).
+Status EnterDevicesJail(const DevicesJail& jail);
+
+}  // namespace see::sentry

@@ -1,0 +1,77 @@
+// The devices jail on this node, in each hierarchy it has (a hybrid node has both the v1 devices
+// controller and a cgroup2 mount): a process that entered it may open no device, its other opens
+// work, and entering again (another sentry) neither fails nor piles up programs.
+#include "sentry-lite/sentry/devices_jail.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "base/unique_fd.h"
+#include "sentry-lite/notify/handlers.h"
+
+namespace see::sentry {
+namespace {
+
+// In a child: enters `jail`, then 0 when /dev/null and /dev/zero are refused with EPERM, a
+// regular file still opens and the notify loop was told; else the step that failed.
+int EnterInChild(const DevicesJail& jail) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!EnterDevicesJail(jail).ok()) _exit(2);
+    if (!DevicesRefusedToSentry()) _exit(3);
+    for (const char* dev : {"/dev/null", "/dev/zero"}) {
+      int fd = open(dev, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 || errno != EPERM) _exit(4);
+    }
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    _exit(fd >= 0 ? 0 : 5);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+uint32_t DeviceProgramsOn(const std::string& dir) {
+  UniqueFd cgroup(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  uint32_t ids[8];
+  bpf_attr q{};
+  q.query.target_fd = static_cast<uint32_t>(cgroup.get());
+  q.query.attach_type = BPF_CGROUP_DEVICE;
+  q.query.prog_ids = reinterpret_cast<uint64_t>(ids);
+  q.query.prog_cnt = 8;
+  if (syscall(SYS_bpf, BPF_PROG_QUERY, &q, sizeof(q)) != 0) return 999;
+  return q.query.prog_cnt;
+}
+
+class DevicesJailTest : public ::testing::TestWithParam<DevicesJail::Kind> {};
+
+TEST_P(DevicesJailTest, RefusesEveryDeviceAndNothingElse) {
+  const std::string name = "see-sentry-test-" + std::to_string(getpid());
+  auto jail = FindDevicesJail(GetParam(), name);
+  if (!jail.ok()) GTEST_SKIP() << jail.status().ToString();
+  EXPECT_EQ(EnterInChild(*jail), 0);
+  EXPECT_EQ(EnterInChild(*jail), 0) << "a second sentry enters the same jail";
+  if (GetParam() == DevicesJail::Kind::kV2Bpf) {
+    EXPECT_EQ(DeviceProgramsOn(jail->dir), 1u);
+  }
+  // This process never entered it: its own opens of devices are untouched.
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  EXPECT_TRUE(null.valid());
+  EXPECT_FALSE(DevicesRefusedToSentry());
+  EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;  // both children are gone
+}
+
+INSTANTIATE_TEST_SUITE_P(Hierarchies, DevicesJailTest,
+                         ::testing::Values(DevicesJail::Kind::kV1Devices, DevicesJail::Kind::kV2Bpf),
+                         [](const auto& info) {
+                           return info.param == DevicesJail::Kind::kV1Devices ? "V1Devices" : "V2Bpf";
+                         });
+
+}  // namespace
+}  // namespace see::sentry
