@@ -212,7 +212,21 @@ UniqueFd OpenPathAt(int base, const std::string& p, uint64_t flags, uint64_t res
 
 }  // namespace
 
-Result<std::optional<PathResolver::ProcfsPlace>> PathResolver::ProcfsPlaceOf(int fd) const {
+Status PathResolver::CheckNamedInsideRoot(int fd) const {
+  SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
+  UniqueFd again = OpenPathAt(root_fd_, rel.empty() ? "." : rel, 0,
+                              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  struct statx a {}, b {};
+  const unsigned mask = STATX_INO | STATX_MNT_ID;
+  if (!again.valid() || statx(fd, "", AT_EMPTY_PATH, mask, &a) != 0 ||
+      statx(again.get(), "", AT_EMPTY_PATH, mask, &b) != 0 || a.stx_dev_major != b.stx_dev_major ||
+      a.stx_dev_minor != b.stx_dev_minor || a.stx_ino != b.stx_ino || a.stx_mnt_id != b.stx_mnt_id) {
+    return Errno(ENOENT, "not the object its name leads to inside the root");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<PathResolver::FsPlace>> PathResolver::FsPlaceOf(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string path, FdPath(fd));
   struct stat object;
   if (fstat(fd, &object) != 0) return Errno(errno, "fstat");
@@ -230,16 +244,16 @@ Result<std::optional<PathResolver::ProcfsPlace>> PathResolver::ProcfsPlaceOf(int
       if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
         continue;
       }
-      ProcfsPlace place{.root = std::move(root), .object = object};
+      FsPlace place{.root = std::move(root), .object = object};
       for (size_t j = i; j < parts.size(); ++j) place.below.emplace_back(parts[j]);
-      return std::optional<ProcfsPlace>(std::move(place));
+      return std::optional<FsPlace>(std::move(place));
     }
   }
-  return std::optional<ProcfsPlace>();
+  return std::optional<FsPlace>();
 }
 
 Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
-  SEE_ASSIGN_OR_RETURN(std::optional<ProcfsPlace> place, ProcfsPlaceOf(fd));
+  SEE_ASSIGN_OR_RETURN(std::optional<FsPlace> place, FsPlaceOf(fd));
   if (!place) return true;  // no root of its procfs on its path (raced or out of reach): refused
   const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   // A procfs whose pid namespace does not hold the sentry has no "self" for it.
@@ -278,7 +292,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     }
     full = "/" + start.prefix + "/" + start.rest;
   }
-  if (caller == nullptr) return full;
+  if (caller == nullptr || !caller->lexical) return full;
   // Lexical: /proc/self and friends as the caller spelled them, and the /dev links the runtime
   // makes to them (runtime-spec "dev symbolic links": /dev/fd, /dev/std{in,out,err}), which the
   // kernel would resolve as the sentry. Other spellings (a symlink of the image's own pointing into
@@ -451,7 +465,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   }
   if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && !path.empty() &&
       (path[0] != '/' || (how.resolve & RESOLVE_IN_ROOT) != 0)) {
-    SEE_RETURN_IF_ERROR(RootRelative(start_fd).status());
+    SEE_RETURN_IF_ERROR(CheckNamedInsideRoot(start_fd));
     how.resolve |= RESOLVE_NO_MAGICLINKS;
     return OpenAt2(start_fd, std::string(path), how);
   }
@@ -557,7 +571,7 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
   SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, &reopened));
   // "/proc/self/fd/N/name" with the caller's fd N a directory: names are created and removed in
   // it only if it lies inside the root, as for a dirfd start directory (found by fuzzing).
-  if (reopened) SEE_RETURN_IF_ERROR(RootRelative(out.dir.get()).status());
+  if (reopened) SEE_RETURN_IF_ERROR(CheckNamedInsideRoot(out.dir.get()));
   return out;
 }
 

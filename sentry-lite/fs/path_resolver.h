@@ -48,6 +48,10 @@ namespace see::sentry {
 struct CallerView {
   pid_t ns_tgid = 0;
   pid_t ns_tid = 0;
+  // Whether the lexical spellings (/proc/self..., /dev/fd/N, /dev/std*) name the caller. False for
+  // a caller chrooted into a tree without a procfs at /proc: they are walked as any other path
+  // there (ENOENT, as natively).
+  bool lexical = true;
   // Returns a sentry-side duplicate of the caller's fd N (pidfd_getfd), or EBADF.
   std::function<Result<UniqueFd>(int)> caller_fd;
   // Opens (O_PATH) what the caller's own magic link /proc/<its pid>/<name> names, for `name` one
@@ -83,8 +87,15 @@ class PathResolver {
   Result<Parent> OpenParent(int start_fd, std::string_view path,
                             const CallerView* caller = nullptr) const;
 
-  // The root-relative path ("" for the root itself, else "a/b") of `fd`, or ENOENT.
+  // The root-relative path ("" for the root itself, else "a/b") of `fd`, or ENOENT. Told by the
+  // name the kernel gives `fd`, which for an object of another mount namespace (a sibling
+  // container's root reached through /proc/<pid>/root) is named from that namespace's root and
+  // reads like a path inside this one: CheckNamedInsideRoot when the object itself will be walked.
   Result<std::string> RootRelative(int fd) const;
+
+  // OK when `fd` lies inside the root: its RootRelative name, walked again from the root without
+  // symlinks, reaches the same object (device, inode and mount). ENOENT otherwise.
+  Status CheckNamedInsideRoot(int fd) const;
 
   // Whether `fd`, an object on procfs, lies in the /proc/<tid> directory of one of the sentry's own
   // threads in a procfs that shows the sentry (the host's /proc as a volume, or the /proc of a
@@ -98,17 +109,19 @@ class PathResolver {
   // that exited since, or a renamed directory, is refused). Call it with the sentry's identity.
   Result<bool> IsSentryTaskEntry(int fd) const;
 
-  // Where `fd`, an object on procfs, lies in its own procfs instance: that instance's root, found
-  // on the object's path as the kernel names it (a directory of the same device with inode 1,
-  // named from the container's root or the sentry's), and the components of the object's path
-  // below it ({"sys", "kernel", "core_pattern"}). nullopt when no such root is on its path: a
-  // bind mount of a procfs directory other than its root (hostPath /proc/sys), or a race.
-  struct ProcfsPlace {
+  // Where `fd`, an object on procfs or sysfs (whose roots have inode 1), lies in its own file
+  // system instance: that instance's root, found on the object's path as the kernel names it (a
+  // directory of the same device with inode 1, named from the container's root or the sentry's),
+  // and the components of the object's path below it ({"sys", "kernel", "core_pattern"}). nullopt
+  // when no such root is on its path: a bind mount of a directory other than its root (hostPath
+  // /proc/sys), or a race. What the object is (a sysctl, a view) is told from this, wherever the
+  // caller reached it from (its chroot, another mount of the file system).
+  struct FsPlace {
     UniqueFd root;
     struct stat object;
     std::vector<std::string> below;
   };
-  Result<std::optional<ProcfsPlace>> ProcfsPlaceOf(int fd) const;
+  Result<std::optional<FsPlace>> FsPlaceOf(int fd) const;
 
   // A path as the sentry sees it (e.g. what readlink of a /proc magic link renders: the kernel
   // prints it relative to the reader's root, which is the sentry's) as the container sees it.

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/inotify.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,6 +73,10 @@ struct Options {
   uid_t uid = 0;
   std::function<void()> after_start;  // runs in the parent once the child is served
   bool host_root = false;  // container root "/" and no chroot (views tests need the real /proc)
+  // pivot_root into the root in a mount namespace of the child's own, as the runtime does (the
+  // container's root then reads as "/" to the sentry, as in production), instead of a chroot.
+  bool pivot = false;
+  std::function<bool()> in_child;  // runs in the child before the filter; false fails the child
   std::shared_ptr<const PodViews> views;
   NotifyLoop* loop = nullptr;  // serves the child (default: the fixture's loop_)
 };
@@ -101,9 +107,10 @@ class NotifyLoopTest : public ::testing::Test {
   }
   void TearDown() override { (void)!system(("rm -rf " + base_).c_str()); }
 
-  std::shared_ptr<Container> MakeContainer(const Options& o = {}) {
+  std::shared_ptr<Container> MakeContainer(const Options& o = {}, pid_t child = -1) {
     auto c = std::make_shared<Container>();
-    c->root.Reset(open(o.host_root ? "/" : root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    std::string root = o.pivot ? "/proc/" + std::to_string(child) + "/root" : o.host_root ? "/" : root_;
+    c->root.Reset(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     c->views = o.views;
     return c;
   }
@@ -123,7 +130,19 @@ class NotifyLoopTest : public ::testing::Test {
       umask(027);
       // Both variants chroot like the runtime's pivot_root, so calls the sentry checks and then
       // CONTINUEs (chdir, O_PATH opens) land in the same view.
-      if (!o.host_root && (chroot(root_.c_str()) != 0 || chdir("/dir") != 0)) _exit(11);
+      if (o.pivot) {
+        std::string old_root = root_ + "/.old";
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount(root_.c_str(), root_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+            (mkdir(old_root.c_str(), 0700) != 0 && errno != EEXIST) ||
+            syscall(SYS_pivot_root, root_.c_str(), old_root.c_str()) != 0 ||
+            umount2("/.old", MNT_DETACH) != 0 || chdir("/dir") != 0) {
+          _exit(14);
+        }
+      } else if (!o.host_root && (chroot(root_.c_str()) != 0 || chdir("/dir") != 0)) {
+        _exit(11);
+      }
+      if (o.in_child && !o.in_child()) _exit(15);
       if (o.uid != 0 && (setresgid(o.uid, o.uid, o.uid) != 0 || setgroups(0, nullptr) != 0 ||
                          setresuid(o.uid, o.uid, o.uid) != 0)) {
         _exit(12);
@@ -143,7 +162,7 @@ class NotifyLoopTest : public ::testing::Test {
     if (o.served) {
       auto listener = RecvFd(sv[0]);
       if (!listener.ok()) return "no listener: " + listener.status().ToString();
-      Status s = (o.loop ? *o.loop : loop_).AddListener(std::move(*listener), MakeContainer(o));
+      Status s = (o.loop ? *o.loop : loop_).AddListener(std::move(*listener), MakeContainer(o, pid));
       if (!s.ok()) return s.ToString();
     }
     close(sv[0]);
@@ -663,6 +682,31 @@ TEST_F(NotifyLoopTest, HalfACpuIsOneCpu) {
   EXPECT_NE(out.find("affinity=1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("cpuinfo=1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("nprocs_conf=1\n"), std::string::npos) << out;
+  WaitIdle();
+}
+
+// A view is told by the file's place in its own procfs or sysfs, not by the caller's path to it:
+// chrooted into /proc (or /sys/devices/system) the pod still sees its own limits.
+TEST_F(NotifyLoopTest, ViewsHoldInAChrootIntoProcOrSys) {
+  auto probe = [] {
+    std::string r;
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (chroot("/sys/devices/system") != 0) _exit(90);
+      std::string online = ReadText("/cpu/online");
+      _exit(online == "0-1\n" ? 2 : online == "0\n" ? 1 : 91);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r += "sys-cpus=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    r += " chroot=" + R(chroot("/proc"));
+    unsigned long kb = 0;
+    sscanf(ReadText("/meminfo").c_str(), "MemTotal: %lu kB", &kb);
+    return r + " MemTotal=" + std::to_string(kb);
+  };
+  // Half a CPU: one, where the host has more (the view differs from the host's list).
+  std::string out = Run(probe, {.host_root = true, .views = FakeCgroup(base_ + "/cg", "50000")});
+  EXPECT_EQ(out, "sys-cpus=1 chroot=0 MemTotal=524288");
   WaitIdle();
 }
 
@@ -1505,6 +1549,13 @@ TEST_F(NotifyLoopTest, AChrootedCallerIsServedInItsOwnRoot) {
     add("access", R(access("/d/new2", X_OK)));
     add("bind", BindAndName("/d/s.sock"));
     add("exists-outside", R(access("/etc/secret", F_OK)));
+    // No procfs in the jail: /proc/self and /dev/fd name nothing there, as natively.
+    add("proc-self", ReadText("/proc/self/status"));
+    add("proc-self-exe", readlink("/proc/self/exe", link, sizeof(link) - 1) > 0 ? "link" : R(-1));
+    int held = open("/d/f", O_RDONLY | O_CLOEXEC);
+    add("dev-fd", ReadText(("/dev/fd/" + std::to_string(held)).c_str()));
+    add("proc-self-fd", ReadText(("/proc/self/fd/" + std::to_string(held)).c_str()));
+    close(held);
     // A child keeps the root.
     pid_t pid = fork();
     if (pid == 0) _exit(ReadText("/d/f") == "in jail" ? 0 : 1);
@@ -1519,7 +1570,8 @@ TEST_F(NotifyLoopTest, AChrootedCallerIsServedInItsOwnRoot) {
   EXPECT_EQ(native,
             "chroot-missing=-ENOENT\nchroot-file=-ENOTDIR\nchroot=0\nchdir=0\ngetcwd=/\nread=in jail\n"
             "read-dotdot=jailed\nread-rel=in jail\nstat-dir=-ENOENT\nsymlink=0\nread-abs-link=in jail\n"
-            "readlink=/d/f\nmkdir=0\nrename=0\naccess=0\nbind=/d/s.sock\nexists-outside=-ENOENT\nchild=0\n");
+            "readlink=/d/f\nmkdir=0\nrename=0\naccess=0\nbind=/d/s.sock\nexists-outside=-ENOENT\n"
+            "proc-self=-ENOENT\nproc-self-exe=-ENOENT\ndev-fd=-ENOENT\nproc-self-fd=-ENOENT\nchild=0\n");
   EXPECT_EQ(served, native);
   struct stat st;
   EXPECT_EQ(stat((root_ + "/dir/jail/d/s.sock").c_str(), &st), 0) << "the socket is bound in the jail";
@@ -1586,6 +1638,39 @@ TEST_F(NotifyLoopTest, ARootOutsideTheContainersIsNeverWalked) {
   EXPECT_EQ(served, "0 -ENOENT -ENOENT -ENOENT");
   EXPECT_EQ(native_fchdir, "0 0 outside -ENOENT");
   EXPECT_EQ(served_fchdir, "0 -ENOENT -ENOENT inside");  // the root did not move
+  WaitIdle();
+}
+
+// As in production, the container's root is the root of a mount namespace of its own, which the
+// sentry reads as "/" (and so would every object of another namespace): a chroot into the host's
+// tree through /proc/<pid>/root of a host process (here a sleeping child of the test; a sibling
+// container's process in a shared pid namespace is the same case) must still not be walked. Told
+// by the object, not by its name.
+TEST_F(NotifyLoopTest, AChrootIntoAnotherNamespacesTreeIsNeverWalked) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  pid_t host = fork();
+  if (host == 0) {
+    pause();
+    _exit(0);
+  }
+  ChildProcess host_child(host);
+  std::string secret = base_ + "/outside/secret";
+  std::string link = "/proc/" + std::to_string(host) + "/root";
+  auto probe = [&] {
+    std::string r = R(chroot(link.c_str()));
+    r += " " + ReadText(secret.c_str());
+    struct stat st;
+    return r + " " + R(stat(secret.c_str(), &st));
+  };
+  std::string native = Run(probe, {.served = false, .pivot = true});
+  std::string served = Run(probe, {.served = true, .pivot = true});
+  kill(host, SIGKILL);
+  (void)host_child.Wait();
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(native, "0 outside 0");
+  EXPECT_EQ(served, "0 -ENOENT -ENOENT");
   WaitIdle();
 }
 
@@ -1662,6 +1747,38 @@ TEST_F(NotifyLoopTest, InTheDevicesJailADeviceIsTheCallersOwnOpen) {
   EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;
   EXPECT_TRUE(refused_in_jail);
   EXPECT_EQ(native, "null=ok write=ok zero-creat=ok read=ok0 file=inside create=ok eperm=-EPERM");
+  EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
+// /proc/sysvipc lists the opener's IPC namespace: a caller in an IPC namespace of its own sees its
+// own segments there, never the host's (the sentry's), as natively.
+TEST_F(NotifyLoopTest, SysvipcListsTheCallersIpcNamespace) {
+  const key_t host_key = 0x5ee00000 + (getpid() & 0xffff);
+  int host_seg = shmget(host_key, 4096, IPC_CREAT | 0600);
+  ASSERT_GE(host_seg, 0) << strerror(errno);
+  auto probe = [host_key] {
+    const key_t own_key = host_key + 1;
+    if (shmget(own_key, 4096, IPC_CREAT | 0600) < 0) return std::string("shmget");
+    std::string text = ReadText("/proc/sysvipc/shm");
+    auto has = [&](key_t k) {  // a line whose first field is the key
+      std::istringstream lines(text);
+      std::string line, first;
+      while (std::getline(lines, line)) {
+        if (std::istringstream(line) >> first && first == std::to_string(k)) return true;
+      }
+      return false;
+    };
+    return std::string("own=") + (has(own_key) ? "1" : "0") + " host=" + (has(host_key) ? "1" : "0");
+  };
+  auto in_own_ipc = [&](bool served) {
+    // The IPC namespace is entered before the filter (unshare is refused under it).
+    return Run(probe, {.served = served, .host_root = true, .in_child = [] { return unshare(CLONE_NEWIPC) == 0; }});
+  };
+  std::string native = in_own_ipc(false);
+  std::string served = in_own_ipc(true);
+  shmctl(host_seg, IPC_RMID, nullptr);
+  EXPECT_EQ(native, "own=1 host=0");
   EXPECT_EQ(served, native);
   WaitIdle();
 }

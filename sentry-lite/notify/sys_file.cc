@@ -176,18 +176,20 @@ bool MayBlock(uint64_t flags) {
   return (flags & (O_NONBLOCK | O_PATH)) == 0 && (flags & O_ACCMODE) != O_RDWR;
 }
 
-// Whether `fd`, on a file system of type `fs_type`, is a sysctl: a file below "sys" of its own
-// procfs, wherever that procfs is mounted (the container's /proc, the host's as a volume). Told
-// by the object, not by its path under the root: a sysctl reached through another mount used to
-// be opened with the sentry's euid (host root in a pod with host ids), so a non-root caller could
+// Whether `fd`, on a file system of type `fs_type`, is a sysctl or a /proc/sysvipc file: a file
+// below "sys" or "sysvipc" of its own procfs, wherever that procfs is mounted (the container's
+// /proc, the host's as a volume). The kernel gives both the opener's namespaces (sysvipc lists the
+// opener's IPC namespace: opened by the sentry, the host's segments; found by review). Told by the
+// object, not by its path under the root: a sysctl reached through another mount used to be
+// opened with the sentry's euid (host root in a pod with host ids), so a non-root caller could
 // open core_pattern for writing. A procfs object whose procfs root is not on its path (a bind of
 // /proc/sys alone) counts as one: the caller's own ids decide, and IsSentryTaskEntry refuses it.
 bool IsSysctl(SyscallCall& call, int fd, long fs_type) {
   if (fs_type != PROC_SUPER_MAGIC) return false;
-  auto place = call.resolver().ProcfsPlaceOf(fd);
+  auto place = call.resolver().FsPlaceOf(fd);
   if (!place.ok() || !place->has_value()) return true;
   const std::vector<std::string>& below = (*place)->below;
-  return below.size() > 1 && below[0] == "sys";
+  return below.size() > 1 && (below[0] == "sys" || below[0] == "sysvipc");
 }
 
 // The namespaces whose sysctls /proc/sys shows by the opener's membership (net.*, kernel.msg*,

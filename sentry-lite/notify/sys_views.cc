@@ -26,10 +26,13 @@ Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs
   if (views == nullptr || (open_flags & O_ACCMODE) != O_RDONLY) return std::optional<UniqueFd>();
   // Cheap filter first: only procfs and sysfs files can be views.
   if (fs_type != PROC_SUPER_MAGIC && fs_type != SYSFS_MAGIC) return std::optional<UniqueFd>();
-  // Where the file really is (whatever symlinks led there) decides.
-  auto rel = call.resolver().RootRelative(fd);
-  if (!rel.ok()) return std::optional<UniqueFd>();
-  ViewFile file = ClassifyViewPath(*rel);
+  // Where the file really is in its own procfs or sysfs decides, whatever led there (symlinks, a
+  // chroot into /proc, another mount of the file system): told from the root of that instance.
+  auto place = call.resolver().FsPlaceOf(fd);
+  if (!place.ok() || !place->has_value()) return std::optional<UniqueFd>();
+  std::string rel = fs_type == PROC_SUPER_MAGIC ? "proc" : "sys";
+  for (const std::string& part : (*place)->below) rel += "/" + part;
+  ViewFile file = ClassifyViewPath(rel);
   if (file == ViewFile::kNone) return std::optional<UniqueFd>();
 
   std::string host_text;

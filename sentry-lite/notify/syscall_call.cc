@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -140,7 +143,7 @@ int SyscallCall::Root() {
   } else if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
     // Another directory: served only inside the container's root, as a cwd or dirfd is (a root
     // outside it came from an fd the container should not have had; the sentry never walks there).
-    if (PathResolver(container_root).RootRelative(own->get()).ok()) {
+    if (PathResolver(container_root).CheckNamedInsideRoot(own->get()).ok()) {
       caller_root_ = std::move(*own);
       root_ = caller_root_.get();
     } else {
@@ -200,6 +203,15 @@ Result<const CallerView*> SyscallCall::View() {
     v.ns_tid = c->ns_tid;
     v.caller_fd = [this](int fd) { return CallerFd(fd); };
     v.caller_link = [this](std::string_view name) { return CallerLink(name); };
+    // A caller chrooted elsewhere has /proc/self only where its root has a procfs at /proc.
+    const int root = Root();
+    if (root != container_.root.get()) {
+      open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                   .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+      UniqueFd proc(root < 0 ? -1 : static_cast<int>(syscall(SYS_openat2, root, "proc", &how, sizeof(how))));
+      struct statfs fs {};
+      v.lexical = proc.valid() && fstatfs(proc.get(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    }
     view_ = std::move(v);
   }
   return &*view_;
