@@ -12,6 +12,8 @@
 #include <mutex>
 #include <vector>
 
+#include "sentry-lite/fs/credentials.h"
+
 namespace see::sentry {
 namespace {
 
@@ -214,8 +216,14 @@ UniqueFd OpenPathAt(int base, const std::string& p, uint64_t flags, uint64_t res
 
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
-  UniqueFd again = OpenPathAt(root_fd_, rel.empty() ? "." : rel, 0,
-                              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  UniqueFd again;
+  {
+    // With the sentry's rights: the object is already held, its ancestors need not be searchable
+    // by the caller (a dirfd opened before it dropped privileges; found by review).
+    ScopedSentryCapabilities sentry_caps;
+    again = OpenPathAt(root_fd_, rel.empty() ? "." : rel, 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  }
   struct statx a {}, b {};
   const unsigned mask = STATX_INO | STATX_MNT_ID;
   if (!again.valid() || statx(fd, "", AT_EMPTY_PATH, mask, &a) != 0 ||
@@ -227,27 +235,28 @@ Status PathResolver::CheckNamedInsideRoot(int fd) const {
 }
 
 Result<std::optional<PathResolver::FsPlace>> PathResolver::FsPlaceOf(int fd) const {
-  SEE_ASSIGN_OR_RETURN(std::string path, FdPath(fd));
   struct stat object;
   if (fstat(fd, &object) != 0) return Errno(errno, "fstat");
-  std::vector<std::string_view> parts = Components(path);
-  // The root of the object's own procfs instance: the prefix of its path that is a directory of
-  // the same device with inode 1, named from the container's root (a mount of the container's
-  // namespace, which the kernel names from there) or from the sentry's (a mount it sees).
+  // The object's name from the container's root. Only prefixes of that name are walked, and only
+  // from that root: a name the container chose is never walked in the sentry's own mount
+  // namespace (where it could trigger the host's automounts; found by review). An object with no
+  // such name (outside the root) has no place.
+  Result<std::string> rel = PathResolver(ns_root_fd_).RootRelative(fd);
+  if (!rel.ok()) return std::optional<FsPlace>();
+  std::vector<std::string_view> parts = Components(*rel);
+  // The root of the object's own instance: the shortest prefix that is a directory of the same
+  // device with inode 1.
   for (size_t i = 1; i < parts.size(); ++i) {
     std::string prefix = "/";
     for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
-    for (int base : {ns_root_fd_, AT_FDCWD}) {
-      UniqueFd root = OpenPathAt(base, prefix, O_DIRECTORY,
-                                 RESOLVE_NO_SYMLINKS | (base == ns_root_fd_ ? uint64_t{RESOLVE_IN_ROOT} : 0));
-      struct stat st;
-      if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
-        continue;
-      }
-      FsPlace place{.root = std::move(root), .object = object};
-      for (size_t j = i; j < parts.size(); ++j) place.below.emplace_back(parts[j]);
-      return std::optional<FsPlace>(std::move(place));
+    UniqueFd root = OpenPathAt(ns_root_fd_, prefix, O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    struct stat st;
+    if (!root.valid() || fstat(root.get(), &st) != 0 || st.st_dev != object.st_dev || st.st_ino != 1) {
+      continue;
     }
+    FsPlace place{.root = std::move(root), .object = object};
+    for (size_t j = i; j < parts.size(); ++j) place.below.emplace_back(parts[j]);
+    return std::optional<FsPlace>(std::move(place));
   }
   return std::optional<FsPlace>();
 }

@@ -111,7 +111,7 @@ class PathResolver {
 
   // Where `fd`, an object on procfs or sysfs (whose roots have inode 1), lies in its own file
   // system instance: that instance's root, found on the object's path as the kernel names it (a
-  // directory of the same device with inode 1, named from the container's root or the sentry's),
+  // directory of the same device with inode 1, walked from the container's root only),
   // and the components of the object's path below it ({"sys", "kernel", "core_pattern"}). nullopt
   // when no such root is on its path: a bind mount of a directory other than its root (hostPath
   // /proc/sys), or a race. What the object is (a sysctl, a view) is told from this, wherever the

@@ -199,13 +199,15 @@ constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
 
 // Runs `fn` on a thread of its own that enters the caller's network, IPC and UTS namespaces
 // (setns of these affects only the calling thread) and then ends: the thread's end is the way
-// back. A worker that entered them itself would have to return to the sentry's own namespaces,
+// back. `*entered` tells whether it got in (and `fn` ran). A worker that entered them itself would have to return to the sentry's own namespaces,
 // which a sentry inside a pod's user namespace may not enter again (a host-owned one); it could
 // only abort then. Sysctl opens are rare: a thread each costs less than that risk.
 // A namespace the caller shares with the sentry is not entered: setns refuses one the host owns
 // to a sentry inside a user namespace even when it is the sentry's own (runsee's sentry of a
 // container with a user namespace, its own network namespace and the host's IPC and UTS).
-Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Result<UniqueFd>()>& fn) {
+Result<UniqueFd> InCallerNamespaces(SyscallCall& call, bool* entered,
+                                    const std::function<Result<UniqueFd>()>& fn) {
+  *entered = false;
   std::vector<std::pair<UniqueFd, int>> theirs;
   std::string caller = "/proc/" + std::to_string(call.tid()) + "/ns/";
   {
@@ -237,6 +239,7 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, const std::function<Resul
           }
         }
       }
+      *entered = true;
       out = fn();
     });
     inside.join();
@@ -320,8 +323,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
       fd = walked.ok() ? ReopenCallerFd(walked->node.get(), reopen_flags) : Result<UniqueFd>(walked.status());
     } else {
       fd = call.resolver().Open(p->start.get(), *path, how, p->view);
-      if (jailed && !fd.ok() && fd.status().err() == EPERM && (how.flags & O_PATH) == 0) {
-        // The jail's refusal, or any other EPERM: a device node now is the caller's to open.
+      if (!fd.ok() && fd.status().err() == EPERM && (how.flags & O_PATH) == 0) {
+        // The jail's refusal (or a devices cgroup's, or any other EPERM): a device node now is
+        // the caller's to open.
         auto walked = WalkToNode(call, *p, *path, how);
         if (walked.ok() && walked->device) return Reply::Continue();
       }
@@ -337,12 +341,13 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
-  if (IsSysctl(call, fd->get(), fs_type)) {
+  // (O_PATH opens are the kernel's own below, in the caller's namespaces.)
+  if ((how.flags & O_PATH) == 0 && IsSysctl(call, fd->get(), fs_type)) {
     // The kernel checks a sysctl open against the opener's euid and egid (proc_sys_permission:
     // owner bits for root, group bits for the root group, others' bits otherwise), which are the
     // sentry's, not the fsuid it took on: for a caller whose euid is not root that check is made
     // here with its own ids, so it gets what it would get itself.
-    if ((how.flags & O_PATH) == 0 && p->creds->euid != 0) {
+    if (p->creds->euid != 0) {
       struct stat st {};
       if (fstat(fd->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
       const CallerCredentials& c = *p->creds;
@@ -353,25 +358,28 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
       bool writes = acc != O_RDONLY || (how.flags & O_TRUNC) != 0;
       if ((reads && (bits & 4) == 0) || (writes && (bits & 2) == 0)) return Reply::Error(EACCES);
     }
-    auto in_theirs = InCallerNamespaces(call, [&]() -> Result<UniqueFd> {
+    bool entered = false;
+    auto in_theirs = InCallerNamespaces(call, &entered, [&]() -> Result<UniqueFd> {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return scope.status();
-      if (!creates_nothing) return call.resolver().Open(p->start.get(), *path, how, p->view);
-      // A second walk: the caller may have swapped a symlink since the first. It must reach a
-      // sysctl again before anything is opened (a device or a FIFO would be opened by the sentry;
-      // found by review).
+      // A second walk, whatever the flags (a sysctl exists: nothing is created): the caller may
+      // have swapped a symlink since the first. It must reach a sysctl again before anything is
+      // opened (a device or a FIFO would be opened by the sentry, and a FIFO would block this
+      // thread; found by review).
       SEE_ASSIGN_OR_RETURN(WalkedNode walked, WalkToNode(call, *p, *path, how));
       struct statfs again {};
       if (walked.device || fstatfs(walked.node.get(), &again) != 0 ||
           !IsSysctl(call, walked.node.get(), static_cast<long>(again.f_type))) {
         return ErrnoStatus(ENOENT, "the sysctl path changed during the open");
       }
-      return ReopenCallerFd(walked.node.get(), reopen_flags);
+      return ReopenCallerFd(walked.node.get(), reopen_flags & ~(O_CREAT | O_EXCL));
     });
-    // EPERM: a sentry inside a pod's user namespace can not enter namespaces the host owns (a
-    // pod network namespace made by the CRI plugin): the file stays the one opened above, as the
-    // pod's root (writes to host-owned sysctls fail there as they should).
-    if (in_theirs.ok() || in_theirs.status().err() != EPERM) fd = std::move(in_theirs);
+    // setns refused with EPERM: a sentry inside a pod's user namespace can not enter namespaces
+    // the host owns (a pod network namespace made by the CRI plugin): the file stays the one
+    // opened above, as the pod's root (writes to host-owned sysctls fail there as they should).
+    // Only then: any failure of the open itself is the caller's answer (an EPERM there once kept
+    // the sentry's own file; found by review).
+    if (entered || in_theirs.ok() || in_theirs.status().err() != EPERM) fd = std::move(in_theirs);
     if (!fd.ok()) return Fail(fd.status());
   }
   // The sentry's own /proc/<tid> entries (mem, environ, fd...) open without a ptrace check for a

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -92,6 +93,18 @@ Result<DevicesJail> FindDevicesJail(const std::string& name) {
 }
 
 Status EnterDevicesJail(const DevicesJail& jail) {
+  // Where this process is now in that hierarchy ("N:devices:/path" or "0::/path"), to go back to
+  // if the jail does not work: half in it, every device open of the sentry would fail without the
+  // notify loop knowing why.
+  SEE_ASSIGN_OR_RETURN(std::string own, ReadFile("/proc/self/cgroup"));
+  const std::string key = jail.kind == DevicesJail::Kind::kV1Devices ? ":devices:" : "0::";
+  size_t at = own.find(key);
+  if (at == std::string::npos || (key == "0::" && at != 0 && own[at - 1] != '\n')) {
+    return NotFound("this process has no cgroup in the jail's hierarchy");
+  }
+  size_t end = own.find('\n', at);
+  const std::string back = jail.dir.substr(0, jail.dir.rfind('/')) +
+                           own.substr(at + key.size(), end == std::string::npos ? end : end - at - key.size());
   if (mkdir(jail.dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + jail.dir);
   if (jail.kind == DevicesJail::Kind::kV1Devices) {
     SEE_RETURN_IF_ERROR(WriteExistingFile(jail.dir + "/devices.deny", "a"));
@@ -102,7 +115,10 @@ Status EnterDevicesJail(const DevicesJail& jail) {
   // The kernel must now refuse a device to this process; otherwise nothing is trusted to it.
   UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null.valid() || errno != EPERM) {
-    return FailedPrecondition("the devices jail " + jail.dir + " does not refuse /dev/null");
+    int err = null.valid() ? 0 : errno;
+    (void)WriteExistingFile(back + "/cgroup.procs", std::to_string(getpid()));
+    return FailedPrecondition("the devices jail " + jail.dir + " does not refuse /dev/null (" +
+                              (err == 0 ? std::string("opened") : strerror(err)) + "); back in " + back);
   }
   SetDevicesRefusedToSentry(true);
   return Status::Ok();
