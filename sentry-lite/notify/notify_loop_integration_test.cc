@@ -1687,17 +1687,6 @@ TEST_F(NotifyLoopTest, InTheDevicesJailADeviceIsTheCallersOwnOpen) {
   ASSERT_EQ(mknod((root_ + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
   ASSERT_EQ(chmod((root_ + "/dev/null").c_str(), 0666), 0);
   ASSERT_EQ(chmod((root_ + "/dev/zero").c_str(), 0666), 0);
-  // Where this process's devices cgroup was, to go back after the test.
-  std::string back;
-  {
-    auto own = ReadFile("/proc/self/cgroup");
-    ASSERT_TRUE(own.ok());
-    const std::string key = jail->kind == DevicesJail::Kind::kV1Devices ? ":devices:" : "0::";
-    size_t at = own->find(key);
-    ASSERT_NE(at, std::string::npos);
-    std::string rel = own->substr(at + key.size(), own->find('\n', at) - at - key.size());
-    back = jail->dir.substr(0, jail->dir.rfind('/')) + rel + "/cgroup.procs";
-  }
   int go[2];
   ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
   auto probe = [&] {
@@ -1742,7 +1731,7 @@ TEST_F(NotifyLoopTest, InTheDevicesJailADeviceIsTheCallersOwnOpen) {
   std::string served = Run(probe, served_opts);
   close(go[0]);
   close(go[1]);
-  EXPECT_TRUE(WriteExistingFile(back, std::to_string(getpid())).ok()) << back;
+  EXPECT_TRUE(WriteExistingFile(jail->back + "/cgroup.procs", std::to_string(getpid())).ok()) << jail->back;
   SetDevicesRefusedToSentry(false);
   EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;
   EXPECT_TRUE(refused_in_jail);

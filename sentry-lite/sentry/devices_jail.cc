@@ -19,31 +19,6 @@
 namespace see::sentry {
 namespace {
 
-// The mount point of the first mount of `fstype` whose super options include `option` (empty:
-// any), from mountinfo text ("36 25 0:31 / /sys/fs/cgroup/devices rw,... - cgroup cgroup rw,devices").
-std::optional<std::string> MountOf(const std::string& mountinfo, const std::string& fstype,
-                                   const std::string& option) {
-  std::istringstream lines(mountinfo);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream before(line.substr(0, sep)), after(line.substr(sep + 3));
-    std::string id, parent, devno, root, point, type, source, super;
-    if (!(before >> id >> parent >> devno >> root >> point) || !(after >> type >> source >> super)) continue;
-    if (type != fstype) continue;
-    if (!option.empty()) {
-      std::istringstream opts(super);
-      std::string o;
-      bool found = false;
-      while (std::getline(opts, o, ',')) found = found || o == option;
-      if (!found) continue;
-    }
-    return point;
-  }
-  return std::nullopt;
-}
-
 long Bpf(int cmd, bpf_attr* attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
 
 // Loads a BPF_PROG_TYPE_CGROUP_DEVICE program that refuses every access (r0 = 0) and attaches it
@@ -74,16 +49,80 @@ Status AttachDenyAll(const std::string& dir) {
 
 }  // namespace
 
+namespace internal {
+
+std::optional<Mount> MountOf(const std::string& mountinfo, const std::string& fstype,
+                             const std::string& option) {
+  std::istringstream lines(mountinfo);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::istringstream before(line.substr(0, sep)), after(line.substr(sep + 3));
+    std::string id, parent, devno, root, point, type, source, super;
+    if (!(before >> id >> parent >> devno >> root >> point) || !(after >> type >> source >> super)) continue;
+    if (type != fstype) continue;
+    if (!option.empty()) {
+      std::istringstream opts(super);
+      std::string o;
+      bool found = false;
+      while (std::getline(opts, o, ',')) found = found || o == option;
+      if (!found) continue;
+    }
+    return Mount{root, point};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> OwnCgroup(const std::string& proc_cgroup, DevicesJail::Kind kind) {
+  std::istringstream lines(proc_cgroup);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    std::string id = line.substr(0, a), controllers = line.substr(a + 1, b - a - 1);
+    if (kind == DevicesJail::Kind::kV2Bpf) {
+      if (id == "0" && controllers.empty()) return line.substr(b + 1);
+      continue;
+    }
+    std::istringstream list(controllers);
+    std::string c;
+    while (std::getline(list, c, ',')) {
+      if (c == "devices") return line.substr(b + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace internal
+
 Result<DevicesJail> FindDevicesJail(DevicesJail::Kind kind, const std::string& name) {
   SEE_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
-  std::optional<std::string> mount = kind == DevicesJail::Kind::kV1Devices
-                                         ? MountOf(mountinfo, "cgroup", "devices")
-                                         : MountOf(mountinfo, "cgroup2", "");
+  using internal::Mount;
+  std::optional<Mount> mount = kind == DevicesJail::Kind::kV1Devices
+                                   ? internal::MountOf(mountinfo, "cgroup", "devices")
+                                   : internal::MountOf(mountinfo, "cgroup2", "");
   if (!mount) {
     return NotFound(kind == DevicesJail::Kind::kV1Devices ? "no v1 devices controller mounted"
                                                           : "no cgroup2 file system mounted");
   }
-  return DevicesJail{kind, *mount + "/" + name};
+  // Where this process is now, as a directory under that mount: to go back to if the jail does
+  // not work (half in it, the sentry's own device opens would fail). The mount may show a subtree
+  // of the hierarchy (a node in a container without its own cgroup namespace).
+  SEE_ASSIGN_OR_RETURN(std::string proc_cgroup, ReadFile("/proc/self/cgroup"));
+  std::optional<std::string> own = internal::OwnCgroup(proc_cgroup, kind);
+  if (!own) return NotFound("this process has no cgroup in the jail's hierarchy");
+  std::string rel;
+  if (mount->root == "/") {
+    rel = *own;
+  } else if (*own == mount->root || own->starts_with(mount->root + "/")) {
+    rel = own->substr(mount->root.size());
+  } else {
+    return NotFound("this process's cgroup " + *own + " is not below the mount of " + mount->root);
+  }
+  if (rel == "/") rel.clear();
+  return DevicesJail{kind, mount->point + "/" + name, mount->point + rel};
 }
 
 Result<DevicesJail> FindDevicesJail(const std::string& name) {
@@ -93,18 +132,6 @@ Result<DevicesJail> FindDevicesJail(const std::string& name) {
 }
 
 Status EnterDevicesJail(const DevicesJail& jail) {
-  // Where this process is now in that hierarchy ("N:devices:/path" or "0::/path"), to go back to
-  // if the jail does not work: half in it, every device open of the sentry would fail without the
-  // notify loop knowing why.
-  SEE_ASSIGN_OR_RETURN(std::string own, ReadFile("/proc/self/cgroup"));
-  const std::string key = jail.kind == DevicesJail::Kind::kV1Devices ? ":devices:" : "0::";
-  size_t at = own.find(key);
-  if (at == std::string::npos || (key == "0::" && at != 0 && own[at - 1] != '\n')) {
-    return NotFound("this process has no cgroup in the jail's hierarchy");
-  }
-  size_t end = own.find('\n', at);
-  const std::string back = jail.dir.substr(0, jail.dir.rfind('/')) +
-                           own.substr(at + key.size(), end == std::string::npos ? end : end - at - key.size());
   if (mkdir(jail.dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + jail.dir);
   if (jail.kind == DevicesJail::Kind::kV1Devices) {
     SEE_RETURN_IF_ERROR(WriteExistingFile(jail.dir + "/devices.deny", "a"));
@@ -116,9 +143,10 @@ Status EnterDevicesJail(const DevicesJail& jail) {
   UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null.valid() || errno != EPERM) {
     int err = null.valid() ? 0 : errno;
-    (void)WriteExistingFile(back + "/cgroup.procs", std::to_string(getpid()));
+    Status back = WriteExistingFile(jail.back + "/cgroup.procs", std::to_string(getpid()));
     return FailedPrecondition("the devices jail " + jail.dir + " does not refuse /dev/null (" +
-                              (err == 0 ? std::string("opened") : strerror(err)) + "); back in " + back);
+                              (err == 0 ? std::string("opened") : strerror(err)) + "); " +
+                              (back.ok() ? "back in " + jail.back : "could not go back: " + back.ToString()));
   }
   SetDevicesRefusedToSentry(true);
   return Status::Ok();

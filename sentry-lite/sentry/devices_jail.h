@@ -15,6 +15,7 @@
 // Thread safety: EnterDevicesJail is called once, single-threaded, before serving.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -24,7 +25,8 @@ namespace see::sentry {
 struct DevicesJail {
   enum class Kind { kV1Devices, kV2Bpf };
   Kind kind = Kind::kV1Devices;
-  std::string dir;  // the cgroup directory
+  std::string dir;   // the cgroup directory
+  std::string back;  // the directory of this process's cgroup there before (for a failed entry)
 };
 
 // Where the jail named `name` lives on this node (from /proc/self/mountinfo): below the v1 devices
@@ -38,5 +40,22 @@ Result<DevicesJail> FindDevicesJail(DevicesJail::Kind kind, const std::string& n
 // into it and checks that an open of /dev/null is now refused. On success the notify loop trusts
 // the kernel to refuse devices to this process (SetDevicesRefusedToSentry).
 Status EnterDevicesJail(const DevicesJail& jail);
+
+namespace internal {  // parsing, exposed for tests
+
+struct Mount {
+  std::string root;   // the path inside the file system that is mounted ("/" for its root)
+  std::string point;  // where
+};
+// The first mount of `fstype` whose super options include `option` (empty: any), from mountinfo
+// text ("36 25 0:31 / /sys/fs/cgroup/devices rw,... - cgroup cgroup rw,devices").
+std::optional<Mount> MountOf(const std::string& mountinfo, const std::string& fstype,
+                             const std::string& option);
+// This process's cgroup in the hierarchy of `kind`, from /proc/self/cgroup text: the path of the
+// v1 line whose controllers include "devices" ("4:devices,freezer:/a"), or of the v2 line
+// ("0::/path").
+std::optional<std::string> OwnCgroup(const std::string& proc_cgroup, DevicesJail::Kind kind);
+
+}  // namespace internal
 
 }  // namespace see::sentry

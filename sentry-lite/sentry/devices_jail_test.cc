@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "base/unique_fd.h"
@@ -55,6 +56,7 @@ TEST_P(DevicesJailTest, RefusesEveryDeviceAndNothingElse) {
   const std::string name = "see-sentry-test-" + std::to_string(getpid());
   auto jail = FindDevicesJail(GetParam(), name);
   if (!jail.ok()) GTEST_SKIP() << jail.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(jail->back + "/cgroup.procs")) << "where a failed entry goes back: " << jail->back;
   EXPECT_EQ(EnterInChild(*jail), 0);
   EXPECT_EQ(EnterInChild(*jail), 0) << "a second sentry enters the same jail";
   if (GetParam() == DevicesJail::Kind::kV2Bpf) {
@@ -65,6 +67,28 @@ TEST_P(DevicesJailTest, RefusesEveryDeviceAndNothingElse) {
   EXPECT_TRUE(null.valid());
   EXPECT_FALSE(DevicesRefusedToSentry());
   EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;  // both children are gone
+}
+
+TEST(DevicesJailParse, MountsAndOwnCgroups) {
+  const std::string mountinfo =
+      "25 1 0:23 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n"
+      "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
+      "36 25 0:31 /docker/abc /sys/fs/cgroup/devices rw - cgroup cgroup rw,freezer,devices\n";
+  auto v1 = internal::MountOf(mountinfo, "cgroup", "devices");
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(v1->root, "/docker/abc");
+  EXPECT_EQ(v1->point, "/sys/fs/cgroup/devices");
+  auto v2 = internal::MountOf(mountinfo, "cgroup2", "");
+  ASSERT_TRUE(v2.has_value());
+  EXPECT_EQ(v2->point, "/sys/fs/cgroup/unified");
+  EXPECT_FALSE(internal::MountOf(mountinfo, "cgroup", "pids").has_value());
+  EXPECT_FALSE(internal::MountOf("garbage\n - \n", "cgroup2", "").has_value());
+
+  const std::string cgroups = "12:pids:/x\n4:freezer,devices:/docker/abc/y\n1:name=systemd:/z\n0::/u\n";
+  EXPECT_EQ(internal::OwnCgroup(cgroups, DevicesJail::Kind::kV1Devices), "/docker/abc/y");
+  EXPECT_EQ(internal::OwnCgroup(cgroups, DevicesJail::Kind::kV2Bpf), "/u");
+  EXPECT_FALSE(internal::OwnCgroup("12:pids:/x\n", DevicesJail::Kind::kV1Devices).has_value());
+  EXPECT_FALSE(internal::OwnCgroup("10::/not-v2\n", DevicesJail::Kind::kV2Bpf).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, DevicesJailTest,
