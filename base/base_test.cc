@@ -15,6 +15,7 @@
 #include "base/child_process.h"
 #include "base/cleanup.h"
 #include "base/fd_passing.h"
+#include "base/proc_tables.h"
 #include "base/sha256.h"
 #include "base/unix_address.h"
 #include "base/file_util.h"
@@ -233,6 +234,33 @@ TEST(Sha256Test, KnownVectors) {
             "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
   EXPECT_EQ(Sha256Hex(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(ProcTablesTest, MountinfoFieldsAreUnescapedAndMalformedLinesSkipped) {
+  auto m = ParseMountinfo(
+      "36 25 0:31 /docker/a\\040b /sys/fs/cgroup/devices rw,nosuid shared:1 - cgroup cg\\134x rw,freezer,devices\n"
+      "garbage\n"
+      "1 2 3 - short\n"
+      "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].root, "/docker/a b");
+  EXPECT_EQ(m[0].mount_point, "/sys/fs/cgroup/devices");
+  EXPECT_EQ(m[0].fstype, "cgroup");
+  EXPECT_EQ(m[0].source, "cg\\x");
+  EXPECT_EQ(m[0].super_options, "rw,freezer,devices");
+  EXPECT_EQ(m[1].fstype, "cgroup2");
+}
+
+TEST(ProcTablesTest, ProcCgroupLines) {
+  auto c = ParseProcCgroup("4:freezer,devices:/a:b\n0::/u\nbad\n1:name=systemd:/\n");
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].id, "4");
+  EXPECT_EQ(c[0].controllers, (std::vector<std::string>{"freezer", "devices"}));
+  EXPECT_EQ(c[0].path, "/a:b");
+  EXPECT_EQ(c[1].id, "0");
+  EXPECT_TRUE(c[1].controllers.empty());
+  EXPECT_EQ(c[1].path, "/u");
+  EXPECT_EQ(c[2].controllers, (std::vector<std::string>{"name=systemd"}));
 }
 
 }  // namespace

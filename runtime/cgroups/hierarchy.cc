@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/file_util.h"
+#include "base/proc_tables.h"
 #include "runtime/cgroups/internal.h"
 
 namespace see::cgroups {
@@ -18,29 +19,6 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
     if (p == std::string_view::npos) return out;
     s.remove_prefix(p + 1);
   }
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t j = 1; j <= 3; ++j) {
-        char c = s[i + j];
-        if (c < '0' || c > '7') ok = false;
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 std::string Dirname(const std::string& p) {
@@ -59,26 +37,21 @@ struct MountEntry {
 Result<Hierarchy> HierarchyFromProc(std::string_view mountinfo, std::string_view proc_cgroup) {
   std::map<std::string, MountEntry> v1;  // controller ("memory", "name=systemd") -> mount
   std::optional<MountEntry> v2;
-  for (std::string_view line : Split(mountinfo, '\n')) {
-    size_t sep = line.find(" - ");
-    if (sep == std::string_view::npos) continue;
-    auto pre = Split(line.substr(0, sep), ' ');
-    auto post = Split(line.substr(sep + 3), ' ');
-    if (pre.size() < 5 || post.size() < 3) continue;
-    MountEntry m{Unescape(pre[3]), Unescape(pre[4])};
-    if (post[0] == "cgroup2") {
+  for (const MountinfoEntry& e : ParseMountinfo(mountinfo)) {
+    MountEntry m{e.root, e.mount_point};
+    if (e.fstype == "cgroup2") {
       // Prefer the conventional location when several cgroup2 mounts exist.
       if (!v2 || m.mountpoint == "/sys/fs/cgroup" || m.mountpoint == "/sys/fs/cgroup/unified") {
         v2 = m;
       }
-    } else if (post[0] == "cgroup") {
-      for (std::string_view opt : Split(post[2], ',')) {
+    } else if (e.fstype == "cgroup") {
+      for (const std::string& opt : SplitCommas(e.super_options)) {
         if (opt == "rw" || opt == "ro" || opt.starts_with("release_agent=") ||
             opt == "clone_children" || opt == "noprefix" || opt == "xattr" ||
             opt == "cpuset_v2_mode" || opt == "favordynmods") {
           continue;
         }
-        v1.emplace(std::string(opt), m);
+        v1.emplace(opt, m);
       }
     }
   }
@@ -108,26 +81,21 @@ Result<Hierarchy> HierarchyFromProc(std::string_view mountinfo, std::string_view
     return NotFound("no cgroup or cgroup2 mount in /proc/self/mountinfo");
   }
 
-  for (std::string_view line : Split(proc_cgroup, '\n')) {
-    auto f = Split(line, ':');
-    if (f.size() < 3) continue;
-    // The path may itself contain ':'; it is everything after the second colon.
-    size_t second = line.find(':', line.find(':') + 1);
-    const std::string path(line.substr(second + 1));
+  for (const ProcCgroupEntry& e : ParseProcCgroup(proc_cgroup)) {
+    const std::string& path = e.path;
     // A mount of a sub-tree (e.g. inside a cgroup namespace) sees paths relative to its root.
     auto relative_to_mount = [&path](const MountEntry* m) {
       if (m == nullptr || m->root == "/" || !path.starts_with(m->root)) return path;
       std::string p = path.substr(m->root.size());
       return p.empty() ? std::string("/") : p;
     };
-    if (f[1].empty()) {
-      if (f[0] == "0") h.self_paths.emplace_back("", relative_to_mount(v2 ? &*v2 : nullptr));
+    if (e.controllers.empty()) {
+      if (e.id == "0") h.self_paths.emplace_back("", relative_to_mount(v2 ? &*v2 : nullptr));
       continue;
     }
-    for (std::string_view c : Split(f[1], ',')) {
-      auto it = v1.find(std::string(c));
-      h.self_paths.emplace_back(std::string(c),
-                                relative_to_mount(it == v1.end() ? nullptr : &it->second));
+    for (const std::string& c : e.controllers) {
+      auto it = v1.find(c);
+      h.self_paths.emplace_back(c, relative_to_mount(it == v1.end() ? nullptr : &it->second));
     }
   }
   return h;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/proc_tables.h"
 #include "base/logging.h"
 #include "runtime/linux/devices.h"
 
@@ -83,16 +84,9 @@ Status MountCgroupV1(int root_fd, const oci::Mount& m, const oci::MountFlags& mf
                               MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
                               "tmpfs for " + m.destination));
   SEE_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
-  std::istringstream lines(mountinfo);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream pre(line.substr(0, sep)), post(line.substr(sep + 3));
-    std::string id, parent, devno, root, mountpoint, fstype, source, superopts;
-    pre >> id >> parent >> devno >> root >> mountpoint;
-    post >> fstype >> source >> superopts;
-    if (fstype != "cgroup" || root != "/") continue;
+  for (const MountinfoEntry& e : ParseMountinfo(mountinfo)) {
+    if (e.fstype != "cgroup" || e.root != "/") continue;
+    const std::string& mountpoint = e.mount_point;
     std::string name = mountpoint.substr(mountpoint.rfind('/') + 1);
     auto own = ctx.v1_paths.find(name);
     if (own == ctx.v1_paths.end()) own = ctx.v1_paths.find("name=" + name);

@@ -473,19 +473,24 @@ TEST_F(NotifyLoopTest, ServedCallsMatchNativeAsRoot) {
 // The kernel checks a sysctl open against the opener's euid (proc_sys_permission), which is the
 // sentry's, not the fsuid it takes on: a non-root caller could open a writable /proc/sys (a spec
 // without /proc/sys read-only) for writing through the sentry. It gets EACCES, as natively.
+// "<file>=<open for writing> read=<open for reading>" per file, a line each.
+std::string OpenForWriteThenRead(std::initializer_list<const char*> files) {
+  std::string r;
+  for (const char* f : files) {
+    int fd = open(f, O_WRONLY | O_CLOEXEC);
+    r += std::string(f) + "=" + R(fd) + " ";
+    if (fd >= 0) close(fd);
+    fd = open(f, O_RDONLY | O_CLOEXEC);
+    r += "read=" + R(fd) + "\n";
+    if (fd >= 0) close(fd);
+  }
+  return r;
+}
+
 TEST_F(NotifyLoopTest, ANonRootCallerMayNotOpenSysctlsForWriting) {
   auto probe = [] {
-    std::string r;
-    for (const char* f : {"/proc/sys/kernel/domainname", "/proc/sys/net/ipv4/ip_forward",
-                          "/proc/sys/kernel/ns_last_pid"}) {
-      int fd = open(f, O_WRONLY | O_CLOEXEC);
-      r += std::string(f) + "=" + R(fd) + " ";
-      if (fd >= 0) close(fd);
-      fd = open(f, O_RDONLY | O_CLOEXEC);
-      r += "read=" + R(fd) + "\n";
-      if (fd >= 0) close(fd);
-    }
-    return r;
+    return OpenForWriteThenRead({"/proc/sys/kernel/domainname", "/proc/sys/net/ipv4/ip_forward",
+                                 "/proc/sys/kernel/ns_last_pid"});
   };
   std::string native = Run(probe, {.served = false, .uid = 65534, .host_root = true});
   std::string served = Run(probe, {.served = true, .uid = 65534, .host_root = true});
@@ -508,17 +513,8 @@ TEST_F(NotifyLoopTest, SysctlsThroughAnotherProcMountAreCheckedToo) {
   ASSERT_EQ(mount("/proc", (root_ + "/hostproc").c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
   ASSERT_EQ(mount("/proc/sys", (root_ + "/hostsys").c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
   auto probe = [] {
-    std::string r;
-    for (const char* f : {"/hostproc/sys/kernel/domainname", "/hostsys/kernel/domainname",
-                          "/hostsys/kernel/core_pattern", "/hostproc/sys/net/ipv4/ip_forward"}) {
-      int fd = open(f, O_WRONLY | O_CLOEXEC);
-      r += std::string(f) + "=" + R(fd) + " ";
-      if (fd >= 0) close(fd);
-      fd = open(f, O_RDONLY | O_CLOEXEC);
-      r += "read=" + R(fd) + "\n";
-      if (fd >= 0) close(fd);
-    }
-    return r;
+    return OpenForWriteThenRead({"/hostproc/sys/kernel/domainname", "/hostsys/kernel/domainname",
+                                 "/hostsys/kernel/core_pattern", "/hostproc/sys/net/ipv4/ip_forward"});
   };
   std::string native = Run(probe, {.served = false, .uid = 65534});
   std::string served = Run(probe, {.served = true, .uid = 65534});

@@ -6,13 +6,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/proc_tables.h"
 #include "base/unique_fd.h"
 #include "sentry-lite/notify/handlers.h"
 
@@ -53,43 +54,22 @@ namespace internal {
 
 std::optional<Mount> MountOf(const std::string& mountinfo, const std::string& fstype,
                              const std::string& option) {
-  std::istringstream lines(mountinfo);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream before(line.substr(0, sep)), after(line.substr(sep + 3));
-    std::string id, parent, devno, root, point, type, source, super;
-    if (!(before >> id >> parent >> devno >> root >> point) || !(after >> type >> source >> super)) continue;
-    if (type != fstype) continue;
-    if (!option.empty()) {
-      std::istringstream opts(super);
-      std::string o;
-      bool found = false;
-      while (std::getline(opts, o, ',')) found = found || o == option;
-      if (!found) continue;
+  for (const MountinfoEntry& e : ParseMountinfo(mountinfo)) {
+    if (e.fstype != fstype) continue;
+    std::vector<std::string> opts = SplitCommas(e.super_options);
+    if (option.empty() || std::find(opts.begin(), opts.end(), option) != opts.end()) {
+      return Mount{e.root, e.mount_point};
     }
-    return Mount{root, point};
   }
   return std::nullopt;
 }
 
 std::optional<std::string> OwnCgroup(const std::string& proc_cgroup, DevicesJail::Kind kind) {
-  std::istringstream lines(proc_cgroup);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t a = line.find(':');
-    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    std::string id = line.substr(0, a), controllers = line.substr(a + 1, b - a - 1);
-    if (kind == DevicesJail::Kind::kV2Bpf) {
-      if (id == "0" && controllers.empty()) return line.substr(b + 1);
-      continue;
-    }
-    std::istringstream list(controllers);
-    std::string c;
-    while (std::getline(list, c, ',')) {
-      if (c == "devices") return line.substr(b + 1);
+  for (const ProcCgroupEntry& e : ParseProcCgroup(proc_cgroup)) {
+    const std::vector<std::string>& c = e.controllers;
+    if (kind == DevicesJail::Kind::kV2Bpf ? e.id == "0" && c.empty()
+                                          : std::find(c.begin(), c.end(), "devices") != c.end()) {
+      return e.path;
     }
   }
   return std::nullopt;
