@@ -5,21 +5,12 @@
 
 #include "base/file_util.h"
 #include "base/proc_tables.h"
+#include "base/strings.h"
 #include "runtime/cgroups/internal.h"
 
 namespace see::cgroups {
 namespace internal {
 namespace {
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (;;) {
-    size_t p = s.find(sep);
-    out.push_back(s.substr(0, p));
-    if (p == std::string_view::npos) return out;
-    s.remove_prefix(p + 1);
-  }
-}
 
 std::string Dirname(const std::string& p) {
   size_t slash = p.rfind('/');
