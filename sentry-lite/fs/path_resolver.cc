@@ -261,8 +261,11 @@ Result<std::optional<PathResolver::FsPlace>> PathResolver::FsPlaceOf(int fd) con
   return std::optional<FsPlace>();
 }
 
-Result<bool> PathResolver::IsSentryTaskEntry(int fd) const {
-  SEE_ASSIGN_OR_RETURN(std::optional<FsPlace> place, FsPlaceOf(fd));
+Result<bool> PathResolver::IsSentryTaskEntry(int fd) const { return IsSentryTaskEntry(FsPlaceOf(fd)); }
+
+Result<bool> PathResolver::IsSentryTaskEntry(const Result<std::optional<FsPlace>>& found) const {
+  if (!found.ok()) return found.status();
+  const std::optional<FsPlace>& place = *found;
   if (!place) return true;  // no root of its procfs on its path (raced or out of reach): refused
   const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   // A procfs whose pid namespace does not hold the sentry has no "self" for it.

@@ -107,7 +107,10 @@ class PathResolver {
   // inode 1), the sentry's "self" there, the pid directory below that root one of the sentry's
   // threads there, and otherwise the object still reached by its name from that root (a thread
   // that exited since, or a renamed directory, is refused). Call it with the sentry's identity.
+  // The second form takes FsPlaceOf(fd), computed once by a caller that needs it for more.
+  struct FsPlace;
   Result<bool> IsSentryTaskEntry(int fd) const;
+  Result<bool> IsSentryTaskEntry(const Result<std::optional<FsPlace>>& place) const;
 
   // Where `fd`, an object on procfs or sysfs (whose roots have inode 1), lies in its own file
   // system instance: that instance's root, found on the object's path as the kernel names it (a

@@ -184,9 +184,9 @@ bool MayBlock(uint64_t flags) {
 // opened with the sentry's euid (host root in a pod with host ids), so a non-root caller could
 // open core_pattern for writing. A procfs object whose procfs root is not on its path (a bind of
 // /proc/sys alone) counts as one: the caller's own ids decide, and IsSentryTaskEntry refuses it.
-bool IsSysctl(SyscallCall& call, int fd, long fs_type) {
+// `place` is the resolver's FsPlaceOf the file.
+bool IsSysctl(long fs_type, const Result<std::optional<PathResolver::FsPlace>>& place) {
   if (fs_type != PROC_SUPER_MAGIC) return false;
-  auto place = call.resolver().FsPlaceOf(fd);
   if (!place.ok() || !place->has_value()) return true;
   const std::vector<std::string>& below = (*place)->below;
   return below.size() > 1 && (below[0] == "sys" || below[0] == "sysvipc");
@@ -199,9 +199,9 @@ constexpr std::pair<const char*, int> kSysctlNamespaces[] = {
 
 // Runs `fn` on a thread of its own that enters the caller's network, IPC and UTS namespaces
 // (setns of these affects only the calling thread) and then ends: the thread's end is the way
-// back. `*entered` tells whether it got in (and `fn` ran). A worker that entered them itself would have to return to the sentry's own namespaces,
-// which a sentry inside a pod's user namespace may not enter again (a host-owned one); it could
-// only abort then. Sysctl opens are rare: a thread each costs less than that risk.
+// back. `*entered` tells whether it got in (and `fn` ran). A worker that entered them itself
+// would have to return to the sentry's own namespaces, which a sentry inside a pod's user
+// namespace may not enter again (a host-owned one); it could only abort then. Sysctl opens are rare: a thread each costs less than that risk.
 // A namespace the caller shares with the sentry is not entered: setns refuses one the host owns
 // to a sentry inside a user namespace even when it is the sentry's own (runsee's sentry of a
 // container with a user namespace, its own network namespace and the host's IPC and UTS).
@@ -335,14 +335,21 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     }
   }
   if (!fd.ok()) return Fail(fd.status());
-  // One fstatfs decides both special cases below (procfs and sysfs files only).
+  // One fstatfs decides the special cases below (procfs and sysfs files only), and where such a
+  // file lies in its own file system is found once for all of them.
   struct statfs sfs {};
   long fs_type = fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
+  using Place = Result<std::optional<PathResolver::FsPlace>>;
+  auto place_of = [&](int f, long type) -> Place {
+    if (type != PROC_SUPER_MAGIC && type != SYSFS_MAGIC) return std::optional<PathResolver::FsPlace>();
+    return call.resolver().FsPlaceOf(f);
+  };
+  Place place = place_of(fd->get(), fs_type);
   // Many /proc/sys files belong to the namespaces of whoever opens them, and that is the sentry
   // here: resolve once more from inside the caller's namespaces (setns needs the sentry's own
   // capabilities, so the caller's identity is taken inside).
   // (O_PATH opens are the kernel's own below, in the caller's namespaces.)
-  if ((how.flags & O_PATH) == 0 && IsSysctl(call, fd->get(), fs_type)) {
+  if ((how.flags & O_PATH) == 0 && IsSysctl(fs_type, place)) {
     // The kernel checks a sysctl open against the opener's euid and egid (proc_sys_permission:
     // owner bits for root, group bits for the root group, others' bits otherwise), which are the
     // sentry's, not the fsuid it took on: for a caller whose euid is not root that check is made
@@ -369,7 +376,8 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
       SEE_ASSIGN_OR_RETURN(WalkedNode walked, WalkToNode(call, *p, *path, how));
       struct statfs again {};
       if (walked.device || fstatfs(walked.node.get(), &again) != 0 ||
-          !IsSysctl(call, walked.node.get(), static_cast<long>(again.f_type))) {
+          !IsSysctl(static_cast<long>(again.f_type),
+                    place_of(walked.node.get(), static_cast<long>(again.f_type)))) {
         return ErrnoStatus(ENOENT, "the sysctl path changed during the open");
       }
       return ReopenCallerFd(walked.node.get(), reopen_flags & ~(O_CREAT | O_EXCL));
@@ -381,12 +389,13 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     // the sentry's own file; found by review).
     if (entered || in_theirs.ok() || in_theirs.status().err() != EPERM) fd = std::move(in_theirs);
     if (!fd.ok()) return Fail(fd.status());
+    place = place_of(fd->get(), fs_type);  // the file that goes out (the same type: a sysctl)
   }
   // The sentry's own /proc/<tid> entries (mem, environ, fd...) open without a ptrace check for a
   // sentry thread: never for a caller (path_resolver.h). Checked on the fd that goes out (a
   // sysctl's second resolution above is another walk); O_PATH is opened by the kernel below.
   if (fs_type == PROC_SUPER_MAGIC && (how.flags & O_PATH) == 0) {
-    auto own = call.resolver().IsSentryTaskEntry(fd->get());
+    auto own = call.resolver().IsSentryTaskEntry(place);
     if (!own.ok()) return Fail(own.status());
     if (*own) return Reply::Error(EACCES);
   }
@@ -395,8 +404,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // open decides (CONTINUE): the kernel walks the path again in the caller's root with its
   // credentials and cgroup, so a caller that swaps the path meanwhile gets what it may open
   // itself (docs/security-model.md "Where CONTINUE is used"). An open that creates nothing was
-  // checked before anything was opened (above), as was every open in the jail; outside it one
-  // that may create met an existing node here.
+  // checked before anything was opened (above), as was every open in the jail (where this only
+  // guards against the jail being changed under the sentry); outside it one that may create met
+  // an existing node here.
   if (!walk_first && (how.flags & O_PATH) == 0) {
     struct stat st {};
     if (fstat(fd->get(), &st) != 0) return Fail(ErrnoStatus("fstat"));
@@ -406,7 +416,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // An O_PATH fd grants no I/O and paths relative to it come back here, so after the check above
   // the native open runs: it resolves inside the caller's own root, which the kernel confines.
   if ((how.flags & O_PATH) != 0) return Reply::Continue();
-  auto view = ServeViewFile(call, fd->get(), fs_type, how.flags);
+  auto view = ServeViewFile(call, fd->get(), fs_type, how.flags, place);
   if (!view.ok()) return Fail(view.status());
   if (*view) return Reply::InstallFd(std::move(**view), cloexec);
   return Reply::InstallFd(std::move(*fd), cloexec);

@@ -68,10 +68,11 @@ Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err,
 }
 
 // If the container has views and `fd` (just opened read-only for the caller; `fs_type` is its
-// file system's type from fstatfs) is one of the view files (fs/views.h), a sealed read-only memfd
-// with the pod's content to install instead; nullopt when `fd` is to be installed as it is.
-// (sys_views.cc)
+// file system's type from fstatfs, `place` the resolver's FsPlaceOf it) is one of the view files
+// (fs/views.h), a sealed read-only memfd with the pod's content to install instead; nullopt when
+// `fd` is to be installed as it is. (sys_views.cc)
 Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs_type,
-                                              uint64_t open_flags);
+                                              uint64_t open_flags,
+                                              const Result<std::optional<PathResolver::FsPlace>>& place);
 
 }  // namespace see::sentry::file_internal

@@ -21,14 +21,14 @@ namespace see::sentry {
 namespace file_internal {
 
 Result<std::optional<UniqueFd>> ServeViewFile(SyscallCall& call, int fd, long fs_type,
-                                              uint64_t open_flags) {
+                                              uint64_t open_flags,
+                                              const Result<std::optional<PathResolver::FsPlace>>& place) {
   const PodViews* views = call.container().views.get();
   if (views == nullptr || (open_flags & O_ACCMODE) != O_RDONLY) return std::optional<UniqueFd>();
   // Cheap filter first: only procfs and sysfs files can be views.
   if (fs_type != PROC_SUPER_MAGIC && fs_type != SYSFS_MAGIC) return std::optional<UniqueFd>();
   // Where the file really is in its own procfs or sysfs decides, whatever led there (symlinks, a
   // chroot into /proc, another mount of the file system): told from the root of that instance.
-  auto place = call.resolver().FsPlaceOf(fd);
   if (!place.ok() || !place->has_value()) return std::optional<UniqueFd>();
   std::string rel = fs_type == PROC_SUPER_MAGIC ? "proc" : "sys";
   for (const std::string& part : (*place)->below) rel += "/" + part;
