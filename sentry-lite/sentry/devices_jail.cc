@@ -120,11 +120,11 @@ Status EnterDevicesJail(const DevicesJail& jail) {
   }
   SEE_RETURN_IF_ERROR(WriteExistingFile(jail.dir + "/cgroup.procs", std::to_string(getpid())));
   // The kernel must now refuse a device to this process; otherwise nothing is trusted to it.
-  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (null.valid() || errno != EPERM) {
-    int err = null.valid() ? 0 : errno;
+  UniqueFd probe(open(jail.probe.c_str(), O_RDONLY | O_CLOEXEC));
+  if (probe.valid() || errno != EPERM) {
+    int err = probe.valid() ? 0 : errno;
     Status back = WriteExistingFile(jail.back + "/cgroup.procs", std::to_string(getpid()));
-    return FailedPrecondition("the devices jail " + jail.dir + " does not refuse /dev/null (" +
+    return FailedPrecondition("the devices jail " + jail.dir + " does not refuse " + jail.probe + " (" +
                               (err == 0 ? std::string("opened") : strerror(err)) + "); " +
                               (back.ok() ? "back in " + jail.back : "could not go back: " + back.ToString()));
   }

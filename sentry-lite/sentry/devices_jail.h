@@ -27,6 +27,9 @@ struct DevicesJail {
   Kind kind = Kind::kV1Devices;
   std::string dir;   // the cgroup directory
   std::string back;  // the directory of this process's cgroup there before (for a failed entry)
+  // The device node whose open must be refused once inside (tests name a non-device to make the
+  // check fail and see the process go back).
+  std::string probe = "/dev/null";
 };
 
 // Where the jail named `name` lives on this node (from /proc/self/mountinfo): below the v1 devices
@@ -37,8 +40,9 @@ Result<DevicesJail> FindDevicesJail(DevicesJail::Kind kind, const std::string& n
 
 // Creates the cgroup if missing, makes it refuse every device (v1: "a" into devices.deny; v2: a
 // deny-all program, attached in place of any program attached before), moves the calling process
-// into it and checks that an open of /dev/null is now refused. On success the notify loop trusts
-// the kernel to refuse devices to this process (SetDevicesRefusedToSentry).
+// into it and checks that an open of `jail.probe` is now refused. On success the notify loop trusts
+// the kernel to refuse devices to this process (SetDevicesRefusedToSentry); otherwise the process
+// is moved back to `jail.back` and FailedPrecondition says so.
 Status EnterDevicesJail(const DevicesJail& jail);
 
 namespace internal {  // parsing, exposed for tests

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "base/unique_fd.h"
@@ -67,6 +69,39 @@ TEST_P(DevicesJailTest, RefusesEveryDeviceAndNothingElse) {
   EXPECT_TRUE(null.valid());
   EXPECT_FALSE(DevicesRefusedToSentry());
   EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;  // both children are gone
+}
+
+// In a child: enters `jail`, whose probe the jail does not refuse. 0 when entry fails, saying the
+// process went back, and the process is in its old cgroup again, opens devices and was not
+// trusted to be refused them; else the step that failed.
+int FailEntryInChild(const DevicesJail& jail) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    Status entered = EnterDevicesJail(jail);
+    if (entered.ok()) _exit(2);
+    if (entered.ToString().find("back in " + jail.back) == std::string::npos) _exit(3);
+    if (DevicesRefusedToSentry()) _exit(4);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) _exit(5);
+    close(fd);
+    std::ifstream cgroup("/proc/self/cgroup");
+    std::string text((std::istreambuf_iterator<char>(cgroup)), std::istreambuf_iterator<char>());
+    auto own = internal::OwnCgroup(text, jail.kind);
+    if (!own.has_value() || own->find(jail.dir.substr(jail.dir.rfind('/'))) != std::string::npos) _exit(6);
+    _exit(0);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+TEST_P(DevicesJailTest, AJailThatDoesNotRefuseItsProbeIsLeftAgain) {
+  const std::string name = "see-sentry-test-back-" + std::to_string(getpid());
+  auto jail = FindDevicesJail(GetParam(), name);
+  if (!jail.ok()) GTEST_SKIP() << jail.status().ToString();
+  jail->probe = "/proc/self/status";  // not a device: the jail lets it open
+  EXPECT_EQ(FailEntryInChild(*jail), 0);
+  EXPECT_EQ(rmdir(jail->dir.c_str()), 0) << jail->dir;
 }
 
 TEST(DevicesJailParse, MountsAndOwnCgroups) {
