@@ -1428,6 +1428,39 @@ TEST_F(Sys, UnixSocketsBoundToPaths) {
   close(s);
 }
 
+TEST_F(Sys, TheServerSeesTheConnectingProcessAsItsPeer) {
+  // SO_PEERCRED of an accepted socket is the connecting process (pid, euid, egid as of connect),
+  // which servers use to authorise (dbus, peer authentication). A connect made for the caller by
+  // another process would show that process's ids instead.
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(s, 0);
+  socklen_t len;
+  sockaddr_un a = UnixAddr(P("peer.sock"), &len);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), len), 0) << strerror(errno);
+  ASSERT_EQ(chmod(P("peer.sock").c_str(), 0777), 0);
+  ASSERT_EQ(listen(s, 4), 0);
+  // The child connects (the backlog completes it without an accept), says its pid and leaves.
+  EXPECT_CHILD_OK(AsNobody(dir_, [&] {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHILD_CHECK(c >= 0 && connect(c, reinterpret_cast<const sockaddr*>(&a), len) == 0);
+    pid_t me = getpid();
+    CHILD_CHECK(write(c, &me, sizeof(me)) == static_cast<ssize_t>(sizeof(me)));
+    return 0;
+  }));
+  int acc = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(acc, 0) << strerror(errno);
+  pid_t child = 0;
+  ASSERT_EQ(read(acc, &child, sizeof(child)), static_cast<ssize_t>(sizeof(child)));
+  ucred peer{};
+  socklen_t plen = sizeof(peer);
+  ASSERT_EQ(getsockopt(acc, SOL_SOCKET, SO_PEERCRED, &peer, &plen), 0) << strerror(errno);
+  EXPECT_EQ(peer.uid, kNobody);
+  EXPECT_EQ(peer.gid, kNobody);
+  EXPECT_EQ(peer.pid, child);
+  close(acc);
+  close(s);
+}
+
 TEST_F(Sys, UnixSocketNames) {
   // getsockname/getpeername give back the path exactly as the caller bound it.
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -1,7 +1,10 @@
-// bind/connect: AF_UNIX paths are resolved in the container's view (BindPath, connect below);
-// every other address is used as given. The operation runs in the sentry on a duplicate of the caller's socket (same open
-// file, so the caller's socket is the one bound/connected); the socket's network namespace is
-// fixed at creation, so nothing is decided by the sentry's own namespaces.
+// bind: an AF_UNIX path is resolved in the container's view (BindPath); every other address is
+// used as given. The bind runs in the sentry on a duplicate of the caller's socket (same open
+// file, so the caller's socket is the one bound); the socket's network namespace is fixed at
+// creation, so nothing is decided by the sentry's own namespaces.
+// connect is not served (syscall_table.cc): the kernel records the connecting task as the
+// server's peer (SO_PEERCRED: pid, euid, egid), and a connect made by the sentry showed the
+// server the sentry's ids, root's, for any caller.
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -144,8 +147,10 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
   return bind_as("/proc/self/fd/" + std::to_string(parent->dir.get()) + "/" + parent->last);
 }
 
-template <typename Op>
-Reply DoSockaddrCall(SyscallCall& call, Op op, bool is_bind) {
+Reply SysBind(SyscallCall& call) {
+  auto op = [](int s, const sockaddr* a, int len) {
+    return bind(s, a, static_cast<socklen_t>(len)) == 0 ? Reply::Value(0) : Reply::Error(errno);
+  };
   int fd = call.arg_int(0);
   uint64_t addr = call.arg(1);
   int len = call.arg_int(2);
@@ -180,41 +185,13 @@ Reply DoSockaddrCall(SyscallCall& call, Op op, bool is_bind) {
     if (!scope.ok()) return Fail(scope.status());
     return op(sock->get(), reinterpret_cast<const sockaddr*>(&ss), len);
   }
-  if (is_bind) return BindPath(call, sock->get(), start.get(), path, **view, op);
-  auto scope = ScopedCredentials::Assume(**creds);
-  if (!scope.ok()) return Fail(scope.status());
-  // connect: the whole path, a symlink as last component too, is resolved in the container's root
-  // (an O_PATH fd of the socket file; search permission checked with the caller's identity), and
-  // the kernel connects through the sentry's magic link to it: no name is walked with the
-  // sentry's own root. The peer's name (getpeername) is the server's own bound name either way.
-  open_how how{.flags = O_PATH};
-  auto target = call.resolver().Open(start.get(), path, how, *view);
-  if (!target.ok()) return Fail(target.status());
-  sockaddr_un via{};
-  via.sun_family = AF_UNIX;
-  int n = snprintf(via.sun_path, sizeof(via.sun_path), "/proc/self/fd/%d", target->get());
-  if (n < 0 || static_cast<size_t>(n) >= sizeof(via.sun_path)) return Reply::Error(ENAMETOOLONG);
-  return op(sock->get(), reinterpret_cast<const sockaddr*>(&via),
-            static_cast<int>(path_off + static_cast<size_t>(n) + 1));
-}
-
-Reply SysBind(SyscallCall& call) {
-  return DoSockaddrCall(call, [](int s, const sockaddr* a, int len) {
-    return bind(s, a, static_cast<socklen_t>(len)) == 0 ? Reply::Value(0) : Reply::Error(errno);
-  }, /*is_bind=*/true);
-}
-
-Reply SysConnect(SyscallCall& call) {
-  return DoSockaddrCall(call, [](int s, const sockaddr* a, int len) {
-    return connect(s, a, static_cast<socklen_t>(len)) == 0 ? Reply::Value(0) : Reply::Error(errno);
-  }, /*is_bind=*/false);
+  return BindPath(call, sock->get(), start.get(), path, **view, op);
 }
 
 }  // namespace
 
 void RegisterSocketHandlers(HandlerTable& t) {
   t[SYS_bind] = SysBind;
-  t[SYS_connect] = SysConnect;
 }
 
 }  // namespace see::sentry

@@ -221,7 +221,7 @@ std::vector<SyscallRow> BuildTable() {
   Host(39, "getpid", "no argument widens it"),
   Host(40, "sendfile", "no argument widens it"),
   HostIf(41, "socket", SocketRules(), "AF_UNIX/AF_INET/AF_INET6 (SOCK_RAW, SOCK_PACKET, AF_PACKET: EPERM) and AF_NETLINK with NETLINK_ROUTE only (other protocols: EPROTONOSUPPORT)"),
-  Sentry(42, "connect", "AF_UNIX paths resolved in the container view; other families connected on the caller socket"),
+  Host(42, "connect", "the caller's own: an AF_UNIX path is walked by the kernel in the caller's root with its identity, and the server's SO_PEERCRED is the caller (a connect made by the sentry showed the sentry's ids and pid)"),
   Host(43, "accept", "no argument widens it"),
   Host(44, "sendto", "no argument widens it"),
   Host(45, "recvfrom", "no argument widens it"),
