@@ -27,7 +27,6 @@ namespace {
 struct SavedIdentity {
   uint64_t effective = 0, permitted = 0, inheritable = 0;
   std::vector<gid_t> groups;
-  mode_t umask = 0;
   uid_t fsuid = 0;
   gid_t fsgid = 0;
   bool valid = false;
@@ -197,9 +196,14 @@ void CredentialsCache::EraseLocked(pid_t tid) {
 }
 
 bool CredentialsCache::LeaderCacheableLocked(pid_t tid) {
-  // An exec'ing thread whose old tid is gone: that exec is over (or it died).
-  DropRecords(pending_exec_,
-              [&](const PendingExec& p) { return p.tgid == tid && ThreadGone(p.pidfd); });
+  // An exec'ing thread whose old tid is gone: that exec is over (or it died). Over, it killed the
+  // group's other threads, the leader with any call it had in flight, and gave the leader's tid
+  // to the new program (whose pidfd is the old leader's): a read begun before is not cached
+  // (seq_), whether this Get or another finds the exec over (found by review).
+  if (DropRecords(pending_exec_,
+                  [&](const PendingExec& p) { return p.tgid == tid && ThreadGone(p.pidfd); })) {
+    ++seq_;
+  }
   return std::none_of(pending_exec_.begin(), pending_exec_.end(),
                       [&](const PendingExec& p) { return p.tgid == tid; });
 }
@@ -213,7 +217,7 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
     std::lock_guard lock(mu_);
     // A call from a thread with an exec in flight: that exec is over (it failed, or the tid was
     // reused after it), so it no longer holds its leader's tid back.
-    DropRecords(pending_exec_, [&](const PendingExec& p) { return p.tid == tid; });
+    if (DropRecords(pending_exec_, [&](const PendingExec& p) { return p.tid == tid; })) ++seq_;
     EndUmaskChangesLocked(tid);
     auto it = entries_.find(tid);
     if (it != entries_.end()) {
@@ -237,7 +241,8 @@ Result<CallerCredentials> CredentialsCache::Get(pid_t tid, bool fresh_umask,
   SEE_ASSIGN_OR_RETURN(CallerCredentials creds, reader_(tid));
   if (!pidfd.valid() || !still_valid()) return creds;  // answered from the read, not cached
   std::lock_guard lock(mu_);
-  if (seq_ != seq0 || !LeaderCacheableLocked(tid)) return creds;
+  // LeaderCacheableLocked first: an exec it finds over bumps seq_ (below).
+  if (!LeaderCacheableLocked(tid) || seq_ != seq0) return creds;
   EraseLocked(tid);
   if (entries_.size() >= max_entries_) {
     SweepDeadLocked();
@@ -251,8 +256,22 @@ void CredentialsCache::BeginUmask(pid_t tid) {
   UniqueFd pidfd(OpenThreadPidfd(tid));
   std::lock_guard lock(mu_);
   ++umask_gen_;
+  // At most one record per thread (a thread calling umask in a loop once held a pidfd per call
+  // until the sentry ran out of fds, found by review): an earlier change of `tid` is applied by
+  // now (the thread made this call since), and this one is in flight under the same record. A
+  // record of a thread that is gone was another thread's with this tid: it takes this one's pidfd.
   // No pidfd: the thread is gone (its change can not be applied later) or pidfds fail, and then
-  // the change can never be known done: creates keep reading /proc, as they did before.
+  // the change can never be known done: creates keep reading /proc, as they did before; one such
+  // record says that for all.
+  for (UmaskChange& u : umask_changes_) {
+    if (u.pidfd < 0 && !pidfd.valid()) return;
+    if (u.tid != tid || u.pidfd < 0) continue;
+    if (ThreadGone(u.pidfd)) {
+      close(u.pidfd);
+      u.pidfd = pidfd.valid() ? pidfd.Release() : -1;
+    }
+    return;
+  }
   umask_changes_.push_back({tid, pidfd.valid() ? pidfd.Release() : -1});
 }
 
@@ -271,7 +290,7 @@ void CredentialsCache::InvalidateThread(pid_t tid) {
   EraseLocked(tid);
 }
 
-void CredentialsCache::InvalidateExec(pid_t tid) {
+bool CredentialsCache::InvalidateExec(pid_t tid) {
   // Which thread group: execve is rare and slow, one /proc read more is fine.
   auto creds = reader_(tid);
   UniqueFd pidfd;
@@ -281,7 +300,7 @@ void CredentialsCache::InvalidateExec(pid_t tid) {
   EraseLocked(tid);
   if (!creds.ok() || creds->tgid <= 0 || (creds->tgid != tid && !pidfd.valid())) {
     ClearLocked();  // unknown group: forget everything rather than guess
-    return;
+    return false;
   }
   pid_t tgid = creds->tgid;
   for (auto i = entries_.begin(); i != entries_.end();) {
@@ -292,11 +311,12 @@ void CredentialsCache::InvalidateExec(pid_t tid) {
       ++i;
     }
   }
-  if (tgid == tid) return;
+  if (tgid == tid) return true;
   for (const PendingExec& p : pending_exec_) {
-    if (p.tid == tid && p.tgid == tgid) return;  // this thread's earlier exec is still pending
+    if (p.tid == tid && p.tgid == tgid) return true;  // this thread's earlier exec is still pending
   }
   pending_exec_.push_back({tgid, tid, pidfd.Release()});
+  return true;
 }
 
 void CredentialsCache::ClearLocked() {
@@ -319,7 +339,9 @@ void CredentialsCache::SweepDeadLocked() {
       ++i;
     }
   }
-  DropRecords(pending_exec_, [](const PendingExec& p) { return ThreadGone(p.pidfd); });
+  if (DropRecords(pending_exec_, [](const PendingExec& p) { return ThreadGone(p.pidfd); })) {
+    ++seq_;  // as in LeaderCacheableLocked
+  }
 }
 
 void CredentialsCache::DropOwner(const void* owner) {
@@ -356,14 +378,18 @@ Status EnterPrivateFsContext() {
 // it) and ScopedSentryCapabilities (which restores too) change it.
 Status LoadSentryIdentity() {
   if (saved.valid) return Status::Ok();
-  SEE_RETURN_IF_ERROR(GetCaps(&saved.effective, &saved.permitted, &saved.inheritable));
+  // The sentry's own effective set is its whole permitted set. The thread's set now may be a
+  // caller's (a worker that starts another thread passes on the set it kept, see below).
+  uint64_t effective_now = 0;
+  SEE_RETURN_IF_ERROR(GetCaps(&effective_now, &saved.permitted, &saved.inheritable));
+  saved.effective = saved.permitted;
   int n = static_cast<int>(syscall(SYS_getgroups, 0, nullptr));
   saved.groups.resize(n > 0 ? n : 0);
   if (n > 0 && syscall(SYS_getgroups, n, saved.groups.data()) != n) return ErrnoStatus("getgroups");
   saved.fsuid = static_cast<uid_t>(syscall(SYS_setfsuid, -1));
   saved.fsgid = static_cast<gid_t>(syscall(SYS_setfsgid, -1));
   current_groups = saved.groups;
-  current_effective = saved.effective;
+  current_effective = effective_now;
   saved.valid = true;
   return Status::Ok();
 }
@@ -371,21 +397,30 @@ Status LoadSentryIdentity() {
 Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& creds,
                                                     bool use_real_ids) {
   if (in_scope) return FailedPrecondition("nested ScopedCredentials");
+  // A umask and cwd shared with the other workers would be another caller's meanwhile.
+  if (!private_fs) return FailedPrecondition("this thread shares its fs context (umask, cwd)");
   SEE_RETURN_IF_ERROR(LoadSentryIdentity());
   ScopedCredentials scope;
   scope.active_ = true;  // from here on the destructor restores
   in_scope = true;
   mode_t want = creds.umask & 0777;
-  if (!private_fs) {
-    scope.umask_changed_ = true;
-    saved.umask = static_cast<mode_t>(syscall(SYS_umask, want));
-  } else if (want != current_umask) {
+  if (want != current_umask) {
     syscall(SYS_umask, want);
     current_umask = want;
   }
   // Only what differs from the sentry's identity is switched (each switch is a credential commit
   // in the kernel, and the restore another): a caller with the sentry's own identity costs none.
-  if (creds.groups != current_groups) {
+  uid_t uid = use_real_ids ? creds.ruid : creds.fsuid;
+  gid_t gid = use_real_ids ? creds.rgid : creds.fsgid;
+  const bool switch_groups = creds.groups != current_groups;
+  const bool switch_ids = uid != saved.fsuid || gid != saved.fsgid;
+  // setgroups and setfsuid/setfsgid need CAP_SETGID/CAP_SETUID, which the set a previous caller
+  // left on this thread may lack (that switch failed, and so did every later one on the thread).
+  if ((switch_groups || switch_ids) && current_effective != saved.permitted) {
+    if (SetCaps(saved.permitted, saved.permitted, saved.inheritable) != 0) std::abort();
+    current_effective = saved.permitted;
+  }
+  if (switch_groups) {
     // Forget the groups first: if the switch fails, the thread's groups are unknown.
     current_groups.assign(1, static_cast<gid_t>(-1));
     if (syscall(SYS_setgroups, creds.groups.size(), creds.groups.data()) != 0) {
@@ -393,9 +428,7 @@ Result<ScopedCredentials> ScopedCredentials::Assume(const CallerCredentials& cre
     }
     current_groups = creds.groups;
   }
-  uid_t uid = use_real_ids ? creds.ruid : creds.fsuid;
-  gid_t gid = use_real_ids ? creds.rgid : creds.fsgid;
-  if (uid != saved.fsuid || gid != saved.fsgid) {
+  if (switch_ids) {
     scope.ids_changed_ = true;
     syscall(SYS_setfsgid, gid);
     syscall(SYS_setfsuid, uid);
@@ -439,7 +472,6 @@ ScopedCredentials::~ScopedCredentials() {
     ok = ok && SetCaps(saved.effective, saved.permitted, saved.inheritable) == 0;
     current_effective = saved.effective;
   }
-  if (umask_changed_) syscall(SYS_umask, saved.umask);
   in_scope = false;
   if (!ok) std::abort();
 }

@@ -83,8 +83,11 @@ class CredentialsCache {
 
   // `tid` is about to change its own credentials (set*id, setgroups, capset...).
   void InvalidateThread(pid_t tid);
-  // `tid` is about to execve: its thread group's entries go, see above.
-  void InvalidateExec(pid_t tid);
+  // `tid` is about to execve: its thread group's entries go, see above. False when the exec can
+  // not be followed (its thread group or a pidfd of `tid` could not be had): the caller must not
+  // let it run, since a call of the group's leader served meanwhile could be cached with the old
+  // program's identity for the new one.
+  [[nodiscard]] bool InvalidateExec(pid_t tid);
   // `tid` is about to change its umask (then CONTINUEd), see above.
   void BeginUmask(pid_t tid);
 
@@ -149,12 +152,13 @@ Status EnterPrivateFsContext();
 // `use_real_ids` (access(2) without AT_EACCESS) the real uid/gid are used as fsuid/fsgid and the
 // capabilities are those the kernel grants access(2): permitted set for real root, none otherwise.
 // REQUIRES: the sentry has CAP_SETUID/CAP_SETGID/CAP_SETPCAP-free capset rights (it runs as root in
-// the pod user namespace); no other ScopedCredentials alive on this thread (nesting fails with
-// kFailedPrecondition). The sentry thread's own identity is read on first use and cached per
-// thread; only what differs from it is switched. Restoring the sentry identity can not fail on a
-// sane kernel; if it does the process aborts rather than serve later calls with someone else's
-// identity. Restored are fsuid/fsgid (and with them the full capabilities) and, on a thread
-// without a private fs context, the umask. Left in place until a scope for a caller who differs
+// the pod user namespace); the thread ran EnterPrivateFsContext; no other ScopedCredentials alive
+// on this thread (either fails with kFailedPrecondition). The sentry thread's own identity (its
+// effective capabilities: its whole permitted set) is read on first use and cached per thread;
+// only what differs from it is switched. Restoring the sentry identity can not fail on a sane
+// kernel; if it does the process aborts rather than serve later calls with someone else's
+// identity. Restored are fsuid/fsgid (and with them the full capabilities). Left in place until a
+// scope for a caller who differs
 // (each switch is a credential commit in the kernel; a container's root has other groups and
 // fewer capabilities than the sentry, so restoring them cost two setgroups and two capsets per
 // served call):
@@ -173,8 +177,7 @@ class ScopedCredentials {
   ScopedCredentials(ScopedCredentials&& o) noexcept
       : active_(o.active_),
         ids_changed_(o.ids_changed_),
-        caps_changed_(o.caps_changed_),
-        umask_changed_(o.umask_changed_) {
+        caps_changed_(o.caps_changed_) {
     o.active_ = false;
   }
   ScopedCredentials(const ScopedCredentials&) = delete;
@@ -187,7 +190,6 @@ class ScopedCredentials {
   // What Assume switched (and the destructor restores).
   bool ids_changed_ = false;
   bool caps_changed_ = false;
-  bool umask_changed_ = false;
 };
 
 // While alive, the calling thread's effective capabilities are its full permitted set again, e.g.

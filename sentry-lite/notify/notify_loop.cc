@@ -196,7 +196,9 @@ bool NotifyLoop::TryLeave(Listener& l) {
 
 void NotifyLoop::Worker(std::shared_ptr<Listener> l) {
   Status fs = EnterPrivateFsContext();
-  if (!fs.ok()) spdlog::error("notify worker: {}", fs.ToString());
+  // Without it, ScopedCredentials refuses: this worker's calls fail rather than take another
+  // worker's caller's umask or cwd.
+  if (!fs.ok()) spdlog::error("notify worker: {}; its served calls fail", fs.ToString());
   // Spawned from a thread that may block signals (pod init's signalfd): Stop() needs this one.
   sigset_t wake;
   sigemptyset(&wake);
@@ -254,7 +256,10 @@ Reply NotifyLoop::Handle(Listener& l, const seccomp_notif& notif) {
     // gives the new program its own (setuid files, file capabilities, a narrowed bounding set).
     // Forgotten after the handler, before the answer lets the exec run.
     reply = handler ? handler(call) : Reply::Error(ENOSYS);
-    CredentialsCache::Global().InvalidateExec(call.tid());
+    if (!CredentialsCache::Global().InvalidateExec(call.tid()) &&
+        reply.kind == Reply::Kind::kContinue) {
+      reply = Reply::Error(EAGAIN);  // an exec the cache can not follow does not run
+    }
   } else {
     reply = handler ? handler(call) : Reply::Error(ENOSYS);
   }

@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/shm.h>
 #include <sys/mount.h>
@@ -27,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -1293,6 +1295,45 @@ TEST_F(NotifyLoopTest, WorkersKeepingACallersCapabilitiesStillReadNonDumpableCal
   WaitIdle();
 }
 
+// A worker that kept a caller's effective set without CAP_SETGID/CAP_SETUID (the caller shares the
+// sentry's fsuid) must still take on the next caller's other groups and ids: the switch failed
+// with EPERM, and every later call on that worker with it (found by review).
+TEST_F(NotifyLoopTest, WorkersKeepingACallersCapabilitiesStillSwitchToTheNextCaller) {
+  std::string served = Run(
+      [] {
+        std::string r;
+        auto stats = [] {
+          int ok = 0;
+          for (int i = 0; i < 50; ++i) {
+            struct stat st {};
+            if (stat("/etc/passwd", &st) == 0) ++ok;
+          }
+          return std::to_string(ok);
+        };
+        std::thread narrow([&] {
+          __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+          __user_cap_data_struct data[2]{};
+          if (syscall(SYS_capget, &hdr, data) != 0) return;
+          data[0].effective &= ~((1u << CAP_SETGID) | (1u << CAP_SETUID));
+          r += "capset=" + R(syscall(SYS_capset, &hdr, data));
+          r += " narrow=" + stats();
+        });
+        narrow.join();
+        std::thread other([&] {
+          gid_t g = 4321;  // raw: this thread's groups only
+          r += " setgroups=" + R(syscall(SYS_setgroups, 1, &g));
+          r += " other=" + stats();
+          r += " setfsuid=" + std::to_string(syscall(SYS_setfsuid, 1) == 0);
+          r += " fsuid1=" + stats();
+        });
+        other.join();
+        return r;
+      },
+      {.served = true});
+  EXPECT_EQ(served, "capset=0 narrow=50 setgroups=0 other=50 setfsuid=1 fsuid1=50");
+  WaitIdle();
+}
+
 // umask lives in the fs_struct other threads share: a create after another thread's umask() uses
 // the new mask, although that umask() was never notified.
 TEST_F(NotifyLoopTest, CreateUsesCurrentUmaskAfterAnotherThreadChangedIt) {
@@ -1502,7 +1543,7 @@ TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
   GetUid(leader);
   GetUid(leader);
   EXPECT_EQ(reads_, 1);
-  cache_.InvalidateExec(worker);  // reads the worker's thread group
+  EXPECT_TRUE(cache_.InvalidateExec(worker));  // reads the worker's thread group
   EXPECT_EQ(reads_, 2);
   GetUid(leader);
   GetUid(leader);
@@ -1513,6 +1554,71 @@ TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
   EXPECT_EQ(reads_, 6);
   release = true;
   t.join();
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+// The leader's call was read and found valid; then the exec from another thread ends (its record
+// goes as done) before the entry is inserted: that exec killed the leader's call and gave its tid
+// to the new program, so the old identity must not be kept for it (found by review).
+TEST_F(CredentialsCacheTest, ALeaderCallEndedByAnExecIsNotCached) {
+  pid_t leader = getpid();
+  std::atomic<pid_t> worker{0};
+  std::atomic<bool> release{false};
+  std::thread t([&] {
+    worker = static_cast<pid_t>(syscall(SYS_gettid));
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (worker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  UniqueFd worker_pidfd(static_cast<int>(syscall(SYS_pidfd_open, worker.load(), PIDFD_THREAD)));
+  ASSERT_TRUE(worker_pidfd.valid());
+  tgid_of_ = [leader](pid_t) { return leader; };
+  ASSERT_TRUE(cache_.InvalidateExec(worker));
+  int valid_calls = 0;
+  GetUid(leader, false, [&] {
+    if (++valid_calls > 1) return false;  // de_thread killed the leader's call
+    release = true;  // the exec'ing thread's old tid goes: its exec is over
+    t.join();
+    pollfd p{worker_pidfd.get(), POLLIN, 0};
+    while (poll(&p, 1, 1000) == 0) {
+    }
+    return true;
+  });
+  int before = reads_;
+  GetUid(leader);
+  EXPECT_EQ(reads_, before + 1) << "the old program's identity was cached for the leader's tid";
+}
+
+// An exec whose thread group can not be read is not followed: InvalidateExec says so, and the
+// notify loop then refuses the exec (EAGAIN) instead of letting it run.
+TEST_F(CredentialsCacheTest, AnExecThatCanNotBeFollowedSaysSo) {
+  CredentialsCache failing([](pid_t) -> Result<CallerCredentials> {
+    return ErrnoStatus(EMFILE, "reading /proc");
+  });
+  EXPECT_FALSE(failing.InvalidateExec(static_cast<pid_t>(syscall(SYS_gettid))));
+  EXPECT_TRUE(cache_.InvalidateExec(getpid()));  // a leader's own exec: nothing to hold back
+}
+
+// A thread calling umask() again and again, with no other call between, holds one record (and one
+// pidfd) in the cache, not one per call (found by review: the sentry ran out of fds).
+TEST_F(CredentialsCacheTest, RepeatedUmaskCallsHoldOneRecord) {
+  auto fds = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator{});
+  };
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  auto before = fds();
+  for (int i = 0; i < 200; ++i) cache_.BeginUmask(self);
+  EXPECT_LE(fds() - before, 1);
+  pid_t gone = 0;
+  std::thread([&] { gone = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
+  for (int i = 0; i < 200; ++i) cache_.BeginUmask(gone);  // no pidfd: one record says it for all
+  EXPECT_LE(fds() - before, 1);
+  GetUid(self, true);  // `self` calls again: its change is done (and its identity is cached)
+  cache_.InvalidateThread(self);
+  EXPECT_LE(fds() - before, 0);
 }
 
 // chroot (sshd's privilege separation, a build's chroot) moves the caller's root: every later call

@@ -230,6 +230,11 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, bool* entered,
   Result<UniqueFd> out = Internal("namespace thread did not run");
   try {
     std::thread inside([&] {
+      Status fs = EnterPrivateFsContext();  // what ScopedCredentials requires of a thread
+      if (!fs.ok()) {
+        out = fs;
+        return;
+      }
       {
         ScopedSentryCapabilities sentry_caps;  // setns wants CAP_SYS_ADMIN
         for (const auto& [fd, type] : theirs) {
