@@ -746,6 +746,35 @@ TEST_F(Sys, ReopenThroughProcSelfFd) {
   close(p[1]);
 }
 
+TEST_F(Sys, ReopenThroughProcSelfFdWithCreateFlags) {
+  WriteFile(P("f"), "x");
+  int fd = open(P("f").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  // The link exists: O_CREAT|O_EXCL fails as on any existing name, O_CREAT alone opens the file.
+  EXPECT_EQ(Err(open(self.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)), EEXIST);
+  int r = open(self.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  EXPECT_GE(r, 0) << strerror(errno);
+  if (r >= 0) close(r);
+  // O_TMPFILE through a directory fd makes an unnamed file in that directory.
+  int d = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(d, 0);
+  std::string dself = "/proc/self/fd/" + std::to_string(d);
+  int t = open(dself.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+  ASSERT_GE(t, 0) << strerror(errno);
+  struct stat st;
+  ASSERT_EQ(fstat(t, &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_nlink, 0u);
+  EXPECT_EQ(st.st_mode & 0777, 0640u & ~022u);
+  close(t);
+  // ... and is refused as natively: read-only, or through a file that is no directory.
+  EXPECT_EQ(Err(open(dself.c_str(), O_TMPFILE | O_RDONLY | O_CLOEXEC, 0600)), EINVAL);
+  EXPECT_EQ(Err(open(self.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)), ENOTDIR);
+  close(d);
+  close(fd);
+}
+
 TEST_F(Sys, ReopenProcSelfFdWiderAccess) {
   // Linux checks the inode's permissions again: an O_RDONLY fd of a writable file re-opens O_RDWR.
   WriteFile(P("f"), "x");

@@ -518,7 +518,8 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     if (object.after.empty()) {
       if (reopened != nullptr) *reopened = true;
       // The object, never the sentry's own /proc/self/fd link to it (O_NOFOLLOW would open that).
-      return ReopenCallerFd(fd.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}));
+      return ReopenCallerFd(fd.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}),
+                            static_cast<mode_t>(how.mode));
     }
     SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
@@ -602,12 +603,22 @@ std::string PathResolver::ToContainerView(const std::string& sentry_path) const 
   return root.ok() ? StripRootPrefix(sentry_path, *root) : sentry_path;
 }
 
-Result<UniqueFd> ReopenCallerFd(int fd, int flags) {
+Result<UniqueFd> ReopenCallerFd(int fd, int flags, mode_t mode) {
   std::string link = "/proc/self/fd/" + std::to_string(fd);
+  // The magic link exists, so O_CREAT|O_EXCL fails as on any existing name (EEXIST, as Linux);
+  // without O_EXCL it creates nothing. O_TMPFILE (which carries O_DIRECTORY; with O_EXCL: not
+  // linkable) goes to the kernel as it is: it checks the flags and makes the file in the
+  // directory the link leads to.
+  int f = flags | O_CLOEXEC;
+  if ((flags & __O_TMPFILE) == 0) {
+    if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+      return Errno(EEXIST, "re-open " + link + " with O_CREAT|O_EXCL");
+    }
+    f &= ~(O_CREAT | O_EXCL);
+  }
   int self_fd_dir = ProcSelfFdDir();
-  int r = self_fd_dir >= 0
-              ? openat(self_fd_dir, std::to_string(fd).c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC)
-              : open(link.c_str(), (flags & ~(O_CREAT | O_EXCL | O_TMPFILE)) | O_CLOEXEC);
+  int r = self_fd_dir >= 0 ? openat(self_fd_dir, std::to_string(fd).c_str(), f, mode)
+                           : open(link.c_str(), f, mode);
   if (r < 0) return Errno(errno, "re-open " + link);
   return UniqueFd(r);
 }

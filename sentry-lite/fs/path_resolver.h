@@ -193,8 +193,10 @@ std::string StripRootPrefix(const std::string& sentry_path, const std::string& r
 int SentryProcSelfFdDir();
 
 // Re-opens `fd` (a sentry-side duplicate of a caller fd) with `flags`, as /proc/self/fd/N would
-// for the caller. REQUIRES: the caller's identity is assumed (ScopedCredentials): the inode's
-// permissions are what decides, as for the caller natively.
-Result<UniqueFd> ReopenCallerFd(int fd, int flags);
+// for the caller: O_CREAT creates nothing (the node exists; with O_EXCL: EEXIST), and O_TMPFILE
+// makes its file, with `mode`, in the directory `fd` is. REQUIRES: the caller's identity and
+// umask are assumed (ScopedCredentials): the inode's permissions are what decides, as for the
+// caller natively.
+Result<UniqueFd> ReopenCallerFd(int fd, int flags, mode_t mode = 0);
 
 }  // namespace see::sentry
