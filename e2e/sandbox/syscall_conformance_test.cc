@@ -775,6 +775,32 @@ TEST_F(Sys, ReopenThroughProcSelfFdWithCreateFlags) {
   close(fd);
 }
 
+TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
+  // A process that dropped privileges without an exec (a daemon's worker, sshd's privilege
+  // separation) is not dumpable: other processes of its uid may not read its /proc entries, but it
+  // may read its own (Linux exempts a process's own thread group from the ptrace check). glibc
+  // reads /proc/self/maps for pthread_getattr_np, and many programs /proc/self/exe and fd/.
+  EXPECT_CHILD_OK(AsNobody(dir_, [] {
+    CHILD_CHECK(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0);
+    int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    CHILD_CHECK(maps >= 0);
+    char buf[64];
+    CHILD_CHECK(read(maps, buf, sizeof(buf)) > 0);
+    close(maps);
+    char exe[PATH_MAX];
+    CHILD_CHECK(readlink("/proc/self/exe", exe, sizeof(exe)) > 0);
+    DIR* fds = opendir("/proc/self/fd");
+    CHILD_CHECK(fds != nullptr);
+    closedir(fds);
+    struct stat st;
+    CHILD_CHECK(stat("/proc/self/fd/0", &st) == 0 || errno == ENOENT);
+    int environ_fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    // Owned by root while not dumpable (0400): refused by its mode, not by the ptrace check.
+    CHILD_CHECK(environ_fd == -1 && errno == EACCES);
+    return 0;
+  }));
+}
+
 TEST_F(Sys, ReopenProcSelfFdWiderAccess) {
   // Linux checks the inode's permissions again: an O_RDONLY fd of a writable file re-opens O_RDWR.
   WriteFile(P("f"), "x");
