@@ -239,12 +239,6 @@ KNOWN_SENTRY_GAPS = {
                                           "only). Measured: ~46% of calls under a 5 kHz SIGALRM storm "
                                           "before the flag, ~0.4-1% with it (the receive latency of a "
                                           "worker thread on a loaded host)",
-    "Sys.ANonDumpableProcessReadsItsOwnProcEntries": "a served open of the caller's own /proc/self "
-                                                     "entries (maps, fd/) runs on a sentry thread, so "
-                                                     "the kernel's exemption of a process's own entries "
-                                                     "from the ptrace check does not apply: a process "
-                                                     "that is not dumpable (privileges dropped without "
-                                                     "an exec) gets EACCES where Linux opens them",
 }
 
 

@@ -797,6 +797,22 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
     int environ_fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
     // Owned by root while not dumpable (0400): refused by its mode, not by the ptrace check.
     CHILD_CHECK(environ_fd == -1 && errno == EACCES);
+    DIR* task_fds = opendir("/proc/thread-self/fd");
+    CHILD_CHECK(task_fds != nullptr);
+    closedir(task_fds);
+    // Another process of the same uid (a child, which makes itself dumpable) may not read this
+    // one's entries: for it the ptrace check applies.
+    pid_t me = getpid();
+    pid_t kid = fork();
+    if (kid == 0) {
+      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      std::string theirs = "/proc/" + std::to_string(me) + "/maps";
+      int m = open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
+      _exit(m == -1 && errno == EACCES ? 0 : 1);
+    }
+    int status = 0;
+    CHILD_CHECK(kid > 0 && waitpid(kid, &status, 0) == kid && WIFEXITED(status) &&
+                WEXITSTATUS(status) == 0);
     return 0;
   }));
 }

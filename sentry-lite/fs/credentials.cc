@@ -476,12 +476,13 @@ ScopedCredentials::~ScopedCredentials() {
   if (!ok) std::abort();
 }
 
-ScopedSentryCapabilities::ScopedSentryCapabilities() {
+ScopedSentryCapabilities::ScopedSentryCapabilities(uint64_t only) {
   if (!LoadSentryIdentity().ok()) return;
   effective_ = current_effective;
-  if (effective_ == saved.permitted) return;
-  if (SetCaps(saved.permitted, saved.permitted, saved.inheritable) != 0) std::abort();
-  current_effective = saved.permitted;
+  uint64_t raised = effective_ | (saved.permitted & only);
+  if (raised == effective_) return;
+  if (SetCaps(raised, saved.permitted, saved.inheritable) != 0) std::abort();
+  current_effective = raised;
   changed_ = true;
 }
 

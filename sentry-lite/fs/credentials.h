@@ -198,7 +198,8 @@ class ScopedCredentials {
 // previous set; aborts if it can't. Costs nothing when the thread has its full set already.
 class ScopedSentryCapabilities {
  public:
-  ScopedSentryCapabilities();
+  // Raises the whole permitted set, or only the capabilities in `only` (CapBit) that it holds.
+  explicit ScopedSentryCapabilities(uint64_t only = ~uint64_t{0});
   ~ScopedSentryCapabilities();
   ScopedSentryCapabilities(const ScopedSentryCapabilities&) = delete;
   ScopedSentryCapabilities& operator=(const ScopedSentryCapabilities&) = delete;
@@ -207,6 +208,9 @@ class ScopedSentryCapabilities {
   uint64_t effective_ = 0;  // the set to return to
   bool changed_ = false;
 };
+
+// The bit of capability `cap` in a 64-bit capability set.
+constexpr uint64_t CapBit(int cap) { return uint64_t{1} << cap; }
 
 
 }  // namespace see::sentry

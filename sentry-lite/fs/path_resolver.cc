@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <vector>
@@ -358,6 +359,13 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     object->after = after_from(fd_at + 1);
     return std::string();
   }
+  // The caller's own entries that Linux opens for it without a ptrace check: by "self" and
+  // "thread-self" only (a pid spelled out names the caller only in its own pid namespace's procfs).
+  if (own != 0 && parts.size() == own + 1 && caller->caller_entry && parts[1] != tgid &&
+      IsOwnProcEntry(parts[own])) {
+    object->entry = std::string(parts[own]) + (trailing ? "/" : "");  // "maps/": ENOTDIR there
+    return std::string();
+  }
   if (own != 0 && parts.size() > own && !is_last_link(own + 1) && caller->caller_link &&
       (parts[own] == "exe" || parts[own] == "cwd" || parts[own] == "root")) {
     object->link = std::string(parts[own]);
@@ -458,14 +466,22 @@ std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& fu
 }
 
 Result<UniqueFd> PathResolver::Open(int start_fd, std::string_view path, open_how how,
-                                    const CallerView* caller) const {
-  return OpenImpl(start_fd, path, how, caller, nullptr);
+                                    const CallerView* caller, bool* own_entry) const {
+  return OpenImpl(start_fd, path, how, caller, nullptr, /*proc_walk=*/true, own_entry);
+}
+
+bool IsOwnProcEntry(std::string_view name) {
+  static constexpr std::string_view kEntries[] = {
+      "maps", "smaps", "smaps_rollup", "numa_maps", "mem",         "pagemap", "auxv",
+      "environ", "stack", "syscall",  "personality", "io",  "fd",      "fdinfo"};
+  return std::find(std::begin(kEntries), std::end(kEntries), name) != std::end(kEntries);
 }
 
 Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, open_how how,
                                         const CallerView* caller, bool* reopened,
-                                        bool proc_walk) const {
+                                        bool proc_walk, bool* own_entry) const {
   if (reopened != nullptr) *reopened = false;
+  if (own_entry != nullptr) *own_entry = false;
   if (root_fd_ < 0) return Errno(ENOENT, "the caller's root is outside the container's");
   how.flags |= O_CLOEXEC;
   const open_how asked = how;
@@ -486,6 +502,14 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   const bool nofollow = (how.flags & O_NOFOLLOW) != 0;
   SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
   if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
+  if (!object.entry.empty()) {
+    // /proc/self/<entry>: "self" is a plain symlink, and crossing into /proc a mount.
+    if ((how.resolve & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "/proc/self with RESOLVE_NO_SYMLINKS");
+    if ((how.resolve & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "/proc/self with RESOLVE_NO_XDEV");
+    SEE_ASSIGN_OR_RETURN(UniqueFd fd, caller->caller_entry(object.entry, static_cast<int>(how.flags)));
+    if (own_entry != nullptr) *own_entry = true;
+    return fd;
+  }
   if (object.named()) {
     // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through
     // symlinks, /proc/self or /dev/std*): refused by the caller's own restrictions as Linux does.
@@ -542,7 +566,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   if (!check_detour || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
   std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
   if (!via) return out;
-  return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false);
+  return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false, own_entry);
 }
 
 Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, open_how how) const {

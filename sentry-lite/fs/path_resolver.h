@@ -58,7 +58,18 @@ struct CallerView {
   // of "exe", "cwd", "root": the caller's own executable, working directory, root (the sentry
   // follows its host /proc/<caller tid>/<name>). Unset: those links are refused (ELOOP).
   std::function<Result<UniqueFd>(std::string_view)> caller_link;
+  // Opens, with `flags`, the caller's own /proc entry `name` (one that IsOwnProcEntry names),
+  // reached by the spellings /proc/self/<name> and /proc/thread-self/<name>: what Linux opens for
+  // the caller without the ptrace check that another process would pass (the sentry follows its
+  // host /proc/<caller tid>/<name>). Unset: those names are walked like any other.
+  std::function<Result<UniqueFd>(std::string_view name, int flags)> caller_entry;
 };
+
+// The entries of a process's own /proc directory that Linux lets the process itself open without
+// the ptrace check another opener must pass, and whose contents do not depend on the pid namespace
+// of the procfs they are read through: maps, smaps, smaps_rollup, numa_maps, mem, pagemap, auxv,
+// environ, stack, syscall, personality, io, and the directories fd and fdinfo.
+bool IsOwnProcEntry(std::string_view name);
 
 class PathResolver {
  public:
@@ -71,8 +82,10 @@ class PathResolver {
   // openat2 semantics for `path` relative to `start_fd` (a sentry-side fd for the caller's dirfd or
   // cwd; ignored for absolute paths). `how.resolve` may carry the caller's own RESOLVE_* flags;
   // RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS are always added. The fd is O_CLOEXEC in the sentry.
+  // `*own_entry` (when given) tells whether the result is one of the caller's own /proc entries
+  // opened by CallerView::caller_entry: a file of the sentry's host procfs, not of the container's.
   Result<UniqueFd> Open(int start_fd, std::string_view path, open_how how,
-                        const CallerView* caller = nullptr) const;
+                        const CallerView* caller = nullptr, bool* own_entry = nullptr) const;
 
   // Splits `path` into its parent directory (opened O_PATH|O_DIRECTORY) and last component, for
   // calls that act on a name in a directory (mkdir, unlink, rename, ...). `last` may be "." or
@@ -137,15 +150,17 @@ class PathResolver {
   // `proc_walk`: a kernel walk that may have met a symlink into a procfs self is redone
   // (LinksIntoProcSelf); off for the path that walk produced.
   Result<UniqueFd> OpenImpl(int start_fd, std::string_view path, open_how how,
-                            const CallerView* caller, bool* reopened, bool proc_walk = true) const;
+                            const CallerView* caller, bool* reopened, bool proc_walk = true,
+                            bool* own_entry = nullptr) const;
 
   // What a caller path names directly, without a walk: the caller's fd N, or one of its own magic
   // links (exe, cwd, root); `after` is the rest of the path below it.
   struct CallerObject {
     int fd = -1;
     std::string link;
+    std::string entry;  // an own /proc entry (CallerView::caller_entry)
     std::string after;
-    bool named() const { return fd >= 0 || !link.empty(); }
+    bool named() const { return fd >= 0 || !link.empty() || !entry.empty(); }
   };
 
   // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Fills

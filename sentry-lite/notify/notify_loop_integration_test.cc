@@ -1334,6 +1334,29 @@ TEST_F(NotifyLoopTest, WorkersKeepingACallersCapabilitiesStillSwitchToTheNextCal
   WaitIdle();
 }
 
+// A caller that is not dumpable opens and reads its own /proc entries as natively (Linux exempts a
+// process's own entries from the ptrace check); its mode still refuses environ, and the walk-first
+// open of a sentry outside the devices jail (this test's) takes the same way.
+TEST_F(NotifyLoopTest, ANonDumpableCallerReadsItsOwnProcEntries) {
+  auto body = [] {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return std::string("prctl failed");
+    char exe[PATH_MAX];
+    std::string r = "maps=" + OpenResult("/proc/self/maps") +
+                    " task-maps=" + OpenResult("/proc/thread-self/maps");
+    r += " environ=" + OpenResult("/proc/self/environ");
+    r += " exe=" + std::to_string(readlink("/proc/self/exe", exe, sizeof(exe)) > 0);
+    DIR* d = opendir("/proc/self/fd");
+    r += " fd-dir=" + std::to_string(d != nullptr);
+    if (d != nullptr) closedir(d);
+    return r;
+  };
+  std::string native = Run(body, {.served = false, .uid = 65534, .host_root = true});
+  std::string served = Run(body, {.served = true, .uid = 65534, .host_root = true});
+  EXPECT_EQ(native, "maps=ok task-maps=ok environ=-EACCES exe=1 fd-dir=1");
+  EXPECT_EQ(served, native);
+  WaitIdle();
+}
+
 // umask lives in the fs_struct other threads share: a create after another thread's umask() uses
 // the new mask, although that umask() was never notified.
 TEST_F(NotifyLoopTest, CreateUsesCurrentUmaskAfterAnotherThreadChangedIt) {

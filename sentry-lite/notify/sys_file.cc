@@ -4,6 +4,7 @@
 // thread, with the caller's credentials (ScopedCredentials).
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <pthread.h>
@@ -263,12 +264,14 @@ Result<UniqueFd> InCallerNamespaces(SyscallCall& call, bool* entered,
 struct WalkedNode {
   UniqueFd node;
   bool device = false;
+  bool own_entry = false;  // one of the caller's own /proc entries (PathResolver::Open)
 };
 Result<WalkedNode> WalkToNode(SyscallCall& call, const Prepared& p, const std::string& path,
                               const open_how& how) {
   open_how probe{.flags = O_PATH | (how.flags & (O_NOFOLLOW | O_DIRECTORY)), .resolve = how.resolve};
   for (int walk = 0;; ++walk) {
-    SEE_ASSIGN_OR_RETURN(UniqueFd node, call.resolver().Open(p.start.get(), path, probe, p.view));
+    bool own_entry = false;
+    SEE_ASSIGN_OR_RETURN(UniqueFd node, call.resolver().Open(p.start.get(), path, probe, p.view, &own_entry));
     struct statx stx {};
     if (statx(node.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
       return ErrnoStatus("statx");
@@ -277,7 +280,7 @@ Result<WalkedNode> WalkToNode(SyscallCall& call, const Prepared& p, const std::s
       probe.flags |= O_DIRECTORY;
       continue;
     }
-    return WalkedNode{std::move(node), S_ISCHR(stx.stx_mode) || S_ISBLK(stx.stx_mode)};
+    return WalkedNode{std::move(node), S_ISCHR(stx.stx_mode) || S_ISBLK(stx.stx_mode), own_entry};
   }
 }
 
@@ -317,6 +320,9 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     return Reply::Error(EAGAIN);
   }
   const int reopen_flags = static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW});
+  // One of the caller's own /proc entries, opened through the sentry's host procfs
+  // (CallerView::caller_entry): none of the procfs and sysfs cases below is about it.
+  bool own_entry = false;
   {
     auto scope = ScopedCredentials::Assume(*p->creds);
     if (!scope.ok()) return Fail(scope.status());
@@ -325,9 +331,15 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     if (walk_first) {
       auto walked = WalkToNode(call, *p, *path, how);
       if (walked.ok() && walked->device) return Reply::Continue();  // the devices cgroup's, below
-      fd = walked.ok() ? ReopenCallerFd(walked->node.get(), reopen_flags) : Result<UniqueFd>(walked.status());
+      if (walked.ok() && walked->own_entry) {
+        // Opened for the caller once more, past the check a re-open would make (a process's
+        // own entry; a race can only make it another own entry).
+        fd = call.resolver().Open(p->start.get(), *path, how, p->view, &own_entry);
+      } else {
+        fd = walked.ok() ? ReopenCallerFd(walked->node.get(), reopen_flags) : Result<UniqueFd>(walked.status());
+      }
     } else {
-      fd = call.resolver().Open(p->start.get(), *path, how, p->view);
+      fd = call.resolver().Open(p->start.get(), *path, how, p->view, &own_entry);
       if (!fd.ok() && fd.status().err() == EPERM && (how.flags & O_PATH) == 0) {
         // The jail's refusal (or a devices cgroup's, or any other EPERM): a device node now is
         // the caller's to open.
@@ -343,7 +355,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // One fstatfs decides the special cases below (procfs and sysfs files only), and where such a
   // file lies in its own file system is found once for all of them.
   struct statfs sfs {};
-  long fs_type = fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
+  long fs_type = !own_entry && fstatfs(fd->get(), &sfs) == 0 ? static_cast<long>(sfs.f_type) : 0;
   using Place = Result<std::optional<PathResolver::FsPlace>>;
   auto place_of = [&](int f, long type) -> Place {
     if (type != PROC_SUPER_MAGIC && type != SYSFS_MAGIC) return std::optional<PathResolver::FsPlace>();
@@ -553,6 +565,22 @@ Reply SysFaccessat2(SyscallCall& call) {
 
 // --- readlink ---
 
+// "exe", "cwd", "root" or "fd/N" when `path` is /proc/self/<that> or /proc/thread-self/<that>,
+// spelled exactly so (no trailing slash, which would follow the link).
+std::optional<std::string> OwnMagicLink(const std::string& path) {
+  for (std::string_view prefix : {"/proc/self/", "/proc/thread-self/"}) {
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string rest = path.substr(prefix.size());
+    if (rest == "exe" || rest == "cwd" || rest == "root") return rest;
+    if (rest.size() > 3 && rest.compare(0, 3, "fd/") == 0 &&
+        rest.find_first_not_of("0123456789", 3) == std::string::npos &&
+        (rest.size() == 4 || rest[3] != '0')) {
+      return rest;
+    }
+  }
+  return std::nullopt;
+}
+
 Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int64_t size) {
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
@@ -567,6 +595,29 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
     size_t n = std::min(target.size(), static_cast<size_t>(size));
     Status w = call.Write(buf, target.data(), n);
     return w.ok() ? Reply::Value(static_cast<int64_t>(n)) : Fail(w);
+  }
+  // The caller's own magic links spelled /proc/self/{exe,cwd,root,fd/N} (or thread-self): Linux
+  // renders them for the caller without the ptrace check another reader must pass (a caller that
+  // is not dumpable reads its own; glibc's $ORIGIN and ttyname do). Read through the sentry's host
+  // /proc/<caller tid>/ with CAP_SYS_PTRACE and the caller's identity, and shown in the
+  // container's view as below.
+  if (std::optional<std::string> own = OwnMagicLink(*path); own && p->view->lexical) {
+    std::string host = "/proc/" + std::to_string(call.tid()) + "/" + *own;
+    ssize_t n;
+    {
+      auto scope = ScopedCredentials::Assume(*p->creds);
+      if (!scope.ok()) return Fail(scope.status());
+      ScopedSentryCapabilities ptrace(CapBit(CAP_SYS_PTRACE));
+      n = readlink(host.c_str(), target.data(), target.size());
+    }
+    int err = errno;
+    if (!call.StillValid()) return Reply::Drop();  // the tid was the caller's only while it waited
+    if (n < 0) return Reply::Error(err);
+    target.resize(static_cast<size_t>(n));
+    target = call.resolver().ToContainerView(target);
+    size_t len = std::min(target.size(), static_cast<size_t>(size));
+    Status w = call.Write(buf, target.data(), len);
+    return w.ok() ? Reply::Value(static_cast<int64_t>(len)) : Fail(w);
   }
   UniqueFd link;
   {

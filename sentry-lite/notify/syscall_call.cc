@@ -1,6 +1,7 @@
 #include "sentry-lite/notify/syscall_call.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <sys/ioctl.h>
 #include <linux/magic.h>
@@ -131,6 +132,29 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   return out;
 }
 
+Result<UniqueFd> SyscallCall::CallerEntry(std::string_view name, int flags) {
+  std::string_view base = name.substr(0, name.find('/'));
+  if (!IsOwnProcEntry(base)) return ErrnoStatus(ENOENT, "not an own /proc entry");
+  std::string path = "/proc/" + std::to_string(tid()) + "/" + std::string(name);
+  int fd;
+  {
+    // Linux lets a process open these entries of its own without the ptrace check; the sentry
+    // passes it with CAP_SYS_PTRACE and keeps the caller's identity for the entry's mode (environ
+    // and mem are 0400/0600, and root's while the caller is not dumpable: refused to it natively
+    // too). The directories fd and fdinfo a process may always open for itself, whatever their
+    // mode (proc_fd_permission): with the sentry's whole set.
+    bool dir = base == "fd" || base == "fdinfo";
+    ScopedSentryCapabilities caps(dir ? ~uint64_t{0} : CapBit(CAP_SYS_PTRACE));
+    fd = open(path.c_str(), flags | O_CLOEXEC, 0);
+  }
+  int err = errno;
+  UniqueFd out(fd);
+  // The tid is the caller's only while the caller waits in this call (it can not be reused before).
+  if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  if (!out.valid()) return ErrnoStatus(err, "open " + path);
+  return out;
+}
+
 int SyscallCall::Root() {
   if (root_) return *root_;
   const int container_root = container_.root.get();
@@ -203,6 +227,7 @@ Result<const CallerView*> SyscallCall::View() {
     v.ns_tid = c->ns_tid;
     v.caller_fd = [this](int fd) { return CallerFd(fd); };
     v.caller_link = [this](std::string_view name) { return CallerLink(name); };
+    v.caller_entry = [this](std::string_view name, int flags) { return CallerEntry(name, flags); };
     // A caller chrooted elsewhere has /proc/self only where its root has a procfs at /proc.
     const int root = Root();
     if (root != container_.root.get()) {
