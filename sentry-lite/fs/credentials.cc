@@ -152,6 +152,7 @@ namespace {
 
 // The thread behind `pidfd` has exited (or the pidfd is unusable): its tid may be reused.
 bool ThreadGone(int pidfd) {
+  if (pidfd < 0) return false;  // a record without a pidfd is never known over
   pollfd p{pidfd, POLLIN, 0};
   int n = poll(&p, 1, 0);
   return n != 0;  // readable, hung up, or poll failed: don't trust
@@ -167,7 +168,7 @@ template <typename Record, typename Pred>
 bool DropRecords(std::vector<Record>& v, Pred drop) {
   return std::erase_if(v, [&](const Record& r) {
            if (!drop(r)) return false;
-           close(r.pidfd);
+           if (r.pidfd >= 0) close(r.pidfd);
            return true;
          }) != 0;
 }
@@ -179,8 +180,12 @@ CredentialsCache::CredentialsCache(Reader reader, size_t max_entries)
 
 CredentialsCache::~CredentialsCache() {
   for (auto& [tid, e] : entries_) close(e.pidfd);
-  for (PendingExec& p : pending_exec_) close(p.pidfd);
-  for (UmaskChange& u : umask_changes_) close(u.pidfd);
+  for (PendingExec& p : pending_exec_) {
+    if (p.pidfd >= 0) close(p.pidfd);
+  }
+  for (UmaskChange& u : umask_changes_) {
+    if (u.pidfd >= 0) close(u.pidfd);
+  }
 }
 
 CredentialsCache& CredentialsCache::Global() {
@@ -298,7 +303,7 @@ bool CredentialsCache::InvalidateExec(pid_t tid) {
   std::lock_guard lock(mu_);
   ++seq_;
   EraseLocked(tid);
-  if (!creds.ok() || creds->tgid <= 0 || (creds->tgid != tid && !pidfd.valid())) {
+  if (!creds.ok() || creds->tgid <= 0) {
     ClearLocked();  // unknown group: forget everything rather than guess
     return false;
   }
@@ -315,7 +320,9 @@ bool CredentialsCache::InvalidateExec(pid_t tid) {
   for (const PendingExec& p : pending_exec_) {
     if (p.tid == tid && p.tgid == tgid) return true;  // this thread's earlier exec is still pending
   }
-  pending_exec_.push_back({tgid, tid, pidfd.Release()});
+  // Without a pidfd of `tid` (pidfds of threads need Linux 6.9; or no fd left) the exec is never
+  // known over: the group's leader is not cached again (until `tid` calls again: the exec failed).
+  pending_exec_.push_back({tgid, tid, pidfd.valid() ? pidfd.Release() : -1});
   return true;
 }
 

@@ -84,9 +84,9 @@ class CredentialsCache {
   // `tid` is about to change its own credentials (set*id, setgroups, capset...).
   void InvalidateThread(pid_t tid);
   // `tid` is about to execve: its thread group's entries go, see above. False when the exec can
-  // not be followed (its thread group or a pidfd of `tid` could not be had): the caller must not
-  // let it run, since a call of the group's leader served meanwhile could be cached with the old
-  // program's identity for the new one.
+  // not be followed (its thread group could not be read): the caller must not let it run, since a
+  // call of the group's leader served meanwhile could be cached with the old program's identity
+  // for the new one.
   [[nodiscard]] bool InvalidateExec(pid_t tid);
   // `tid` is about to change its umask (then CONTINUEd), see above.
   void BeginUmask(pid_t tid);
@@ -115,12 +115,12 @@ class CredentialsCache {
   };
   struct UmaskChange {
     pid_t tid;
-    int pidfd;  // owned; of `tid`
+    int pidfd;  // owned; of `tid`, or -1: never known done
   };
   struct PendingExec {
     pid_t tgid;
     pid_t tid;
-    int pidfd;  // owned; of `tid`
+    int pidfd;  // owned; of `tid`, or -1: never known over
   };
   // REQUIRES: mu_ held. True when no exec of `tgid`'s group from another thread is in flight
   // (resolving finished ones).

@@ -3,9 +3,9 @@
 // Concurrency: every idle worker of a listener blocks in SECCOMP_IOCTL_NOTIF_RECV itself (the
 // kernel gives each notification to one waiter), and the thread that receives a call serves it: no
 // leader lock handed on, no poll() per call (that hand-off was ~30 % of the sentry's CPU per
-// call). A call that blocks (an open of a FIFO, a connect) never stalls the others: a worker that
-// takes the last idle slot asks a parked worker back or starts another thread first (up to
-// Options::max_threads_per_listener). A worker counts itself idle again before it sends its
+// call). A call that blocks (an open of a FIFO, a walk on a hung network mount) never stalls the
+// others: a worker that takes the last idle slot asks a parked worker back or starts another
+// thread first (up to Options::max_threads_per_listener). A worker counts itself idle again before it sends its
 // answer, so the caller's next call does not find every thread busy. A worker that then finds
 // more than max_idle_threads_per_listener idle threads is surplus: it takes itself off the idle
 // count (one atomic step that fails when no more than max_idle_threads_per_listener, at least

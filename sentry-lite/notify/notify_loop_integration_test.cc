@@ -1622,6 +1622,17 @@ TEST_F(CredentialsCacheTest, AnExecThatCanNotBeFollowedSaysSo) {
   });
   EXPECT_FALSE(failing.InvalidateExec(static_cast<pid_t>(syscall(SYS_gettid))));
   EXPECT_TRUE(cache_.InvalidateExec(getpid()));  // a leader's own exec: nothing to hold back
+  // A thread of the group without a pidfd (here: gone already): the exec runs, and the leader's
+  // identity is read for every call from then on.
+  pid_t leader = getpid();
+  tgid_of_ = [leader](pid_t) { return leader; };
+  pid_t gone = 0;
+  std::thread([&] { gone = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
+  EXPECT_TRUE(cache_.InvalidateExec(gone));
+  int before = reads_;
+  GetUid(leader);
+  GetUid(leader);
+  EXPECT_EQ(reads_, before + 2) << "the leader was cached while an exec not followed may be on";
 }
 
 // A thread calling umask() again and again, with no other call between, holds one record (and one

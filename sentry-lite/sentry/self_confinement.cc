@@ -101,9 +101,8 @@ constexpr SelfRule kAllow[] = {
     {SYS_ftruncate, "view memfds"},
     {SYS_sysinfo, "served sysinfo (host figures, then the pod's limits)"},
     {SYS_getdents64, "directory listing"},
-    {SYS_socket, "bind/connect service; control channel"},
+    {SYS_socket, "control channel"},
     {SYS_bind, "served bind"},
-    {SYS_connect, "served connect"},
     {SYS_fchdir, "served bind of a one-component AF_UNIX name from the caller's resolved directory, "
                  "on the worker's private fs_struct (sys_socket.cc), and back"},
     {SYS_chroot, "served bind of a multi-component AF_UNIX name: a short-lived child chroots into the "
