@@ -756,6 +756,7 @@ TEST_F(Sys, ReopenThroughProcSelfFdWithCreateFlags) {
   int r = open(self.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   EXPECT_GE(r, 0) << strerror(errno);
   if (r >= 0) close(r);
+  EXPECT_EQ(Err(open(self.c_str(), O_RDONLY | O_CREAT | O_DIRECTORY | O_CLOEXEC, 0600)), EINVAL);
   // O_TMPFILE through a directory fd makes an unnamed file in that directory.
   int d = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(d, 0);

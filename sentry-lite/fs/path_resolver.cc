@@ -635,6 +635,10 @@ Result<UniqueFd> ReopenCallerFd(int fd, int flags, mode_t mode) {
   // directory the link leads to.
   int f = flags | O_CLOEXEC;
   if ((flags & __O_TMPFILE) == 0) {
+    // Linux (6.4+) refuses O_CREAT with O_DIRECTORY before any walk.
+    if ((flags & O_CREAT) != 0 && (flags & O_DIRECTORY) != 0) {
+      return Errno(EINVAL, "re-open " + link + " with O_CREAT|O_DIRECTORY");
+    }
     if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
       return Errno(EEXIST, "re-open " + link + " with O_CREAT|O_EXCL");
     }
