@@ -818,6 +818,33 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
   }));
 }
 
+TEST_F(Sys, TheOwnFdDirectoryLeadsBackToTheRoot) {
+  // /proc/self/fd is a directory of the caller's own procfs: ".." from it climbs to the caller's
+  // root, never beyond (a directory of another procfs, the sentry's, led to the host's root).
+  int d = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(d, 0) << strerror(errno);
+  struct stat up {}, root {};
+  // AT_EMPTY_PATH: a call the kernel runs itself, from the directory given.
+  ASSERT_EQ(fstatat(d, "../../..", &up, AT_EMPTY_PATH), 0) << strerror(errno);
+  ASSERT_EQ(stat("/", &root), 0);
+  EXPECT_EQ(up.st_dev, root.st_dev);
+  EXPECT_EQ(up.st_ino, root.st_ino);
+  // Its entries resolve from it.
+  struct stat st {};
+  EXPECT_EQ(fstatat(d, "0", &st, 0), 0) << strerror(errno);
+  // /proc/<pid>/task/<tid>/fd is five levels below the root, /proc/<pid>/fdinfo three.
+  for (auto [dir, up_path] : {std::pair{"/proc/thread-self/fd", "../../../../.."},
+                              std::pair{"/proc/self/fdinfo", "../../.."}}) {
+    int t = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(t, 0) << dir << ": " << strerror(errno);
+    ASSERT_EQ(fstatat(t, up_path, &up, AT_EMPTY_PATH), 0) << strerror(errno);
+    EXPECT_EQ(up.st_dev, root.st_dev) << dir;
+    EXPECT_EQ(up.st_ino, root.st_ino) << dir;
+    close(t);
+  }
+  close(d);
+}
+
 TEST_F(Sys, ReopenProcSelfFdWiderAccess) {
   // Linux checks the inode's permissions again: an O_RDONLY fd of a writable file re-opens O_RDWR.
   WriteFile(P("f"), "x");

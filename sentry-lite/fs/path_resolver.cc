@@ -363,7 +363,9 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   // "thread-self" only (a pid spelled out names the caller only in its own pid namespace's procfs).
   if (own != 0 && parts.size() == own + 1 && caller->caller_entry && parts[1] != tgid &&
       IsOwnProcEntry(parts[own])) {
-    object->entry = std::string(parts[own]) + (trailing ? "/" : "");  // "maps/": ENOTDIR there
+    object->entry = std::string(parts[own]);
+    object->entry_path = "proc/" + tgid + (own == 4 || parts[1] == "thread-self" ? "/task/" + tid : "") +
+                         "/" + object->entry + (trailing ? "/" : "");  // "maps/": ENOTDIR there
     return std::string();
   }
   if (own != 0 && parts.size() > own && !is_last_link(own + 1) && caller->caller_link &&
@@ -506,9 +508,14 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     // /proc/self/<entry>: "self" is a plain symlink, and crossing into /proc a mount.
     if ((how.resolve & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "/proc/self with RESOLVE_NO_SYMLINKS");
     if ((how.resolve & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "/proc/self with RESOLVE_NO_XDEV");
-    SEE_ASSIGN_OR_RETURN(UniqueFd fd, caller->caller_entry(object.entry, static_cast<int>(how.flags)));
-    if (own_entry != nullptr) *own_entry = true;
-    return fd;
+    SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> fd,
+                         caller->caller_entry(object.entry_path, object.entry, how));
+    if (fd) {
+      if (own_entry != nullptr) *own_entry = true;
+      return std::move(*fd);
+    }
+    full = "/" + object.entry_path;  // not the caller's own procfs: walked as any path
+    object = CallerObject{};
   }
   if (object.named()) {
     // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through

@@ -58,11 +58,15 @@ struct CallerView {
   // of "exe", "cwd", "root": the caller's own executable, working directory, root (the sentry
   // follows its host /proc/<caller tid>/<name>). Unset: those links are refused (ELOOP).
   std::function<Result<UniqueFd>(std::string_view)> caller_link;
-  // Opens, with `flags`, the caller's own /proc entry `name` (one that IsOwnProcEntry names),
-  // reached by the spellings /proc/self/<name> and /proc/thread-self/<name>: what Linux opens for
-  // the caller without the ptrace check that another process would pass (the sentry follows its
-  // host /proc/<caller tid>/<name>). Unset: those names are walked like any other.
-  std::function<Result<UniqueFd>(std::string_view name, int flags)> caller_entry;
+  // Opens with `how` the caller's own /proc entry `entry` (one that IsOwnProcEntry names), reached
+  // by the spellings /proc/self/<entry>, /proc/thread-self/<entry> and /proc/self/task/<own
+  // tid>/<entry>, at `rel` ("proc/<ns_tgid>[/task/<ns_tid>]/<entry>", from the caller's root), as
+  // Linux opens it for the caller: without the ptrace check another process would have to pass.
+  // nullopt when the procfs there is not the caller's own pid namespace's (<ns_tgid> would name
+  // another process): `rel` is then walked as any path. Unset: always walked.
+  std::function<Result<std::optional<UniqueFd>>(const std::string& rel, std::string_view entry,
+                                                const open_how& how)>
+      caller_entry;
 };
 
 // The entries of a process's own /proc directory that Linux lets the process itself open without
@@ -158,7 +162,8 @@ class PathResolver {
   struct CallerObject {
     int fd = -1;
     std::string link;
-    std::string entry;  // an own /proc entry (CallerView::caller_entry)
+    std::string entry;       // an own /proc entry (CallerView::caller_entry) ...
+    std::string entry_path;  // ... and where it is from the root
     std::string after;
     bool named() const { return fd >= 0 || !link.empty() || !entry.empty(); }
   };

@@ -132,27 +132,55 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   return out;
 }
 
-Result<UniqueFd> SyscallCall::CallerEntry(std::string_view name, int flags) {
-  std::string_view base = name.substr(0, name.find('/'));
-  if (!IsOwnProcEntry(base)) return ErrnoStatus(ENOENT, "not an own /proc entry");
-  std::string path = "/proc/" + std::to_string(tid()) + "/" + std::string(name);
-  int fd;
+bool SyscallCall::ProcIsCallersOwn(int root) {
+  // The procfs at <root>/proc shows the pid namespace whose pid 1 it lists as 1; the caller's
+  // /proc/<ns_tgid> is the caller only in its own pid namespace's procfs (not in a host /proc bound
+  // there, nor through a chroot into another tree). Both ns links are read with the sentry's
+  // rights (another process's ns link is a ptrace-read check); pid 1 of a namespace the sentry
+  // may not read is not the caller's.
+  open_how how{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  long l = syscall(SYS_openat2, root, "proc/1/ns/pid", &how, sizeof(how));
+  if (l < 0) return false;
+  UniqueFd link(static_cast<int>(l));
+  struct statfs fs {};
+  if (fstatfs(link.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) return false;
+  char theirs[64], callers[64];
+  ssize_t a, b;
+  {
+    ScopedSentryCapabilities sentry_caps;
+    a = readlinkat(link.get(), "", theirs, sizeof(theirs));
+    b = readlink(("/proc/" + std::to_string(tid()) + "/ns/pid").c_str(), callers, sizeof(callers));
+  }
+  return a > 0 && a == b && memcmp(theirs, callers, static_cast<size_t>(a)) == 0 && StillValid();
+}
+
+Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel, std::string_view entry,
+                                                         open_how how) {
+  const int root = Root();
+  if (!IsOwnProcEntry(entry) || root < 0 || !ProcIsCallersOwn(root)) return std::optional<UniqueFd>();
+  // The container's procfs, not the sentry's: a directory handed out (fd/) leads by ".." to the
+  // caller's root, never to the host's (a first version used the host's /proc/<tid>/: found by
+  // review). openat2 keeps Linux's flag checks, and the mount's own (a read-only /proc).
+  how.flags |= O_CLOEXEC;
+  how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd;
   {
     // Linux lets a process open these entries of its own without the ptrace check; the sentry
     // passes it with CAP_SYS_PTRACE and keeps the caller's identity for the entry's mode (environ
     // and mem are 0400/0600, and root's while the caller is not dumpable: refused to it natively
     // too). The directories fd and fdinfo a process may always open for itself, whatever their
     // mode (proc_fd_permission): with the sentry's whole set.
-    bool dir = base == "fd" || base == "fdinfo";
+    bool dir = entry == "fd" || entry == "fdinfo";
     ScopedSentryCapabilities caps(dir ? ~uint64_t{0} : CapBit(CAP_SYS_PTRACE));
-    fd = open(path.c_str(), flags | O_CLOEXEC, 0);
+    fd = syscall(SYS_openat2, root, rel.c_str(), &how, sizeof(how));
   }
   int err = errno;
-  UniqueFd out(fd);
-  // The tid is the caller's only while the caller waits in this call (it can not be reused before).
+  UniqueFd out(fd < 0 ? -1 : static_cast<int>(fd));
+  // <ns_tgid> is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
-  if (!out.valid()) return ErrnoStatus(err, "open " + path);
-  return out;
+  if (!out.valid()) return ErrnoStatus(err, "open /" + rel);
+  return std::optional<UniqueFd>(std::move(out));
 }
 
 int SyscallCall::Root() {
@@ -227,7 +255,9 @@ Result<const CallerView*> SyscallCall::View() {
     v.ns_tid = c->ns_tid;
     v.caller_fd = [this](int fd) { return CallerFd(fd); };
     v.caller_link = [this](std::string_view name) { return CallerLink(name); };
-    v.caller_entry = [this](std::string_view name, int flags) { return CallerEntry(name, flags); };
+    v.caller_entry = [this](const std::string& rel, std::string_view entry, const open_how& how) {
+      return CallerEntry(rel, entry, how);
+    };
     // A caller chrooted elsewhere has /proc/self only where its root has a procfs at /proc.
     const int root = Root();
     if (root != container_.root.get()) {

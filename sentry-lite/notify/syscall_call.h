@@ -96,11 +96,14 @@ class SyscallCall {
   Result<UniqueFd> CallerFd(int fd);
   // What the caller's own /proc/<pid>/{exe,cwd,root} ("exe", ...) names, O_PATH; ESRCH if gone.
   Result<UniqueFd> CallerLink(std::string_view name);
-  // Opens with `flags` the caller's own /proc entry `name` (IsOwnProcEntry, a trailing "/" kept)
-  // through the sentry's host /proc/<caller tid>/, as Linux opens it for the caller itself: past
-  // the ptrace check another opener must pass, with the caller's identity otherwise (see
-  // CallerView::caller_entry). REQUIRES: the caller's identity is assumed (ScopedCredentials).
-  Result<UniqueFd> CallerEntry(std::string_view name, int flags);
+  // CallerView::caller_entry: opens the caller's own /proc entry at `rel` in its root's procfs when
+  // that is its own pid namespace's (ProcIsCallersOwn), past the ptrace check another opener must
+  // pass, with the caller's identity otherwise; nullopt when it is not. REQUIRES: the caller's
+  // identity is assumed (ScopedCredentials).
+  Result<std::optional<UniqueFd>> CallerEntry(const std::string& rel, std::string_view entry,
+                                              open_how how);
+  // Whether the procfs at `root`/proc is the one of the caller's own pid namespace.
+  bool ProcIsCallersOwn(int root);
   // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
   Result<UniqueFd> StartDir(int dirfd);
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
