@@ -320,9 +320,19 @@ bool CredentialsCache::InvalidateExec(pid_t tid) {
   for (const PendingExec& p : pending_exec_) {
     if (p.tid == tid && p.tgid == tgid) return true;  // this thread's earlier exec is still pending
   }
-  // Without a pidfd of `tid` (pidfds of threads need Linux 6.9; or no fd left) the exec is never
-  // known over: the group's leader is not cached again (until `tid` calls again: the exec failed).
-  pending_exec_.push_back({tgid, tid, pidfd.valid() ? pidfd.Release() : -1});
+  // Without a pidfd of `tid` (pidfds of threads need Linux 6.9; or no fd left) the exec is not
+  // known over until the whole process is (a pidfd of the group), or never: the group's leader is
+  // not cached again until then (or `tid` calls again: the exec failed). One such record per
+  // group: a process exec'ing from threads in a loop adds no more.
+  if (!pidfd.valid()) {
+    for (const PendingExec& p : pending_exec_) {
+      if (p.tgid == tgid && p.whole_group) return true;
+    }
+    pidfd.Reset(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
+    pending_exec_.push_back({tgid, tid, pidfd.valid() ? pidfd.Release() : -1, /*whole_group=*/true});
+    return true;
+  }
+  pending_exec_.push_back({tgid, tid, pidfd.Release(), /*whole_group=*/false});
   return true;
 }
 

@@ -120,7 +120,8 @@ class CredentialsCache {
   struct PendingExec {
     pid_t tgid;
     pid_t tid;
-    int pidfd;  // owned; of `tid`, or -1: never known over
+    int pidfd;  // owned; of `tid`, or (whole_group) of the process or -1: never known over
+    bool whole_group = false;
   };
   // REQUIRES: mu_ held. True when no exec of `tgid`'s group from another thread is in flight
   // (resolving finished ones).

@@ -1635,11 +1635,18 @@ TEST_F(CredentialsCacheTest, AnExecThatCanNotBeFollowedSaysSo) {
   tgid_of_ = [leader](pid_t) { return leader; };
   pid_t gone = 0;
   std::thread([&] { gone = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
+  auto fds = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator{});
+  };
+  auto fds_before = fds();
   EXPECT_TRUE(cache_.InvalidateExec(gone));
   int before = reads_;
   GetUid(leader);
   GetUid(leader);
   EXPECT_EQ(reads_, before + 2) << "the leader was cached while an exec not followed may be on";
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(cache_.InvalidateExec(gone));
+  EXPECT_LE(fds() - fds_before, 1) << "one record (one pidfd of the process) per group";
 }
 
 // A thread calling umask() again and again, with no other call between, holds one record (and one
