@@ -832,6 +832,13 @@ TEST_F(Sys, TheOwnFdDirectoryLeadsBackToTheRoot) {
   // Its entries resolve from it.
   struct stat st {};
   EXPECT_EQ(fstatat(d, "0", &st, 0), 0) << strerror(errno);
+  // open(2) with O_PATH ignores the flags O_PATH does not take (openat2 would refuse them).
+  int p = open("/proc/self/maps", O_PATH | O_NONBLOCK | O_RDWR | O_CLOEXEC);
+  EXPECT_GE(p, 0) << strerror(errno);
+  if (p >= 0) close(p);
+  p = open(dir_.c_str(), O_PATH | O_NONBLOCK | O_CLOEXEC);
+  EXPECT_GE(p, 0) << strerror(errno);
+  if (p >= 0) close(p);
   // /proc/<pid>/task/<tid>/fd is five levels below the root, /proc/<pid>/fdinfo three.
   for (auto [dir, up_path] : {std::pair{"/proc/thread-self/fd", "../../../../.."},
                               std::pair{"/proc/self/fdinfo", "../../.."}}) {

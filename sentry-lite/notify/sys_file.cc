@@ -289,6 +289,8 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   if (!path.ok()) return Fail(path.status());
   if (!strict) {
     how.flags &= kValidOpenFlags;
+    // open(2)/openat(2) keep only these with O_PATH (openat2 refuses the others: EINVAL).
+    if ((how.flags & O_PATH) != 0) how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     how.mode = (how.flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & 07777) : 0;
   }
   // The sentry opens on the caller's behalf: without O_NOCTTY a terminal opened here becomes the

@@ -132,53 +132,73 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   return out;
 }
 
-bool SyscallCall::ProcIsCallersOwn(int root) {
-  // The procfs at <root>/proc shows the pid namespace whose pid 1 it lists as 1; the caller's
-  // /proc/<ns_tgid> is the caller only in its own pid namespace's procfs (not in a host /proc bound
-  // there, nor through a chroot into another tree). Both ns links are read with the sentry's
-  // rights (another process's ns link is a ptrace-read check); pid 1 of a namespace the sentry
-  // may not read is not the caller's.
-  open_how how{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  long l = syscall(SYS_openat2, root, "proc/1/ns/pid", &how, sizeof(how));
-  if (l < 0) return false;
-  UniqueFd link(static_cast<int>(l));
+int SyscallCall::ProcOfCaller() {
+  if (own_proc_) return own_proc_->get();
+  own_proc_.emplace();
+  const int root = Root();
+  if (root < 0) return -1;
+  // The procfs mounted at /proc itself (its root: inode 1), from which everything below is
+  // resolved without crossing a mount: a mount over /proc/<pid> (a volume) is never taken for it.
+  open_how at_proc{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                   .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  long p = syscall(SYS_openat2, root, "proc", &at_proc, sizeof(at_proc));
+  if (p < 0) return -1;
+  UniqueFd proc(static_cast<int>(p));
   struct statfs fs {};
-  if (fstatfs(link.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) return false;
+  struct stat st {};
+  if (fstatfs(proc.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC || fstat(proc.get(), &st) != 0 ||
+      st.st_ino != 1) {
+    return -1;
+  }
+  // Its pid 1 is the init of the pid namespace it shows, so that namespace is the caller's when
+  // the two ns links match; then <ns_tgid> there is the caller. (Not a host /proc bound there, nor
+  // a chroot into another tree's.) Read with the sentry's rights: another process's ns link is a
+  // ptrace-read check, and hidepid hides pid 1 from a caller.
+  open_how below{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   char theirs[64], callers[64];
-  ssize_t a, b;
+  ssize_t a = -1, b = -1;
   {
     ScopedSentryCapabilities sentry_caps;
-    a = readlinkat(link.get(), "", theirs, sizeof(theirs));
+    long l = syscall(SYS_openat2, proc.get(), "1/ns/pid", &below, sizeof(below));
+    UniqueFd link(l < 0 ? -1 : static_cast<int>(l));
+    if (link.valid()) a = readlinkat(link.get(), "", theirs, sizeof(theirs));
     b = readlink(("/proc/" + std::to_string(tid()) + "/ns/pid").c_str(), callers, sizeof(callers));
   }
-  return a > 0 && a == b && memcmp(theirs, callers, static_cast<size_t>(a)) == 0 && StillValid();
+  if (a <= 0 || a != b || memcmp(theirs, callers, static_cast<size_t>(a)) != 0 || !StillValid()) {
+    return -1;
+  }
+  own_proc_ = std::move(proc);
+  return own_proc_->get();
 }
 
 Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel, std::string_view entry,
                                                          open_how how) {
-  const int root = Root();
-  if (!IsOwnProcEntry(entry) || root < 0 || !ProcIsCallersOwn(root)) return std::optional<UniqueFd>();
+  const int proc = IsOwnProcEntry(entry) ? ProcOfCaller() : -1;
+  if (proc < 0) return std::optional<UniqueFd>();
   // The container's procfs, not the sentry's: a directory handed out (fd/) leads by ".." to the
   // caller's root, never to the host's (a first version used the host's /proc/<tid>/: found by
   // review). openat2 keeps Linux's flag checks, and the mount's own (a read-only /proc).
+  const std::string below_proc = rel.substr(rel.find('/') + 1);  // rel is "proc/..."
   how.flags |= O_CLOEXEC;
-  how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  how.resolve |= RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   long fd;
   {
     // Linux lets a process open these entries of its own without the ptrace check; the sentry
     // passes it with CAP_SYS_PTRACE and keeps the caller's identity for the entry's mode (environ
     // and mem are 0400/0600, and root's while the caller is not dumpable: refused to it natively
     // too). The directories fd and fdinfo a process may always open for itself, whatever their
-    // mode (proc_fd_permission): with the sentry's whole set.
+    // mode (proc_fd_permission): with CAP_DAC_READ_SEARCH too.
     bool dir = entry == "fd" || entry == "fdinfo";
-    ScopedSentryCapabilities caps(dir ? ~uint64_t{0} : CapBit(CAP_SYS_PTRACE));
-    fd = syscall(SYS_openat2, root, rel.c_str(), &how, sizeof(how));
+    ScopedSentryCapabilities caps(CapBit(CAP_SYS_PTRACE) | (dir ? CapBit(CAP_DAC_READ_SEARCH) : 0));
+    fd = syscall(SYS_openat2, proc, below_proc.c_str(), &how, sizeof(how));
   }
   int err = errno;
   UniqueFd out(fd < 0 ? -1 : static_cast<int>(fd));
   // <ns_tgid> is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  // A mount below /proc on the way (a volume over /proc/<pid>): not the entry; walked as any path.
+  if (!out.valid() && err == EXDEV) return std::optional<UniqueFd>();
   if (!out.valid()) return ErrnoStatus(err, "open /" + rel);
   return std::optional<UniqueFd>(std::move(out));
 }

@@ -97,13 +97,14 @@ class SyscallCall {
   // What the caller's own /proc/<pid>/{exe,cwd,root} ("exe", ...) names, O_PATH; ESRCH if gone.
   Result<UniqueFd> CallerLink(std::string_view name);
   // CallerView::caller_entry: opens the caller's own /proc entry at `rel` in its root's procfs when
-  // that is its own pid namespace's (ProcIsCallersOwn), past the ptrace check another opener must
+  // that is its own pid namespace's (ProcOfCaller), past the ptrace check another opener must
   // pass, with the caller's identity otherwise; nullopt when it is not. REQUIRES: the caller's
   // identity is assumed (ScopedCredentials).
   Result<std::optional<UniqueFd>> CallerEntry(const std::string& rel, std::string_view entry,
                                               open_how how);
-  // Whether the procfs at `root`/proc is the one of the caller's own pid namespace.
-  bool ProcIsCallersOwn(int root);
+  // The root of the procfs at Root()'s /proc when it is the one of the caller's own pid namespace
+  // (its pid 1's pid namespace is the caller's), else -1. Decided once per call.
+  int ProcOfCaller();
   // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
   Result<UniqueFd> StartDir(int dirfd);
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
@@ -130,6 +131,8 @@ class SyscallCall {
   std::optional<CallerCredentials> creds_;
   std::optional<CallerView> view_;
   std::optional<int> root_;  // Root(), decided on first use
+  // The caller's own procfs at Root()'s /proc (ProcOfCaller), found on first use; invalid: none.
+  std::optional<UniqueFd> own_proc_;
   UniqueFd caller_root_;     // the caller's own root when Root() is it
 };
 
