@@ -322,7 +322,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
     return Reply::Error(EAGAIN);
   }
   const int reopen_flags = static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW});
-  // One of the caller's own /proc entries, opened through the sentry's host procfs
+  // One of the caller's own /proc entries, opened in its own procfs past the ptrace check
   // (CallerView::caller_entry): none of the procfs and sysfs cases below is about it.
   bool own_entry = false;
   {
@@ -601,47 +601,45 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   // The caller's own magic links spelled /proc/self/{exe,cwd,root,fd/N} (or thread-self): Linux
   // renders them for the caller without the ptrace check another reader must pass (a caller that
   // is not dumpable reads its own; glibc's $ORIGIN and ttyname do). Read through the sentry's host
-  // /proc/<caller tid>/ with CAP_SYS_PTRACE and the caller's identity, and shown in the
-  // container's view as below.
+  // /proc/<caller tid>/ with CAP_SYS_PTRACE and the caller's identity (a text; no fd goes out).
   if (std::optional<std::string> own = OwnMagicLink(*path); own && p->view->lexical) {
     std::string host = "/proc/" + std::to_string(call.tid()) + "/" + *own;
     ssize_t n;
+    int err;
     {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return Fail(scope.status());
       ScopedSentryCapabilities ptrace(CapBit(CAP_SYS_PTRACE));
       n = readlink(host.c_str(), target.data(), target.size());
+      err = errno;
     }
-    int err = errno;
     if (!call.StillValid()) return Reply::Drop();  // the tid was the caller's only while it waited
     if (n < 0) return Reply::Error(err);
     target.resize(static_cast<size_t>(n));
-    target = call.resolver().ToContainerView(target);
-    size_t len = std::min(target.size(), static_cast<size_t>(size));
-    Status w = call.Write(buf, target.data(), len);
-    return w.ok() ? Reply::Value(static_cast<int64_t>(len)) : Fail(w);
-  }
-  UniqueFd link;
-  {
-    auto scope = ScopedCredentials::Assume(*p->creds);
-    if (!scope.ok()) return Fail(scope.status());
-    auto fd = OpenForStat(call, *p, dirfd, *path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
-    if (!fd.ok()) return Fail(fd.status());
-    ssize_t n = readlinkat(fd->get(), "", target.data(), target.size());
-    if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
-    target.resize(static_cast<size_t>(n));
-    link = std::move(*fd);
-  }
-  // /proc magic links (exe, cwd, root, fd/N) are rendered relative to the reader's root, which
-  // is the sentry's: shown in the container's view instead (no host paths leak). The sentry's own
-  // links read without a ptrace check on a sentry thread: refused (checked with the sentry's
-  // identity, which walks the path of that procfs).
-  struct statfs sfs;
-  if (fstatfs(link.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
-    auto own = call.resolver().IsSentryTaskEntry(link.get());
-    if (!own.ok()) return Fail(own.status());
-    if (*own) return Reply::Error(EACCES);
-    target = call.resolver().ToContainerView(target);
+    target = call.resolver().ToContainerView(target);  // as below
+  } else {
+    UniqueFd link;
+    {
+      auto scope = ScopedCredentials::Assume(*p->creds);
+      if (!scope.ok()) return Fail(scope.status());
+      auto fd = OpenForStat(call, *p, dirfd, *path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
+      if (!fd.ok()) return Fail(fd.status());
+      ssize_t n = readlinkat(fd->get(), "", target.data(), target.size());
+      if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
+      target.resize(static_cast<size_t>(n));
+      link = std::move(*fd);
+    }
+    // /proc magic links (exe, cwd, root, fd/N) are rendered relative to the reader's root, which
+    // is the sentry's: shown in the container's view instead (no host paths leak). The sentry's
+    // own links read without a ptrace check on a sentry thread: refused (checked with the
+    // sentry's identity, which walks the path of that procfs).
+    struct statfs sfs;
+    if (fstatfs(link.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+      auto sentrys = call.resolver().IsSentryTaskEntry(link.get());
+      if (!sentrys.ok()) return Fail(sentrys.status());
+      if (*sentrys) return Reply::Error(EACCES);
+      target = call.resolver().ToContainerView(target);
+    }
   }
   size_t n = std::min(target.size(), static_cast<size_t>(size));
   Status w = call.Write(buf, target.data(), n);

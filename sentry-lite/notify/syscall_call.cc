@@ -183,6 +183,7 @@ Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel,
   how.flags |= O_CLOEXEC;
   how.resolve |= RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   long fd;
+  int err;
   {
     // Linux lets a process open these entries of its own without the ptrace check; the sentry
     // passes it with CAP_SYS_PTRACE and keeps the caller's identity for the entry's mode (environ
@@ -192,8 +193,8 @@ Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel,
     bool dir = entry == "fd" || entry == "fdinfo";
     ScopedSentryCapabilities caps(CapBit(CAP_SYS_PTRACE) | (dir ? CapBit(CAP_DAC_READ_SEARCH) : 0));
     fd = syscall(SYS_openat2, proc, below_proc.c_str(), &how, sizeof(how));
+    err = errno;
   }
-  int err = errno;
   UniqueFd out(fd < 0 ? -1 : static_cast<int>(fd));
   // <ns_tgid> is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
