@@ -1425,6 +1425,40 @@ TEST_F(NotifyLoopTest, ExecOfAScriptJustWrittenThroughAServedOpen) {
   WaitIdle();
 }
 
+// A thread that waits until Release() (or its end), and its tid.
+class ParkedThread {
+ public:
+  ParkedThread() : thread_([this] {
+      tid_ = static_cast<pid_t>(syscall(SYS_gettid));
+      while (!released_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }) {
+    while (tid_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~ParkedThread() { Release(); }
+  pid_t tid() const { return tid_; }
+  void Release() {
+    released_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<pid_t> tid_{0};
+  std::atomic<bool> released_{false};
+  std::thread thread_;
+};
+
+// The tid a thread had: it is gone when this returns.
+pid_t TidOfAGoneThread() {
+  pid_t tid = 0;
+  std::thread([&] { tid = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
+  return tid;
+}
+
+long OpenFdCount() {
+  return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                       std::filesystem::directory_iterator{});
+}
+
 // The cache itself, with a counting reader: what is trusted, what is read again.
 class CredentialsCacheTest : public ::testing::Test {
  protected:
@@ -1464,13 +1498,8 @@ TEST_F(CredentialsCacheTest, HitsUntilInvalidated) {
 // first create of every thread whose umask was read before the change.
 TEST_F(CredentialsCacheTest, UmaskTrustedForCreatesExceptAroundAChange) {
   pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
-  std::atomic<pid_t> other{0};
-  std::atomic<bool> release{false};
-  std::thread t([&] {
-    other = static_cast<pid_t>(syscall(SYS_gettid));
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
-  while (other == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ParkedThread parked;
+  const pid_t other = parked.tid();
   GetUid(self, true);
   GetUid(other, true);
   GetUid(self, true);
@@ -1500,8 +1529,7 @@ TEST_F(CredentialsCacheTest, UmaskTrustedForCreatesExceptAroundAChange) {
   EXPECT_EQ(reads_, 7);
   GetUid(self, true);
   EXPECT_EQ(reads_, 8);
-  release = true;
-  t.join();
+  parked.Release();
   // `other` is gone without another call: its change ends with it (SweepDead, or any Get).
   for (int i = 0; i < 100; ++i) {
     int before = reads_;
@@ -1562,13 +1590,8 @@ TEST_F(CredentialsCacheTest, DeadThreadIsReadAgain) {
 // nor re-cached until that exec is over.
 TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
   pid_t leader = getpid();
-  std::atomic<pid_t> worker{0};
-  std::atomic<bool> release{false};
-  std::thread t([&] {
-    worker = static_cast<pid_t>(syscall(SYS_gettid));
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
-  while (worker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ParkedThread parked;
+  const pid_t worker = parked.tid();
   tgid_of_ = [leader](pid_t) { return leader; };
   GetUid(leader);
   GetUid(leader);
@@ -1582,8 +1605,6 @@ TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
   GetUid(leader);
   GetUid(leader);
   EXPECT_EQ(reads_, 6);
-  release = true;
-  t.join();
 }
 
 #ifndef PIDFD_THREAD
@@ -1595,22 +1616,16 @@ TEST_F(CredentialsCacheTest, ExecFromAThreadHoldsTheLeaderBack) {
 // to the new program, so the old identity must not be kept for it (found by review).
 TEST_F(CredentialsCacheTest, ALeaderCallEndedByAnExecIsNotCached) {
   pid_t leader = getpid();
-  std::atomic<pid_t> worker{0};
-  std::atomic<bool> release{false};
-  std::thread t([&] {
-    worker = static_cast<pid_t>(syscall(SYS_gettid));
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
-  while (worker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  UniqueFd worker_pidfd(static_cast<int>(syscall(SYS_pidfd_open, worker.load(), PIDFD_THREAD)));
+  ParkedThread parked;
+  const pid_t worker = parked.tid();
+  UniqueFd worker_pidfd(static_cast<int>(syscall(SYS_pidfd_open, worker, PIDFD_THREAD)));
   ASSERT_TRUE(worker_pidfd.valid());
   tgid_of_ = [leader](pid_t) { return leader; };
   ASSERT_TRUE(cache_.InvalidateExec(worker));
   int valid_calls = 0;
   GetUid(leader, false, [&] {
     if (++valid_calls > 1) return false;  // de_thread killed the leader's call
-    release = true;  // the exec'ing thread's old tid goes: its exec is over
-    t.join();
+    parked.Release();  // the exec'ing thread's old tid goes: its exec is over
     pollfd p{worker_pidfd.get(), POLLIN, 0};
     while (poll(&p, 1, 1000) == 0) {
     }
@@ -1633,40 +1648,30 @@ TEST_F(CredentialsCacheTest, AnExecThatCanNotBeFollowedSaysSo) {
   // identity is read for every call from then on.
   pid_t leader = getpid();
   tgid_of_ = [leader](pid_t) { return leader; };
-  pid_t gone = 0;
-  std::thread([&] { gone = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
-  auto fds = [] {
-    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                         std::filesystem::directory_iterator{});
-  };
-  auto fds_before = fds();
+  const pid_t gone = TidOfAGoneThread();
+  auto fds_before = OpenFdCount();
   EXPECT_TRUE(cache_.InvalidateExec(gone));
   int before = reads_;
   GetUid(leader);
   GetUid(leader);
   EXPECT_EQ(reads_, before + 2) << "the leader was cached while an exec not followed may be on";
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(cache_.InvalidateExec(gone));
-  EXPECT_LE(fds() - fds_before, 1) << "one record (one pidfd of the process) per group";
+  EXPECT_LE(OpenFdCount() - fds_before, 1) << "one record (one pidfd of the process) per group";
 }
 
 // A thread calling umask() again and again, with no other call between, holds one record (and one
 // pidfd) in the cache, not one per call (found by review: the sentry ran out of fds).
 TEST_F(CredentialsCacheTest, RepeatedUmaskCallsHoldOneRecord) {
-  auto fds = [] {
-    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                         std::filesystem::directory_iterator{});
-  };
   pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
-  auto before = fds();
+  auto before = OpenFdCount();
   for (int i = 0; i < 200; ++i) cache_.BeginUmask(self);
-  EXPECT_LE(fds() - before, 1);
-  pid_t gone = 0;
-  std::thread([&] { gone = static_cast<pid_t>(syscall(SYS_gettid)); }).join();
+  EXPECT_LE(OpenFdCount() - before, 1);
+  const pid_t gone = TidOfAGoneThread();
   for (int i = 0; i < 200; ++i) cache_.BeginUmask(gone);  // no pidfd: one record says it for all
-  EXPECT_LE(fds() - before, 1);
+  EXPECT_LE(OpenFdCount() - before, 1);
   GetUid(self, true);  // `self` calls again: its change is done (and its identity is cached)
   cache_.InvalidateThread(self);
-  EXPECT_LE(fds() - before, 0);
+  EXPECT_LE(OpenFdCount() - before, 0);
 }
 
 // chroot (sshd's privilege separation, a build's chroot) moves the caller's root: every later call
