@@ -79,8 +79,8 @@ std::string Join(const std::vector<std::string_view>& parts, size_t from) {
   return out;
 }
 
-// openat2 reports EAGAIN when a rename or mount raced with a RESOLVE_IN_ROOT walk; a retry sees a
-// consistent tree.
+}  // namespace
+
 Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how) {
   const char* p = path.empty() ? "." : path.c_str();
   for (int attempt = 0;; ++attempt) {
@@ -89,6 +89,8 @@ Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how) {
     if (errno != EAGAIN || attempt >= 16) return Errno(errno, "openat2 " + path);
   }
 }
+
+namespace {
 
 // Whether the kernel walk that gave `result` for `full` may have passed a procfs "self" or
 // "thread-self" reached through a symlink (which names the sentry there): the walk failed the way

@@ -207,6 +207,10 @@ class PathResolver {
 // `sentry_path` with the root directory's sentry path `root` removed ("/" for the root itself).
 std::string StripRootPrefix(const std::string& sentry_path, const std::string& root);
 
+// openat2(2), retried when it reports EAGAIN (a rename or mount raced with a RESOLVE_IN_ROOT or
+// RESOLVE_BENEATH walk; a retry sees a consistent tree). An empty `path` is ".".
+Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how);
+
 // The sentry's /proc/self/fd directory (O_PATH, opened at start-up; -1 if that failed). Names
 // relative to it ("N") reach the sentry's fd N without a walk from the sentry's "/", which a
 // caller's identity may not be allowed to search.

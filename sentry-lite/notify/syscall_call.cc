@@ -141,12 +141,11 @@ int SyscallCall::ProcOfCaller() {
   // resolved without crossing a mount: a mount over /proc/<pid> (a volume) is never taken for it.
   open_how at_proc{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  long p = syscall(SYS_openat2, root, "proc", &at_proc, sizeof(at_proc));
-  if (p < 0) return -1;
-  UniqueFd proc(static_cast<int>(p));
+  Result<UniqueFd> proc = OpenAt2(root, "proc", at_proc);
+  if (!proc.ok()) return -1;
   struct statfs fs {};
   struct stat st {};
-  if (fstatfs(proc.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC || fstat(proc.get(), &st) != 0 ||
+  if (fstatfs(proc->get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC || fstat(proc->get(), &st) != 0 ||
       st.st_ino != 1) {
     return -1;
   }
@@ -160,15 +159,14 @@ int SyscallCall::ProcOfCaller() {
   ssize_t a = -1, b = -1;
   {
     ScopedSentryCapabilities sentry_caps;
-    long l = syscall(SYS_openat2, proc.get(), "1/ns/pid", &below, sizeof(below));
-    UniqueFd link(l < 0 ? -1 : static_cast<int>(l));
-    if (link.valid()) a = readlinkat(link.get(), "", theirs, sizeof(theirs));
+    Result<UniqueFd> link = OpenAt2(proc->get(), "1/ns/pid", below);
+    if (link.ok()) a = readlinkat(link->get(), "", theirs, sizeof(theirs));
     b = readlink(("/proc/" + std::to_string(tid()) + "/ns/pid").c_str(), callers, sizeof(callers));
   }
   if (a <= 0 || a != b || memcmp(theirs, callers, static_cast<size_t>(a)) != 0 || !StillValid()) {
     return -1;
   }
-  own_proc_ = std::move(proc);
+  own_proc_ = std::move(*proc);
   return own_proc_->get();
 }
 
@@ -182,8 +180,7 @@ Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel,
   const std::string below_proc = rel.substr(rel.find('/') + 1);  // rel is "proc/..."
   how.flags |= O_CLOEXEC;
   how.resolve |= RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  int err;
+  Result<UniqueFd> out = Internal("not opened");
   {
     // Linux lets a process open these entries of its own without the ptrace check; the sentry
     // passes it with CAP_SYS_PTRACE and keeps the caller's identity for the entry's mode (environ
@@ -192,16 +189,14 @@ Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel,
     // mode (proc_fd_permission): with CAP_DAC_READ_SEARCH too.
     bool dir = entry == "fd" || entry == "fdinfo";
     ScopedSentryCapabilities caps(CapBit(CAP_SYS_PTRACE) | (dir ? CapBit(CAP_DAC_READ_SEARCH) : 0));
-    fd = syscall(SYS_openat2, proc, below_proc.c_str(), &how, sizeof(how));
-    err = errno;
+    out = OpenAt2(proc, below_proc, how);
   }
-  UniqueFd out(fd < 0 ? -1 : static_cast<int>(fd));
   // <ns_tgid> is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   // A mount below /proc on the way (a volume over /proc/<pid>): not the entry; walked as any path.
-  if (!out.valid() && err == EXDEV) return std::optional<UniqueFd>();
-  if (!out.valid()) return ErrnoStatus(err, "open /" + rel);
-  return std::optional<UniqueFd>(std::move(out));
+  if (!out.ok() && out.status().err() == EXDEV) return std::optional<UniqueFd>();
+  if (!out.ok()) return out.status();
+  return std::optional<UniqueFd>(std::move(*out));
 }
 
 int SyscallCall::Root() {
@@ -284,9 +279,9 @@ Result<const CallerView*> SyscallCall::View() {
     if (root != container_.root.get()) {
       open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-      UniqueFd proc(root < 0 ? -1 : static_cast<int>(syscall(SYS_openat2, root, "proc", &how, sizeof(how))));
+      Result<UniqueFd> proc = root < 0 ? Result<UniqueFd>(ErrnoStatus(ENOENT, "no root")) : OpenAt2(root, "proc", how);
       struct statfs fs {};
-      v.lexical = proc.valid() && fstatfs(proc.get(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+      v.lexical = proc.ok() && fstatfs(proc->get(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
     }
     view_ = std::move(v);
   }
