@@ -892,6 +892,81 @@ TEST_F(Sys, ProcSelfIsCaller) {
             }));
 }
 
+TEST_F(Sys, ProcListsTheProcesses) {
+  // ps, top, pgrep and psutil list /proc and read the pid directories they find.
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[1]);
+    char c;
+    (void)!read(ready[0], &c, 1);  // until the parent closes its end
+    _exit(0);
+  }
+  close(ready[0]);
+  auto listed = [] {
+    std::vector<pid_t> pids;
+    DIR* d = opendir("/proc");
+    if (d == nullptr) return std::make_pair(errno, pids);
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] >= '1' && e->d_name[0] <= '9') pids.push_back(atoi(e->d_name));
+    }
+    closedir(d);
+    return std::make_pair(0, pids);
+  };
+  auto [err, pids] = listed();
+  close(ready[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_EQ(err, 0) << strerror(err);
+  EXPECT_NE(std::find(pids.begin(), pids.end(), getpid()), pids.end());
+  EXPECT_NE(std::find(pids.begin(), pids.end(), child), pids.end());
+  // The same directory through "/proc/" and from a dirfd of the root.
+  int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(root, 0);
+  int proc = openat(root, "proc/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  EXPECT_GE(proc, 0) << strerror(errno);
+  struct stat a {}, b {};
+  EXPECT_EQ(fstat(proc, &a), 0);
+  EXPECT_EQ(stat("/proc", &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  if (proc >= 0) close(proc);
+  close(root);
+  std::string stat_line = ReadFile("/proc/" + std::to_string(getpid()) + "/stat");
+  EXPECT_EQ(atoi(stat_line.c_str()), getpid()) << stat_line.substr(0, 80);
+}
+
+TEST_F(Sys, StatFollowsOwnNamespaceLinks) {
+  // stat() follows /proc/<pid>/ns/<type> to the namespace (nsfs) inode that readlink names
+  // ("net:[4026531840]"); lsns, ip netns identify and `stat -L` compare namespaces this way.
+  std::string pid = "/proc/" + std::to_string(getpid());
+  for (const std::string& base : {std::string("/proc/self"), pid, std::string("/proc/thread-self")}) {
+    for (const char* type : {"net", "pid", "mnt", "user", "uts", "ipc", "cgroup"}) {
+      std::string link = base + "/ns/" + type;
+      SCOPED_TRACE(link);
+      char buf[128] = {};
+      ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+      ASSERT_GT(n, 0) << strerror(errno);
+      std::string text(buf, static_cast<size_t>(n));
+      std::string prefix = std::string(type) + ":[";
+      ASSERT_EQ(text.rfind(prefix, 0), 0u) << text;
+      unsigned long ino = strtoul(text.c_str() + prefix.size(), nullptr, 10);
+      struct stat st {};
+      ASSERT_EQ(stat(link.c_str(), &st), 0) << strerror(errno);
+      EXPECT_EQ(st.st_ino, ino);
+      ASSERT_EQ(lstat(link.c_str(), &st), 0) << strerror(errno);
+      EXPECT_TRUE(S_ISLNK(st.st_mode));
+      int fd = open(link.c_str(), O_RDONLY | O_CLOEXEC);
+      ASSERT_GE(fd, 0) << strerror(errno);
+      ASSERT_EQ(fstat(fd, &st), 0);
+      EXPECT_EQ(st.st_ino, ino);
+      close(fd);
+      EXPECT_EQ(Err(stat((link + "/x").c_str(), &st)), ENOTDIR);
+    }
+  }
+}
+
 // ------------------------------------------------------------------ stat / statx / access / readlink
 
 TEST_F(Sys, StatFamily) {

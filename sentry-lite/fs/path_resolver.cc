@@ -248,8 +248,8 @@ Result<std::optional<PathResolver::FsPlace>> PathResolver::FsPlaceOf(int fd) con
   if (!rel.ok()) return std::optional<FsPlace>();
   std::vector<std::string_view> parts = Components(*rel);
   // The root of the object's own instance: the shortest prefix that is a directory of the same
-  // device with inode 1.
-  for (size_t i = 1; i < parts.size(); ++i) {
+  // device with inode 1 (the whole name when the object is that root: /proc itself).
+  for (size_t i = 1; i <= parts.size(); ++i) {
     std::string prefix = "/";
     for (size_t j = 0; j < i; ++j) prefix += std::string(parts[j]) + "/";
     UniqueFd root = OpenPathAt(ns_root_fd_, prefix, O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
@@ -284,6 +284,7 @@ Result<bool> PathResolver::IsSentryTaskEntry(const Result<std::optional<FsPlace>
   // elsewhere). Otherwise it can not be told: refused.
   std::string name;
   for (const std::string& part : place->below) name += (name.empty() ? "" : "/") + part;
+  if (name.empty()) name = ".";  // the procfs root itself
   UniqueFd again = OpenPathAt(place->root.get(), name, O_NOFOLLOW, beneath | RESOLVE_NO_SYMLINKS);
   struct stat st;
   return !(again.valid() && fstat(again.get(), &st) == 0 && st.st_dev == place->object.st_dev &&
@@ -374,6 +375,13 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
       (parts[own] == "exe" || parts[own] == "cwd" || parts[own] == "root")) {
     object->link = std::string(parts[own]);
     object->after = after_from(own + 1);
+    return std::string();
+  }
+  // Its namespace links: ns/net names the namespace's own (nsfs) inode.
+  if (own != 0 && parts.size() > own + 1 && parts[own] == "ns" && !is_last_link(own + 2) &&
+      caller->caller_link) {
+    object->link = "ns/" + std::string(parts[own + 1]);
+    object->after = after_from(own + 2);
     return std::string();
   }
   if (parts.size() >= 2 && parts[0] == "dev" && parts[1] == "fd" && !is_last_link(2)) {
@@ -544,9 +552,12 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
                                      std::to_string(object.fd), how);
       }
     } else {
-      // The caller's own exe/cwd/root (never the link itself: Absolutize leaves an unfollowed last
-      // component to the walk).
+      // The caller's own exe/cwd/root or namespace (never the link itself: Absolutize leaves an
+      // unfollowed last component to the walk).
       SEE_ASSIGN_OR_RETURN(fd, caller->caller_link(object.link));
+      if (object.link.starts_with("ns/") && !object.after.empty()) {
+        return Errno(ENOTDIR, "a namespace is not a directory");
+      }
     }
     if (object.after.empty()) {
       if (reopened != nullptr) *reopened = true;

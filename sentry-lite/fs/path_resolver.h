@@ -55,8 +55,9 @@ struct CallerView {
   // Returns a sentry-side duplicate of the caller's fd N (pidfd_getfd), or EBADF.
   std::function<Result<UniqueFd>(int)> caller_fd;
   // Opens (O_PATH) what the caller's own magic link /proc/<its pid>/<name> names, for `name` one
-  // of "exe", "cwd", "root": the caller's own executable, working directory, root (the sentry
-  // follows its host /proc/<caller tid>/<name>). Unset: those links are refused (ELOOP).
+  // of "exe", "cwd", "root", "ns/<type>": the caller's own executable, working directory, root,
+  // namespace (the sentry follows its host /proc/<caller tid>/<name>). Unset: those links are
+  // refused (ELOOP).
   std::function<Result<UniqueFd>(std::string_view)> caller_link;
   // Opens with `how` the caller's own /proc entry `entry` (one that IsOwnProcEntry names), reached
   // by the spellings /proc/self/<entry>, /proc/thread-self/<entry> and /proc/self/task/<own
@@ -158,7 +159,7 @@ class PathResolver {
                             bool* own_entry = nullptr) const;
 
   // What a caller path names directly, without a walk: the caller's fd N, or one of its own magic
-  // links (exe, cwd, root); `after` is the rest of the path below it.
+  // links (exe, cwd, root, ns/<type>); `after` is the rest of the path below it.
   struct CallerObject {
     int fd = -1;
     std::string link;

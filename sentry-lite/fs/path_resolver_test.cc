@@ -367,5 +367,39 @@ TEST(StripRootPrefixTest, ContainerViewOfSentryPaths) {
   EXPECT_EQ(StripRootPrefix("/bin/sh", "/"), "/bin/sh");
 }
 
+// Where an object lies in its procfs (here the host's, with the resolver's root at "/"): the
+// procfs root itself is a place too (below it: nothing), and neither it nor another process's
+// directory is an entry of the resolving process's own threads.
+TEST(PathResolverProcTest, PlacesInTheProcfsIncludeItsRoot) {
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(root.valid());
+  PathResolver r(root.get());
+  UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(proc.valid());
+  auto place = r.FsPlaceOf(proc.get());
+  ASSERT_TRUE(place.ok()) << place.status().ToString();
+  ASSERT_TRUE(place->has_value());
+  EXPECT_TRUE((*place)->below.empty());
+  auto own = r.IsSentryTaskEntry(proc.get());
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(*own);
+
+  std::string self = "/proc/" + std::to_string(getpid());
+  UniqueFd mine(open((self + "/status").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(mine.valid());
+  place = r.FsPlaceOf(mine.get());
+  ASSERT_TRUE(place.ok() && place->has_value());
+  EXPECT_EQ((*place)->below, (std::vector<std::string>{std::to_string(getpid()), "status"}));
+  own = r.IsSentryTaskEntry(mine.get());
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(*own);
+
+  UniqueFd parents(open(("/proc/" + std::to_string(getppid()) + "/status").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(parents.valid());
+  own = r.IsSentryTaskEntry(parents.get());
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(*own);
+}
+
 }  // namespace
 }  // namespace see::sentry

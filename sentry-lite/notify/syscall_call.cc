@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace see::sentry {
@@ -116,17 +117,34 @@ bool SyscallCall::StillValid() const {
 }
 
 Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
-  if (name != "exe" && name != "cwd" && name != "root") return ErrnoStatus(ELOOP, "magic link");
+  static constexpr std::string_view kNamespaces[] = {
+      "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"};
+  bool ns = name.starts_with("ns/");
+  if (ns) {
+    if (std::find(std::begin(kNamespaces), std::end(kNamespaces), name.substr(3)) == std::end(kNamespaces)) {
+      return ErrnoStatus(ENOENT, "no such namespace link");
+    }
+  } else if (name != "exe" && name != "cwd" && name != "root") {
+    return ErrnoStatus(ELOOP, "magic link");
+  }
   std::string link = "/proc/" + std::to_string(tid()) + "/" + std::string(name);
   int fd;
+  int err;
   {
     // Following another process's magic link is a ptrace-read check on the current (possibly the
     // caller's) identity; the caller's own links are always its own to follow.
     ScopedSentryCapabilities sentry_caps;
     fd = open(link.c_str(), O_PATH | O_CLOEXEC);
+    err = errno;
   }
-  if (fd < 0) return ErrnoStatus(errno == ENOENT ? ESRCH : errno, "open " + link);
+  if (fd < 0) return ErrnoStatus(err == ENOENT && !ns ? ESRCH : err, "open " + link);
   UniqueFd out(fd);
+  struct statfs fs {};
+  // A namespace link leads to a namespace, an object with nothing below it (an fd of it lets the
+  // caller do what its own /proc would: setns stays refused by the filter).
+  if (ns && (fstatfs(out.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
+    return ErrnoStatus(ELOOP, "not a namespace: " + link);
+  }
   // The tid is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   return out;

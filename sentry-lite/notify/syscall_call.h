@@ -94,7 +94,8 @@ class SyscallCall {
   Result<const CallerCredentials*> Credentials();
   // A sentry-side duplicate of the caller's fd `fd` (pidfd_getfd); EBADF if it has none.
   Result<UniqueFd> CallerFd(int fd);
-  // What the caller's own /proc/<pid>/{exe,cwd,root} ("exe", ...) names, O_PATH; ESRCH if gone.
+  // What the caller's own /proc/<pid>/{exe,cwd,root,ns/<type>} ("exe", "ns/net"...) names, O_PATH;
+  // ESRCH if gone, ENOENT for an unknown namespace type.
   Result<UniqueFd> CallerLink(std::string_view name);
   // CallerView::caller_entry: opens the caller's own /proc entry at `rel` in its root's procfs when
   // that is its own pid namespace's (ProcOfCaller), past the ptrace check another opener must
