@@ -2225,6 +2225,22 @@ TEST_F(Sys, SysinfoConsistentWithMeminfo) {
   unsigned long kb = 0;
   ASSERT_EQ(sscanf(mi.c_str(), "MemTotal: %lu kB", &kb), 1);
   EXPECT_EQ(static_cast<unsigned long long>(si.totalram) * si.mem_unit / 1024, kb);
+  // What free(1) shows as used is never negative: free memory and the page cache fit in the
+  // total (MemFree + Buffers + Cached + SReclaimable <= MemTotal), and sysinfo's buffers are
+  // meminfo's.
+  auto field = [&mi](const char* key) -> long {
+    size_t at = mi.find(std::string("\n") + key + ":");
+    return at == std::string::npos ? -1 : atol(mi.c_str() + at + strlen(key) + 2);
+  };
+  long free_kb = field("MemFree"), buffers = field("Buffers"), cached = field("Cached");
+  long reclaimable = field("SReclaimable");
+  ASSERT_GE(free_kb, 0);
+  ASSERT_GE(buffers, 0);
+  ASSERT_GE(cached, 0);
+  ASSERT_GE(reclaimable, 0);
+  EXPECT_LE(free_kb + buffers + cached + reclaimable, static_cast<long>(kb)) << mi.substr(0, 600);
+  // Both read at slightly different moments: within 64 MiB.
+  EXPECT_NEAR(static_cast<double>(si.bufferram) * si.mem_unit / 1024, buffers, 65536.0);
   // nproc's source and sysconf agree.
   cpu_set_t set;
   ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);

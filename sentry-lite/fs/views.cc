@@ -72,6 +72,75 @@ std::string MeminfoLine(std::string_view key_colon, uint64_t kb) {
   return buf;
 }
 
+// The /proc/meminfo lines memory.stat has the pod's own figure for: its cgroup v2 key(s), summed,
+// and its v1 key(s) (the hierarchical total_<key> preferred). Buffers has none (v1 counts them in
+// cache, v2 in file): 0. Keys absent from the pod's memory.stat count 0 (a v1 memory.stat has no
+// slab figures: the pod's slab is then in no line, which keeps "used" its own).
+struct MemStatKeys {
+  std::string_view meminfo;
+  std::vector<std::string_view> v2;
+  std::vector<std::string_view> v1;
+};
+const std::vector<MemStatKeys>& MemStatTable() {
+  static const std::vector<MemStatKeys> table = {
+      {"Buffers:", {}, {}},
+      {"Cached:", {"file"}, {"cache"}},
+      {"SwapCached:", {"swapcached"}, {}},
+      {"Active:", {"active_anon", "active_file"}, {"active_anon", "active_file"}},
+      {"Inactive:", {"inactive_anon", "inactive_file"}, {"inactive_anon", "inactive_file"}},
+      {"Active(anon):", {"active_anon"}, {"active_anon"}},
+      {"Inactive(anon):", {"inactive_anon"}, {"inactive_anon"}},
+      {"Active(file):", {"active_file"}, {"active_file"}},
+      {"Inactive(file):", {"inactive_file"}, {"inactive_file"}},
+      {"Unevictable:", {"unevictable"}, {"unevictable"}},
+      {"Dirty:", {"file_dirty"}, {"dirty"}},
+      {"Writeback:", {"file_writeback"}, {"writeback"}},
+      {"AnonPages:", {"anon"}, {"rss"}},
+      {"Mapped:", {"file_mapped"}, {"mapped_file"}},
+      {"Shmem:", {"shmem"}, {"shmem"}},
+      {"Slab:", {"slab"}, {}},
+      {"SReclaimable:", {"slab_reclaimable"}, {}},
+      {"SUnreclaim:", {"slab_unreclaimable"}, {}},
+      {"KernelStack:", {"kernel_stack"}, {}},
+      {"PageTables:", {"pagetables"}, {}},
+      {"AnonHugePages:", {"anon_thp"}, {"rss_huge"}},
+  };
+  return table;
+}
+
+// PodLimits::mem_figures from the pod's memory.stat (`v2`: the cgroup v2 file), each at most
+// `used`; page cache and reclaimable slab together too (see PodLimits).
+std::vector<std::pair<std::string_view, uint64_t>> MemFigures(std::string_view stat, bool v2, uint64_t used) {
+  std::vector<std::pair<std::string_view, uint64_t>> out;
+  for (const MemStatKeys& row : MemStatTable()) {
+    uint64_t sum = 0;
+    for (std::string_view key : v2 ? row.v2 : row.v1) {
+      std::optional<uint64_t> v;
+      if (!v2) v = KeyedValue(stat, "total_" + std::string(key));
+      if (!v) v = KeyedValue(stat, key);
+      sum += v.value_or(0);
+    }
+    out.emplace_back(row.meminfo, std::min(sum, used));
+  }
+  auto figure = [&out](std::string_view key) -> uint64_t& {
+    return std::find_if(out.begin(), out.end(), [&](const auto& f) { return f.first == key; })->second;
+  };
+  uint64_t& reclaimable = figure("SReclaimable:");
+  reclaimable = std::min(reclaimable, used - figure("Cached:"));
+  return out;
+}
+
+}  // namespace
+
+std::optional<uint64_t> PodLimits::MemFigure(std::string_view meminfo_key) const {
+  for (const auto& [key, bytes] : mem_figures) {
+    if (key == meminfo_key) return bytes;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 std::string RenderMeminfo(std::string_view host, const PodLimits& l) {
   std::string out;
   uint64_t total_kb = l.mem_total / 1024;
@@ -87,6 +156,7 @@ std::string RenderMeminfo(std::string_view host, const PodLimits& l) {
     if (key == "MemTotal:") kb = total_kb;
     else if (key == "MemFree:") kb = l.mem_free / 1024;
     else if (key == "MemAvailable:") kb = l.mem_available / 1024;
+    else if (auto own = l.MemFigure(key)) kb = *own / 1024;
     else kb = std::min(kb, total_kb);  // no figure of the pod exceeds its memory
     out += MeminfoLine(key, kb);
   }
@@ -328,16 +398,21 @@ PodLimits PodViews::Limits(const HostInfo& host) const {
 
   // Memory: v2 when memory.max exists, else v1.
   std::optional<uint64_t> limit, usage, inactive;
-  if (auto v2 = Slurp(mem.empty() ? "" : mem + "/memory.max")) {
-    limit = FirstNumber(*v2);
+  std::optional<std::string> stat;
+  bool v2 = false;
+  if (auto max = Slurp(mem.empty() ? "" : mem + "/memory.max")) {
+    v2 = true;
+    limit = FirstNumber(*max);
     if (auto u = Slurp(mem + "/memory.current")) usage = FirstNumber(*u);
-    if (auto s = Slurp(mem + "/memory.stat")) inactive = KeyedValue(*s, "inactive_file");
+    stat = Slurp(mem + "/memory.stat");
+    if (stat) inactive = KeyedValue(*stat, "inactive_file");
   } else if (auto v1 = Slurp(mem.empty() ? "" : mem + "/memory.limit_in_bytes")) {
     limit = FirstNumber(*v1);
     if (auto u = Slurp(mem + "/memory.usage_in_bytes")) usage = FirstNumber(*u);
-    if (auto s = Slurp(mem + "/memory.stat")) {
-      inactive = KeyedValue(*s, "total_inactive_file");
-      if (!inactive) inactive = KeyedValue(*s, "inactive_file");
+    stat = Slurp(mem + "/memory.stat");
+    if (stat) {
+      inactive = KeyedValue(*stat, "total_inactive_file");
+      if (!inactive) inactive = KeyedValue(*stat, "inactive_file");
     }
   }
   l.mem_total = host.mem_total;
@@ -345,6 +420,7 @@ PodLimits PodViews::Limits(const HostInfo& host) const {
   uint64_t used = std::min(usage.value_or(0), l.mem_total);
   l.mem_free = l.mem_total - used;
   l.mem_available = std::min(l.mem_total, l.mem_free + std::min(inactive.value_or(0), used));
+  if (stat) l.mem_figures = MemFigures(*stat, v2, used);
 
   // CPUs: ceil(quota / period), at least 1, at most the host's.
   std::optional<uint64_t> quota, period;

@@ -18,8 +18,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -48,6 +51,13 @@ struct PodLimits {
   double uptime = 0;           // seconds since the pod started
   double cpu_usage = 0;        // seconds of CPU the pod used (0 if unknown)
   int tasks = -1;              // threads in the cgroup, -1 if unknown
+  // The pod's own figure (bytes) for a /proc/meminfo line ("Cached:", "Buffers:", "Shmem:"...),
+  // from its memory.stat; none for a line memory.stat has no figure for, or when the pod's
+  // memory.stat can not be read. Page cache and reclaimable slab never exceed what the pod uses
+  // (mem_total - mem_free): tools compute "used" as MemTotal - MemFree - Buffers - Cached -
+  // SReclaimable, which the host's figures would make negative.
+  std::vector<std::pair<std::string_view, uint64_t>> mem_figures;
+  std::optional<uint64_t> MemFigure(std::string_view meminfo_key) const;
 };
 
 // The view files, by their path under the container root.

@@ -81,6 +81,55 @@ TEST_F(PodViewsTest, V1UnlimitedAndMissingFiles) {
   EXPECT_EQ(none.cpus, 4);
 }
 
+// "used" as free(1), psutil and htop compute it (MemTotal - MemFree - Buffers - Cached -
+// SReclaimable) must be the pod's and never negative: the page cache lines are the pod's own.
+TEST_F(PodViewsTest, PageCacheFiguresAreThePodsOwn) {
+  std::string host =
+      "MemTotal:        8388608 kB\nMemFree:         1000000 kB\nMemAvailable:    7000000 kB\n"
+      "Buffers:          300000 kB\nCached:          5000000 kB\nShmem:             90000 kB\n"
+      "SReclaimable:     400000 kB\nKernelStack:       20000 kB\nAnonPages:       2000000 kB\n";
+  auto used_kb = [](const std::string& meminfo) {
+    auto get = [&](const std::string& key) {
+      size_t at = meminfo.find(key + ":");
+      return at == std::string::npos ? -1L : atol(meminfo.c_str() + at + key.size() + 1);
+    };
+    return get("MemTotal") - get("MemFree") - get("Buffers") - get("Cached") - get("SReclaimable");
+  };
+  // No limit (the host's total), 100 MiB used, 60 MiB of it page cache (8 MiB shmem).
+  Put("memory.max", "max\n");
+  Put("memory.current", "104857600\n");
+  Put("memory.stat", "anon 20971520\nfile 62914560\nshmem 8388608\nslab_reclaimable 4194304\n"
+                     "inactive_file 31457280\nkernel_stack 65536\n");
+  PodLimits l = Limits();
+  std::string v2 = RenderViewFile(ViewFile::kMeminfo, host, l, HostInfo{});
+  EXPECT_EQ(used_kb(v2), (100 - 60 - 4) * 1024) << v2;
+  EXPECT_NE(v2.find("Buffers:               0 kB\n"), std::string::npos) << v2;
+  EXPECT_NE(v2.find("Shmem:              8192 kB\n"), std::string::npos) << v2;
+  EXPECT_NE(v2.find("KernelStack:          64 kB\n"), std::string::npos) << v2;
+  EXPECT_EQ(l.MemFigure("Shmem:"), 8ull << 20);
+  EXPECT_EQ(l.MemFigure("HugePages_Total:"), std::nullopt);
+
+  // cgroup v1: hierarchical totals preferred; no slab figures (0). A cache figure above the
+  // usage (the counters are read one after the other) is held to it.
+  std::remove((dir_ + "/memory.max").c_str());
+  Put("memory.limit_in_bytes", "536870912\n");
+  Put("memory.usage_in_bytes", "52428800\n");
+  Put("memory.stat", "cache 1\ntotal_cache 62914560\ntotal_rss 10485760\ntotal_shmem 1048576\n");
+  l = Limits();
+  std::string v1 = RenderViewFile(ViewFile::kMeminfo, host, l, HostInfo{});
+  EXPECT_EQ(used_kb(v1), 0) << v1;
+  EXPECT_NE(v1.find("MemTotal:         524288 kB\n"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("AnonPages:         10240 kB\n"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("SReclaimable:          0 kB\n"), std::string::npos) << v1;
+
+  // No memory.stat: the host's figures, capped at the pod's total, as before.
+  std::remove((dir_ + "/memory.stat").c_str());
+  l = Limits();
+  EXPECT_TRUE(l.mem_figures.empty());
+  EXPECT_NE(RenderViewFile(ViewFile::kMeminfo, host, l, HostInfo{}).find("Cached:           524288 kB\n"),
+            std::string::npos);
+}
+
 TEST(ViewRenderTest, Classify) {
   EXPECT_EQ(ClassifyViewPath("proc/meminfo"), ViewFile::kMeminfo);
   EXPECT_EQ(ClassifyViewPath("sys/devices/system/cpu/online"), ViewFile::kCpuOnline);

@@ -86,8 +86,11 @@ Reply SysSysinfo(SyscallCall& call) {
     uint64_t unit = si.mem_unit ? si.mem_unit : 1;
     si.totalram = l.mem_total / unit;
     si.freeram = l.mem_free / unit;
-    si.sharedram = std::min<uint64_t>(si.sharedram, si.totalram);
-    si.bufferram = std::min<uint64_t>(si.bufferram, si.totalram);
+    // The pod's own shared memory and buffers (/proc/meminfo's Shmem and Buffers) where known.
+    auto shmem = l.MemFigure("Shmem:");
+    auto buffers = l.MemFigure("Buffers:");
+    si.sharedram = shmem ? *shmem / unit : std::min<uint64_t>(si.sharedram, si.totalram);
+    si.bufferram = buffers ? *buffers / unit : std::min<uint64_t>(si.bufferram, si.totalram);
     si.totalhigh = si.freehigh = 0;
     if (l.tasks > 0) si.procs = static_cast<uint16_t>(std::min(l.tasks, 0xffff));
     si.uptime = static_cast<long>(l.uptime);
