@@ -967,6 +967,63 @@ TEST_F(Sys, StatFollowsOwnNamespaceLinks) {
   }
 }
 
+TEST_F(Sys, StatFollowsAnotherProcessesLinks) {
+  // lsns, lsfd, lsof and `stat -L` follow /proc/<pid>/{exe,cwd,root,ns/*,fd/N} of other processes
+  // (a process may when it passes the ptrace-read check: here, a child of the same user).
+  WriteFile(P("f"), "held");
+  int held = open(P("f").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  int ready[2], moved[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(moved, O_CLOEXEC), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[1]);
+    if (chdir(dir_.c_str()) != 0) _exit(1);
+    close(moved[1]);
+    char c;
+    (void)!read(ready[0], &c, 1);  // until the parent closes its end
+    _exit(0);
+  }
+  close(ready[0]);
+  close(moved[1]);
+  char c;
+  ASSERT_EQ(read(moved[0], &c, 1), 0);  // the child is in dir_
+  close(moved[0]);
+  std::string p = "/proc/" + std::to_string(child);
+  struct stat st {}, want {};
+  std::string results;
+  auto check = [&](const std::string& path, const struct stat& expect) {
+    int rc = stat(path.c_str(), &st);
+    results += path.substr(p.size()) + "=" +
+               (rc != 0 ? strerror(errno) : st.st_ino == expect.st_ino && st.st_dev == expect.st_dev ? "same" : "other") +
+               " ";
+  };
+  ASSERT_EQ(stat("/proc/self/exe", &want), 0);
+  check(p + "/exe", want);
+  ASSERT_EQ(stat(dir_.c_str(), &want), 0);
+  check(p + "/cwd", want);
+  check(p + "/task/" + std::to_string(child) + "/cwd", want);
+  ASSERT_EQ(stat("/", &want), 0);
+  check(p + "/root", want);
+  ASSERT_EQ(stat("/proc/self/ns/net", &want), 0);
+  check(p + "/ns/net", want);
+  ASSERT_EQ(fstat(held, &want), 0);
+  check(p + "/fd/" + std::to_string(held), want);
+  check(p + "/cwd/f", want);
+  std::string through = ReadFile(p + "/cwd/f");
+  close(ready[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(held);
+  EXPECT_EQ(results, "/exe=same /cwd=same /task/" + std::to_string(child) +
+                         "/cwd=same /root=same /ns/net=same /fd/" + std::to_string(held) + "=same /cwd/f=same ");
+  EXPECT_EQ(through, "held");
+  // Gone: ENOENT, as natively.
+  EXPECT_EQ(Err(stat((p + "/cwd").c_str(), &st)), ENOENT);
+}
+
 // ------------------------------------------------------------------ stat / statx / access / readlink
 
 TEST_F(Sys, StatFamily) {

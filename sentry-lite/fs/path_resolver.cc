@@ -378,11 +378,42 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     return std::string();
   }
   // Its namespace links: ns/net names the namespace's own (nsfs) inode.
-  if (own != 0 && parts.size() > own + 1 && parts[own] == "ns" && !is_last_link(own + 2) &&
-      caller->caller_link) {
+  if (own != 0 && parts.size() > own + 1 && parts[own] == "ns" && parts[own + 1] != ".." &&
+      !is_last_link(own + 2) && caller->caller_link) {
     object->link = "ns/" + std::string(parts[own + 1]);
     object->after = after_from(own + 2);
     return std::string();
+  }
+  // Another process's (or another thread's) links, /proc/<pid>[/task/<tid>]/<link>: followed for
+  // the caller by CallerView::peer_link, which leaves the ptrace check to the kernel.
+  if (caller->peer_link && parts.size() >= 3 && parts[0] == "proc") {
+    int n = 0;
+    const bool self = parts[1] == "self" || parts[1] == tgid;
+    size_t at = 0;
+    std::string dir;
+    if (parts.size() >= 5 && (self || ParseFdNumber(parts[1], &n)) && parts[2] == "task" &&
+        ParseFdNumber(parts[3], &n) && !(self && parts[3] == tid)) {
+      at = 4;
+      dir = "/proc/" + (self ? tgid : std::string(parts[1])) + "/task/" + std::string(parts[3]);
+    } else if (!self && parts[1] != "thread-self" && ParseFdNumber(parts[1], &n)) {
+      at = 2;
+      dir = "/proc/" + std::string(parts[1]);
+    }
+    size_t len = 0;
+    if (at != 0 && parts.size() > at) {
+      if (parts[at] == "exe" || parts[at] == "cwd" || parts[at] == "root") {
+        len = 1;
+      } else if (parts.size() > at + 1 && ((parts[at] == "ns" && parts[at + 1] != "..") ||
+                                           (parts[at] == "fd" && ParseFdNumber(parts[at + 1], &n)))) {
+        len = 2;
+      }
+    }
+    if (len != 0 && !is_last_link(at + len)) {
+      object->peer = dir;
+      object->link = std::string(parts[at]) + (len == 2 ? "/" + std::string(parts[at + 1]) : "");
+      object->after = after_from(at + len);
+      return std::string();
+    }
   }
   if (parts.size() >= 2 && parts[0] == "dev" && parts[1] == "fd" && !is_last_link(2)) {
     return "/proc/" + tgid + "/fd" + rest_from(2);
@@ -552,9 +583,10 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
                                      std::to_string(object.fd), how);
       }
     } else {
-      // The caller's own exe/cwd/root or namespace (never the link itself: Absolutize leaves an
-      // unfollowed last component to the walk).
-      SEE_ASSIGN_OR_RETURN(fd, caller->caller_link(object.link));
+      // The caller's own exe/cwd/root or namespace, or another process's link (never the link
+      // itself: Absolutize leaves an unfollowed last component to the walk).
+      SEE_ASSIGN_OR_RETURN(fd, object.peer.empty() ? caller->caller_link(object.link)
+                                                   : caller->peer_link(object.peer, object.link));
       if (object.link.starts_with("ns/") && !object.after.empty()) {
         return Errno(ENOTDIR, "a namespace is not a directory");
       }

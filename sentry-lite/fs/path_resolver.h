@@ -59,6 +59,11 @@ struct CallerView {
   // namespace (the sentry follows its host /proc/<caller tid>/<name>). Unset: those links are
   // refused (ELOOP).
   std::function<Result<UniqueFd>(std::string_view)> caller_link;
+  // Opens (O_PATH) what another process's (or thread's) magic link names: `dir` is its /proc
+  // directory as the caller spelled it ("/proc/<pid>" or "/proc/<pid>/task/<tid>", pids of the
+  // caller's procfs), `name` one of "exe", "cwd", "root", "ns/<type>", "fd/<n>". Linux follows
+  // these for a caller that passes the ptrace-read check on that process. Unset: refused (ELOOP).
+  std::function<Result<UniqueFd>(const std::string& dir, std::string_view name)> peer_link;
   // Opens with `how` the caller's own /proc entry `entry` (one that IsOwnProcEntry names), reached
   // by the spellings /proc/self/<entry>, /proc/thread-self/<entry> and /proc/self/task/<own
   // tid>/<entry>, at `rel` ("proc/<ns_tgid>[/task/<ns_tid>]/<entry>", from the caller's root), as
@@ -158,11 +163,12 @@ class PathResolver {
                             const CallerView* caller, bool* reopened, bool proc_walk = true,
                             bool* own_entry = nullptr) const;
 
-  // What a caller path names directly, without a walk: the caller's fd N, or one of its own magic
-  // links (exe, cwd, root, ns/<type>); `after` is the rest of the path below it.
+  // What a caller path names directly, without a walk: the caller's fd N, one of its own magic
+  // links (exe, cwd, root, ns/<type>) or another process's; `after` is the rest of the path below it.
   struct CallerObject {
     int fd = -1;
     std::string link;
+    std::string peer;        // the /proc directory whose `link` it is, when not the caller's own
     std::string entry;       // an own /proc entry (CallerView::caller_entry) ...
     std::string entry_path;  // ... and where it is from the root
     std::string after;

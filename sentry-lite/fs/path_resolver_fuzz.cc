@@ -154,6 +154,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string where = name == "exe" ? "/etc/passwd" : name == "cwd" ? "/dir/sub" : "";
     return see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC));
   };
+  // Another process's links (/proc/<pid>/{exe,cwd,root,fd/N}): inside the root here too.
+  view.peer_link = [&t](const std::string& dir, std::string_view name) -> see::Result<see::UniqueFd> {
+    if (!dir.starts_with("/proc/") || name.starts_with("ns/")) return see::ErrnoStatus(ENOENT, "none");
+    std::string where = name == "exe" ? "/etc/passwd" : name == "root" ? "" : "/dir";
+    return see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC));
+  };
   PathResolver r(t.root_fd);
   if (parent) {
     auto p = r.OpenParent(start, path, with_view ? &view : nullptr);

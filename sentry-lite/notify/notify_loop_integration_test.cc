@@ -912,6 +912,79 @@ TEST_F(NotifyLoopTest, TheSentrysOwnProcFilesAreRefusedAsNatively) {
   EXPECT_EQ(served, native);
 }
 
+// Another process's magic links (exe, cwd, root, ns/<type>, fd/<n>) are followed for the caller
+// as Linux does: when the caller passes the ptrace-read check on that process, judged by the
+// kernel with the caller's identity. The sentry's own are refused (a sentry thread would pass the
+// check on its own process, and its root is the host's).
+TEST_F(NotifyLoopTest, AnotherProcessesLinksAreFollowedWithTheCallersRights) {
+  ASSERT_TRUE(MkdirAll(root_ + "/proc").ok());
+  ASSERT_EQ(mount("proc", (root_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), 0)
+      << strerror(errno);
+  ASSERT_EQ(prctl(PR_SET_DUMPABLE, 0), 0);
+  std::string sentry = "/proc/" + std::to_string(getpid());
+  auto probe = [&] {
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[2]{};
+    if (syscall(SYS_capset, &head, none) != 0) return std::string("capset failed");
+    std::string r;
+    auto same = [](const std::string& path, const struct stat& want) {
+      struct stat st {};
+      if (stat(path.c_str(), &st) != 0) return "-" + std::string(strerrorname_np(errno));
+      return std::string(st.st_dev == want.st_dev && st.st_ino == want.st_ino ? "same" : "other");
+    };
+    // Two children of the caller, one of them not dumpable; each holds a pipe's read end as fd 0.
+    int hold[2], set[2];
+    if (pipe(hold) != 0 || pipe(set) != 0) return std::string("pipe");
+    pid_t kids[2];
+    for (int i = 0; i < 2; ++i) {
+      kids[i] = fork();
+      if (kids[i] == 0) {
+        dup2(hold[0], 0);
+        close(hold[1]);
+        close(set[0]);
+        prctl(PR_SET_DUMPABLE, i == 0 ? 1 : 0);  // the caller is not (forked from the sentry)
+        close(set[1]);
+        char c;
+        (void)!read(0, &c, 1);
+        _exit(0);
+      }
+    }
+    close(set[1]);
+    char c;
+    if (read(set[0], &c, 1) != 0) return std::string("kids");  // both have set their flag
+    close(set[0]);
+    struct stat cwd {}, root {}, exe {}, net {}, pipe_st {};
+    stat(".", &cwd);
+    stat("/", &root);
+    stat("/proc/self/exe", &exe);
+    stat("/proc/self/ns/net", &net);
+    fstat(hold[0], &pipe_st);
+    for (pid_t kid : kids) {
+      std::string p = "/proc/" + std::to_string(kid);
+      r += "kid: exe=" + same(p + "/exe", exe) + " cwd=" + same(p + "/cwd", cwd) + " root=" +
+           same(p + "/root", root) + " net=" + same(p + "/ns/net", net) + " fd0=" + same(p + "/fd/0", pipe_st) +
+           " task=" + same(p + "/task/" + std::to_string(kid) + "/cwd", cwd) + " below=" +
+           same(p + "/cwd/.", cwd) + " ";
+    }
+    close(hold[1]);
+    close(hold[0]);
+    for (pid_t kid : kids) waitpid(kid, nullptr, 0);
+    for (const char* l : {"/exe", "/cwd", "/root", "/ns/net", "/fd/0", "/cwd/."}) {
+      r += std::string("sentry") + l + "=" + same(sentry + l, root) + " ";
+    }
+    return r;
+  };
+  std::string native = Run(probe, {.served = false});
+  std::string served = Run(probe, {.served = true});
+  WaitIdle();
+  EXPECT_EQ(prctl(PR_SET_DUMPABLE, 1), 0);
+  EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
+  EXPECT_NE(native.find("kid: exe=same cwd=same root=same net=same fd0=same task=same below=same kid: "
+                        "exe=-EACCES"), std::string::npos) << native;
+  EXPECT_NE(native.find("sentry/exe=-EACCES"), std::string::npos) << native;
+  EXPECT_EQ(served, native);
+}
+
 // A sysctl is resolved a second time from inside the caller's namespaces: a symlink swapped between
 // the two walks must not get the sentry's own memory out through that second open (found by review:
 // the check ran on the first fd only).

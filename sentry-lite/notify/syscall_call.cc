@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace see::sentry {
 namespace {
@@ -116,14 +117,21 @@ bool SyscallCall::StillValid() const {
   return ioctl(listener_fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
+namespace {
+
+// A /proc/<pid> namespace link's name ("net" of "ns/net").
+bool IsNamespaceLinkName(std::string_view type) {
   static constexpr std::string_view kNamespaces[] = {
       "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"};
+  return std::find(std::begin(kNamespaces), std::end(kNamespaces), type) != std::end(kNamespaces);
+}
+
+}  // namespace
+
+Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   bool ns = name.starts_with("ns/");
   if (ns) {
-    if (std::find(std::begin(kNamespaces), std::end(kNamespaces), name.substr(3)) == std::end(kNamespaces)) {
-      return ErrnoStatus(ENOENT, "no such namespace link");
-    }
+    if (!IsNamespaceLinkName(name.substr(3))) return ErrnoStatus(ENOENT, "no such namespace link");
   } else if (name != "exe" && name != "cwd" && name != "root") {
     return ErrnoStatus(ELOOP, "magic link");
   }
@@ -186,6 +194,57 @@ int SyscallCall::ProcOfCaller() {
   }
   own_proc_ = std::move(*proc);
   return own_proc_->get();
+}
+
+Result<UniqueFd> SyscallCall::PeerLink(const std::string& dir, std::string_view name) {
+  if (name.starts_with("ns/")) {
+    if (!IsNamespaceLinkName(name.substr(3))) return ErrnoStatus(ENOENT, "no such namespace link");
+  } else if (name.starts_with("fd/")) {
+    std::string_view n = name.substr(3);
+    if (n.empty() || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return ErrnoStatus(ENOENT, "no such fd link");
+    }
+  } else if (name != "exe" && name != "cwd" && name != "root") {
+    return ErrnoStatus(ELOOP, "magic link");
+  }
+  const int root = Root();
+  if (root < 0) return ErrnoStatus(ENOENT, "no root to walk from");
+  // The process's directory, walked as any path (the caller's search rights on the way).
+  open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  SEE_ASSIGN_OR_RETURN(UniqueFd process, OpenAt2(root, dir, how));
+  struct statfs fs {};
+  if (fstatfs(process.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
+    return ErrnoStatus(ELOOP, "magic link outside a procfs");  // what the walk says of a link
+  }
+  {
+    // It must be a process's directory right below the root of its procfs (a bind mount of
+    // something else there is walked as before), and none of the sentry's: the kernel skips the
+    // ptrace check for a process's own links, and the sentry's root is the host's.
+    ScopedSentryCapabilities sentry_caps;
+    auto place = resolver().FsPlaceOf(process.get());
+    std::vector<std::string> want;  // "/proc/12/task/13": {"12", "task", "13"}
+    for (size_t at = std::string_view("/proc/").size(); at <= dir.size();) {
+      size_t slash = std::min(dir.find('/', at), dir.size());
+      want.push_back(dir.substr(at, slash - at));
+      at = slash + 1;
+    }
+    if (!place.ok() || !place->has_value() || (*place)->below != want) {
+      return ErrnoStatus(ELOOP, "not a process directory of a procfs");
+    }
+    SEE_ASSIGN_OR_RETURN(bool sentry, resolver().IsSentryTaskEntry(place));
+    if (sentry) return ErrnoStatus(EACCES, "a sentry thread's link");
+  }
+  // The directory holds that process (its inode pins it: a pid reused since is another directory).
+  // The kernel follows the link with the thread's identity, the caller's: its ptrace-read check
+  // (PTRACE_MODE_READ_FSCREDS) is the one Linux makes for the caller.
+  int fd = openat(process.get(), std::string(name).c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open " + dir + "/" + std::string(name));
+  UniqueFd out(fd);
+  if (name.starts_with("ns/") && (fstatfs(out.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
+    return ErrnoStatus(ELOOP, "not a namespace: " + dir + "/" + std::string(name));
+  }
+  return out;
 }
 
 Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel, std::string_view entry,
@@ -289,6 +348,7 @@ Result<const CallerView*> SyscallCall::View() {
     v.ns_tid = c->ns_tid;
     v.caller_fd = [this](int fd) { return CallerFd(fd); };
     v.caller_link = [this](std::string_view name) { return CallerLink(name); };
+    v.peer_link = [this](const std::string& dir, std::string_view name) { return PeerLink(dir, name); };
     v.caller_entry = [this](const std::string& rel, std::string_view entry, const open_how& how) {
       return CallerEntry(rel, entry, how);
     };

@@ -97,6 +97,10 @@ class SyscallCall {
   // What the caller's own /proc/<pid>/{exe,cwd,root,ns/<type>} ("exe", "ns/net"...) names, O_PATH;
   // ESRCH if gone, ENOENT for an unknown namespace type.
   Result<UniqueFd> CallerLink(std::string_view name);
+  // CallerView::peer_link: follows another process's link `name` below `dir` of the caller's
+  // procfs with the identity the thread has (the caller's, in a served call): the kernel's
+  // ptrace-read check on that process is the caller's. Never a link of the sentry's (EACCES).
+  Result<UniqueFd> PeerLink(const std::string& dir, std::string_view name);
   // CallerView::caller_entry: opens the caller's own /proc entry at `rel` in its root's procfs when
   // that is its own pid namespace's (ProcOfCaller), past the ptrace check another opener must
   // pass, with the caller's identity otherwise; nullopt when it is not. REQUIRES: the caller's
