@@ -1,5 +1,6 @@
 #include "sentry-lite/fs/path_resolver.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
@@ -215,6 +216,45 @@ UniqueFd OpenPathAt(int base, const std::string& p, uint64_t flags, uint64_t res
   return UniqueFd(static_cast<int>(syscall(SYS_openat2, base, p.c_str(), &how, sizeof(how))));
 }
 
+// The inode number directory `dir` lists for `name` (readdir does not cross mounts: the entry's
+// own, not what is mounted on it); 0 if none.
+ino_t ListedInode(int dir, const std::string& name) {
+  UniqueFd d(openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d.valid()) return 0;
+  alignas(8) char buf[8192];
+  for (;;) {
+    long n = syscall(SYS_getdents64, d.get(), buf, sizeof(buf));
+    if (n <= 0) return 0;
+    for (long off = 0; off < n;) {
+      auto* e = reinterpret_cast<struct dirent64*>(buf + off);
+      if (name == e->d_name) return e->d_ino;
+      off += e->d_reclen;
+    }
+  }
+}
+
+// Whether every mount met on the way from the procfs root `root` down `below` is a bind of the
+// very directory or file it covers (runc's read-only /proc/sys, /proc/bus...), so that the names
+// still say what the objects are. Something else mounted there (the sentry's /proc/<pid> bound over
+// /proc/1, its mem over /proc/meminfo) is not: the name would say another process's.
+bool OnlySelfBindsOnTheWay(int root, const std::vector<std::string>& below) {
+  const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  UniqueFd held;
+  int dir = root;
+  for (const std::string& name : below) {
+    UniqueFd next = OpenPathAt(dir, name, O_NOFOLLOW, beneath | RESOLVE_NO_XDEV);
+    if (!next.valid()) {
+      if (errno != EXDEV) return false;
+      next = OpenPathAt(dir, name, O_NOFOLLOW, beneath);  // what is mounted there
+      struct stat st;
+      if (!next.valid() || fstat(next.get(), &st) != 0 || st.st_ino != ListedInode(dir, name)) return false;
+    }
+    held = std::move(next);
+    dir = held.get();
+  }
+  return true;
+}
+
 }  // namespace
 
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
@@ -273,6 +313,9 @@ Result<bool> PathResolver::IsSentryTaskEntry(const Result<std::optional<FsPlace>
   const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   // A procfs whose pid namespace does not hold the sentry has no "self" for it.
   if (!OpenPathAt(place->root.get(), "self", 0, beneath).valid()) return false;
+  // Below, names decide: a mount on the way that is not the same object again makes them say
+  // nothing (found by review).
+  if (!OnlySelfBindsOnTheWay(place->root.get(), place->below)) return true;
   // The entry of a thread of the sentry: its pid directory right below that root.
   int tid = 0;
   if (!place->below.empty() && ParseFdNumber(place->below[0], &tid) &&
@@ -410,6 +453,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     }
     if (len != 0 && !is_last_link(at + len)) {
       object->peer = dir;
+      object->peer_path = dir + "/" + Join(parts, at) + (trailing ? "/" : "");
       object->link = std::string(parts[at]) + (len == 2 ? "/" + std::string(parts[at + 1]) : "");
       object->after = after_from(at + len);
       return std::string();
@@ -542,6 +586,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   }
   CallerObject object;
   UniqueFd beneath;
+  UniqueFd peer_fd;  // another process's link, followed (CallerView::peer_link)
   const bool nofollow = (how.flags & O_NOFOLLOW) != 0;
   SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
   if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
@@ -558,13 +603,29 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     full = "/" + object.entry_path;  // not the caller's own procfs: walked as any path
     object = CallerObject{};
   }
-  if (object.named()) {
-    // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through
-    // symlinks, /proc/self or /dev/std*): refused by the caller's own restrictions as Linux does.
+  // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through
+  // symlinks, /proc/self or /dev/std*): refused by the caller's own restrictions as Linux does.
+  auto magic_jump = [&how]() -> Status {
     if ((how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0) {
       return Errno(ELOOP, "magic link with RESOLVE_NO_MAGICLINKS");
     }
     if ((how.resolve & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "magic link with RESOLVE_NO_XDEV");
+    return Status::Ok();
+  };
+  if (!object.peer.empty()) {
+    // Another process's link: the kernel's to follow, with the caller's rights (peer_link).
+    SEE_RETURN_IF_ERROR(magic_jump());
+    SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, caller->peer_link(object.peer, object.link));
+    if (!fd) {
+      full = object.peer_path;  // not a process directory of the procfs at /proc: walked
+      object = CallerObject{};
+    } else {
+      object.peer.clear();
+      peer_fd = std::move(*fd);
+    }
+  }
+  if (object.named()) {
+    SEE_RETURN_IF_ERROR(magic_jump());
     UniqueFd fd;
     if (object.fd >= 0) {
       if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
@@ -585,8 +646,11 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     } else {
       // The caller's own exe/cwd/root or namespace, or another process's link (never the link
       // itself: Absolutize leaves an unfollowed last component to the walk).
-      SEE_ASSIGN_OR_RETURN(fd, object.peer.empty() ? caller->caller_link(object.link)
-                                                   : caller->peer_link(object.peer, object.link));
+      if (peer_fd.valid()) {
+        fd = std::move(peer_fd);
+      } else {
+        SEE_ASSIGN_OR_RETURN(fd, caller->caller_link(object.link));
+      }
       if (object.link.starts_with("ns/") && !object.after.empty()) {
         return Errno(ENOTDIR, "a namespace is not a directory");
       }

@@ -62,8 +62,9 @@ struct CallerView {
   // Opens (O_PATH) what another process's (or thread's) magic link names: `dir` is its /proc
   // directory as the caller spelled it ("/proc/<pid>" or "/proc/<pid>/task/<tid>", pids of the
   // caller's procfs), `name` one of "exe", "cwd", "root", "ns/<type>", "fd/<n>". Linux follows
-  // these for a caller that passes the ptrace-read check on that process. Unset: refused (ELOOP).
-  std::function<Result<UniqueFd>(const std::string& dir, std::string_view name)> peer_link;
+  // these for a caller that passes the ptrace-read check on that process. nullopt: not a process
+  // directory of the procfs at /proc, the path is walked as any other. Unset: refused (ELOOP).
+  std::function<Result<std::optional<UniqueFd>>(const std::string& dir, std::string_view name)> peer_link;
   // Opens with `how` the caller's own /proc entry `entry` (one that IsOwnProcEntry names), reached
   // by the spellings /proc/self/<entry>, /proc/thread-self/<entry> and /proc/self/task/<own
   // tid>/<entry>, at `rel` ("proc/<ns_tgid>[/task/<ns_tid>]/<entry>", from the caller's root), as
@@ -168,7 +169,8 @@ class PathResolver {
   struct CallerObject {
     int fd = -1;
     std::string link;
-    std::string peer;        // the /proc directory whose `link` it is, when not the caller's own
+    std::string peer;        // the /proc directory whose `link` it is, when not the caller's own,
+    std::string peer_path;   // and the path to walk when peer_link declines it
     std::string entry;       // an own /proc entry (CallerView::caller_entry) ...
     std::string entry_path;  // ... and where it is from the root
     std::string after;

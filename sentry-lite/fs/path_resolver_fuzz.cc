@@ -155,10 +155,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC));
   };
   // Another process's links (/proc/<pid>/{exe,cwd,root,fd/N}): inside the root here too.
-  view.peer_link = [&t](const std::string& dir, std::string_view name) -> see::Result<see::UniqueFd> {
+  // Another process's links (/proc/<pid>/{exe,cwd,root,fd/N}): inside the root here too; those
+  // of pid 9 are declined (walked as any path).
+  view.peer_link = [&t](const std::string& dir, std::string_view name)
+      -> see::Result<std::optional<see::UniqueFd>> {
     if (!dir.starts_with("/proc/") || name.starts_with("ns/")) return see::ErrnoStatus(ENOENT, "none");
+    if (dir.starts_with("/proc/9")) return std::optional<see::UniqueFd>();
     std::string where = name == "exe" ? "/etc/passwd" : name == "root" ? "" : "/dir";
-    return see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC));
+    return std::optional<see::UniqueFd>(see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC)));
   };
   PathResolver r(t.root_fd);
   if (parent) {

@@ -977,12 +977,43 @@ TEST_F(NotifyLoopTest, AnotherProcessesLinksAreFollowedWithTheCallersRights) {
   std::string native = Run(probe, {.served = false});
   std::string served = Run(probe, {.served = true});
   WaitIdle();
+  // The sentry's directory bound over another process's (a host /proc volume with a bind over a
+  // pid directory): its links are still never followed, nor its memory opened (found by review).
+  std::string over = root_ + "/proc/1";
+  ASSERT_EQ(mount((root_ + sentry).c_str(), over.c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  // A directory bound over itself (runc's read-only /proc/sys) still opens.
+  std::string sys = root_ + "/proc/sys";
+  ASSERT_EQ(mount(sys.c_str(), sys.c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  std::string bound = Run(
+      [] {
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct none[2]{};
+        if (syscall(SYS_capset, &head, none) != 0) return std::string("capset failed");
+        std::string r;
+        struct stat st {};
+        for (const char* l : {"/proc/1/root", "/proc/1/cwd", "/proc/1/exe", "/proc/1/root/."}) {
+          r += std::string(l) + "=" + R(stat(l, &st)) + " ";
+        }
+        int fd = open("/proc/1/mem", O_RDONLY | O_CLOEXEC);
+        r += "mem=" + R(fd);
+        if (fd >= 0) close(fd);
+        fd = open("/proc/sys/kernel/ostype", O_RDONLY | O_CLOEXEC);
+        r += " ostype=" + R(fd);
+        if (fd >= 0) close(fd);
+        return r;
+      },
+      {.served = true});
+  WaitIdle();
+  EXPECT_EQ(umount2(over.c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(umount2(sys.c_str(), MNT_DETACH), 0);
   EXPECT_EQ(prctl(PR_SET_DUMPABLE, 1), 0);
   EXPECT_EQ(umount2((root_ + "/proc").c_str(), MNT_DETACH), 0);
   EXPECT_NE(native.find("kid: exe=same cwd=same root=same net=same fd0=same task=same below=same kid: "
                         "exe=-EACCES"), std::string::npos) << native;
   EXPECT_NE(native.find("sentry/exe=-EACCES"), std::string::npos) << native;
   EXPECT_EQ(served, native);
+  EXPECT_EQ(bound.substr(0, bound.find(" ostype=")).find("=ok"), std::string::npos) << bound;
+  EXPECT_NE(bound.find(" ostype=ok"), std::string::npos) << bound;
 }
 
 // A sysctl is resolved a second time from inside the caller's namespaces: a symlink swapped between

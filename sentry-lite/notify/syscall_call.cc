@@ -158,23 +158,29 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   return out;
 }
 
-int SyscallCall::ProcOfCaller() {
-  if (own_proc_) return own_proc_->get();
-  own_proc_.emplace();
+Result<std::optional<UniqueFd>> SyscallCall::ProcRoot() {
   const int root = Root();
-  if (root < 0) return -1;
+  if (root < 0) return std::optional<UniqueFd>();
   // The procfs mounted at /proc itself (its root: inode 1), from which everything below is
   // resolved without crossing a mount: a mount over /proc/<pid> (a volume) is never taken for it.
   open_how at_proc{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   Result<UniqueFd> proc = OpenAt2(root, "proc", at_proc);
-  if (!proc.ok()) return -1;
+  if (!proc.ok()) return std::optional<UniqueFd>();
   struct statfs fs {};
   struct stat st {};
   if (fstatfs(proc->get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC || fstat(proc->get(), &st) != 0 ||
       st.st_ino != 1) {
-    return -1;
+    return std::optional<UniqueFd>();
   }
+  return std::optional<UniqueFd>(std::move(*proc));
+}
+
+int SyscallCall::ProcOfCaller() {
+  if (own_proc_) return own_proc_->get();
+  own_proc_.emplace();
+  auto proc = ProcRoot();
+  if (!proc.ok() || !proc->has_value()) return -1;
   // Its pid 1 is the init of the pid namespace it shows, so that namespace is the caller's when
   // the two ns links match; then <ns_tgid> there is the caller. (Not a host /proc bound there, nor
   // a chroot into another tree's.) Read with the sentry's rights: another process's ns link is a
@@ -185,18 +191,18 @@ int SyscallCall::ProcOfCaller() {
   ssize_t a = -1, b = -1;
   {
     ScopedSentryCapabilities sentry_caps;
-    Result<UniqueFd> link = OpenAt2(proc->get(), "1/ns/pid", below);
+    Result<UniqueFd> link = OpenAt2((*proc)->get(), "1/ns/pid", below);
     if (link.ok()) a = readlinkat(link->get(), "", theirs, sizeof(theirs));
     b = readlink(("/proc/" + std::to_string(tid()) + "/ns/pid").c_str(), callers, sizeof(callers));
   }
   if (a <= 0 || a != b || memcmp(theirs, callers, static_cast<size_t>(a)) != 0 || !StillValid()) {
     return -1;
   }
-  own_proc_ = std::move(*proc);
+  own_proc_ = std::move(**proc);
   return own_proc_->get();
 }
 
-Result<UniqueFd> SyscallCall::PeerLink(const std::string& dir, std::string_view name) {
+Result<std::optional<UniqueFd>> SyscallCall::PeerLink(const std::string& dir, std::string_view name) {
   if (name.starts_with("ns/")) {
     if (!IsNamespaceLinkName(name.substr(3))) return ErrnoStatus(ENOENT, "no such namespace link");
   } else if (name.starts_with("fd/")) {
@@ -207,44 +213,53 @@ Result<UniqueFd> SyscallCall::PeerLink(const std::string& dir, std::string_view 
   } else if (name != "exe" && name != "cwd" && name != "root") {
     return ErrnoStatus(ELOOP, "magic link");
   }
-  const int root = Root();
-  if (root < 0) return ErrnoStatus(ENOENT, "no root to walk from");
-  // The process's directory, walked as any path (the caller's search rights on the way).
+  constexpr std::string_view kProc = "/proc/";
+  if (!dir.starts_with(kProc)) return std::optional<UniqueFd>();
+  SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> proc, ProcRoot());
+  if (!proc) return std::optional<UniqueFd>();
+  // The process's directory right below that root, without crossing a mount: a directory mounted
+  // over /proc/<pid> (a bind of the sentry's own, from a host /proc) is walked as any path (found
+  // by review). The caller's own search rights on the way.
   open_how how{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  SEE_ASSIGN_OR_RETURN(UniqueFd process, OpenAt2(root, dir, how));
-  struct statfs fs {};
-  if (fstatfs(process.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
-    return ErrnoStatus(ELOOP, "magic link outside a procfs");  // what the walk says of a link
-  }
+               .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  Result<UniqueFd> process = OpenAt2(proc->get(), dir.substr(kProc.size()), how);
+  if (!process.ok() && process.status().err() == EXDEV) return std::optional<UniqueFd>();
+  if (!process.ok()) return process.status();
   {
-    // It must be a process's directory right below the root of its procfs (a bind mount of
-    // something else there is walked as before), and none of the sentry's: the kernel skips the
-    // ptrace check for a process's own links, and the sentry's root is the host's.
+    // None of the sentry's: the kernel skips the ptrace check for a process's own links, and the
+    // sentry's root is the host's.
     ScopedSentryCapabilities sentry_caps;
-    auto place = resolver().FsPlaceOf(process.get());
-    std::vector<std::string> want;  // "/proc/12/task/13": {"12", "task", "13"}
-    for (size_t at = std::string_view("/proc/").size(); at <= dir.size();) {
-      size_t slash = std::min(dir.find('/', at), dir.size());
-      want.push_back(dir.substr(at, slash - at));
-      at = slash + 1;
-    }
-    if (!place.ok() || !place->has_value() || (*place)->below != want) {
-      return ErrnoStatus(ELOOP, "not a process directory of a procfs");
-    }
-    SEE_ASSIGN_OR_RETURN(bool sentry, resolver().IsSentryTaskEntry(place));
+    SEE_ASSIGN_OR_RETURN(bool sentry, resolver().IsSentryTaskEntry(process->get()));
     if (sentry) return ErrnoStatus(EACCES, "a sentry thread's link");
   }
+  // Another thread of the caller's own process (/proc/self/task/<tid>) in its own pid namespace's
+  // procfs: Linux follows its links without a check (same thread group).
+  SEE_ASSIGN_OR_RETURN(const CallerCredentials* c, Credentials());
+  const std::string own_tasks = std::string(kProc) + std::to_string(c->ns_tgid) + "/task/";
+  struct stat a {}, b {};
+  const int own_proc = dir.starts_with(own_tasks) ? ProcOfCaller() : -1;
+  const bool own_thread = own_proc >= 0 && fstat(own_proc, &a) == 0 && fstat(proc->get(), &b) == 0 &&
+                          a.st_dev == b.st_dev;
   // The directory holds that process (its inode pins it: a pid reused since is another directory).
   // The kernel follows the link with the thread's identity, the caller's: its ptrace-read check
   // (PTRACE_MODE_READ_FSCREDS) is the one Linux makes for the caller.
-  int fd = openat(process.get(), std::string(name).c_str(), O_PATH | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open " + dir + "/" + std::string(name));
+  int fd;
+  int err;
+  {
+    std::optional<ScopedSentryCapabilities> ptrace;
+    if (own_thread) ptrace.emplace(CapBit(CAP_SYS_PTRACE));
+    fd = openat(process->get(), std::string(name).c_str(), O_PATH | O_CLOEXEC);
+    err = errno;
+  }
+  if (fd < 0) return ErrnoStatus(err, "open " + dir + "/" + std::string(name));
   UniqueFd out(fd);
+  struct statfs fs {};
   if (name.starts_with("ns/") && (fstatfs(out.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
     return ErrnoStatus(ELOOP, "not a namespace: " + dir + "/" + std::string(name));
   }
-  return out;
+  // <ns_tgid> is the caller's only while the caller waits in this call.
+  if (own_thread && !StillValid()) return ErrnoStatus(ESRCH, "caller gone");
+  return std::optional<UniqueFd>(std::move(out));
 }
 
 Result<std::optional<UniqueFd>> SyscallCall::CallerEntry(const std::string& rel, std::string_view entry,

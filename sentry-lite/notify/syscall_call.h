@@ -97,10 +97,13 @@ class SyscallCall {
   // What the caller's own /proc/<pid>/{exe,cwd,root,ns/<type>} ("exe", "ns/net"...) names, O_PATH;
   // ESRCH if gone, ENOENT for an unknown namespace type.
   Result<UniqueFd> CallerLink(std::string_view name);
-  // CallerView::peer_link: follows another process's link `name` below `dir` of the caller's
-  // procfs with the identity the thread has (the caller's, in a served call): the kernel's
-  // ptrace-read check on that process is the caller's. Never a link of the sentry's (EACCES).
-  Result<UniqueFd> PeerLink(const std::string& dir, std::string_view name);
+  // CallerView::peer_link: follows another process's link `name` below `dir` ("/proc/<pid>...")
+  // of the procfs mounted at the caller's /proc, with the identity the thread has (the caller's,
+  // in a served call): the kernel's ptrace-read check on that process is the caller's; a thread
+  // of the caller's own process needs none (as natively). Never a link of the sentry's (EACCES).
+  // nullopt when the directory is not a process's own in that procfs (no procfs root at /proc, a
+  // mount on the way): walked as any path then.
+  Result<std::optional<UniqueFd>> PeerLink(const std::string& dir, std::string_view name);
   // CallerView::caller_entry: opens the caller's own /proc entry at `rel` in its root's procfs when
   // that is its own pid namespace's (ProcOfCaller), past the ptrace check another opener must
   // pass, with the caller's identity otherwise; nullopt when it is not. REQUIRES: the caller's
@@ -110,6 +113,8 @@ class SyscallCall {
   // The root of the procfs at Root()'s /proc when it is the one of the caller's own pid namespace
   // (its pid 1's pid namespace is the caller's), else -1. Decided once per call.
   int ProcOfCaller();
+  // The root (inode 1) of the procfs mounted at Root()'s /proc, whatever its pid namespace.
+  Result<std::optional<UniqueFd>> ProcRoot();
   // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
   Result<UniqueFd> StartDir(int dirfd);
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
