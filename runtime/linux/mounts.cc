@@ -1,18 +1,22 @@
 #include "runtime/linux/mounts.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "base/file_util.h"
@@ -130,6 +134,32 @@ Status MountCgroup(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
   return RemountBind(root_fd, m.destination, flags);
 }
 
+namespace {
+
+// runc's rule (checkProcMount): nothing is mounted inside the container's /proc but the files
+// lxcfs emulates. A bind over /proc/<pid> (of another process's directory, or the sentry's) would
+// show one process's entries under another's name. Decided on the mount point itself (a symlink of
+// the image leading into /proc is no way around it); a procfs mounted over /proc again is allowed.
+Status CheckProcDestination(int mountpoint, const oci::Mount& m) {
+  struct statfs fs {};
+  if (fstatfs(mountpoint, &fs) != 0) return ErrnoStatus("statfs the mount point of " + m.destination);
+  if (fs.f_type != PROC_SUPER_MAGIC) return Status::Ok();
+  struct stat st {};
+  if (m.type == "proc" && fstat(mountpoint, &st) == 0 && st.st_ino == 1) return Status::Ok();
+  static constexpr std::string_view kLxcfsFiles[] = {
+      "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
+      "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+  std::string dest = std::filesystem::path(m.destination).lexically_normal().string();
+  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+  for (std::string_view allowed : kLxcfsFiles) {
+    if (dest == allowed) return Status::Ok();
+  }
+  return InvalidArgument("mount destination " + m.destination +
+                         " is inside /proc: only the files lxcfs emulates may be mounted there (as runc)");
+}
+
+}  // namespace
+
 Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsContext& ctx) {
   auto parsed = oci::ParseMountOptions(m.options);
   if (!parsed.ok()) return parsed.status().Wrap("mount " + m.destination);
@@ -165,6 +195,7 @@ Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsCont
     is_dir = S_ISDIR(st.st_mode);
   }
   SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, is_dir));
+  SEE_RETURN_IF_ERROR(CheckProcDestination(mp.get(), m));
   std::string target = FdPath(mp.get());
 
   if (bind) {

@@ -316,6 +316,32 @@ TEST_F(IntegrationTest, HostileSymlinkCannotRedirectMounts) {
   EXPECT_FALSE(fs::exists(outside + "/sub"));
 }
 
+TEST_F(IntegrationTest, NothingButLxcfsFilesIsMountedInsideProc) {
+  // As runc: a bind over /proc/<pid> (or the files under it) is refused with a clear error, also
+  // when an image symlink leads there; lxcfs's files may be bound over /proc's.
+  std::string src = dir_ + "/src";
+  fs::create_directories(src);
+  ASSERT_TRUE(WriteFile(dir_ + "/meminfo", "MemTotal:       1024 kB\n").ok());
+  fs::create_symlink("/proc", bundle_ + "/rootfs/p");
+  SetArgs({"true"});
+  for (const char* dest : {"/proc/1", "/proc/self/", "/p/1", "/proc/sys/kernel", "/proc/./1"}) {
+    SCOPED_TRACE(dest);
+    json saved = spec_["mounts"];
+    spec_["mounts"].push_back({{"destination", dest}, {"type", "bind"}, {"source", src}, {"options", {"rbind"}}});
+    WriteSpec();
+    RunResult r = Runsee({"run", "--bundle", bundle_, "procbind"});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("is inside /proc"), std::string::npos) << r.err;
+    spec_["mounts"] = saved;
+  }
+  spec_["mounts"].push_back(
+      {{"destination", "/proc/meminfo"}, {"type", "bind"}, {"source", dir_ + "/meminfo"}, {"options", {"bind", "ro"}}});
+  SetArgs({"cat", "/proc/meminfo"});
+  RunResult r = Runsee({"run", "--bundle", bundle_, "lxcfs"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "MemTotal:       1024 kB\n");
+}
+
 TEST_F(IntegrationTest, ReadonlyRootAndMaskedPaths) {
   spec_["root"]["readonly"] = true;
   SetArgs({"sh", "-c", "touch /x 2>/dev/null && exit 1; cat /proc/kcore | wc -c"});
