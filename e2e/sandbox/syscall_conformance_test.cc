@@ -801,6 +801,16 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
     DIR* task_fds = opendir("/proc/thread-self/fd");
     CHILD_CHECK(task_fds != nullptr);
     closedir(task_fds);
+    // The same entries spelled with its own pid and thread id.
+    const std::string own = "/proc/" + std::to_string(getpid());
+    for (const std::string& spelled : {own + "/maps", own + "/task/" + std::to_string(gettid()) + "/maps"}) {
+      int m = open(spelled.c_str(), O_RDONLY | O_CLOEXEC);
+      CHILD_CHECK(m >= 0);
+      close(m);
+    }
+    DIR* own_fds = opendir((own + "/fd").c_str());
+    CHILD_CHECK(own_fds != nullptr);
+    closedir(own_fds);
     // Another process of the same uid (a child, which makes itself dumpable) may not read this
     // one's entries: for it the ptrace check applies.
     pid_t me = getpid();

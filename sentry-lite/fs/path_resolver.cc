@@ -405,10 +405,10 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
     object->after = after_from(fd_at + 1);
     return std::string();
   }
-  // The caller's own entries that Linux opens for it without a ptrace check: by "self" and
-  // "thread-self" only (a pid spelled out names the caller only in its own pid namespace's procfs).
-  if (own != 0 && parts.size() == own + 1 && caller->caller_entry && parts[1] != tgid &&
-      IsOwnProcEntry(parts[own])) {
+  // The caller's own entries that Linux opens for it without a ptrace check, spelled with "self",
+  // "thread-self" or its pid (which names the caller only in its own pid namespace's procfs: the
+  // only one caller_entry opens them in).
+  if (own != 0 && parts.size() == own + 1 && caller->caller_entry && IsOwnProcEntry(parts[own])) {
     object->entry = std::string(parts[own]);
     object->entry_path = "proc/" + tgid + (own == 4 || parts[1] == "thread-self" ? "/task/" + tid : "") +
                          "/" + object->entry + (trailing ? "/" : "");  // "maps/": ENOTDIR there

@@ -66,8 +66,8 @@ struct CallerView {
   // directory of the procfs at /proc, the path is walked as any other. Unset: refused (ELOOP).
   std::function<Result<std::optional<UniqueFd>>(const std::string& dir, std::string_view name)> peer_link;
   // Opens with `how` the caller's own /proc entry `entry` (one that IsOwnProcEntry names), reached
-  // by the spellings /proc/self/<entry>, /proc/thread-self/<entry> and /proc/self/task/<own
-  // tid>/<entry>, at `rel` ("proc/<ns_tgid>[/task/<ns_tid>]/<entry>", from the caller's root), as
+  // by the spellings /proc/self/<entry>, /proc/thread-self/<entry>, /proc/<own pid>/<entry> and
+  // .../task/<own tid>/<entry>, at `rel` ("proc/<ns_tgid>[/task/<ns_tid>]/<entry>", from the caller's root), as
   // Linux opens it for the caller: without the ptrace check another process would have to pass.
   // nullopt when the procfs there is not the caller's own pid namespace's (<ns_tgid> would name
   // another process): `rel` is then walked as any path. Unset: always walked.
