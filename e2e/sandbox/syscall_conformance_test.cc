@@ -811,6 +811,29 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
     DIR* own_fds = opendir((own + "/fd").c_str());
     CHILD_CHECK(own_fds != nullptr);
     closedir(own_fds);
+    // And another thread's links of its own process (no check within a thread group).
+    int hold[2];
+    CHILD_CHECK(pipe2(hold, O_CLOEXEC) == 0);
+    std::atomic<pid_t> other{0};
+    std::thread t([&] {
+      other = static_cast<pid_t>(syscall(SYS_gettid));
+      char c;
+      (void)!read(hold[0], &c, 1);
+    });
+    while (other == 0) usleep(1000);
+    const std::string task = "/proc/self/task/" + std::to_string(other.load());
+    struct stat tst;
+    int exe_rc = stat((task + "/exe").c_str(), &tst);
+    int exe_err = errno;
+    int fd_rc = stat((task + "/fd/" + std::to_string(hold[0])).c_str(), &tst);
+    int fd_err = errno;
+    close(hold[1]);
+    t.join();
+    close(hold[0]);
+    errno = exe_err;
+    CHILD_CHECK(exe_rc == 0);
+    errno = fd_err;
+    CHILD_CHECK(fd_rc == 0);
     // Another process of the same uid (a child, which makes itself dumpable) may not read this
     // one's entries: for it the ptrace check applies.
     pid_t me = getpid();

@@ -140,17 +140,25 @@ namespace {
 // lxcfs emulates. A bind over /proc/<pid> (of another process's directory, or the sentry's) would
 // show one process's entries under another's name. Decided on the mount point itself (a symlink of
 // the image leading into /proc is no way around it); a procfs mounted over /proc again is allowed.
-Status CheckProcDestination(int mountpoint, const oci::Mount& m) {
+Status CheckProcDestination(int mountpoint, const oci::Mount& m, bool bind, int bind_source) {
+  std::string dest = std::filesystem::path(m.destination).lexically_normal().string();
+  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
   struct statfs fs {};
   if (fstatfs(mountpoint, &fs) != 0) return ErrnoStatus("statfs the mount point of " + m.destination);
-  if (fs.f_type != PROC_SUPER_MAGIC) return Status::Ok();
   struct stat st {};
-  if (m.type == "proc" && fstat(mountpoint, &st) == 0 && st.st_ino == 1) return Status::Ok();
+  const bool proc_root = fs.f_type == PROC_SUPER_MAGIC && fstat(mountpoint, &st) == 0 && st.st_ino == 1;
+  if (dest == "/proc" || proc_root) {
+    // /proc itself: a procfs, or a bind of one (runc's rule).
+    struct statfs src {};
+    bool ok = bind ? bind_source >= 0 && fstatfs(bind_source, &src) == 0 && src.f_type == PROC_SUPER_MAGIC
+                   : m.type == "proc";
+    if (ok) return Status::Ok();
+    return InvalidArgument("mount destination " + m.destination + ": only a procfs may be mounted on /proc (as runc)");
+  }
+  if (fs.f_type != PROC_SUPER_MAGIC) return Status::Ok();
   static constexpr std::string_view kLxcfsFiles[] = {
       "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
       "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
-  std::string dest = std::filesystem::path(m.destination).lexically_normal().string();
-  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
   for (std::string_view allowed : kLxcfsFiles) {
     if (dest == allowed) return Status::Ok();
   }
@@ -195,7 +203,11 @@ Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsCont
     is_dir = S_ISDIR(st.st_mode);
   }
   SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, is_dir));
-  SEE_RETURN_IF_ERROR(CheckProcDestination(mp.get(), m));
+  {
+    UniqueFd source_fd;
+    if (bind && idmapped < 0) source_fd.Reset(open(source.c_str(), O_PATH | O_CLOEXEC));
+    SEE_RETURN_IF_ERROR(CheckProcDestination(mp.get(), m, bind, idmapped >= 0 ? idmapped : source_fd.get()));
+  }
   std::string target = FdPath(mp.get());
 
   if (bind) {

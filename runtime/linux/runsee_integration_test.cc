@@ -334,6 +334,17 @@ TEST_F(IntegrationTest, NothingButLxcfsFilesIsMountedInsideProc) {
     EXPECT_NE(r.err.find("is inside /proc"), std::string::npos) << r.err;
     spec_["mounts"] = saved;
   }
+  // On /proc itself only a procfs (or a bind of one), also when a bind says type "proc".
+  for (const char* type : {"bind", "proc"}) {
+    SCOPED_TRACE(type);
+    json saved = spec_["mounts"];
+    spec_["mounts"].push_back({{"destination", "/proc"}, {"type", type}, {"source", src}, {"options", {"rbind"}}});
+    WriteSpec();
+    RunResult r = Runsee({"run", "--bundle", bundle_, "procbind"});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("only a procfs may be mounted on /proc"), std::string::npos) << r.err;
+    spec_["mounts"] = saved;
+  }
   spec_["mounts"].push_back(
       {{"destination", "/proc/meminfo"}, {"type", "bind"}, {"source", dir_ + "/meminfo"}, {"options", {"bind", "ro"}}});
   SetArgs({"cat", "/proc/meminfo"});

@@ -246,8 +246,11 @@ bool OnlySelfBindsOnTheWay(int root, const std::vector<std::string>& below) {
     if (!next.valid()) {
       if (errno != EXDEV) return false;
       next = OpenPathAt(dir, name, O_NOFOLLOW, beneath);  // what is mounted there
-      struct stat st;
-      if (!next.valid() || fstat(next.get(), &st) != 0 || st.st_ino != ListedInode(dir, name)) return false;
+      struct stat st, parent;
+      if (!next.valid() || fstat(next.get(), &st) != 0 || fstat(dir, &parent) != 0 ||
+          st.st_dev != parent.st_dev || st.st_ino != ListedInode(dir, name)) {
+        return false;
+      }
     }
     held = std::move(next);
     dir = held.get();

@@ -246,8 +246,11 @@ Result<std::optional<UniqueFd>> SyscallCall::PeerLink(const std::string& dir, st
   int fd;
   int err;
   {
+    // (Its fd/ directory a process may always search itself, whatever its mode: proc_fd_permission.)
     std::optional<ScopedSentryCapabilities> ptrace;
-    if (own_thread) ptrace.emplace(CapBit(CAP_SYS_PTRACE));
+    if (own_thread) {
+      ptrace.emplace(CapBit(CAP_SYS_PTRACE) | (name.starts_with("fd/") ? CapBit(CAP_DAC_READ_SEARCH) : 0));
+    }
     fd = openat(process->get(), std::string(name).c_str(), O_PATH | O_CLOEXEC);
     err = errno;
   }
