@@ -790,6 +790,9 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
     close(maps);
     char exe[PATH_MAX];
     CHILD_CHECK(readlink("/proc/self/exe", exe, sizeof(exe)) > 0);
+    // Spelled with its pid and thread id too.
+    CHILD_CHECK(readlink(("/proc/" + std::to_string(getpid()) + "/exe").c_str(), exe, sizeof(exe)) > 0);
+    CHILD_CHECK(readlink(("/proc/self/task/" + std::to_string(gettid()) + "/cwd").c_str(), exe, sizeof(exe)) > 0);
     DIR* fds = opendir("/proc/self/fd");
     CHILD_CHECK(fds != nullptr);
     closedir(fds);

@@ -567,10 +567,18 @@ Reply SysFaccessat2(SyscallCall& call) {
 
 // --- readlink ---
 
-// "exe", "cwd", "root" or "fd/N" when `path` is /proc/self/<that> or /proc/thread-self/<that>,
-// spelled exactly so (no trailing slash, which would follow the link).
-std::optional<std::string> OwnMagicLink(const std::string& path) {
-  for (std::string_view prefix : {"/proc/self/", "/proc/thread-self/"}) {
+// "exe", "cwd", "root" or "fd/N" when `path` is /proc/self/<that>, /proc/thread-self/<that> or
+// /proc/self/task/<own tid>/<that>, spelled exactly so (no trailing slash, which would follow the
+// link); with `own_procfs` (the procfs at /proc is the caller's pid namespace's) also
+// /proc/<own pid>/<that> and /proc/<own pid>/task/<own tid>/<that>.
+std::optional<std::string> OwnMagicLink(const std::string& path, const CallerView& view, bool own_procfs) {
+  const std::string tgid = std::to_string(view.ns_tgid), tid = std::to_string(view.ns_tid);
+  std::vector<std::string> prefixes = {"/proc/self/", "/proc/thread-self/", "/proc/self/task/" + tid + "/"};
+  if (own_procfs) {
+    prefixes.push_back("/proc/" + tgid + "/");
+    prefixes.push_back("/proc/" + tgid + "/task/" + tid + "/");
+  }
+  for (std::string_view prefix : prefixes) {
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
     std::string rest = path.substr(prefix.size());
     if (rest == "exe" || rest == "cwd" || rest == "root") return rest;
@@ -602,7 +610,10 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   // renders them for the caller without the ptrace check another reader must pass (a caller that
   // is not dumpable reads its own; glibc's $ORIGIN and ttyname do). Read through the sentry's host
   // /proc/<caller tid>/ with CAP_SYS_PTRACE and the caller's identity (a text; no fd goes out).
-  if (std::optional<std::string> own = OwnMagicLink(*path); own && p->view->lexical) {
+  // A pid spelled out names the caller only in its own pid namespace's procfs.
+  const bool pid_spelled = path->starts_with("/proc/") && path->size() > 6 && (*path)[6] >= '1' && (*path)[6] <= '9';
+  const bool own_procfs = pid_spelled && p->view->lexical && call.ProcOfCaller() >= 0;
+  if (std::optional<std::string> own = OwnMagicLink(*path, *p->view, own_procfs); own && p->view->lexical) {
     std::string host = "/proc/" + std::to_string(call.tid()) + "/" + *own;
     ssize_t n;
     int err;
