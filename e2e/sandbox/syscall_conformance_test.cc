@@ -854,6 +854,19 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
   }));
 }
 
+TEST_F(Sys, OwnProcEntriesByPidTakeResolveFlagsAsAnyPath) {
+  // /proc/<own pid>/maps holds no symlink: openat2's RESOLVE_NO_SYMLINKS does not refuse it (it
+  // does /proc/self/maps).
+  std::string own = "/proc/" + std::to_string(getpid()) + "/maps";
+  open_how how{.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+  int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, own.c_str(), &how, sizeof(how)));
+  EXPECT_GE(fd, 0) << strerror(errno);
+  if (fd >= 0) close(fd);
+  fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, "/proc/self/maps", &how, sizeof(how)));
+  EXPECT_EQ(Err(fd), ELOOP);
+  if (fd >= 0) close(fd);
+}
+
 TEST_F(Sys, TheOwnFdDirectoryLeadsBackToTheRoot) {
   // /proc/self/fd is a directory of the caller's own procfs: ".." from it climbs to the caller's
   // root, never beyond (a directory of another procfs, the sentry's, led to the host's root).

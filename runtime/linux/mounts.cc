@@ -27,6 +27,37 @@
 namespace see::runtime {
 namespace {
 
+// runc's rule (checkProcMount): nothing is mounted inside the container's /proc but the files
+// lxcfs emulates. A bind over /proc/<pid> (of another process's directory, or the sentry's) would
+// show one process's entries under another's name. Decided on the mount point itself (a symlink of
+// the image leading into /proc is no way around it); a procfs mounted over /proc again is allowed.
+Status CheckProcDestination(int mountpoint, const oci::Mount& m, bool bind, int bind_source) {
+  std::string dest = std::filesystem::path(m.destination).lexically_normal().string();
+  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+  struct statfs fs {};
+  if (fstatfs(mountpoint, &fs) != 0) return ErrnoStatus("statfs the mount point of " + m.destination);
+  struct stat st {};
+  const bool proc_root = fs.f_type == PROC_SUPER_MAGIC && fstat(mountpoint, &st) == 0 && st.st_ino == 1;
+  if (dest == "/proc" || proc_root) {
+    // /proc itself: a procfs, or a bind of one (runc's rule).
+    struct statfs src {};
+    bool ok = bind ? bind_source >= 0 && fstatfs(bind_source, &src) == 0 && src.f_type == PROC_SUPER_MAGIC
+                   : m.type == "proc";
+    if (ok) return Status::Ok();
+    return InvalidArgument("mount destination " + m.destination + ": only a procfs may be mounted on /proc (as runc)");
+  }
+  if (fs.f_type != PROC_SUPER_MAGIC) return Status::Ok();
+  static constexpr std::string_view kLxcfsFiles[] = {
+      "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
+      "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+  for (std::string_view allowed : kLxcfsFiles) {
+    if (dest == allowed) return Status::Ok();
+  }
+  return InvalidArgument("mount destination " + m.destination +
+                         " is inside /proc: only the files lxcfs emulates may be mounted there (as runc)");
+}
+
+
 std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> out;
   std::stringstream in(path);
@@ -84,6 +115,7 @@ Status RemountBind(int root_fd, const std::string& dest, unsigned long flags) {
 Status MountCgroupV1(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
                      const RootfsContext& ctx) {
   SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, true));
+  SEE_RETURN_IF_ERROR(CheckProcDestination(mp.get(), m, false, -1));
   SEE_RETURN_IF_ERROR(DoMount("tmpfs", FdPath(mp.get()), "tmpfs",
                               MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
                               "tmpfs for " + m.destination));
@@ -125,6 +157,7 @@ Status MountCgroup(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
                    const RootfsContext& ctx) {
   if (!ctx.cgroup_v2) return MountCgroupV1(root_fd, m, mf, ctx);
   SEE_ASSIGN_OR_RETURN(UniqueFd mp, MakeMountpoint(root_fd, m.destination, true));
+  SEE_RETURN_IF_ERROR(CheckProcDestination(mp.get(), m, false, -1));
   unsigned long flags = mf.flags & ~(MS_BIND | MS_REC);
   if (ctx.new_cgroup_ns) {
     return DoMount("cgroup2", FdPath(mp.get()), "cgroup2", flags, "", m.destination);
@@ -134,39 +167,6 @@ Status MountCgroup(int root_fd, const oci::Mount& m, const oci::MountFlags& mf,
   return RemountBind(root_fd, m.destination, flags);
 }
 
-namespace {
-
-// runc's rule (checkProcMount): nothing is mounted inside the container's /proc but the files
-// lxcfs emulates. A bind over /proc/<pid> (of another process's directory, or the sentry's) would
-// show one process's entries under another's name. Decided on the mount point itself (a symlink of
-// the image leading into /proc is no way around it); a procfs mounted over /proc again is allowed.
-Status CheckProcDestination(int mountpoint, const oci::Mount& m, bool bind, int bind_source) {
-  std::string dest = std::filesystem::path(m.destination).lexically_normal().string();
-  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
-  struct statfs fs {};
-  if (fstatfs(mountpoint, &fs) != 0) return ErrnoStatus("statfs the mount point of " + m.destination);
-  struct stat st {};
-  const bool proc_root = fs.f_type == PROC_SUPER_MAGIC && fstat(mountpoint, &st) == 0 && st.st_ino == 1;
-  if (dest == "/proc" || proc_root) {
-    // /proc itself: a procfs, or a bind of one (runc's rule).
-    struct statfs src {};
-    bool ok = bind ? bind_source >= 0 && fstatfs(bind_source, &src) == 0 && src.f_type == PROC_SUPER_MAGIC
-                   : m.type == "proc";
-    if (ok) return Status::Ok();
-    return InvalidArgument("mount destination " + m.destination + ": only a procfs may be mounted on /proc (as runc)");
-  }
-  if (fs.f_type != PROC_SUPER_MAGIC) return Status::Ok();
-  static constexpr std::string_view kLxcfsFiles[] = {
-      "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
-      "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
-  for (std::string_view allowed : kLxcfsFiles) {
-    if (dest == allowed) return Status::Ok();
-  }
-  return InvalidArgument("mount destination " + m.destination +
-                         " is inside /proc: only the files lxcfs emulates may be mounted there (as runc)");
-}
-
-}  // namespace
 
 Status MountOne(int root_fd, size_t index, const oci::Mount& m, const RootfsContext& ctx) {
   auto parsed = oci::ParseMountOptions(m.options);

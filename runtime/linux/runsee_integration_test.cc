@@ -334,6 +334,16 @@ TEST_F(IntegrationTest, NothingButLxcfsFilesIsMountedInsideProc) {
     EXPECT_NE(r.err.find("is inside /proc"), std::string::npos) << r.err;
     spec_["mounts"] = saved;
   }
+  // Nor a cgroup file system there (mounted by another path).
+  {
+    json saved = spec_["mounts"];
+    spec_["mounts"].push_back({{"destination", "/proc/1"}, {"type", "cgroup"}, {"source", "cgroup"}});
+    WriteSpec();
+    RunResult r = Runsee({"run", "--bundle", bundle_, "procbind"});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("is inside /proc"), std::string::npos) << r.err;
+    spec_["mounts"] = saved;
+  }
   // On /proc itself only a procfs (or a bind of one), also when a bind says type "proc".
   for (const char* type : {"bind", "proc"}) {
     SCOPED_TRACE(type);

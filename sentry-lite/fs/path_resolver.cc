@@ -413,6 +413,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   // only one caller_entry opens them in).
   if (own != 0 && parts.size() == own + 1 && caller->caller_entry && IsOwnProcEntry(parts[own])) {
     object->entry = std::string(parts[own]);
+    object->entry_by_pid = parts[1] == tgid;
     object->entry_path = "proc/" + tgid + (own == 4 || parts[1] == "thread-self" ? "/task/" + tid : "") +
                          "/" + object->entry + (trailing ? "/" : "");  // "maps/": ENOTDIR there
     return std::string();
@@ -593,6 +594,11 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   const bool nofollow = (how.flags & O_NOFOLLOW) != 0;
   SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
   if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
+  if (!object.entry.empty() && object.entry_by_pid &&
+      (how.resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)) != 0) {
+    full = "/" + object.entry_path;  // the caller's own restrictions decide on the walk
+    object = CallerObject{};
+  }
   if (!object.entry.empty()) {
     // /proc/self/<entry>: "self" is a plain symlink, and crossing into /proc a mount.
     if ((how.resolve & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "/proc/self with RESOLVE_NO_SYMLINKS");

@@ -172,7 +172,8 @@ class PathResolver {
     std::string peer;        // the /proc directory whose `link` it is, when not the caller's own,
     std::string peer_path;   // and the path to walk when peer_link declines it
     std::string entry;       // an own /proc entry (CallerView::caller_entry) ...
-    std::string entry_path;  // ... and where it is from the root
+    std::string entry_path;  // ... and where it is from the root,
+    bool entry_by_pid = false;  // ... spelled with the caller's pid (no symlink, no mount crossed)
     std::string after;
     bool named() const { return fd >= 0 || !link.empty() || !entry.empty(); }
   };

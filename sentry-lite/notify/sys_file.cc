@@ -571,15 +571,20 @@ Reply SysFaccessat2(SyscallCall& call) {
 // /proc/self/task/<own tid>/<that>, spelled exactly so (no trailing slash, which would follow the
 // link); with `own_procfs` (the procfs at /proc is the caller's pid namespace's) also
 // /proc/<own pid>/<that> and /proc/<own pid>/task/<own tid>/<that>.
-std::optional<std::string> OwnMagicLink(const std::string& path, const CallerView& view, bool own_procfs) {
+// `*leader`: the link is the process's (/proc/self, /proc/<pid>: its thread group leader's),
+// else the calling thread's.
+std::optional<std::string> OwnMagicLink(const std::string& path, const CallerView& view, bool own_procfs,
+                                        bool* leader) {
   const std::string tgid = std::to_string(view.ns_tgid), tid = std::to_string(view.ns_tid);
-  std::vector<std::string> prefixes = {"/proc/self/", "/proc/thread-self/", "/proc/self/task/" + tid + "/"};
+  std::vector<std::pair<std::string, bool>> prefixes = {
+      {"/proc/self/task/" + tid + "/", false}, {"/proc/thread-self/", false}, {"/proc/self/", true}};
   if (own_procfs) {
-    prefixes.push_back("/proc/" + tgid + "/");
-    prefixes.push_back("/proc/" + tgid + "/task/" + tid + "/");
+    prefixes.emplace_back("/proc/" + tgid + "/task/" + tid + "/", false);
+    prefixes.emplace_back("/proc/" + tgid + "/", true);
   }
-  for (std::string_view prefix : prefixes) {
+  for (const auto& [prefix, of_leader] : prefixes) {
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
+    *leader = of_leader;
     std::string rest = path.substr(prefix.size());
     if (rest == "exe" || rest == "cwd" || rest == "root") return rest;
     if (rest.size() > 3 && rest.compare(0, 3, "fd/") == 0 &&
@@ -613,8 +618,12 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   // A pid spelled out names the caller only in its own pid namespace's procfs.
   const bool pid_spelled = path->starts_with("/proc/") && path->size() > 6 && (*path)[6] >= '1' && (*path)[6] <= '9';
   const bool own_procfs = pid_spelled && p->view->lexical && call.ProcOfCaller() >= 0;
-  if (std::optional<std::string> own = OwnMagicLink(*path, *p->view, own_procfs); own && p->view->lexical) {
-    std::string host = "/proc/" + std::to_string(call.tid()) + "/" + *own;
+  bool leader = false;
+  if (std::optional<std::string> own = OwnMagicLink(*path, *p->view, own_procfs, &leader);
+      own && p->view->lexical) {
+    // The process's links are its leader's (its cwd and fd table may differ from this thread's);
+    // its tgid is not reused while this thread of it waits.
+    std::string host = "/proc/" + std::to_string(leader ? p->creds->tgid : call.tid()) + "/" + *own;
     ssize_t n;
     int err;
     {
