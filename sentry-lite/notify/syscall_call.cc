@@ -119,22 +119,42 @@ bool SyscallCall::StillValid() const {
 
 namespace {
 
-// A /proc/<pid> namespace link's name ("net" of "ns/net").
-bool IsNamespaceLinkName(std::string_view type) {
+// A magic link of a /proc/<pid> directory the sentry follows for a caller: exe, cwd, root,
+// ns/<type> and (`with_fds`) fd/<n>. ENOENT for a namespace type or fd that can not exist, ELOOP
+// for any other name (refused as a magic link).
+Status CheckLinkName(std::string_view name, bool with_fds) {
   static constexpr std::string_view kNamespaces[] = {
       "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"};
-  return std::find(std::begin(kNamespaces), std::end(kNamespaces), type) != std::end(kNamespaces);
+  if (name.starts_with("ns/")) {
+    if (std::find(std::begin(kNamespaces), std::end(kNamespaces), name.substr(3)) == std::end(kNamespaces)) {
+      return ErrnoStatus(ENOENT, "no such namespace link");
+    }
+  } else if (with_fds && name.starts_with("fd/")) {
+    std::string_view n = name.substr(3);
+    if (n.empty() || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return ErrnoStatus(ENOENT, "no such fd link");
+    }
+  } else if (name != "exe" && name != "cwd" && name != "root") {
+    return ErrnoStatus(ELOOP, "magic link");
+  }
+  return Status::Ok();
+}
+
+// A namespace link leads to a namespace, an object with nothing below it (an fd of it lets the
+// caller do what its own /proc would: setns stays refused by the filter).
+Status CheckNamespaceObject(std::string_view name, int fd, const std::string& where) {
+  struct statfs fs {};
+  if (name.starts_with("ns/") && (fstatfs(fd, &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
+    return ErrnoStatus(ELOOP, "not a namespace: " + where);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
-  bool ns = name.starts_with("ns/");
-  if (ns) {
-    if (!IsNamespaceLinkName(name.substr(3))) return ErrnoStatus(ENOENT, "no such namespace link");
-  } else if (name != "exe" && name != "cwd" && name != "root") {
-    return ErrnoStatus(ELOOP, "magic link");
-  }
+  SEE_RETURN_IF_ERROR(CheckLinkName(name, /*with_fds=*/false));
+  const bool ns = name.starts_with("ns/");
   std::string link = "/proc/" + std::to_string(tid()) + "/" + std::string(name);
   int fd;
   int err;
@@ -147,12 +167,7 @@ Result<UniqueFd> SyscallCall::CallerLink(std::string_view name) {
   }
   if (fd < 0) return ErrnoStatus(err == ENOENT && !ns ? ESRCH : err, "open " + link);
   UniqueFd out(fd);
-  struct statfs fs {};
-  // A namespace link leads to a namespace, an object with nothing below it (an fd of it lets the
-  // caller do what its own /proc would: setns stays refused by the filter).
-  if (ns && (fstatfs(out.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
-    return ErrnoStatus(ELOOP, "not a namespace: " + link);
-  }
+  SEE_RETURN_IF_ERROR(CheckNamespaceObject(name, out.get(), link));
   // The tid is the caller's only while the caller waits in this call (it can not be reused before).
   if (!StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   return out;
@@ -203,16 +218,7 @@ int SyscallCall::ProcOfCaller() {
 }
 
 Result<std::optional<UniqueFd>> SyscallCall::PeerLink(const std::string& dir, std::string_view name) {
-  if (name.starts_with("ns/")) {
-    if (!IsNamespaceLinkName(name.substr(3))) return ErrnoStatus(ENOENT, "no such namespace link");
-  } else if (name.starts_with("fd/")) {
-    std::string_view n = name.substr(3);
-    if (n.empty() || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return ErrnoStatus(ENOENT, "no such fd link");
-    }
-  } else if (name != "exe" && name != "cwd" && name != "root") {
-    return ErrnoStatus(ELOOP, "magic link");
-  }
+  SEE_RETURN_IF_ERROR(CheckLinkName(name, /*with_fds=*/true));
   constexpr std::string_view kProc = "/proc/";
   if (!dir.starts_with(kProc)) return std::optional<UniqueFd>();
   SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> proc, ProcRoot());
@@ -256,10 +262,7 @@ Result<std::optional<UniqueFd>> SyscallCall::PeerLink(const std::string& dir, st
   }
   if (fd < 0) return ErrnoStatus(err, "open " + dir + "/" + std::string(name));
   UniqueFd out(fd);
-  struct statfs fs {};
-  if (name.starts_with("ns/") && (fstatfs(out.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)) {
-    return ErrnoStatus(ELOOP, "not a namespace: " + dir + "/" + std::string(name));
-  }
+  SEE_RETURN_IF_ERROR(CheckNamespaceObject(name, out.get(), dir + "/" + std::string(name)));
   // <ns_tgid> is the caller's only while the caller waits in this call.
   if (own_thread && !StillValid()) return ErrnoStatus(ESRCH, "caller gone");
   return std::optional<UniqueFd>(std::move(out));
