@@ -615,9 +615,10 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   // renders them for the caller without the ptrace check another reader must pass (a caller that
   // is not dumpable reads its own; glibc's $ORIGIN and ttyname do). Read through the sentry's host
   // /proc/<caller tid>/ with CAP_SYS_PTRACE and the caller's identity (a text; no fd goes out).
-  // A pid spelled out names the caller only in its own pid namespace's procfs.
-  const bool pid_spelled = path->starts_with("/proc/") && path->size() > 6 && (*path)[6] >= '1' && (*path)[6] <= '9';
-  const bool own_procfs = pid_spelled && p->view->lexical && call.ProcOfCaller() >= 0;
+  // Its own pid spelled out names the caller only in its own pid namespace's procfs (checked only
+  // for that spelling: lsof reads the links of every other /proc/<pid>).
+  const bool own_pid_spelled = path->starts_with("/proc/" + std::to_string(p->view->ns_tgid) + "/");
+  const bool own_procfs = own_pid_spelled && p->view->lexical && call.ProcOfCaller() >= 0;
   bool leader = false;
   if (std::optional<std::string> own = OwnMagicLink(*path, *p->view, own_procfs, &leader);
       own && p->view->lexical) {
