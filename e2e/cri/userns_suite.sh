@@ -260,6 +260,44 @@ if ((rc == 0)); then
   done
 fi
 see_check "uf: delete" see_seectl delete pod uf --now
+
+# A pod sharing one pid namespace (shareProcessNamespace; kubectl debug --target joins a
+# container's): a container walks below another container's root through /proc/<pid>/root, and
+# from a cwd there, as Linux lets it (the kernel's ptrace-read check with the caller's identity,
+# then the walk in the other tree, where an absolute symlink leads back to the caller's own root).
+cat >"$CRI_WORK/ug.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ug
+spec:
+  runtimeClassName: see
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: $BB
+      command: ["/bin/sh", "-c", "echo main-root >/marker && ln -s /marker /abs-link && exec sleep 3600"]
+    - name: side
+      image: $BB
+      command: ["/bin/sh", "-c", "echo side-root >/marker && exec sleep 3600"]
+EOF
+rc=0
+cri_apply ug || rc=$?
+see_expect_eq "ug (shareProcessNamespace): applied" 0 "$rc"
+if ((rc == 0)); then
+  walk='for p in /proc/[0-9]*; do
+    [ "$(cat $p/root/marker 2>/dev/null)" = main-root ] || continue
+    cd $p/root && cat marker && cat ./abs-link && ls $p/root/ | grep -cx marker && exit 0
+  done; echo "no process of main found"'
+  for _ in $(seq 20); do  # main's links are made by its first command
+    [[ -n $(cri_exec ug main cat /abs-link 2>/dev/null) ]] && break
+    sleep 0.5
+  done
+  see_expect_eq "ug: side walks below main's root (/proc/<pid>/root/marker, then from a cwd there)" \
+    "$(printf 'main-root\nside-root\n1')" "$(cri_exec ug side sh -c "$walk" 2>&1)"
+fi
+see_check "ug: delete" see_seectl delete pod ug --now
 cri_expect_clean "userns pods"
 
 see_finish userns_suite

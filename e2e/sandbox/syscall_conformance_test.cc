@@ -1073,6 +1073,48 @@ TEST_F(Sys, StatFollowsAnotherProcessesLinks) {
   EXPECT_EQ(Err(stat((p + "/cwd").c_str(), &st)), ENOENT);
 }
 
+TEST_F(Sys, AChrootLeavesTheCwdAndHeldDirectoriesWalkable) {
+  // chroot without the chdir("/") that usually follows leaves the cwd outside the new root, and a
+  // directory opened before it stays held: Linux walks from both as they are, ".." included, with
+  // absolute symlinks leading to the new root. (The same walk serves /proc/<pid>/root/... of another
+  // container in a shared pid namespace: kubectl debug --target.)
+  ASSERT_EQ(mkdir(P("jail").c_str(), 0755), 0);
+  WriteFile(P("jail/inner"), "inner");
+  WriteFile(P("outer"), "outer");
+  ASSERT_EQ(symlink("/inner", P("abs").c_str()), 0);
+  ASSERT_EQ(symlink("outer", P("rel").c_str()), 0);
+  const std::string base = dir_.substr(dir_.rfind('/') + 1);
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  std::string child = InChild([&] {
+    close(out[0]);
+    int held = open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    CHILD_CHECK(held >= 0);
+    CHILD_CHECK(chdir(dir_.c_str()) == 0);
+    if (chroot("jail") != 0) return errno == EPERM ? 253 : 1;
+    std::string r = ReadFile("outer") + " " + ReadFile("rel") + " " + ReadFile("abs") + " " +
+                    ReadFile("/inner") + " " + ReadFile("jail/inner") + " " + ReadFile("../" + base + "/outer");
+    int fd = openat(held, "rel", O_RDONLY | O_CLOEXEC);
+    r += " " + (fd < 0 ? "<" + std::string(strerror(errno)) + ">" : ReadFd(fd));
+    r += mkdirat(held, "made", 0755) == 0 ? " made" : " mkdirat " + std::string(strerror(errno));
+    r += unlinkat(AT_FDCWD, "rel", 0) == 0 ? " unlinked" : " unlink " + std::string(strerror(errno));
+    struct stat st {};
+    r += stat("outer/", &st) == 0 ? " dir?" : " " + std::string(strerror(errno));
+    r += stat("nope", &st) == 0 ? " found?" : " " + std::string(strerror(errno));
+    CHILD_CHECK(write(out[1], r.data(), r.size()) == static_cast<ssize_t>(r.size()));
+    return 0;
+  });
+  close(out[1]);
+  std::string got = ReadFd(out[0]);
+  close(out[0]);
+  if (child == "skip") GTEST_SKIP() << "chroot refused (no CAP_SYS_CHROOT)";
+  EXPECT_EQ(child, "ok");
+  EXPECT_EQ(got, "outer outer inner inner inner outer outer made unlinked Not a directory "
+                 "No such file or directory");
+  EXPECT_EQ(access(P("made").c_str(), F_OK), 0);
+  EXPECT_NE(access(P("rel").c_str(), F_OK), 0);
+}
+
 // ------------------------------------------------------------------ stat / statx / access / readlink
 
 TEST_F(Sys, StatFamily) {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -150,17 +151,28 @@ Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view
   auto fits = [](const std::string& prefix, std::string_view rest) {
     return prefix.size() + rest.size() + 2 < PATH_MAX;
   };
-  Result<std::string> rr = RootRelative(start_fd);
+  Result<std::string> rr = NameInsideRoot(start_fd);
   if (rr.ok() && fits(*rr, path)) {
     out.prefix = std::move(*rr);
     out.rest = std::string(path);
     return out;
   }
   if (!rr.ok() && rr.status().err() != ENOENT && rr.status().err() != ENAMETOOLONG) return rr.status();
-  // The directory has no usable path to name it by: deleted (the caller's cwd removed under it) or
-  // too deep. Linux still walks from it, so do we: from the directory itself, once it is known to
-  // lie inside the root (its ancestors lead to the root; a named one is inside by RootRelative).
-  if (!rr.ok()) SEE_RETURN_IF_ERROR(CheckInsideRoot(start_fd));
+  // The directory has no usable path to name it by: deleted (the caller's cwd removed under it),
+  // too deep, or outside the root. Linux still walks from it, so do we: from the directory itself,
+  // beneath it once it is known to lie inside the root (its ancestors lead to the root; a named one
+  // is inside by NameInsideRoot), as Linux walks outside otherwise (OpenOutside).
+  if (!rr.ok()) {
+    Status inside = CheckInsideRoot(start_fd);
+    if (!inside.ok() && inside.err() != ENOENT) return inside;
+    if (!inside.ok()) {
+      out.beneath = UniqueFd(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
+      if (!out.beneath.valid()) return Errno(errno, "dup");
+      out.rest = std::string(path);
+      out.outside = true;
+      return out;
+    }
+  }
   struct stat root, cur;
   if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
   UniqueFd at(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
@@ -260,8 +272,24 @@ bool OnlySelfBindsOnTheWay(int root, const std::vector<std::string>& below) {
 
 }  // namespace
 
+Result<std::string> PathResolver::NameInsideRoot(int fd) const {
+  SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
+  struct statx a {}, b {};
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
+      statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
+      (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
+    return rel;  // mount ids are the kernel's, unique across namespaces
+  }
+  SEE_RETURN_IF_ERROR(CheckNamedAt(fd, rel));
+  return rel;
+}
+
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
+  return CheckNamedAt(fd, rel);
+}
+
+Status PathResolver::CheckNamedAt(int fd, const std::string& rel) const {
   UniqueFd again;
   {
     // With the sentry's rights: the object is already held, its ancestors need not be searchable
@@ -339,7 +367,7 @@ Result<bool> PathResolver::IsSentryTaskEntry(const Result<std::optional<FsPlace>
 
 Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path,
                                              const CallerView* caller, CallerObject* object,
-                                             UniqueFd* beneath, bool nofollow_last) const {
+                                             Start* beneath, bool nofollow_last) const {
   *object = CallerObject();
   if (path.empty()) return Errno(ENOENT, "empty path");
   if (path.size() >= PATH_MAX) return Errno(ENAMETOOLONG, "path too long");
@@ -349,8 +377,9 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   } else {
     SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path));
     if (start.beneath.valid()) {
-      *beneath = std::move(start.beneath);
-      return start.rest;
+      std::string rest = std::move(start.rest);
+      *beneath = std::move(start);
+      return rest;
     }
     full = "/" + start.prefix + "/" + start.rest;
   }
@@ -589,11 +618,12 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     return OpenAt2(start_fd, std::string(path), how);
   }
   CallerObject object;
-  UniqueFd beneath;
+  Start beneath;
   UniqueFd peer_fd;  // another process's link, followed (CallerView::peer_link)
   const bool nofollow = (how.flags & O_NOFOLLOW) != 0;
   SEE_ASSIGN_OR_RETURN(std::string full, Absolutize(start_fd, path, caller, &object, &beneath, nofollow));
-  if (beneath.valid()) return OpenBeneath(beneath.get(), full, how);
+  if (beneath.outside) return OpenOutside(std::move(beneath.beneath), full, how, caller, reopened, own_entry);
+  if (beneath.beneath.valid()) return OpenBeneath(beneath.beneath.get(), full, how);
   if (!object.entry.empty() && object.entry_by_pid &&
       (how.resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)) != 0) {
     full = "/" + object.entry_path;  // the caller's own restrictions decide on the walk
@@ -671,6 +701,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
                             static_cast<mode_t>(how.mode));
     }
     SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
+    if (start.outside) return OpenOutside(std::move(start.beneath), start.rest, how, caller, reopened, own_entry);
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
     full = start.prefix + "/" + start.rest;
   }
@@ -704,6 +735,108 @@ Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, 
   return fd;
 }
 
+Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
+                                           const CallerView* caller, bool* reopened,
+                                           bool* own_entry) const {
+  // Linux's 40 links per walk, counted across the walks an absolute link hands back and forth
+  // (a link below another container's root leading to /proc/<its pid>/root again).
+  static thread_local int depth = 0;
+  struct Depth {
+    Depth() { ++depth; }
+    ~Depth() { --depth; }
+  } in_walk;
+  int links = depth - 1;
+  const bool trailing = !rest.empty() && rest.back() == '/';
+  std::deque<std::string> parts;
+  for (size_t i = 0; i < rest.size();) {  // "." kept: "file/." is ENOTDIR
+    size_t j = std::min(rest.find('/', i), rest.size());
+    if (j > i) parts.emplace_back(rest.substr(i, j - i));
+    i = j + 1;
+  }
+  if (trailing || parts.empty()) parts.emplace_back(".");  // "dir/" follows dir and wants a directory
+  auto push_link = [&](std::string_view target) {
+    std::vector<std::string> t;
+    for (std::string_view c : Components(target)) t.emplace_back(c);
+    if (target.ends_with('/') || target.ends_with("/.") || target == ".") t.emplace_back(".");
+    parts.insert(parts.begin(), t.begin(), t.end());
+  };
+  // The caller's own walk restrictions hold on every step.
+  const uint64_t kept = how.resolve & (RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_CACHED);
+  const bool follow_last = (how.flags & O_NOFOLLOW) == 0;
+  how.flags |= O_CLOEXEC;
+  struct stat root {};
+  if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
+  // Below a procfs or sysfs (its root itself may be listed).
+  auto not_walked = [](int fd, bool below) -> Status {
+    struct statfs sfs;
+    struct stat st {};
+    if (fstatfs(fd, &sfs) != 0 || fstat(fd, &st) != 0) return Errno(errno, "fstatfs");
+    if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
+        (below || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
+      return Errno(EACCES, "a procfs or sysfs outside the container's root is not walked");
+    }
+    return Status::Ok();
+  };
+  UniqueFd cur = std::move(dir);
+  while (!parts.empty()) {
+    std::string name = std::move(parts.front());
+    parts.pop_front();
+    const bool last = parts.empty();
+    SEE_RETURN_IF_ERROR(not_walked(cur.get(), /*below=*/true));
+    if (name == "..") {
+      struct stat st {};
+      if (fstat(cur.get(), &st) != 0) return Errno(errno, "fstat");
+      if (!SameInode(st, root)) {  // the caller's root stops it, as Linux's walk
+        open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
+        SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
+      }
+      if (last) parts.emplace_back(".");
+      continue;
+    }
+    const uint64_t scoped = kept | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    if (!last) {
+      open_how step{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = scoped};
+      SEE_ASSIGN_OR_RETURN(UniqueFd next, OpenAt2(cur.get(), name, step));
+      struct stat st {};
+      if (fstat(next.get(), &st) != 0) return Errno(errno, "fstat");
+      if (S_ISDIR(st.st_mode)) {
+        cur = std::move(next);
+        continue;
+      }
+      if (!S_ISLNK(st.st_mode)) return Errno(ENOTDIR, "not a directory: " + name);
+      if ((kept & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "symlink with RESOLVE_NO_SYMLINKS");
+    } else {
+      open_how final = how;
+      final.resolve = scoped | (follow_last ? RESOLVE_NO_SYMLINKS : 0);
+      Result<UniqueFd> fd = OpenAt2(cur.get(), name, final);
+      struct stat st {};
+      if (!fd.ok() && fd.status().err() == ELOOP && follow_last && (kept & RESOLVE_NO_SYMLINKS) == 0 &&
+          fstatat(cur.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        // A symlink to follow: read below.
+      } else {
+        if (fd.ok()) SEE_RETURN_IF_ERROR(not_walked(fd->get(), /*below=*/false));
+        return fd;
+      }
+    }
+    if (++links > 40) return Errno(ELOOP, "too many levels of symbolic links");
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(cur.get(), name.c_str(), target, sizeof(target));
+    if (n < 0) return Errno(errno, "readlink " + name);
+    if (n == 0) return Errno(ENOENT, "empty symlink");
+    if (n >= static_cast<ssize_t>(sizeof(target))) return Errno(ENAMETOOLONG, "symlink target");
+    std::string_view t(target, static_cast<size_t>(n));
+    if (t[0] != '/') {
+      push_link(t);
+      continue;
+    }
+    // An absolute link: from the caller's root, the rest resolved there as any path.
+    std::string full(t);
+    for (const std::string& p : parts) full += "/" + p;
+    return OpenImpl(root_fd_, full, how, caller, reopened, /*proc_walk=*/true, own_entry);
+  }
+  return Errno(ENOENT, "empty walk");  // not reached: the last part returns
+}
+
 Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_view path,
                                                       const CallerView* caller) const {
   if (path.empty()) return Errno(ENOENT, "empty path");
@@ -729,11 +862,8 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
   }
   if (out.last.size() > NAME_MAX) return Errno(ENAMETOOLONG, "name too long");
   open_how how{.flags = O_PATH | O_DIRECTORY};
-  bool reopened = false;
-  SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, &reopened));
-  // "/proc/self/fd/N/name" with the caller's fd N a directory: names are created and removed in
-  // it only if it lies inside the root, as for a dirfd start directory (found by fuzzing).
-  if (reopened) SEE_RETURN_IF_ERROR(CheckNamedInsideRoot(out.dir.get()));
+  // "/proc/self/fd/N/name": the caller's own directory, inside the root or not (OpenOutside).
+  SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, nullptr));
   return out;
 }
 

@@ -6,9 +6,11 @@
 // /proc/self/fd view of the start fd). The kernel then walks the whole string inside the root:
 // symlinks (absolute ones too) resolve inside it, ".." stops at it, magic links are refused. So
 // whatever the caller does to the tree concurrently, no result lies outside the root; the worst a
-// race can do is produce an error. A start directory that is not under the root fails with ENOENT.
-// One that has no path to name it by (deleted, as a removed cwd, or deeper than PATH_MAX) is walked
-// from directly with RESOLVE_BENEATH once its ".." chain is seen to reach the root (StartOf).
+// race can do is produce an error. A start directory that has no path to name it by (deleted, as a
+// removed cwd, or deeper than PATH_MAX) is walked from directly with RESOLVE_BENEATH once its ".."
+// chain is seen to reach the root (StartOf). One outside the root (another container's tree reached
+// through /proc/<pid>/root, a cwd a chroot left outside) is walked from as Linux walks there, one
+// component at a time (OpenOutside): absolute symlinks lead back to the caller's root.
 //
 // The caller's /proc/self, /proc/thread-self, /dev/fd and /dev/std{in,out,err} name the caller, not
 // the sentry: /proc/self/fd/N, /dev/fd/N and /dev/stdout (fd 1) re-open the caller's fd N (as Linux does: a new open of the same
@@ -121,6 +123,11 @@ class PathResolver {
   // symlinks, reaches the same object (device, inode and mount). ENOENT otherwise.
   Status CheckNamedInsideRoot(int fd) const;
 
+  // RootRelative, for a name to walk from the root instead of `fd`: on the root's own mount the
+  // name is this tree's; on another mount it is checked (CheckNamedInsideRoot), since a sibling
+  // container's directory reads like one here. ENOENT when it is not the object's name here.
+  Result<std::string> NameInsideRoot(int fd) const;
+
   // Whether `fd`, an object on procfs, lies in the /proc/<tid> directory of one of the sentry's own
   // threads in a procfs that shows the sentry (the host's /proc as a volume, or the /proc of a
   // container in the host's pid namespace). The kernel skips its ptrace checks (mem, environ,
@@ -164,6 +171,20 @@ class PathResolver {
                             const CallerView* caller, bool* reopened, bool proc_walk = true,
                             bool* own_entry = nullptr) const;
 
+  // Where a relative `path` from `start_fd` starts: normally the start directory's root-relative
+  // name (`prefix`, `rest` = path). A directory without a usable name (deleted, or deeper than
+  // PATH_MAX) is checked to lie inside the root, leading ".." are climbed from it, and if no named
+  // ancestor ends that, `beneath` is the directory to walk `rest` from (RESOLVE_BENEATH).
+  // A directory outside the root (another container's, reached through /proc/<pid>/root, or a cwd
+  // or dirfd a chroot left outside) is `outside`, to walk `rest` from (OpenOutside).
+  struct Start {
+    std::string prefix;
+    std::string rest;
+    UniqueFd beneath;
+    bool outside = false;
+  };
+  Result<Start> StartOf(int start_fd, std::string_view path) const;
+
   // What a caller path names directly, without a walk: the caller's fd N, one of its own magic
   // links (exe, cwd, root, ns/<type>) or another process's; `after` is the rest of the path below it.
   struct CallerObject {
@@ -180,11 +201,11 @@ class PathResolver {
 
   // Turns a caller path into a root-relative string, applying the /proc/self rewrite. Fills
   // `*object` (and leaves the result empty) when the path names a caller fd or magic link
-  // directly. Sets `*beneath` when the walk must start from that directory (StartOf); the result
-  // is then relative to it.
+  // directly. Sets `beneath->beneath` when the walk must start from that directory (StartOf, which
+  // also says whether it lies outside the root); the result is then relative to it.
   // `nofollow_last`: a last component that is one of those links names the link itself.
   Result<std::string> Absolutize(int start_fd, std::string_view path, const CallerView* caller,
-                                 CallerObject* object, UniqueFd* beneath, bool nofollow_last) const;
+                                 CallerObject* object, Start* beneath, bool nofollow_last) const;
 
   // Walks root-relative absolute `full` component by component, following symlinks itself. If the
   // walk reaches "self" or "thread-self" in a procfs root, returns the path that spells it
@@ -193,22 +214,25 @@ class PathResolver {
   std::optional<std::string> LinksIntoProcSelf(const std::string& full, bool nofollow_last,
                                                const CallerView& caller) const;
 
-  // Where a relative `path` from `start_fd` starts: normally the start directory's root-relative
-  // name (`prefix`, `rest` = path). A directory without a usable name (deleted, or deeper than
-  // PATH_MAX) is checked to lie inside the root, leading ".." are climbed from it, and if no named
-  // ancestor ends that, `beneath` is the directory to walk `rest` from (RESOLVE_BENEATH).
-  struct Start {
-    std::string prefix;
-    std::string rest;
-    UniqueFd beneath;
-  };
-  Result<Start> StartOf(int start_fd, std::string_view path) const;
-
   // ENOENT unless walking ".." from `fd` meets the root directory.
   Status CheckInsideRoot(int fd) const;
 
+  // OK when `rel`, walked from the root without symlinks, reaches `fd`'s object (device, inode
+  // and mount); ENOENT otherwise.
+  Status CheckNamedAt(int fd, const std::string& rel) const;
+
   // openat2(RESOLVE_BENEATH) from a directory StartOf returned.
   Result<UniqueFd> OpenBeneath(int dir_fd, const std::string& rest, open_how how) const;
+
+  // Walks `rest` from `dir`, a directory outside the root that the caller holds (its cwd or a
+  // dirfd) or reached through a link the kernel let it follow, as Linux walks for the caller: one
+  // component at a time, ".." up to the top of the directory's own mount namespace (or the
+  // caller's root, if met), a relative symlink followed from where it lies, an absolute one from
+  // the caller's root (the rest then resolved as any path: OpenImpl). The kernel's walk of each
+  // step is the worker's with the caller's identity; nothing below a procfs or sysfs there is
+  // walked (EACCES: their magic links and views are told by place, which these have none of).
+  Result<UniqueFd> OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
+                               const CallerView* caller, bool* reopened, bool* own_entry) const;
 
   int root_fd_;
   int ns_root_fd_;

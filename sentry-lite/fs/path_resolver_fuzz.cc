@@ -1,13 +1,18 @@
 // Fuzzes PathResolver with arbitrary paths, open flags, resolve flags and start directories against
 // a fixed tree full of hostile symlinks. The invariant (a crash is a finding): every fd the resolver
 // returns, and every parent directory OpenParent returns, lies inside the root, judged by the
-// kernel's own path of the fd (/proc/self/fd/N), and the root-relative path it reports agrees.
+// kernel's own path of the fd (/proc/self/fd/N), and the root-relative path it reports agrees;
+// unless the walk began at a directory outside the root that the caller holds (the outside start,
+// or its fd 4), which Linux walks from as it is (OpenOutside): then a result outside the root is
+// never a file of a procfs or sysfs (whose self and magic links would name the sentry).
 //
 // Input: byte 0 picks open flags, byte 1 resolve flags, byte 2 the start directory and which entry
 // point runs; the rest (up to a NUL) is the path.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -54,6 +59,16 @@ Tree* MakeTree() {
   FILE* fp = fopen((t->base + "/outside/secret").c_str(), "w");
   Must(fp != nullptr, "fopen secret");
   fclose(fp);
+  const std::pair<std::string, std::string> outside_links[] = {
+      {"/etc/passwd", "abs"},               // the caller's root's
+      {"../outside/secret", "rel"},
+      {"../../../../../../../../proc", "host_proc"},
+      {"/proc/self/fd/3", "abs_magic"},
+      {"../root/dir/sub", "into_root"},
+  };
+  for (const auto& [target, name] : outside_links) {
+    Must(symlink(target.c_str(), (t->base + "/outside/" + name).c_str()) == 0, "symlink outside");
+  }
   const std::pair<std::string, std::string> links[] = {
       {"/", "dir/to_root"},
       {"..", "to_parent"},
@@ -101,8 +116,19 @@ std::string FdPath(int fd) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-void CheckInside(const Tree& t, const PathResolver& r, int fd) {
+void CheckInside(const Tree& t, const PathResolver& r, int fd, bool may_be_outside) {
   std::string p = FdPath(fd);
+  if (may_be_outside && p != t.root && p.rfind(t.root + "/", 0) != 0) {
+    struct statfs sfs;
+    struct stat st;
+    Must(fstatfs(fd, &sfs) == 0 && fstat(fd, &st) == 0, "fstatfs result");
+    if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
+        !(S_ISDIR(st.st_mode) && st.st_ino == 1)) {
+      fprintf(stderr, "a procfs or sysfs file outside the root: %s\n", p.c_str());
+      abort();
+    }
+    return;
+  }
   if (p != t.root && p.rfind(t.root + "/", 0) != 0) {
     fprintf(stderr, "escaped the root: %s\n", p.c_str());
     abort();
@@ -136,17 +162,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int start = t.starts[data[2] % t.starts.size()];
   bool parent = (data[2] & 0x80) != 0;
   bool with_view = (data[2] & 0x40) != 0;
+  bool holds_outside = (data[2] & 0x20) != 0;  // the caller's fd 4 is a directory outside the root
   std::string path(reinterpret_cast<const char*>(data + 3), size - 3);
   path = path.substr(0, path.find('\0'));
 
-  // The caller's fds: 3 is a directory inside the root, 4 one outside it (a caller may hold fds
-  // to anything it was given), others do not exist.
+  // The caller's fds: 3 is a directory inside the root, 4 (when `holds_outside`) one outside it (a
+  // caller may hold fds to anything it was given), others do not exist.
   CallerView view;
   view.ns_tgid = 1;
   view.ns_tid = 1;
-  view.caller_fd = [&t](int n) -> see::Result<see::UniqueFd> {
+  view.caller_fd = [&t, holds_outside](int n) -> see::Result<see::UniqueFd> {
     if (n == 3) return see::UniqueFd(open((t.root + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (n == 4) return see::UniqueFd(dup(t.outside_fd));
+    if (n == 4 && holds_outside) return see::UniqueFd(dup(t.outside_fd));
     return see::ErrnoStatus(EBADF, "no such caller fd");
   };
   // The caller's own exe, cwd and root (/proc/self/{exe,cwd,root}): inside the root here.
@@ -165,17 +192,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return std::optional<see::UniqueFd>(see::UniqueFd(open((t.root + where).c_str(), O_PATH | O_CLOEXEC)));
   };
   PathResolver r(t.root_fd);
+  // From the outside start or the caller's fd 4 (/proc/self/fd/4, /dev/fd/04...), a walk may end
+  // outside; from anywhere else only inside.
+  const bool may_be_outside = start == t.outside_fd || (with_view && holds_outside);
   if (parent) {
     auto p = r.OpenParent(start, path, with_view ? &view : nullptr);
-    if (p.ok()) CheckInside(t, r, p->dir.get());
+    if (p.ok()) CheckInside(t, r, p->dir.get(), may_be_outside);
   } else {
     auto fd = r.Open(start, path, how, with_view ? &view : nullptr);
-    if (fd.ok()) {
-      // Re-opening the caller's fd 4 (/proc/self/fd/4, /dev/fd/04...) gives back the caller's own
-      // file, which may be anywhere it was handed; nothing else may lie outside the root.
-      bool callers_own = with_view && FdPath(fd->get()) == t.base + "/outside";
-      if (!callers_own) CheckInside(t, r, fd->get());
-    }
+    if (fd.ok()) CheckInside(t, r, fd->get(), may_be_outside);
   }
   return 0;
 }

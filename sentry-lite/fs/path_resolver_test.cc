@@ -2,7 +2,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -108,9 +113,142 @@ TEST_F(PathResolverTest, RelativeToStartDirectory) {
   auto far = Open("../../../../../../etc/passwd", O_RDONLY, sub.get());
   ASSERT_TRUE(far.ok());
   ExpectInside(far);
-  // A start directory outside the root is refused, not followed.
-  UniqueFd out(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  EXPECT_EQ(Open("secret", O_RDONLY, out.get()).status().err(), ENOENT);
+}
+
+TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt) {
+  // Another container's root reached through /proc/<pid>/root, a cwd a chroot left outside: Linux
+  // walks from it for the caller, and absolute symlinks there lead to the caller's root.
+  const std::string out_path = base_ + "/outside";
+  ASSERT_TRUE(MkdirAll(out_path + "/d").ok());
+  ASSERT_EQ(symlink("../secret", (out_path + "/d/rel").c_str()), 0);
+  ASSERT_EQ(symlink("/etc/passwd", (out_path + "/d/abs").c_str()), 0);
+  ASSERT_EQ(symlink("/etc", (out_path + "/d/abs_dir").c_str()), 0);
+  ASSERT_EQ(symlink("d/", (out_path + "/dslash").c_str()), 0);
+  ASSERT_EQ(symlink("lb", (out_path + "/la").c_str()), 0);
+  ASSERT_EQ(symlink("la", (out_path + "/lb").c_str()), 0);
+  ASSERT_EQ(symlink("../../../../../../../../../../proc", (out_path + "/host_proc").c_str()), 0);
+  UniqueFd out(open(out_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(out.valid());
+  auto read = [&](const std::string& path) -> std::string {
+    auto fd = Open(path, O_RDONLY, out.get());
+    if (!fd.ok()) return "errno " + std::to_string(fd.status().err());
+    return ReadAll(fd->get()).value();
+  };
+  EXPECT_EQ(read("secret"), "outside");
+  EXPECT_EQ(read("./d/../secret"), "outside");
+  EXPECT_EQ(read("d/rel"), "outside");             // relative: from where it lies
+  EXPECT_EQ(read("dslash/rel"), "outside");
+  EXPECT_EQ(read("d/abs"), "inside");              // absolute: from the caller's root
+  EXPECT_EQ(read("d/abs_dir/passwd"), "inside");
+  EXPECT_EQ(read("../root/etc/passwd"), "inside");  // ".." climbs as Linux's walk
+  EXPECT_EQ(read("nope"), "errno " + std::to_string(ENOENT));
+  EXPECT_EQ(read("secret/"), "errno " + std::to_string(ENOTDIR));
+  EXPECT_EQ(read("secret/."), "errno " + std::to_string(ENOTDIR));
+  EXPECT_EQ(read("secret/x"), "errno " + std::to_string(ENOTDIR));
+  EXPECT_EQ(read("la"), "errno " + std::to_string(ELOOP));
+  EXPECT_EQ(Open("d/rel", O_RDONLY | O_NOFOLLOW, out.get()).status().err(), ELOOP);
+  auto link = Open("d/rel", O_PATH | O_NOFOLLOW, out.get());
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  struct stat st {};
+  ASSERT_EQ(fstat(link->get(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // The caller's own restrictions hold on every step.
+  PathResolver r(root_.get());
+  EXPECT_EQ(r.Open(out.get(), "d/rel", open_how{.flags = O_RDONLY, .resolve = RESOLVE_NO_SYMLINKS}).status().err(),
+            ELOOP);
+  // Created where the walk leads, with the flags' own rules.
+  auto made = Open("d/new", O_WRONLY | O_CREAT | O_EXCL, out.get());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(access((out_path + "/d/new").c_str(), F_OK), 0);
+  EXPECT_EQ(Open("d/new", O_WRONLY | O_CREAT | O_EXCL, out.get()).status().err(), EEXIST);
+  EXPECT_EQ(Open("d/rel", O_WRONLY | O_CREAT | O_EXCL, out.get()).status().err(), EEXIST);
+  EXPECT_EQ(Open("d/", O_WRONLY | O_CREAT, out.get()).status().err(), EISDIR);
+  // Nothing below a procfs outside the root is walked (its self and magic links name the
+  // sentry); the procfs root itself may be listed.
+  EXPECT_EQ(Open("host_proc/self/status", O_RDONLY, out.get()).status().err(), EACCES);
+  EXPECT_EQ(Open("host_proc/1/root", O_PATH, out.get()).status().err(), EACCES);
+  UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(Open("self/environ", O_RDONLY, proc.get()).status().err(), EACCES);
+  EXPECT_TRUE(Open("host_proc", O_RDONLY | O_DIRECTORY, out.get()).ok());
+  EXPECT_TRUE(Open("/../../etc/passwd", O_RDONLY, out.get()).ok());  // absolute: the root's
+  // The parent of a name below it, for mkdir/unlink/rename.
+  EXPECT_EQ(r.OpenParent(out.get(), "d/rel/../x").status().err(), ENOTDIR);  // rel is a file
+  auto parent = r.OpenParent(out.get(), "dslash/../x");
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  EXPECT_EQ(FdPathOf(parent->dir.get()), out_path);
+  EXPECT_EQ(parent->last, "x");
+}
+
+// A process pivoted into `dir` in a mount namespace of its own, as the runtime starts a container;
+// killed and reaped by the destructor.
+class PivotedProcess {
+ public:
+  explicit PivotedProcess(const std::string& dir) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(ready[0]);
+      const std::string old_root = dir + "/.old";
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+          (mkdir(old_root.c_str(), 0700) != 0 && errno != EEXIST) ||
+          syscall(SYS_pivot_root, dir.c_str(), old_root.c_str()) != 0 || umount2("/.old", MNT_DETACH) != 0 ||
+          chdir("/") != 0) {
+        _exit(1);
+      }
+      (void)!write(ready[1], "r", 1);
+      pause();
+      _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    if (pid_ > 0 && read(ready[0], &c, 1) == 1) {
+      root_.Reset(open(("/proc/" + std::to_string(pid_) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    close(ready[0]);
+  }
+  ~PivotedProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int root() const { return root_.get(); }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd root_;
+};
+
+TEST_F(PathResolverTest, ASiblingMountNamespacesTreeIsWalkedAsItself) {
+  // The kernel names a directory of another mount namespace from that namespace's root: a sibling
+  // container's root (/proc/<pid>/root, a cwd there) reads as "/", as the container's own root
+  // does. A walk from it must be a walk in the sibling's tree (it once was the container's own /).
+  ASSERT_TRUE(WriteFile(root_path_ + "/marker", "ours").ok());
+  ASSERT_TRUE(MkdirAll(base_ + "/sibling/dir").ok());
+  ASSERT_TRUE(WriteFile(base_ + "/sibling/marker", "theirs").ok());
+  ASSERT_TRUE(WriteFile(base_ + "/sibling/dir/marker", "theirs too").ok());
+  ASSERT_TRUE(MkdirAll(root_path_ + "/dir").ok());
+  ASSERT_TRUE(WriteFile(root_path_ + "/dir/marker", "ours too").ok());
+  PivotedProcess ours(root_path_), theirs(base_ + "/sibling");
+  if (ours.root() < 0 || theirs.root() < 0) GTEST_SKIP() << "needs root (mount namespaces)";
+  PathResolver r(ours.root());
+  EXPECT_EQ(r.RootRelative(theirs.root()).value(), "");  // the name alone can not tell them apart
+  auto read = [&](int start, const std::string& path) -> std::string {
+    auto fd = r.Open(start, path, open_how{.flags = O_RDONLY});
+    if (!fd.ok()) return "errno " + std::to_string(fd.status().err());
+    return ReadAll(fd->get()).value();
+  };
+  EXPECT_EQ(read(theirs.root(), "marker"), "theirs");
+  EXPECT_EQ(read(theirs.root(), "dir/marker"), "theirs too");
+  UniqueFd their_dir(openat(theirs.root(), "dir", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(read(their_dir.get(), "marker"), "theirs too");
+  EXPECT_EQ(read(their_dir.get(), "../marker"), "theirs");
+  EXPECT_EQ(read(their_dir.get(), "../../../marker"), "theirs");  // ".." stops at their root
+  EXPECT_EQ(read(ours.root(), "marker"), "ours");
+  UniqueFd our_dir(openat(ours.root(), "dir", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(read(our_dir.get(), "marker"), "ours too");
 }
 
 TEST_F(PathResolverTest, OpenParentSplitsLastComponent) {
@@ -208,15 +346,20 @@ TEST_F(PathResolverTest, DeletedStartDirectory) {
   ASSERT_TRUE(MkdirAll(base_ + "/outside/gone").ok());
   UniqueFd out_gone(open((base_ + "/outside/gone").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   ASSERT_EQ(rmdir((base_ + "/outside/gone").c_str()), 0);
-  EXPECT_EQ(r.Open(out_gone.get(), ".", open_how{.flags = O_PATH}).status().err(), ENOENT);
-  EXPECT_EQ(r.Open(out_gone.get(), "../secret", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
-  UniqueFd outside(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  EXPECT_EQ(r.Open(outside.get(), "secret", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
+  // Outside the root, deleted or not, walked from as Linux walks (OpenOutside).
+  auto out_self = r.Open(out_gone.get(), ".", open_how{.flags = O_PATH});
+  ASSERT_TRUE(out_self.ok()) << out_self.status().ToString();
+  ASSERT_EQ(fstat(out_self->get(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 0u);
+  auto out_up = r.Open(out_gone.get(), "../secret", open_how{.flags = O_RDONLY});
+  ASSERT_TRUE(out_up.ok()) << out_up.status().ToString();
+  EXPECT_EQ(ReadAll(out_up->get()).value(), "outside");
+  EXPECT_EQ(r.Open(out_gone.get(), "x", open_how{.flags = O_RDONLY}).status().err(), ENOENT);
 }
 
-// Regression (path_resolver_fuzz): "/proc/self/fd/N/name" with the caller's fd N a directory
-// outside the root gave OpenParent a parent outside the root.
-TEST_F(PathResolverTest, ParentThroughCallerFdMustBeInsideRoot) {
+// "/proc/self/fd/N/name" with the caller's fd N a directory outside the root: the parent is the
+// caller's own directory, as mkdirat(N, "name") would have it (and as Linux has it).
+TEST_F(PathResolverTest, ParentThroughCallerFdIsTheCallersDirectory) {
   UniqueFd inside(open((root_path_ + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   UniqueFd outside(open((base_ + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   CallerView view;
@@ -231,8 +374,11 @@ TEST_F(PathResolverTest, ParentThroughCallerFdMustBeInsideRoot) {
   auto in = r.OpenParent(root_.get(), "/proc/self/fd/3/newname", &view);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   EXPECT_EQ(FdPathOf(in->dir.get()), root_path_ + "/dir");
-  EXPECT_EQ(r.OpenParent(root_.get(), "/proc/self/fd/4/newname", &view).status().err(), ENOENT);
-  EXPECT_EQ(r.OpenParent(root_.get(), "/dev/fd/4/x", &view).status().err(), ENOENT);
+  for (const char* p : {"/proc/self/fd/4/newname", "/dev/fd/4/x", "/dev/fd/4/./x"}) {
+    auto out = r.OpenParent(root_.get(), p, &view);
+    ASSERT_TRUE(out.ok()) << p << ": " << out.status().ToString();
+    EXPECT_EQ(FdPathOf(out->dir.get()), base_ + "/outside") << p;
+  }
   // Re-opening the caller's own fd as it is stays possible (it is the caller's file).
   EXPECT_TRUE(r.Open(root_.get(), "/dev/fd/4", open_how{.flags = O_PATH}, &view).ok());
 }
