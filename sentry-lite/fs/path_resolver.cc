@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -128,6 +129,9 @@ constexpr int kMaxAncestorWalk = 1 << 16;
 }  // namespace
 
 Status PathResolver::CheckInsideRoot(int fd) const {
+  // With the sentry's rights: the directory is held already, and Linux walks from it whether or
+  // not the caller may search its ancestors.
+  ScopedSentryCapabilities sentry_caps;
   struct stat root, cur;
   if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
   UniqueFd walk(fcntl(fd, F_DUPFD_CLOEXEC, 0));
@@ -145,13 +149,14 @@ Status PathResolver::CheckInsideRoot(int fd) const {
   return Errno(ENOENT, "start directory outside the container root");
 }
 
-Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path) const {
+Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path,
+                                                  const CallerView* caller) const {
   Start out;
   // The joined path must stay a valid path for openat2.
   auto fits = [](const std::string& prefix, std::string_view rest) {
     return prefix.size() + rest.size() + 2 < PATH_MAX;
   };
-  Result<std::string> rr = NameInsideRoot(start_fd);
+  Result<std::string> rr = NameInsideRoot(start_fd, caller);
   if (rr.ok() && fits(*rr, path)) {
     out.prefix = std::move(*rr);
     out.rest = std::string(path);
@@ -272,13 +277,17 @@ bool OnlySelfBindsOnTheWay(int root, const std::vector<std::string>& below) {
 
 }  // namespace
 
-Result<std::string> PathResolver::NameInsideRoot(int fd) const {
+Result<std::string> PathResolver::NameInsideRoot(int fd, const CallerView* caller) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
+  // Mount ids are the kernel's, unique across namespaces.
   struct statx a {}, b {};
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
-      statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
-      (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
-    return rel;  // mount ids are the kernel's, unique across namespaces
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 && (a.stx_mask & STATX_MNT_ID) != 0) {
+    if (caller != nullptr && caller->container_mount) {
+      if (caller->container_mount(a.stx_mnt_id)) return rel;
+    } else if (statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 &&
+               (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
+      return rel;
+    }
   }
   SEE_RETURN_IF_ERROR(CheckNamedAt(fd, rel));
   return rel;
@@ -375,7 +384,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   if (path[0] == '/') {
     full = std::string(path);
   } else {
-    SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path));
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path, caller));
     if (start.beneath.valid()) {
       std::string rest = std::move(start.rest);
       *beneath = std::move(start);
@@ -700,7 +709,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
       return ReopenCallerFd(fd.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}),
                             static_cast<mode_t>(how.mode));
     }
-    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after, caller));
     if (start.outside) return OpenOutside(std::move(start.beneath), start.rest, how, caller, reopened, own_entry);
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
     full = start.prefix + "/" + start.rest;
@@ -735,17 +744,38 @@ Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, 
   return fd;
 }
 
+namespace {
+
+// fs.protected_symlinks, which the kernel applies to the links it follows and the sentry must to
+// the links it reads and follows itself: a link in a sticky world-writable directory (/tmp) is
+// followed only by its owner or when the directory's owner owns it too (EACCES otherwise). Checked
+// with the fsuid the worker holds, the caller's; as if the sysctl were on (every distribution's
+// default; the sentry does not read the host's).
+Status MayFollowLink(int dir, int link) {
+  struct stat d {}, l {};
+  if (fstat(dir, &d) != 0 || fstat(link, &l) != 0) return Errno(errno, "fstat");
+  if ((d.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH)) return Status::Ok();
+  const uid_t fsuid = static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1)));
+  if (l.st_uid == fsuid || l.st_uid == d.st_uid) return Status::Ok();
+  return Errno(EACCES, "protected_symlinks: a link in a sticky world-writable directory");
+}
+
+}  // namespace
+
 Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
                                            const CallerView* caller, bool* reopened,
                                            bool* own_entry) const {
   // Linux's 40 links per walk, counted across the walks an absolute link hands back and forth
-  // (a link below another container's root leading to /proc/<its pid>/root again).
+  // (a link below another container's root leading to /proc/<its pid>/root again); the links the
+  // kernel follows itself inside a handed-over walk are its own count.
   static thread_local int depth = 0;
+  static thread_local int links = 0;
   struct Depth {
-    Depth() { ++depth; }
+    Depth() {
+      if (depth++ == 0) links = 0;
+    }
     ~Depth() { --depth; }
   } in_walk;
-  int links = depth - 1;
   const bool trailing = !rest.empty() && rest.back() == '/';
   std::deque<std::string> parts;
   for (size_t i = 0; i < rest.size();) {  // "." kept: "file/." is ENOTDIR
@@ -753,7 +783,10 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     if (j > i) parts.emplace_back(rest.substr(i, j - i));
     i = j + 1;
   }
-  if (trailing || parts.empty()) parts.emplace_back(".");  // "dir/" follows dir and wants a directory
+  if (parts.empty()) parts.emplace_back(".");
+  // "name/": name is followed and must be a directory, which is then what is opened ("." in it);
+  // with O_CREAT that is EISDIR before anything is looked up, as in Linux's open_last_lookups.
+  if (trailing) parts.emplace_back(".");
   auto push_link = [&](std::string_view target) {
     std::vector<std::string> t;
     for (std::string_view c : Components(target)) t.emplace_back(c);
@@ -766,13 +799,13 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   how.flags |= O_CLOEXEC;
   struct stat root {};
   if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
-  // Below a procfs or sysfs (its root itself may be listed).
-  auto not_walked = [](int fd, bool below) -> Status {
+  // Nothing below a procfs or sysfs; as the object itself only a procfs root, and O_PATH (a stat).
+  auto not_walked = [](int fd, bool below, bool path_only) -> Status {
     struct statfs sfs;
     struct stat st {};
     if (fstatfs(fd, &sfs) != 0 || fstat(fd, &st) != 0) return Errno(errno, "fstatfs");
     if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
-        (below || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
+        (below || !path_only || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
       return Errno(EACCES, "a procfs or sysfs outside the container's root is not walked");
     }
     return Status::Ok();
@@ -782,7 +815,10 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     std::string name = std::move(parts.front());
     parts.pop_front();
     const bool last = parts.empty();
-    SEE_RETURN_IF_ERROR(not_walked(cur.get(), /*below=*/true));
+    SEE_RETURN_IF_ERROR(not_walked(cur.get(), /*below=*/true, false));
+    if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == ".") {
+      return Errno(EISDIR, "O_CREAT with a trailing slash");  // the last named component's "/"
+    }
     if (name == "..") {
       struct stat st {};
       if (fstat(cur.get(), &st) != 0) return Errno(errno, "fstat");
@@ -794,6 +830,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       continue;
     }
     const uint64_t scoped = kept | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    UniqueFd link;
     if (!last) {
       open_how step{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = scoped};
       SEE_ASSIGN_OR_RETURN(UniqueFd next, OpenAt2(cur.get(), name, step));
@@ -805,22 +842,27 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       }
       if (!S_ISLNK(st.st_mode)) return Errno(ENOTDIR, "not a directory: " + name);
       if ((kept & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "symlink with RESOLVE_NO_SYMLINKS");
+      link = std::move(next);
     } else {
       open_how final = how;
       final.resolve = scoped | (follow_last ? RESOLVE_NO_SYMLINKS : 0);
       Result<UniqueFd> fd = OpenAt2(cur.get(), name, final);
-      struct stat st {};
-      if (!fd.ok() && fd.status().err() == ELOOP && follow_last && (kept & RESOLVE_NO_SYMLINKS) == 0 &&
-          fstatat(cur.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-        // A symlink to follow: read below.
-      } else {
-        if (fd.ok()) SEE_RETURN_IF_ERROR(not_walked(fd->get(), /*below=*/false));
+      if (!fd.ok() && fd.status().err() == ELOOP && follow_last && (kept & RESOLVE_NO_SYMLINKS) == 0) {
+        open_how nofollow{.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = scoped};
+        Result<UniqueFd> l = OpenAt2(cur.get(), name, nofollow);
+        struct stat st {};
+        if (l.ok() && fstat(l->get(), &st) == 0 && S_ISLNK(st.st_mode)) link = std::move(*l);
+      }
+      if (!link.valid()) {
+        if (fd.ok()) SEE_RETURN_IF_ERROR(not_walked(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
         return fd;
       }
     }
+    // A symlink to follow, read from the very inode just looked up.
     if (++links > 40) return Errno(ELOOP, "too many levels of symbolic links");
+    SEE_RETURN_IF_ERROR(MayFollowLink(cur.get(), link.get()));
     char target[PATH_MAX];
-    ssize_t n = readlinkat(cur.get(), name.c_str(), target, sizeof(target));
+    ssize_t n = readlinkat(link.get(), "", target, sizeof(target));
     if (n < 0) return Errno(errno, "readlink " + name);
     if (n == 0) return Errno(ENOENT, "empty symlink");
     if (n >= static_cast<ssize_t>(sizeof(target))) return Errno(ENAMETOOLONG, "symlink target");
@@ -829,7 +871,9 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       push_link(t);
       continue;
     }
-    // An absolute link: from the caller's root, the rest resolved there as any path.
+    // An absolute link: from the caller's root, the rest resolved there as any path. Jumping to
+    // the root crosses a mount here (the walk is outside it): EXDEV for RESOLVE_NO_XDEV.
+    if ((kept & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
     std::string full(t);
     for (const std::string& p : parts) full += "/" + p;
     return OpenImpl(root_fd_, full, how, caller, reopened, /*proc_walk=*/true, own_entry);

@@ -65,6 +65,7 @@ Tree* MakeTree() {
       {"../../../../../../../../proc", "host_proc"},
       {"/proc/self/fd/3", "abs_magic"},
       {"../root/dir/sub", "into_root"},
+      {"/etc", "abs_etc"},                  // the root's /etc, never the host's
   };
   for (const auto& [target, name] : outside_links) {
     Must(symlink(target.c_str(), (t->base + "/outside/" + name).c_str()) == 0, "symlink outside");
@@ -171,9 +172,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CallerView view;
   view.ns_tgid = 1;
   view.ns_tid = 1;
-  view.caller_fd = [&t, holds_outside](int n) -> see::Result<see::UniqueFd> {
+  bool handed_outside = false;
+  view.caller_fd = [&t, holds_outside, &handed_outside](int n) -> see::Result<see::UniqueFd> {
     if (n == 3) return see::UniqueFd(open((t.root + "/dir").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (n == 4 && holds_outside) return see::UniqueFd(dup(t.outside_fd));
+    if (n == 4 && holds_outside) {
+      handed_outside = true;
+      return see::UniqueFd(dup(t.outside_fd));
+    }
     return see::ErrnoStatus(EBADF, "no such caller fd");
   };
   // The caller's own exe, cwd and root (/proc/self/{exe,cwd,root}): inside the root here.
@@ -193,14 +198,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   PathResolver r(t.root_fd);
   // From the outside start or the caller's fd 4 (/proc/self/fd/4, /dev/fd/04...), a walk may end
-  // outside; from anywhere else only inside.
-  const bool may_be_outside = start == t.outside_fd || (with_view && holds_outside);
+  // outside; from anywhere else only inside. Without "..", a walk from the outside directory only
+  // descends from it, or leads back to the root (absolute links): never elsewhere on the host.
+  auto check = [&](int fd) {
+    const bool may_be_outside = start == t.outside_fd || handed_outside;
+    CheckInside(t, r, fd, may_be_outside);
+    std::string p = FdPath(fd);
+    const bool climbs = path.find("..") != std::string::npos;
+    if (may_be_outside && !climbs && p != t.root && !p.starts_with(t.root + "/") &&
+        !p.starts_with(t.base + "/outside")) {
+      struct stat st;
+      if (stat("/proc", &st) == 0 && p == "/proc") return;  // host_proc's target, a procfs root
+      fprintf(stderr, "a walk from outside without \"..\" left it: %s\n", p.c_str());
+      abort();
+    }
+  };
   if (parent) {
     auto p = r.OpenParent(start, path, with_view ? &view : nullptr);
-    if (p.ok()) CheckInside(t, r, p->dir.get(), may_be_outside);
+    if (p.ok()) check(p->dir.get());
   } else {
     auto fd = r.Open(start, path, how, with_view ? &view : nullptr);
-    if (fd.ok()) CheckInside(t, r, fd->get(), may_be_outside);
+    if (fd.ok()) check(fd->get());
   }
   return 0;
 }

@@ -163,13 +163,30 @@ TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt
   EXPECT_EQ(Open("d/new", O_WRONLY | O_CREAT | O_EXCL, out.get()).status().err(), EEXIST);
   EXPECT_EQ(Open("d/rel", O_WRONLY | O_CREAT | O_EXCL, out.get()).status().err(), EEXIST);
   EXPECT_EQ(Open("d/", O_WRONLY | O_CREAT, out.get()).status().err(), EISDIR);
+  EXPECT_EQ(Open("absent/", O_WRONLY | O_CREAT, out.get()).status().err(), EISDIR);
+  EXPECT_EQ(Open("secret/", O_WRONLY | O_CREAT, out.get()).status().err(), EISDIR);
+  EXPECT_EQ(Open("absent/x/", O_WRONLY | O_CREAT, out.get()).status().err(), ENOENT);
+  EXPECT_EQ(r.Open(out.get(), "d/abs", open_how{.flags = O_RDONLY, .resolve = RESOLVE_NO_XDEV}).status().err(),
+            EXDEV);  // the jump to the root crosses a mount
+  // fs.protected_symlinks: in a sticky world-writable directory a link is followed by its owner,
+  // or when the directory's owner owns it too (the kernel checks the links it follows; these the
+  // sentry follows itself).
+  ASSERT_TRUE(MkdirAll(out_path + "/sticky").ok());
+  ASSERT_EQ(chmod((out_path + "/sticky").c_str(), 01777), 0);
+  ASSERT_EQ(symlink("../secret", (out_path + "/sticky/theirs").c_str()), 0);
+  ASSERT_EQ(lchown((out_path + "/sticky/theirs").c_str(), 1000, 1000), 0);
+  ASSERT_EQ(symlink("../secret", (out_path + "/sticky/mine").c_str()), 0);
+  EXPECT_EQ(read("sticky/theirs"), "errno " + std::to_string(EACCES));
+  EXPECT_EQ(read("sticky/mine"), "outside");
+  EXPECT_TRUE(Open("sticky/theirs", O_PATH | O_NOFOLLOW, out.get()).ok());  // not followed
   // Nothing below a procfs outside the root is walked (its self and magic links name the
-  // sentry); the procfs root itself may be listed.
+  // sentry); the procfs root itself may be looked at (O_PATH: stat).
   EXPECT_EQ(Open("host_proc/self/status", O_RDONLY, out.get()).status().err(), EACCES);
   EXPECT_EQ(Open("host_proc/1/root", O_PATH, out.get()).status().err(), EACCES);
   UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
   EXPECT_EQ(Open("self/environ", O_RDONLY, proc.get()).status().err(), EACCES);
-  EXPECT_TRUE(Open("host_proc", O_RDONLY | O_DIRECTORY, out.get()).ok());
+  EXPECT_TRUE(Open("host_proc", O_PATH, out.get()).ok());
+  EXPECT_EQ(Open("host_proc", O_RDONLY | O_DIRECTORY, out.get()).status().err(), EACCES);
   EXPECT_TRUE(Open("/../../etc/passwd", O_RDONLY, out.get()).ok());  // absolute: the root's
   // The parent of a name below it, for mkdir/unlink/rename.
   EXPECT_EQ(r.OpenParent(out.get(), "d/rel/../x").status().err(), ENOTDIR);  // rel is a file
