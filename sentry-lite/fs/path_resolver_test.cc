@@ -268,6 +268,29 @@ TEST_F(PathResolverTest, ASiblingMountNamespacesTreeIsWalkedAsItself) {
   EXPECT_EQ(read(our_dir.get(), "marker"), "ours too");
 }
 
+TEST(SentryProcSelfFdDirTest, AForkedChildListsItsOwnFds) {
+  // The directory is opened once per process: a forked child (also a raw clone, as the bind child
+  // is) must not read the parent's fd table through the parent's directory.
+  const int parent_dir = SentryProcSelfFdDir();
+  ASSERT_GE(parent_dir, 0);
+  int status = 0;
+  for (bool raw : {false, true}) {
+    fflush(nullptr);
+    pid_t pid = raw ? static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)) : fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int only_here = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      int dir = SentryProcSelfFdDir();
+      char buf[64] = {};
+      ssize_t n = dir < 0 ? -1 : readlinkat(dir, std::to_string(only_here).c_str(), buf, sizeof(buf) - 1);
+      _exit(n > 0 && std::string(buf) == "/dev/null" && SentryProcSelfFdDir() == dir ? 0 : 1);
+    }
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (raw ? "raw clone" : "fork");
+  }
+  EXPECT_EQ(SentryProcSelfFdDir(), parent_dir);  // the parent's stays
+}
+
 TEST_F(PathResolverTest, OpenParentSplitsLastComponent) {
   PathResolver r(root_.get());
   auto p = r.OpenParent(root_.get(), "/dir/sub/newname/");
