@@ -107,8 +107,9 @@ class PathResolver {
   // Splits `path` into its parent directory (opened O_PATH|O_DIRECTORY) and last component, for
   // calls that act on a name in a directory (mkdir, unlink, rename, ...). `last` may be "." or
   // ".." (callers map that to the errno their syscall gives) and loses trailing slashes;
-  // `trailing_slash` tells whether there were any. The directory is always inside the root: a
-  // parent named through a caller fd (/proc/self/fd/N/name) outside it fails with ENOENT.
+  // `trailing_slash` tells whether there were any. The directory is where the caller's own walk
+  // would lead: inside the root, or below a directory outside it that the caller holds or was let
+  // follow (its cwd or fd N, /proc/<pid>/root of another container: OpenOutside).
   struct Parent {
     UniqueFd dir;
     std::string last;
