@@ -1,7 +1,5 @@
 #include "base/proc_tables.h"
 
-#include <charconv>
-
 #include "base/strings.h"
 
 namespace see {
@@ -40,10 +38,7 @@ std::vector<MountinfoEntry> ParseMountinfo(std::string_view text) {
     auto pre = Split(line.substr(0, sep), ' ');
     auto post = Split(line.substr(sep + 3), ' ');
     if (pre.size() < 5 || post.size() < 3) continue;
-    uint64_t id = 0;
-    auto [end, ec] = std::from_chars(pre[0].data(), pre[0].data() + pre[0].size(), id);
-    if (ec != std::errc() || end != pre[0].data() + pre[0].size()) continue;
-    out.push_back(MountinfoEntry{id, Unescape(pre[3]), Unescape(pre[4]), std::string(post[0]),
+    out.push_back(MountinfoEntry{Unescape(pre[3]), Unescape(pre[4]), std::string(post[0]),
                                  Unescape(post[1]), std::string(post[2])});
   }
   return out;

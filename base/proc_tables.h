@@ -3,7 +3,6 @@
 // sentry's devices jail).
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +12,6 @@ namespace see {
 // One line of mountinfo ("36 25 0:31 /a /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices"),
 // with the kernel's \ooo escapes (space, tab, newline, backslash) undone.
 struct MountinfoEntry {
-  uint64_t mount_id = 0;      // the kernel's, as statx(STATX_MNT_ID) gives it
   std::string root;           // the path inside the mounted file system ("/" for its root)
   std::string mount_point;
   std::string fstype;

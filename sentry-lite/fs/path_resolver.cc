@@ -149,14 +149,13 @@ Status PathResolver::CheckInsideRoot(int fd) const {
   return Errno(ENOENT, "start directory outside the container root");
 }
 
-Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path,
-                                                  const CallerView* caller) const {
+Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path) const {
   Start out;
   // The joined path must stay a valid path for openat2.
   auto fits = [](const std::string& prefix, std::string_view rest) {
     return prefix.size() + rest.size() + 2 < PATH_MAX;
   };
-  Result<std::string> rr = NameInsideRoot(start_fd, caller);
+  Result<std::string> rr = NameInsideRoot(start_fd);
   if (rr.ok() && fits(*rr, path)) {
     out.prefix = std::move(*rr);
     out.rest = std::string(path);
@@ -277,17 +276,17 @@ bool OnlySelfBindsOnTheWay(int root, const std::vector<std::string>& below) {
 
 }  // namespace
 
-Result<std::string> PathResolver::NameInsideRoot(int fd, const CallerView* caller) const {
+Result<std::string> PathResolver::NameInsideRoot(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
-  // Mount ids are the kernel's, unique across namespaces.
+  // On the root's own mount (held by root_fd_, so its id is not another's) the name is this
+  // tree's. Not cached for other mounts: ids are reused once a mount is gone, a mount stacked on
+  // a directory later hides it from its name, and a chrooted caller's mountinfo lists only what
+  // its root reaches (found by review of a per-container cache of the container's mount ids).
   struct statx a {}, b {};
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 && (a.stx_mask & STATX_MNT_ID) != 0) {
-    if (caller != nullptr && caller->container_mount) {
-      if (caller->container_mount(a.stx_mnt_id)) return rel;
-    } else if (statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 &&
-               (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
-      return rel;
-    }
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
+      statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
+      (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
+    return rel;
   }
   SEE_RETURN_IF_ERROR(CheckNamedAt(fd, rel));
   return rel;
@@ -384,7 +383,7 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   if (path[0] == '/') {
     full = std::string(path);
   } else {
-    SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path, caller));
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(start_fd, path));
     if (start.beneath.valid()) {
       std::string rest = std::move(start.rest);
       *beneath = std::move(start);
@@ -518,6 +517,29 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   return full;
 }
 
+namespace {
+
+// fs.protected_symlinks, which the kernel applies to the links it follows and the sentry must to
+// the links it reads and follows itself: a link in a sticky world-writable directory (/tmp) is
+// followed only by its owner or when the directory's owner owns it too (EACCES otherwise). Checked
+// with the fsuid the worker holds, the caller's. The sysctl (global, not namespaced) is read each
+// time, only on these rare paths; unreadable, it counts as on (every distribution's default).
+Status MayFollowLink(int dir, int link) {
+  {
+    UniqueFd f(open("/proc/sys/fs/protected_symlinks", O_RDONLY | O_CLOEXEC));
+    char c = '1';
+    if (f.valid() && read(f.get(), &c, 1) == 1 && c == '0') return Status::Ok();
+  }
+  struct stat d {}, l {};
+  if (fstat(dir, &d) != 0 || fstat(link, &l) != 0) return Errno(errno, "fstat");
+  if ((d.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH)) return Status::Ok();
+  const uid_t fsuid = static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1)));
+  if (l.st_uid == fsuid || l.st_uid == d.st_uid) return Status::Ok();
+  return Errno(EACCES, "protected_symlinks: a link in a sticky world-writable directory");
+}
+
+}  // namespace
+
 std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& full,
                                                            bool nofollow_last,
                                                            const CallerView& caller) const {
@@ -583,6 +605,12 @@ std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& fu
       if (!dir.ok() || fstat(dir->get(), &dst) != 0 || dst.st_ino != 1) return std::nullopt;
     }
     if (++links > 40) return std::nullopt;  // the kernel's ELOOP stands
+    // A link the kernel's walk would not follow (fs.protected_symlinks: its EACCES, or the
+    // EACCES of a walk that stopped there, stands; found by review).
+    {
+      Result<UniqueFd> dir = open_plain(joined(), O_DIRECTORY);
+      if (!dir.ok() || !MayFollowLink(dir->get(), fd->get()).ok()) return std::nullopt;
+    }
     char target[PATH_MAX];
     ssize_t n = readlinkat(fd->get(), "", target, sizeof(target));
     if (n <= 0 || n >= static_cast<ssize_t>(sizeof(target))) return std::nullopt;
@@ -709,7 +737,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
       return ReopenCallerFd(fd.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}),
                             static_cast<mode_t>(how.mode));
     }
-    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after, caller));
+    SEE_ASSIGN_OR_RETURN(Start start, StartOf(fd.get(), object.after));
     if (start.outside) return OpenOutside(std::move(start.beneath), start.rest, how, caller, reopened, own_entry);
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
     full = start.prefix + "/" + start.rest;
@@ -744,23 +772,6 @@ Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, 
   return fd;
 }
 
-namespace {
-
-// fs.protected_symlinks, which the kernel applies to the links it follows and the sentry must to
-// the links it reads and follows itself: a link in a sticky world-writable directory (/tmp) is
-// followed only by its owner or when the directory's owner owns it too (EACCES otherwise). Checked
-// with the fsuid the worker holds, the caller's; as if the sysctl were on (every distribution's
-// default; the sentry does not read the host's).
-Status MayFollowLink(int dir, int link) {
-  struct stat d {}, l {};
-  if (fstat(dir, &d) != 0 || fstat(link, &l) != 0) return Errno(errno, "fstat");
-  if ((d.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH)) return Status::Ok();
-  const uid_t fsuid = static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1)));
-  if (l.st_uid == fsuid || l.st_uid == d.st_uid) return Status::Ok();
-  return Errno(EACCES, "protected_symlinks: a link in a sticky world-writable directory");
-}
-
-}  // namespace
 
 Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
                                            const CallerView* caller, bool* reopened,

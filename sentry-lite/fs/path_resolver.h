@@ -76,10 +76,6 @@ struct CallerView {
   std::function<Result<std::optional<UniqueFd>>(const std::string& rel, std::string_view entry,
                                                 const open_how& how)>
       caller_entry;
-  // Whether mount `mnt_id` (statx STATX_MNT_ID) is one of the container's mount namespace, where
-  // the kernel's name of an object is the container's name of it (PathResolver::NameInsideRoot).
-  // Unset: only the root's own mount is.
-  std::function<bool(uint64_t mnt_id)> container_mount;
 };
 
 // The entries of a process's own /proc directory that Linux lets the process itself open without
@@ -128,11 +124,10 @@ class PathResolver {
   // symlinks, reaches the same object (device, inode and mount). ENOENT otherwise.
   Status CheckNamedInsideRoot(int fd) const;
 
-  // RootRelative, for a name to walk from the root instead of `fd`: on a mount of the container's
-  // mount namespace (the root's own, or one `caller` says is: CallerView::container_mount) the
+  // RootRelative, for a name to walk from the root instead of `fd`: on the root's own mount the
   // name is this tree's; on another mount it is checked (CheckNamedInsideRoot), since a sibling
   // container's directory reads like one here. ENOENT when it is not the object's name here.
-  Result<std::string> NameInsideRoot(int fd, const CallerView* caller = nullptr) const;
+  Result<std::string> NameInsideRoot(int fd) const;
 
   // Whether `fd`, an object on procfs, lies in the /proc/<tid> directory of one of the sentry's own
   // threads in a procfs that shows the sentry (the host's /proc as a volume, or the /proc of a
@@ -189,7 +184,7 @@ class PathResolver {
     UniqueFd beneath;
     bool outside = false;
   };
-  Result<Start> StartOf(int start_fd, std::string_view path, const CallerView* caller) const;
+  Result<Start> StartOf(int start_fd, std::string_view path) const;
 
   // What a caller path names directly, without a walk: the caller's fd N, one of its own magic
   // links (exe, cwd, root, ns/<type>) or another process's; `after` is the rest of the path below it.

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,27 @@ std::string FdPathOf(int fd) {
   ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof(buf));
   return n < 0 ? "" : std::string(buf, static_cast<size_t>(n));
 }
+
+// fs.protected_symlinks on for a test's duration (the sentry follows the host's setting), and back
+// to what it was. on() is false where it can not be set.
+class ProtectedSymlinks {
+ public:
+  ProtectedSymlinks() {
+    std::ifstream in(kPath);
+    if (!(in >> old_)) return;
+    std::ofstream out(kPath);
+    on_ = static_cast<bool>(out << 1);
+  }
+  ~ProtectedSymlinks() {
+    if (on_) std::ofstream(kPath) << old_;
+  }
+  bool on() const { return on_; }
+
+ private:
+  static constexpr const char* kPath = "/proc/sys/fs/protected_symlinks";
+  int old_ = 0;
+  bool on_ = false;
+};
 
 // A temp tree: root/ with etc/passwd, dir/sub/, hostile symlinks; and outside/secret next to it.
 class PathResolverTest : public ::testing::Test {
@@ -171,6 +193,8 @@ TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt
   // fs.protected_symlinks: in a sticky world-writable directory a link is followed by its owner,
   // or when the directory's owner owns it too (the kernel checks the links it follows; these the
   // sentry follows itself).
+  ProtectedSymlinks protect;
+  ASSERT_TRUE(protect.on()) << "needs root: fs.protected_symlinks";
   ASSERT_TRUE(MkdirAll(out_path + "/sticky").ok());
   ASSERT_EQ(chmod((out_path + "/sticky").c_str(), 01777), 0);
   ASSERT_EQ(symlink("../secret", (out_path + "/sticky/theirs").c_str()), 0);
@@ -543,6 +567,36 @@ TEST(PathResolverProcTest, ImageSymlinksIntoProcSelfNameTheCaller) {
   ASSERT_TRUE(own.ok());
   EXPECT_NE(ReadAll(own->get()).value().find("Pid:\t" + std::to_string(getpid()) + "\n"), std::string::npos);
   (void)!system(("rm -rf " + dir).c_str());
+}
+
+// fs.protected_symlinks holds for an image link into /proc/self too: in a sticky world-writable
+// directory the kernel refuses to follow another user's link (the /tmp attack), and the sentry's
+// own walk of the link must not follow it instead (it did; found by review).
+TEST(PathResolverProcTest, ProtectedSymlinksHoldForLinksIntoProcSelf) {
+  ProtectedSymlinks protect;
+  ASSERT_TRUE(protect.on()) << "needs root: fs.protected_symlinks";
+  char tmpl[] = "/tmp/see-resolver-sticky-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_EQ(chmod(dir.c_str(), 01777), 0);
+  ASSERT_EQ(symlink("/proc/self/status", (dir + "/theirs").c_str()), 0);
+  ASSERT_EQ(lchown((dir + "/theirs").c_str(), 1000, 1000), 0);
+  ASSERT_EQ(symlink("/proc/self/status", (dir + "/mine").c_str()), 0);
+  // Reached through a plain link first, so that the walk without symlinks stops there (ELOOP)
+  // before the kernel's check of the protected one.
+  ASSERT_EQ(symlink(dir.c_str(), (dir + ".hop").c_str()), 0);
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  CallerView view;
+  view.ns_tgid = getppid();
+  view.ns_tid = getppid();
+  PathResolver r(root.get());
+  auto theirs = r.Open(root.get(), dir + ".hop/theirs", open_how{.flags = O_RDONLY}, &view);
+  EXPECT_EQ(theirs.status().err(), EACCES) << (theirs.ok() ? ReadAll(theirs->get()).value().substr(0, 60) : "");
+  EXPECT_EQ(r.Open(root.get(), dir + "/theirs", open_how{.flags = O_RDONLY}, &view).status().err(), EACCES);
+  auto mine = r.Open(root.get(), dir + ".hop/mine", open_how{.flags = O_RDONLY}, &view);
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  EXPECT_NE(ReadAll(mine->get()).value().find("Pid:\t" + std::to_string(getppid()) + "\n"), std::string::npos);
+  (void)!system(("rm -rf " + dir + " " + dir + ".hop").c_str());
 }
 
 TEST(StripRootPrefixTest, ContainerViewOfSentryPaths) {

@@ -16,9 +16,6 @@
 #include <cstring>
 #include <vector>
 
-#include "base/file_util.h"
-#include "base/proc_tables.h"
-
 namespace see::sentry {
 namespace {
 
@@ -364,24 +361,6 @@ Result<UniqueFd> SyscallCall::StartDir(int dirfd) {
   return UniqueFd(fd);
 }
 
-bool SyscallCall::ContainerMount(uint64_t mnt_id) {
-  Container::MountIds& known = container_.mount_ids;
-  {
-    std::lock_guard<std::mutex> lock(known.mu);
-    if (std::binary_search(known.ids.begin(), known.ids.end(), mnt_id)) return true;
-  }
-  Result<std::string> text = ReadFile("/proc/" + std::to_string(tid()) + "/mountinfo");
-  // Still the caller's thread when it was read (a tid reused since would be another namespace's).
-  if (!text.ok() || !StillValid()) return false;
-  std::vector<uint64_t> ids;
-  for (const MountinfoEntry& e : ParseMountinfo(*text)) ids.push_back(e.mount_id);
-  std::sort(ids.begin(), ids.end());
-  const bool found = std::binary_search(ids.begin(), ids.end(), mnt_id);
-  std::lock_guard<std::mutex> lock(known.mu);
-  known.ids = std::move(ids);
-  return found;
-}
-
 Result<const CallerView*> SyscallCall::View() {
   if (!view_) {
     SEE_ASSIGN_OR_RETURN(const CallerCredentials* c, Credentials());
@@ -394,7 +373,6 @@ Result<const CallerView*> SyscallCall::View() {
     v.caller_entry = [this](const std::string& rel, std::string_view entry, const open_how& how) {
       return CallerEntry(rel, entry, how);
     };
-    v.container_mount = [this](uint64_t mnt_id) { return ContainerMount(mnt_id); };
     // A caller chrooted elsewhere has /proc/self only where its root has a procfs at /proc.
     const int root = Root();
     if (root != container_.root.get()) {

@@ -15,11 +15,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -38,16 +36,6 @@ struct Container {
   // Set once any process of the container has called chroot (never cleared: its children and
   // execs keep the root). From then on every call resolves in its caller's own root.
   mutable std::atomic<bool> chrooted{false};
-  // The mount ids of the container's mount namespace (its mountinfo; sorted), for telling a
-  // directory of the container's from a sibling container's, whose kernel name reads the same
-  // (PathResolver::NameInsideRoot). The runtime makes the mounts before the container starts and
-  // the filter refuses the mount family, so the table is read again only for an id it lacks (a
-  // mount propagated in later, or another namespace's, which stays absent).
-  struct MountIds {
-    std::mutex mu;
-    std::vector<uint64_t> ids;
-  };
-  mutable MountIds mount_ids;
 };
 
 struct Reply {
@@ -127,10 +115,6 @@ class SyscallCall {
   int ProcOfCaller();
   // The root (inode 1) of the procfs mounted at Root()'s /proc, whatever its pid namespace.
   Result<std::optional<UniqueFd>> ProcRoot();
-  // CallerView::container_mount: whether `mnt_id` is a mount of the container's namespace (the
-  // caller's: the filter refuses it another), from Container::mount_ids, read again from the
-  // caller's mountinfo for an id not there.
-  bool ContainerMount(uint64_t mnt_id);
   // Where a path relative to `dirfd` starts: the caller's dirfd, or its cwd for AT_FDCWD.
   Result<UniqueFd> StartDir(int dirfd);
   // /proc/self and /dev/fd as the caller means them (valid while this call lives).
