@@ -883,8 +883,14 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       continue;
     }
     // An absolute link: from the caller's root, the rest resolved there as any path. Jumping to
-    // the root crosses a mount here (the walk is outside it): EXDEV for RESOLVE_NO_XDEV.
-    if ((kept & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
+    // the root from another mount is EXDEV for RESOLVE_NO_XDEV (Linux's nd_jump_root).
+    if ((kept & RESOLVE_NO_XDEV) != 0) {
+      struct statx a {}, b {};
+      if (statx(cur.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &a) != 0 ||
+          statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) != 0 || a.stx_mnt_id != b.stx_mnt_id) {
+        return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
+      }
+    }
     std::string full(t);
     for (const std::string& p : parts) full += "/" + p;
     return OpenImpl(root_fd_, full, how, caller, reopened, /*proc_walk=*/true, own_entry);
