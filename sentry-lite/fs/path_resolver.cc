@@ -772,7 +772,6 @@ Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, 
   return fd;
 }
 
-
 Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
                                            const CallerView* caller, bool* reopened,
                                            bool* own_entry) const {
@@ -796,7 +795,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   }
   if (parts.empty()) parts.emplace_back(".");
   // "name/": name is followed and must be a directory, which is then what is opened ("." in it);
-  // with O_CREAT that is EISDIR before anything is looked up, as in Linux's open_last_lookups.
+  // with O_CREAT that is EISDIR once the walk reaches that last name (below), as Linux's.
   if (trailing) parts.emplace_back(".");
   auto push_link = [&](std::string_view target) {
     std::vector<std::string> t;
