@@ -282,14 +282,16 @@ Result<std::string> PathResolver::NameInsideRoot(int fd) const {
   // tree's. Not cached for other mounts: ids are reused once a mount is gone, a mount stacked on
   // a directory later hides it from its name, and a chrooted caller's mountinfo lists only what
   // its root reaches (found by review of a per-container cache of the container's mount ids).
-  struct statx a {}, b {};
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
-      statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
-      (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id) {
-    return rel;
-  }
+  if (OnRootMount(fd)) return rel;
   SEE_RETURN_IF_ERROR(CheckNamedAt(fd, rel));
   return rel;
+}
+
+bool PathResolver::OnRootMount(int fd) const {
+  struct statx a {}, b {};
+  return statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
+         statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
+         (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id;
 }
 
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
@@ -883,12 +885,8 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     }
     // An absolute link: from the caller's root, the rest resolved there as any path. Jumping to
     // the root from another mount is EXDEV for RESOLVE_NO_XDEV (Linux's nd_jump_root).
-    if ((kept & RESOLVE_NO_XDEV) != 0) {
-      struct statx a {}, b {};
-      if (statx(cur.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &a) != 0 ||
-          statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) != 0 || a.stx_mnt_id != b.stx_mnt_id) {
-        return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
-      }
+    if ((kept & RESOLVE_NO_XDEV) != 0 && !OnRootMount(cur.get())) {
+      return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
     }
     std::string full(t);
     for (const std::string& p : parts) full += "/" + p;

@@ -218,6 +218,10 @@ class PathResolver {
   // ENOENT unless walking ".." from `fd` meets the root directory.
   Status CheckInsideRoot(int fd) const;
 
+  // Whether `fd` is on the root's own mount (mount ids: the root fd holds its mount, so its id is
+  // no other's while the resolver lives).
+  bool OnRootMount(int fd) const;
+
   // OK when `rel`, walked from the root without symlinks, reaches `fd`'s object (device, inode
   // and mount); ENOENT otherwise.
   Status CheckNamedAt(int fd, const std::string& rel) const;
