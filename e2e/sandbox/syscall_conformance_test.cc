@@ -329,6 +329,42 @@ TEST_F(Sys, OpenEnoentEnotdir) {
   EXPECT_EQ(Err(open(reinterpret_cast<const char*>(8), O_RDONLY)), EFAULT);
 }
 
+// RESOLVE_NO_XDEV counts the mounts crossed from the dirfd (or the cwd), not those above it; and
+// RESOLVE_IN_ROOT makes the dirfd the root of an absolute path too. (In a container the test
+// directory is on a tmpfs: the sentry gave EXDEV for every such walk, and EBADF for the second.)
+TEST_F(Sys, Openat2NoXdevAndInRootStartAtTheDirfd) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  WriteFile(P("f"), "x");
+  WriteFile(P("d/g"), "g");
+  ASSERT_EQ(symlink("../f", P("d/up").c_str()), 0);
+  int d = open(P("d").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(d, 0);
+  auto err = [](long fd) {
+    if (fd < 0) return errno;
+    close(static_cast<int>(fd));
+    return 0;
+  };
+  EXPECT_EQ(err(Openat2(dfd_, "f", O_RDONLY, RESOLVE_NO_XDEV)), 0);
+  EXPECT_EQ(err(Openat2(d, "../f", O_RDONLY, RESOLVE_NO_XDEV)), 0);
+  EXPECT_EQ(err(Openat2(d, "up", O_RDONLY, RESOLVE_NO_XDEV)), 0);
+  EXPECT_EQ(err(Openat2(d, ".", O_PATH, RESOLVE_NO_XDEV)), 0);
+  EXPECT_EQ(err(Openat2(d, "g", O_WRONLY | O_CREAT, RESOLVE_NO_XDEV, 0600)), 0);
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  EXPECT_EQ(err(Openat2(AT_FDCWD, "d/g", O_RDONLY, RESOLVE_NO_XDEV)), 0);
+  // From "/" the walk crosses whatever mount the test directory is on.
+  struct statx root_sx {}, dir_sx {};
+  ASSERT_EQ(statx(AT_FDCWD, "/", 0, STATX_MNT_ID, &root_sx), 0);
+  ASSERT_EQ(statx(AT_FDCWD, dir_.c_str(), 0, STATX_MNT_ID, &dir_sx), 0);
+  const int from_root = root_sx.stx_mnt_id == dir_sx.stx_mnt_id ? 0 : EXDEV;
+  EXPECT_EQ(err(Openat2(AT_FDCWD, P("f").c_str(), O_RDONLY, RESOLVE_NO_XDEV)), from_root);
+  EXPECT_EQ(err(Openat2(d, "../../../../../../../../..", O_PATH, RESOLVE_NO_XDEV)), from_root);
+  // RESOLVE_IN_ROOT: an absolute path starts at the dirfd, as its root, or at the cwd.
+  EXPECT_EQ(err(Openat2(d, "/g", O_RDONLY, RESOLVE_IN_ROOT)), 0);
+  EXPECT_EQ(err(Openat2(d, "/up", O_RDONLY, RESOLVE_IN_ROOT)), ENOENT);  // ".." stays in d
+  EXPECT_EQ(err(Openat2(AT_FDCWD, "/d/g", O_RDONLY, RESOLVE_IN_ROOT)), 0);
+  close(d);
+}
+
 TEST_F(Sys, Openat2Resolve) {
   ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
   WriteFile(P("f"), "x");

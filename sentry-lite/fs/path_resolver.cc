@@ -656,6 +656,11 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     how.resolve |= RESOLVE_NO_MAGICLINKS;
     return OpenAt2(start_fd, std::string(path), how);
   }
+  if ((how.resolve & RESOLVE_NO_XDEV) != 0 && !path.empty() && path[0] != '/') {
+    std::optional<Result<UniqueFd>> walked = OpenNoXdevFromStart(start_fd, path, how, caller,
+                                                                 reopened, own_entry);
+    if (walked) return std::move(*walked);
+  }
   CallerObject object;
   Start beneath;
   UniqueFd peer_fd;  // another process's link, followed (CallerView::peer_link)
@@ -762,6 +767,24 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
   if (!via) return out;
   return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false, own_entry);
+}
+
+std::optional<Result<UniqueFd>> PathResolver::OpenNoXdevFromStart(
+    int start_fd, std::string_view path, open_how how, const CallerView* caller, bool* reopened,
+    bool* own_entry) const {
+  struct statfs sfs;
+  if (fstatfs(start_fd, &sfs) != 0) return Result<UniqueFd>(Errno(errno, "fstatfs start"));
+  if (sfs.f_type == PROC_SUPER_MAGIC) return std::nullopt;
+  if (!CheckNamedInsideRoot(start_fd).ok()) return std::nullopt;  // StartOf's cases
+  open_how beneath = how;
+  beneath.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  Result<UniqueFd> fd = OpenAt2(start_fd, std::string(path), beneath);
+  if (fd.ok() || (fd.status().err() != EXDEV && fd.status().err() != ELOOP)) return fd;
+  // OpenOutside walks nothing below a sysfs (its links climb far above the start).
+  if (sfs.f_type == SYSFS_MAGIC || OnRootMount(start_fd)) return std::nullopt;
+  UniqueFd dir(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
+  if (!dir.valid()) return Result<UniqueFd>(Errno(errno, "dup"));
+  return OpenOutside(std::move(dir), path, how, caller, reopened, own_entry);
 }
 
 Result<UniqueFd> PathResolver::OpenBeneath(int dir_fd, const std::string& rest, open_how how) const {

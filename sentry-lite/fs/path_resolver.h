@@ -93,7 +93,7 @@ class PathResolver {
       : root_fd_(root_fd), ns_root_fd_(ns_root_fd >= 0 ? ns_root_fd : root_fd) {}
 
   // openat2 semantics for `path` relative to `start_fd` (a sentry-side fd for the caller's dirfd or
-  // cwd; ignored for absolute paths). `how.resolve` may carry the caller's own RESOLVE_* flags;
+  // cwd; ignored for absolute paths unless `how.resolve` has RESOLVE_IN_ROOT). `how.resolve` may carry the caller's own RESOLVE_* flags;
   // RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS are always added. The fd is O_CLOEXEC in the sentry.
   // `*own_entry` (when given) tells whether the result is one of the caller's own /proc entries
   // opened by CallerView::caller_entry: a file of the sentry's host procfs, not of the container's.
@@ -225,6 +225,20 @@ class PathResolver {
   // OK when `rel`, walked from the root without symlinks, reaches `fd`'s object (device, inode
   // and mount); ENOENT otherwise.
   Status CheckNamedAt(int fd, const std::string& rel) const;
+
+  // A relative walk under the caller's RESOLVE_NO_XDEV, which Linux makes from the start
+  // directory: crossing a mount on the way there (from the root) is none of the caller's. When the
+  // start directory lies inside the root on a file system other than procfs, the walk is made from
+  // it with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS added: whatever it gives but EXDEV and ELOOP is
+  // the caller's own walk's answer (the same components from the same directory). Those two may be
+  // this walk's own refusals (a ".." above the start, an absolute or magic link): then, from a
+  // start on another mount than the root's, the walk is OpenOutside's (one component at a time).
+  // nullopt leaves the rest to the walk from the root: a start on the root's mount (reaching it from
+  // the root crossed no mount), on procfs (whose "self" the sentry must spell for the caller), or,
+  // after those refusals, on sysfs (its links climb above the start; OpenOutside walks no sysfs).
+  std::optional<Result<UniqueFd>> OpenNoXdevFromStart(int start_fd, std::string_view path,
+                                                      open_how how, const CallerView* caller,
+                                                      bool* reopened, bool* own_entry) const;
 
   // openat2(RESOLVE_BENEATH) from a directory StartOf returned.
   Result<UniqueFd> OpenBeneath(int dir_fd, const std::string& rest, open_how how) const;

@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,78 @@ TEST_F(PathResolverTest, RelativeToStartDirectory) {
   auto far = Open("../../../../../../etc/passwd", O_RDONLY, sub.get());
   ASSERT_TRUE(far.ok());
   ExpectInside(far);
+}
+
+// Runs `checks` in a child in a mount namespace of its own (private propagation); returns what it
+// reported ("" when every check held).
+std::string InOwnMountNamespace(const std::function<std::string()>& checks) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return "pipe";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(out[0]);
+    std::string report = unshare(CLONE_NEWNS) != 0 ||
+                                 mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+                             ? std::string("unshare/mount")
+                             : checks();
+    (void)!write(out[1], report.data(), report.size());
+    _exit(0);
+  }
+  close(out[1]);
+  std::string report;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof(buf))) > 0) report.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) report += " (child died)";
+  return report;
+}
+
+// RESOLVE_NO_XDEV with a relative path: Linux walks from the start directory, so only the mounts
+// crossed from there count, not those between the root and a start directory on another mount
+// (before: every walk from a volume or tmpfs was EXDEV).
+TEST_F(PathResolverTest, NoXdevCountsTheMountsCrossedFromTheStartDirectory) {
+  ASSERT_TRUE(MkdirAll(root_path_ + "/mnt").ok());
+  std::string report = InOwnMountNamespace([this]() -> std::string {
+    const std::string mnt = root_path_ + "/mnt";
+    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, nullptr) != 0) return "mount tmpfs";
+    if (!MkdirAll(mnt + "/d").ok() || !WriteFile(mnt + "/f", "m").ok() ||
+        symlink("../f", (mnt + "/d/up").c_str()) != 0 ||
+        symlink("../../etc/passwd", (mnt + "/d/out").c_str()) != 0 ||
+        symlink("/etc/passwd", (mnt + "/d/abs").c_str()) != 0) {
+      return "set-up";
+    }
+    // The root as this namespace has it (root_ is the parent's: no tmpfs below it).
+    UniqueFd root(open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd start(open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    PathResolver r(root.get());
+    auto open_at = [&r](int dir, const char* path, uint64_t resolve, uint64_t flags = O_RDONLY) {
+      auto fd = r.Open(dir, path, open_how{.flags = flags, .resolve = resolve});
+      if (!fd.ok()) return "errno " + std::to_string(fd.status().err());
+      if ((flags & O_PATH) != 0) return std::string("opened");
+      auto text = ReadAll(fd->get());
+      return text.ok() ? *text : std::string("unreadable");
+    };
+    std::string failures;
+    auto expect = [&failures](const char* what, const std::string& got, const std::string& want) {
+      if (got != want) failures += std::string(what) + ": " + got + ", not " + want + "; ";
+    };
+    const std::string exdev = "errno " + std::to_string(EXDEV);
+    expect("f", open_at(start.get(), "f", RESOLVE_NO_XDEV), "m");
+    expect("d/../f", open_at(start.get(), "d/../f", RESOLVE_NO_XDEV), "m");
+    expect("d/up", open_at(start.get(), "d/up", RESOLVE_NO_XDEV), "m");  // a link on the same mount
+    expect(".", open_at(start.get(), ".", RESOLVE_NO_XDEV, O_PATH), "opened");
+    expect("..", open_at(start.get(), "..", RESOLVE_NO_XDEV, O_PATH), exdev);  // out of the mount
+    expect("d/out", open_at(start.get(), "d/out", RESOLVE_NO_XDEV), exdev);
+    expect("d/abs", open_at(start.get(), "d/abs", RESOLVE_NO_XDEV), exdev);  // the root's mount
+    expect("d/abs plain", open_at(start.get(), "d/abs", 0), "inside");
+    expect("mnt/f", open_at(root.get(), "mnt/f", RESOLVE_NO_XDEV), exdev);  // into the mount
+    expect("etc/passwd", open_at(root.get(), "etc/passwd", RESOLVE_NO_XDEV), "inside");
+    return failures;
+  });
+  EXPECT_EQ(report, "");
 }
 
 TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt) {

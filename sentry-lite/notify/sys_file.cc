@@ -301,7 +301,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // Not with O_PATH: openat2 refuses any flag beyond O_CLOEXEC|O_DIRECTORY|O_NOFOLLOW there.
   if ((how.flags & O_PATH) == 0) how.flags |= O_NOCTTY;
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, (how.resolve & RESOLVE_IN_ROOT) != 0);
   if (!p.ok()) return Fail(p.status());
   Result<UniqueFd> fd = Internal("not opened");
   // A device node is the caller's own open to make (CONTINUE, below): its driver must never see

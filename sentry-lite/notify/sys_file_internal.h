@@ -15,7 +15,7 @@
 namespace see::sentry::file_internal {
 
 struct Prepared {
-  UniqueFd start;  // caller's dirfd or cwd (only for relative or empty paths)
+  UniqueFd start;  // caller's dirfd or cwd (for relative or empty paths, and `dirfd_is_root`)
   const CallerCredentials* creds = nullptr;
   const CallerView* view = nullptr;
 };
@@ -23,9 +23,11 @@ struct Prepared {
 // ESRCH (the caller vanished) means "answer nothing".
 inline Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
 
-inline Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path) {
+// `dirfd_is_root`: an absolute path starts at the dirfd too (openat2's RESOLVE_IN_ROOT).
+inline Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path,
+                                bool dirfd_is_root = false) {
   Prepared p;
-  if (path.empty() || path[0] != '/') {
+  if (path.empty() || path[0] != '/' || dirfd_is_root) {
     SEE_ASSIGN_OR_RETURN(p.start, call.StartDir(dirfd));
   }
   SEE_ASSIGN_OR_RETURN(p.creds, call.Credentials());
