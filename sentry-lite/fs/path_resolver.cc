@@ -857,7 +857,9 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     if (name == "..") {
       struct stat st {};
       if (fstat(cur.get(), &st) != 0) return Errno(errno, "fstat");
-      if (!SameInode(st, root)) {  // the caller's root stops it, as Linux's walk
+      // The caller's root stops it, as Linux's walk: that directory on that mount (a bind of the
+      // root's tree elsewhere is climbed out of; found by review).
+      if (!SameInode(st, root) || !OnRootMount(cur.get())) {
         open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
         SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
       }

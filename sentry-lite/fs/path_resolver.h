@@ -11,6 +11,10 @@
 // chain is seen to reach the root (StartOf). One outside the root (another container's tree reached
 // through /proc/<pid>/root, a cwd a chroot left outside) is walked from as Linux walks there, one
 // component at a time (OpenOutside): absolute symlinks lead back to the caller's root.
+// A relative walk under the caller's RESOLVE_NO_XDEV starts at its start directory, as Linux's
+// does, confined below it or walked one component at a time (OpenNoXdevFromStart); a start
+// directory renamed out of the root meanwhile is then walked from where it is, as the kernel
+// would for the caller that holds it.
 //
 // The caller's /proc/self, /proc/thread-self, /dev/fd and /dev/std{in,out,err} name the caller, not
 // the sentry: /proc/self/fd/N, /dev/fd/N and /dev/stdout (fd 1) re-open the caller's fd N (as Linux does: a new open of the same

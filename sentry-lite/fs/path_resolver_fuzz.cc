@@ -6,11 +6,16 @@
 // or its fd 4), which Linux walks from as it is (OpenOutside): then a result outside the root is
 // never a file of a procfs or sysfs (whose self and magic links would name the sentry).
 //
+// Run as root, the tree has mounts inside the root (a tmpfs, and the root bound below itself), from
+// which some walks start.
+//
 // Input: byte 0 picks open flags, byte 1 resolve flags, byte 2 the start directory and which entry
 // point runs; the rest (up to a NUL) is the path.
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -92,9 +97,31 @@ Tree* MakeTree() {
     if (target.empty()) continue;
     Must(symlink(target.c_str(), (t->root + "/" + name).c_str()) == 0, "symlink");
   }
+  // Mounts inside the root, where the fuzzer may make them (root, a mount namespace of its own):
+  // a tmpfs at /mnt and the root's own tree bound at /bound, so that walks cross mounts and
+  // RESOLVE_NO_XDEV walks start on another mount than the root's (OpenNoXdevFromStart).
+  std::vector<const char*> start_dirs = {"", "/dir", "/dir/sub/deep", "/etc"};
+  std::vector<const char*> mount_starts;
+  for (const char* d : {"/mnt", "/bound"}) Must(mkdir((t->root + d).c_str(), 0755) == 0, "mkdir mount point");
+  if (unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+      mount("tmpfs", (t->root + "/mnt").c_str(), "tmpfs", 0, nullptr) == 0 &&
+      mount(t->root.c_str(), (t->root + "/bound").c_str(), nullptr, MS_BIND, nullptr) == 0) {
+    Must(mkdir((t->root + "/mnt/d").c_str(), 0755) == 0, "mkdir mnt/d");
+    FILE* mf = fopen((t->root + "/mnt/f").c_str(), "w");
+    Must(mf != nullptr, "fopen mnt/f");
+    fclose(mf);
+    const std::pair<const char*, const char*> mnt_links[] = {
+        {"../f", "/mnt/d/up"}, {"../../etc/passwd", "/mnt/d/out"}, {"/etc/passwd", "/mnt/d/abs"},
+        {"../../../../../../..", "/mnt/d/climb"}, {"../../bound/mnt", "/mnt/d/via_bound"},
+    };
+    for (const auto& [target, name] : mnt_links) {
+      Must(symlink(target, (t->root + name).c_str()) == 0, "symlink mnt");
+    }
+    mount_starts = {"/mnt", "/mnt/d", "/bound/etc"};  // after the outside one (seeds index it)
+  }
   t->root_fd = open(t->root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   Must(t->root_fd >= 0, "open root");
-  for (const char* d : {"", "/dir", "/dir/sub/deep", "/etc"}) {
+  for (const char* d : start_dirs) {
     int fd = open((t->root + d).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     Must(fd >= 0, "open start");
     t->starts.push_back(fd);
@@ -102,6 +129,11 @@ Tree* MakeTree() {
   t->outside_fd = open((t->base + "/outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   Must(t->outside_fd >= 0, "open outside");
   t->starts.push_back(t->outside_fd);
+  for (const char* d : mount_starts) {
+    int fd = open((t->root + d).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    Must(fd >= 0, "open mount start");
+    t->starts.push_back(fd);
+  }
   return t;
 }
 

@@ -170,9 +170,14 @@ std::string InOwnMountNamespace(const std::function<std::string()>& checks) {
 // (before: every walk from a volume or tmpfs was EXDEV).
 TEST_F(PathResolverTest, NoXdevCountsTheMountsCrossedFromTheStartDirectory) {
   ASSERT_TRUE(MkdirAll(root_path_ + "/mnt").ok());
+  ASSERT_TRUE(MkdirAll(root_path_ + "/bound").ok());
   std::string report = InOwnMountNamespace([this]() -> std::string {
     const std::string mnt = root_path_ + "/mnt";
     if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, nullptr) != 0) return "mount tmpfs";
+    // The root's own tree bound below itself: its top is the root's inode on another mount.
+    if (mount(root_path_.c_str(), (root_path_ + "/bound").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return "bind";
+    }
     if (!MkdirAll(mnt + "/d").ok() || !WriteFile(mnt + "/f", "m").ok() ||
         symlink("../f", (mnt + "/d/up").c_str()) != 0 ||
         symlink("../../etc/passwd", (mnt + "/d/out").c_str()) != 0 ||
@@ -205,6 +210,11 @@ TEST_F(PathResolverTest, NoXdevCountsTheMountsCrossedFromTheStartDirectory) {
     expect("d/abs plain", open_at(start.get(), "d/abs", 0), "inside");
     expect("mnt/f", open_at(root.get(), "mnt/f", RESOLVE_NO_XDEV), exdev);  // into the mount
     expect("etc/passwd", open_at(root.get(), "etc/passwd", RESOLVE_NO_XDEV), "inside");
+    // ".." out of the bind's top crosses a mount (Linux stops only at the root on its own mount).
+    UniqueFd bound_etc(open((root_path_ + "/bound/etc").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    expect("bound ../../etc", open_at(bound_etc.get(), "../../etc/passwd", RESOLVE_NO_XDEV), exdev);
+    expect("bound ../passwd", open_at(bound_etc.get(), "../etc/passwd", RESOLVE_NO_XDEV), "inside");
+    expect("bound plain", open_at(bound_etc.get(), "../../etc/passwd", 0), "inside");
     return failures;
   });
   EXPECT_EQ(report, "");
