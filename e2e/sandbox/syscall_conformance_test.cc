@@ -1119,6 +1119,7 @@ TEST_F(Sys, AChrootLeavesTheCwdAndHeldDirectoriesWalkable) {
   WriteFile(P("outer"), "outer");
   ASSERT_EQ(symlink("/inner", P("abs").c_str()), 0);
   ASSERT_EQ(symlink("outer", P("rel").c_str()), 0);
+  ASSERT_EQ(symlink("jail/../outer", P("rel2").c_str()), 0);
   const std::string base = dir_.substr(dir_.rfind('/') + 1);
   int out[2];
   ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
@@ -1137,6 +1138,15 @@ TEST_F(Sys, AChrootLeavesTheCwdAndHeldDirectoriesWalkable) {
     struct stat st {};
     r += stat("outer/", &st) == 0 ? " dir?" : " " + std::string(strerror(errno));
     r += stat("nope", &st) == 0 ? " found?" : " " + std::string(strerror(errno));
+    // openat2 confined to the held directory: RESOLVE_BENEATH keeps below it, RESOLVE_IN_ROOT
+    // makes it the root (absolute links and paths start there).
+    auto scoped = [held](const char* path, uint64_t resolve) {
+      long fd = Openat2(held, path, O_RDONLY | O_CLOEXEC, resolve);
+      return fd < 0 ? std::string(strerror(errno)) : ReadFd(static_cast<int>(fd));
+    };
+    r += " [" + scoped("rel2", RESOLVE_BENEATH) + "|" + scoped("abs", RESOLVE_BENEATH) + "|" +
+         scoped("../x", RESOLVE_BENEATH) + "|" + scoped("abs", RESOLVE_IN_ROOT) + "|" +
+         scoped("/jail/inner", RESOLVE_IN_ROOT) + "|" + scoped("../../outer", RESOLVE_IN_ROOT) + "]";
     CHILD_CHECK(write(out[1], r.data(), r.size()) == static_cast<ssize_t>(r.size()));
     return 0;
   });
@@ -1146,7 +1156,8 @@ TEST_F(Sys, AChrootLeavesTheCwdAndHeldDirectoriesWalkable) {
   if (child == "skip") GTEST_SKIP() << "chroot refused (no CAP_SYS_CHROOT)";
   EXPECT_EQ(child, "ok");
   EXPECT_EQ(got, "outer outer inner inner inner outer outer made unlinked Not a directory "
-                 "No such file or directory");
+                 "No such file or directory [outer|Invalid cross-device link|Invalid cross-device "
+                 "link|No such file or directory|inner|outer]");
   EXPECT_EQ(access(P("made").c_str(), F_OK), 0);
   EXPECT_NE(access(P("rel").c_str(), F_OK), 0);
 }

@@ -287,12 +287,19 @@ Result<std::string> PathResolver::NameInsideRoot(int fd) const {
   return rel;
 }
 
-bool PathResolver::OnRootMount(int fd) const {
-  struct statx a {}, b {};
-  return statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
-         statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
-         (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id;
+namespace {
+
+// Whether fds `a` and `b` are on one mount (false when either id is unknown).
+bool SameMount(int a, int b) {
+  struct statx x {}, y {};
+  return statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &x) == 0 &&
+         statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &y) == 0 && (x.stx_mask & STATX_MNT_ID) != 0 &&
+         (y.stx_mask & STATX_MNT_ID) != 0 && x.stx_mnt_id == y.stx_mnt_id;
 }
+
+}  // namespace
+
+bool PathResolver::OnRootMount(int fd) const { return SameMount(fd, root_fd_); }
 
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
@@ -652,7 +659,17 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   }
   if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && !path.empty() &&
       (path[0] != '/' || (how.resolve & RESOLVE_IN_ROOT) != 0)) {
-    SEE_RETURN_IF_ERROR(CheckNamedInsideRoot(start_fd));
+    Status named = CheckNamedInsideRoot(start_fd);
+    if (!named.ok() && named.err() != ENOENT) return named;
+    // Unnamed (deleted) but inside: the kernel's confinement below it keeps the walk inside too.
+    Status inside = named.ok() ? named : CheckInsideRoot(start_fd);
+    if (!inside.ok() && inside.err() != ENOENT) return inside;
+    if (!inside.ok()) {
+      // A dirfd outside the root: Linux walks below it, confined to it (OpenOutside does too).
+      UniqueFd dir(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
+      if (!dir.valid()) return Errno(errno, "dup");
+      return OpenOutside(std::move(dir), path, how, caller, reopened, own_entry);
+    }
     how.resolve |= RESOLVE_NO_MAGICLINKS;
     return OpenAt2(start_fd, std::string(path), how);
   }
@@ -830,6 +847,18 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   };
   // The caller's own walk restrictions hold on every step.
   const uint64_t kept = how.resolve & (RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_CACHED);
+  // The caller's RESOLVE_BENEATH or RESOLVE_IN_ROOT make the start directory the walk's boundary
+  // (climbing above it or an absolute link is EXDEV) or its root ("..": stays; an absolute link:
+  // from it again), as Linux's scoped walks; `below` counts the directories entered under it.
+  const bool beneath = (how.resolve & RESOLVE_BENEATH) != 0;
+  const bool in_root = !beneath && (how.resolve & RESOLVE_IN_ROOT) != 0;
+  const bool confined = beneath || in_root;
+  UniqueFd scope_root;
+  if (in_root) {
+    scope_root.Reset(fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
+    if (!scope_root.valid()) return Errno(errno, "dup");
+  }
+  int below = 0;
   const bool follow_last = (how.flags & O_NOFOLLOW) == 0;
   how.flags |= O_CLOEXEC;
   struct stat root {};
@@ -854,6 +883,18 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == ".") {
       return Errno(EISDIR, "O_CREAT with a trailing slash");  // the last named component's "/"
     }
+    if (name == ".." && confined && below == 0) {
+      if (beneath) return Errno(EXDEV, "\"..\" above the dirfd with RESOLVE_BENEATH");
+      if (last) parts.emplace_back(".");  // RESOLVE_IN_ROOT: ".." at its root stays there
+      continue;
+    }
+    if (name == ".." && confined) {
+      open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
+      SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
+      --below;
+      if (last) parts.emplace_back(".");
+      continue;
+    }
     if (name == "..") {
       struct stat st {};
       if (fstat(cur.get(), &st) != 0) return Errno(errno, "fstat");
@@ -875,6 +916,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       if (fstat(next.get(), &st) != 0) return Errno(errno, "fstat");
       if (S_ISDIR(st.st_mode)) {
         cur = std::move(next);
+        if (name != ".") ++below;
         continue;
       }
       if (!S_ISLNK(st.st_mode)) return Errno(ENOTDIR, "not a directory: " + name);
@@ -905,6 +947,18 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     if (n >= static_cast<ssize_t>(sizeof(target))) return Errno(ENAMETOOLONG, "symlink target");
     std::string_view t(target, static_cast<size_t>(n));
     if (t[0] != '/') {
+      push_link(t);
+      continue;
+    }
+    if (beneath) return Errno(EXDEV, "absolute symlink with RESOLVE_BENEATH");
+    if (in_root) {
+      // From the dirfd, its root, again; from another mount that is EXDEV for RESOLVE_NO_XDEV.
+      if ((kept & RESOLVE_NO_XDEV) != 0 && !SameMount(cur.get(), scope_root.get())) {
+        return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
+      }
+      cur.Reset(fcntl(scope_root.get(), F_DUPFD_CLOEXEC, 0));
+      if (!cur.valid()) return Errno(errno, "dup");
+      below = 0;
       push_link(t);
       continue;
     }

@@ -251,9 +251,12 @@ class PathResolver {
   // dirfd) or reached through a link the kernel let it follow, as Linux walks for the caller: one
   // component at a time, ".." up to the top of the directory's own mount namespace (or the
   // caller's root, if met), a relative symlink followed from where it lies, an absolute one from
-  // the caller's root (the rest then resolved as any path: OpenImpl). The kernel's walk of each
-  // step is the worker's with the caller's identity; nothing below a procfs or sysfs there is
-  // walked (EACCES: their magic links and views are told by place, which these have none of).
+  // the caller's root (the rest then resolved as any path: OpenImpl); under the caller's
+  // RESOLVE_BENEATH or RESOLVE_IN_ROOT, `dir` is the walk's boundary or its root instead, as in
+  // Linux's scoped walks. The kernel's walk of each step is the worker's with the caller's
+  // identity; nothing below a procfs or sysfs there is walked (EACCES: their magic links and
+  // views are told by place, which these have none of). Also used for a RESOLVE_NO_XDEV walk
+  // from a start inside the root on another mount (OpenNoXdevFromStart).
   Result<UniqueFd> OpenOutside(UniqueFd dir, std::string_view rest, open_how how,
                                const CallerView* caller, bool* reopened, bool* own_entry) const;
 

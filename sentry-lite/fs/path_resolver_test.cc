@@ -276,6 +276,27 @@ TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt
   auto xdev = r.Open(out.get(), "d/abs", open_how{.flags = O_RDONLY, .resolve = RESOLVE_NO_XDEV});
   ASSERT_TRUE(xdev.ok()) << xdev.status().ToString();
   EXPECT_EQ(ReadAll(xdev->get()).value(), "inside");
+  // RESOLVE_BENEATH and RESOLVE_IN_ROOT from it: confined to it, as Linux's scoped walks (the
+  // dirfd is the boundary, or the root), before: ENOENT for any dirfd outside the root.
+  auto scoped = [&r, &out](const char* path, uint64_t resolve) {
+    auto fd = r.Open(out.get(), path, open_how{.flags = O_RDONLY, .resolve = resolve});
+    if (!fd.ok()) return "errno " + std::to_string(fd.status().err());
+    return ReadAll(fd->get()).value();
+  };
+  const std::string exdev = "errno " + std::to_string(EXDEV);
+  EXPECT_EQ(scoped("secret", RESOLVE_BENEATH), "outside");
+  EXPECT_EQ(scoped("d/../secret", RESOLVE_BENEATH), "outside");
+  EXPECT_EQ(scoped("d/rel", RESOLVE_BENEATH), "outside");  // "../secret" from d: still below
+  EXPECT_EQ(scoped("../outside/secret", RESOLVE_BENEATH), exdev);
+  EXPECT_EQ(scoped("d/abs", RESOLVE_BENEATH), exdev);
+  EXPECT_EQ(scoped("/secret", RESOLVE_IN_ROOT), "outside");
+  EXPECT_EQ(scoped("../../secret", RESOLVE_IN_ROOT), "outside");  // ".." stays at the dirfd
+  EXPECT_EQ(scoped("d/abs", RESOLVE_IN_ROOT), "errno " + std::to_string(ENOENT));  // its /etc
+  ASSERT_TRUE(MkdirAll(out_path + "/etc").ok());
+  ASSERT_TRUE(WriteFile(out_path + "/etc/passwd", "theirs").ok());
+  EXPECT_EQ(scoped("d/abs", RESOLVE_IN_ROOT), "theirs");
+  EXPECT_EQ(scoped("d/abs_dir/../secret", RESOLVE_IN_ROOT), "outside");
+  EXPECT_EQ(scoped("host_proc/self/status", RESOLVE_IN_ROOT), "errno " + std::to_string(ENOENT));
   // fs.protected_symlinks: in a sticky world-writable directory a link is followed by its owner,
   // or when the directory's owner owns it too (the kernel checks the links it follows; these the
   // sentry follows itself).
