@@ -390,6 +390,8 @@ TEST_F(Sys, Openat2Resolve) {
   EXPECT_EQ(Err(Openat2(AT_FDCWD, "/proc/self/exe", O_RDONLY, RESOLVE_NO_XDEV)), EXDEV);
   // Argument checks.
   EXPECT_EQ(Err(Openat2(d, "x", O_RDONLY, 1u << 30)), EINVAL);
+  EXPECT_EQ(Err(Openat2(d, "f", O_RDONLY, RESOLVE_BENEATH | RESOLVE_IN_ROOT)), EINVAL);
+  EXPECT_EQ(Err(Openat2(d, "/f", O_RDONLY, RESOLVE_BENEATH | RESOLVE_IN_ROOT)), EINVAL);
   EXPECT_EQ(Err(Openat2(d, "x", O_RDONLY, 0, 0644)), EINVAL);  // mode without O_CREAT
   EXPECT_EQ(Err(Openat2(d, "x", 1ull << 40, 0)), EINVAL);
   open_how how{};

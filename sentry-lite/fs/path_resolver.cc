@@ -149,6 +149,16 @@ Status PathResolver::CheckInsideRoot(int fd) const {
   return Errno(ENOENT, "start directory outside the container root");
 }
 
+Result<bool> PathResolver::InsideRoot(int fd) const {
+  Result<std::string> name = NameInsideRoot(fd);
+  if (name.ok()) return true;
+  if (name.status().err() != ENOENT && name.status().err() != ENAMETOOLONG) return name.status();
+  Status inside = CheckInsideRoot(fd);  // unnamed: deleted, too deep, or another object's name
+  if (inside.ok()) return true;
+  if (inside.err() != ENOENT) return inside;
+  return false;
+}
+
 Result<PathResolver::Start> PathResolver::StartOf(int start_fd, std::string_view path) const {
   Start out;
   // The joined path must stay a valid path for openat2.
@@ -295,6 +305,20 @@ bool SameMount(int a, int b) {
   return statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &x) == 0 &&
          statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &y) == 0 && (x.stx_mask & STATX_MNT_ID) != 0 &&
          (y.stx_mask & STATX_MNT_ID) != 0 && x.stx_mnt_id == y.stx_mnt_id;
+}
+
+// Outside the root nothing below a procfs or sysfs is walked, and as the object itself only a
+// procfs root is handed out, O_PATH (a stat): their self and magic links would name the sentry,
+// and the views and the own-entry check go by a file's place in the container's tree.
+Status RefuseProcOrSys(int fd, bool below, bool path_only) {
+  struct statfs sfs;
+  struct stat st {};
+  if (fstatfs(fd, &sfs) != 0 || fstat(fd, &st) != 0) return Errno(errno, "fstatfs");
+  if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
+      (below || !path_only || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
+    return Errno(EACCES, "a procfs or sysfs outside the container's root is not walked");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -651,27 +675,24 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   if (root_fd_ < 0) return Errno(ENOENT, "the caller's root is outside the container's");
   how.flags |= O_CLOEXEC;
   const open_how asked = how;
-  // The caller confining itself to its dirfd: resolve from there, after checking the dirfd is
-  // inside our root (so the result is too).
   // RESOLVE_BENEATH refuses absolute paths before looking at anything (the kernel's path_init).
   if ((how.resolve & RESOLVE_BENEATH) != 0 && !path.empty() && path[0] == '/') {
     return Errno(EXDEV, "absolute path with RESOLVE_BENEATH");
   }
+  // The caller confining itself to its dirfd (RESOLVE_BENEATH, RESOLVE_IN_ROOT): the kernel's
+  // scoped walk from there is the caller's own (its root is the dirfd, not the caller's), and it
+  // keeps below a dirfd inside our root, so the result is inside too. Below a dirfd outside the
+  // root (a directory held over a chroot, /proc/<pid>/root of a sibling) it is Linux's walk as
+  // well, but no procfs or sysfs file is handed out from there (RefuseProcOrSys).
   if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && !path.empty() &&
       (path[0] != '/' || (how.resolve & RESOLVE_IN_ROOT) != 0)) {
-    Status named = CheckNamedInsideRoot(start_fd);
-    if (!named.ok() && named.err() != ENOENT) return named;
-    // Unnamed (deleted) but inside: the kernel's confinement below it keeps the walk inside too.
-    Status inside = named.ok() ? named : CheckInsideRoot(start_fd);
-    if (!inside.ok() && inside.err() != ENOENT) return inside;
-    if (!inside.ok()) {
-      // A dirfd outside the root: Linux walks below it, confined to it (OpenOutside does too).
-      UniqueFd dir(fcntl(start_fd, F_DUPFD_CLOEXEC, 0));
-      if (!dir.valid()) return Errno(errno, "dup");
-      return OpenOutside(std::move(dir), path, how, caller, reopened, own_entry);
-    }
+    SEE_ASSIGN_OR_RETURN(bool inside, InsideRoot(start_fd));
     how.resolve |= RESOLVE_NO_MAGICLINKS;
-    return OpenAt2(start_fd, std::string(path), how);
+    Result<UniqueFd> fd = OpenAt2(start_fd, std::string(path), how);
+    if (!inside && fd.ok()) {
+      SEE_RETURN_IF_ERROR(RefuseProcOrSys(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
+    }
+    return fd;
   }
   if ((how.resolve & RESOLVE_NO_XDEV) != 0 && !path.empty() && path[0] != '/') {
     std::optional<Result<UniqueFd>> walked = OpenNoXdevFromStart(start_fd, path, how, caller,
@@ -847,53 +868,18 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   };
   // The caller's own walk restrictions hold on every step.
   const uint64_t kept = how.resolve & (RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_CACHED);
-  // The caller's RESOLVE_BENEATH or RESOLVE_IN_ROOT make the start directory the walk's boundary
-  // (climbing above it or an absolute link is EXDEV) or its root ("..": stays; an absolute link:
-  // from it again), as Linux's scoped walks; `below` counts the directories entered under it.
-  const bool beneath = (how.resolve & RESOLVE_BENEATH) != 0;
-  const bool in_root = !beneath && (how.resolve & RESOLVE_IN_ROOT) != 0;
-  const bool confined = beneath || in_root;
-  UniqueFd scope_root;
-  if (in_root) {
-    scope_root.Reset(fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
-    if (!scope_root.valid()) return Errno(errno, "dup");
-  }
-  int below = 0;
   const bool follow_last = (how.flags & O_NOFOLLOW) == 0;
   how.flags |= O_CLOEXEC;
   struct stat root {};
   if (fstat(root_fd_, &root) != 0) return Errno(errno, "fstat root");
-  // Nothing below a procfs or sysfs; as the object itself only a procfs root, and O_PATH (a stat).
-  auto not_walked = [](int fd, bool below, bool path_only) -> Status {
-    struct statfs sfs;
-    struct stat st {};
-    if (fstatfs(fd, &sfs) != 0 || fstat(fd, &st) != 0) return Errno(errno, "fstatfs");
-    if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
-        (below || !path_only || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
-      return Errno(EACCES, "a procfs or sysfs outside the container's root is not walked");
-    }
-    return Status::Ok();
-  };
   UniqueFd cur = std::move(dir);
   while (!parts.empty()) {
     std::string name = std::move(parts.front());
     parts.pop_front();
     const bool last = parts.empty();
-    SEE_RETURN_IF_ERROR(not_walked(cur.get(), /*below=*/true, false));
+    SEE_RETURN_IF_ERROR(RefuseProcOrSys(cur.get(), /*below=*/true, false));
     if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == ".") {
       return Errno(EISDIR, "O_CREAT with a trailing slash");  // the last named component's "/"
-    }
-    if (name == ".." && confined && below == 0) {
-      if (beneath) return Errno(EXDEV, "\"..\" above the dirfd with RESOLVE_BENEATH");
-      if (last) parts.emplace_back(".");  // RESOLVE_IN_ROOT: ".." at its root stays there
-      continue;
-    }
-    if (name == ".." && confined) {
-      open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
-      SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
-      --below;
-      if (last) parts.emplace_back(".");
-      continue;
     }
     if (name == "..") {
       struct stat st {};
@@ -916,7 +902,6 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
       if (fstat(next.get(), &st) != 0) return Errno(errno, "fstat");
       if (S_ISDIR(st.st_mode)) {
         cur = std::move(next);
-        if (name != ".") ++below;
         continue;
       }
       if (!S_ISLNK(st.st_mode)) return Errno(ENOTDIR, "not a directory: " + name);
@@ -933,7 +918,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
         if (l.ok() && fstat(l->get(), &st) == 0 && S_ISLNK(st.st_mode)) link = std::move(*l);
       }
       if (!link.valid()) {
-        if (fd.ok()) SEE_RETURN_IF_ERROR(not_walked(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
+        if (fd.ok()) SEE_RETURN_IF_ERROR(RefuseProcOrSys(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
         return fd;
       }
     }
@@ -947,18 +932,6 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     if (n >= static_cast<ssize_t>(sizeof(target))) return Errno(ENAMETOOLONG, "symlink target");
     std::string_view t(target, static_cast<size_t>(n));
     if (t[0] != '/') {
-      push_link(t);
-      continue;
-    }
-    if (beneath) return Errno(EXDEV, "absolute symlink with RESOLVE_BENEATH");
-    if (in_root) {
-      // From the dirfd, its root, again; from another mount that is EXDEV for RESOLVE_NO_XDEV.
-      if ((kept & RESOLVE_NO_XDEV) != 0 && !SameMount(cur.get(), scope_root.get())) {
-        return Errno(EXDEV, "absolute symlink with RESOLVE_NO_XDEV");
-      }
-      cur.Reset(fcntl(scope_root.get(), F_DUPFD_CLOEXEC, 0));
-      if (!cur.valid()) return Errno(errno, "dup");
-      below = 0;
       push_link(t);
       continue;
     }

@@ -10,7 +10,9 @@
 // removed cwd, or deeper than PATH_MAX) is walked from directly with RESOLVE_BENEATH once its ".."
 // chain is seen to reach the root (StartOf). One outside the root (another container's tree reached
 // through /proc/<pid>/root, a cwd a chroot left outside) is walked from as Linux walks there, one
-// component at a time (OpenOutside): absolute symlinks lead back to the caller's root.
+// component at a time (OpenOutside): absolute symlinks lead back to the caller's root. A caller's
+// own RESOLVE_BENEATH or RESOLVE_IN_ROOT walk is the kernel's from its dirfd, wherever that is (the
+// dirfd is that walk's root; outside the root no procfs or sysfs file comes of it).
 // A relative walk under the caller's RESOLVE_NO_XDEV starts at its start directory, as Linux's
 // does, confined below it or walked one component at a time (OpenNoXdevFromStart); a start
 // directory renamed out of the root meanwhile is then walked from where it is, as the kernel
@@ -97,8 +99,10 @@ class PathResolver {
       : root_fd_(root_fd), ns_root_fd_(ns_root_fd >= 0 ? ns_root_fd : root_fd) {}
 
   // openat2 semantics for `path` relative to `start_fd` (a sentry-side fd for the caller's dirfd or
-  // cwd; ignored for absolute paths unless `how.resolve` has RESOLVE_IN_ROOT). `how.resolve` may carry the caller's own RESOLVE_* flags;
-  // RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS are always added. The fd is O_CLOEXEC in the sentry.
+  // cwd; ignored for absolute paths unless `how.resolve` has RESOLVE_IN_ROOT). `how.resolve` may
+  // carry the caller's own RESOLVE_* flags; RESOLVE_NO_MAGICLINKS is always added, and
+  // RESOLVE_IN_ROOT for the walk from the root (a caller's RESOLVE_BENEATH or RESOLVE_IN_ROOT is
+  // the kernel's walk from its dirfd). The fd is O_CLOEXEC in the sentry.
   // `*own_entry` (when given) tells whether the result is one of the caller's own /proc entries
   // opened by CallerView::caller_entry: a file of the sentry's host procfs, not of the container's.
   Result<UniqueFd> Open(int start_fd, std::string_view path, open_how how,
@@ -222,6 +226,10 @@ class PathResolver {
   // ENOENT unless walking ".." from `fd` meets the root directory.
   Status CheckInsideRoot(int fd) const;
 
+  // Whether directory `fd` lies inside the root: named there (NameInsideRoot), or else its ".."
+  // chain meets the root (CheckInsideRoot: deleted, too deep to name, or named like another object).
+  Result<bool> InsideRoot(int fd) const;
+
   // Whether `fd` is on the root's own mount (mount ids: the root fd holds its mount, so its id is
   // no other's while the resolver lives).
   bool OnRootMount(int fd) const;
@@ -251,9 +259,8 @@ class PathResolver {
   // dirfd) or reached through a link the kernel let it follow, as Linux walks for the caller: one
   // component at a time, ".." up to the top of the directory's own mount namespace (or the
   // caller's root, if met), a relative symlink followed from where it lies, an absolute one from
-  // the caller's root (the rest then resolved as any path: OpenImpl); under the caller's
-  // RESOLVE_BENEATH or RESOLVE_IN_ROOT, `dir` is the walk's boundary or its root instead, as in
-  // Linux's scoped walks. The kernel's walk of each step is the worker's with the caller's
+  // the caller's root (the rest then resolved as any path: OpenImpl). The kernel's walk of each
+  // step is the worker's with the caller's
   // identity; nothing below a procfs or sysfs there is walked (EACCES: their magic links and
   // views are told by place, which these have none of). Also used for a RESOLVE_NO_XDEV walk
   // from a start inside the root on another mount (OpenNoXdevFromStart).

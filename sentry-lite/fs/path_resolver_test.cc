@@ -220,6 +220,32 @@ TEST_F(PathResolverTest, NoXdevCountsTheMountsCrossedFromTheStartDirectory) {
   EXPECT_EQ(report, "");
 }
 
+// A scoped walk (RESOLVE_BENEATH / RESOLVE_IN_ROOT) from a dirfd outside the root is the kernel's
+// from there, but hands out no procfs or sysfs file (only a procfs root, O_PATH).
+TEST_F(PathResolverTest, AScopedWalkFromOutsideHandsOutNoProcfsFile) {
+  const std::string out_path = base_ + "/outside";
+  ASSERT_TRUE(MkdirAll(out_path + "/pm").ok());
+  std::string report = InOwnMountNamespace([&]() -> std::string {
+    if (mount("proc", (out_path + "/pm").c_str(), "proc", 0, nullptr) != 0) return "mount proc";
+    UniqueFd root(open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd out(open(out_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    PathResolver r(root.get());
+    std::string failures;
+    auto expect = [&](const char* path, uint64_t flags, uint64_t resolve, int want) {
+      auto fd = r.Open(out.get(), path, open_how{.flags = flags, .resolve = resolve});
+      int got = fd.ok() ? 0 : fd.status().err();
+      if (got != want) failures += std::string(path) + ": " + std::to_string(got) + "; ";
+    };
+    expect("pm/self/status", O_RDONLY, RESOLVE_BENEATH, EACCES);
+    expect("/pm/1/environ", O_RDONLY, RESOLVE_IN_ROOT, EACCES);
+    expect("pm/self", O_PATH, RESOLVE_BENEATH, EACCES);
+    expect("pm", O_PATH, RESOLVE_BENEATH, 0);
+    expect("pm/self/cwd", O_PATH, RESOLVE_IN_ROOT, ELOOP);  // a magic link: never followed
+    return failures;
+  });
+  EXPECT_EQ(report, "");
+}
+
 TEST_F(PathResolverTest, AStartDirectoryOutsideTheRootIsWalkedAsLinuxWalksFromIt) {
   // Another container's root reached through /proc/<pid>/root, a cwd a chroot left outside: Linux
   // walks from it for the caller, and absolute symlinks there lead to the caller's root.

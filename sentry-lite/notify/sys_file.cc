@@ -474,8 +474,9 @@ Reply SysOpenat2(SyscallCall& call) {
       (how.resolve & ~uint64_t{RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
                                RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED}) != 0 ||
       (how.mode & ~uint64_t{07777}) != 0 ||
-      (!(how.flags & (O_CREAT | __O_TMPFILE)) && how.mode != 0)) {
-    return Reply::Error(EINVAL);
+      (!(how.flags & (O_CREAT | __O_TMPFILE)) && how.mode != 0) ||
+      (how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
+    return Reply::Error(EINVAL);  // the kernel's build_open_flags, before any walk
   }
   return DoOpen(call, call.arg_int(0), call.arg(1), how, true);
 }
