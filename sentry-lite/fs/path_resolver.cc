@@ -307,16 +307,32 @@ bool SameMount(int a, int b) {
          (y.stx_mask & STATX_MNT_ID) != 0 && x.stx_mnt_id == y.stx_mnt_id;
 }
 
-// Outside the root nothing below a procfs or sysfs is walked, and as the object itself only a
-// procfs root is handed out, O_PATH (a stat): their self and magic links would name the sentry,
-// and the views and the own-entry check go by a file's place in the container's tree.
-Status RefuseProcOrSys(int fd, bool below, bool path_only) {
+// The kernel's interfaces mounted as file systems: procfs and sysfs, and what is mounted on them
+// (cgroupfs, whose files check a write against their opener's credentials and cgroup namespace;
+// securityfs, debugfs, tracefs, bpffs, efivarfs, binfmt_misc, pstore, selinuxfs, smackfs).
+bool IsKernelInterfaceFs(long type) {
+  switch (type) {
+    case PROC_SUPER_MAGIC: case SYSFS_MAGIC: case CGROUP_SUPER_MAGIC: case CGROUP2_SUPER_MAGIC:
+    case SECURITYFS_MAGIC: case DEBUGFS_MAGIC: case TRACEFS_MAGIC: case BPF_FS_MAGIC:
+    case EFIVARFS_MAGIC: case BINFMTFS_MAGIC: case PSTOREFS_MAGIC: case SELINUX_MAGIC:
+    case SMACK_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Outside the root nothing below a kernel interface file system (IsKernelInterfaceFs) is walked,
+// and of one only its root directory itself is looked up (an O_PATH walk): their self and
+// magic links would name the sentry, the views and the own-entry check go by a file's place in
+// the container's tree, and the sentry would be the opener of record.
+Status RefuseKernelInterfaces(int fd, bool below, bool path_only) {
   struct statfs sfs;
   struct stat st {};
   if (fstatfs(fd, &sfs) != 0 || fstat(fd, &st) != 0) return Errno(errno, "fstatfs");
-  if ((sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) &&
+  if (IsKernelInterfaceFs(static_cast<long>(sfs.f_type)) &&
       (below || !path_only || !S_ISDIR(st.st_mode) || st.st_ino != 1)) {
-    return Errno(EACCES, "a procfs or sysfs outside the container's root is not walked");
+    return Errno(EACCES, "a kernel interface file system outside the container's root");
   }
   return Status::Ok();
 }
@@ -683,14 +699,15 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   // scoped walk from there is the caller's own (its root is the dirfd, not the caller's), and it
   // keeps below a dirfd inside our root, so the result is inside too. Below a dirfd outside the
   // root (a directory held over a chroot, /proc/<pid>/root of a sibling) it is Linux's walk as
-  // well, but no procfs or sysfs file is handed out from there (RefuseProcOrSys).
+  // well, but nothing on a procfs, sysfs or other kernel interface file system is handed out from
+  // there (RefuseKernelInterfaces).
   if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && !path.empty() &&
       (path[0] != '/' || (how.resolve & RESOLVE_IN_ROOT) != 0)) {
     SEE_ASSIGN_OR_RETURN(bool inside, InsideRoot(start_fd));
     how.resolve |= RESOLVE_NO_MAGICLINKS;
     Result<UniqueFd> fd = OpenAt2(start_fd, std::string(path), how);
     if (!inside && fd.ok()) {
-      SEE_RETURN_IF_ERROR(RefuseProcOrSys(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
+      SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
     }
     return fd;
   }
@@ -877,7 +894,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     std::string name = std::move(parts.front());
     parts.pop_front();
     const bool last = parts.empty();
-    SEE_RETURN_IF_ERROR(RefuseProcOrSys(cur.get(), /*below=*/true, false));
+    SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(cur.get(), /*below=*/true, false));
     if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == ".") {
       return Errno(EISDIR, "O_CREAT with a trailing slash");  // the last named component's "/"
     }
@@ -918,7 +935,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
         if (l.ok() && fstat(l->get(), &st) == 0 && S_ISLNK(st.st_mode)) link = std::move(*l);
       }
       if (!link.valid()) {
-        if (fd.ok()) SEE_RETURN_IF_ERROR(RefuseProcOrSys(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
+        if (fd.ok()) SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(fd->get(), /*below=*/false, (how.flags & O_PATH) != 0));
         return fd;
       }
     }

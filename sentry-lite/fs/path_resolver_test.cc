@@ -221,12 +221,15 @@ TEST_F(PathResolverTest, NoXdevCountsTheMountsCrossedFromTheStartDirectory) {
 }
 
 // A scoped walk (RESOLVE_BENEATH / RESOLVE_IN_ROOT) from a dirfd outside the root is the kernel's
-// from there, but hands out no procfs or sysfs file (only a procfs root, O_PATH).
+// from there, but hands out nothing of a procfs, sysfs or cgroupfs (their root directory only
+// looked up, O_PATH).
 TEST_F(PathResolverTest, AScopedWalkFromOutsideHandsOutNoProcfsFile) {
   const std::string out_path = base_ + "/outside";
   ASSERT_TRUE(MkdirAll(out_path + "/pm").ok());
+  ASSERT_TRUE(MkdirAll(out_path + "/cg").ok());
   std::string report = InOwnMountNamespace([&]() -> std::string {
     if (mount("proc", (out_path + "/pm").c_str(), "proc", 0, nullptr) != 0) return "mount proc";
+    if (mount("cgroup2", (out_path + "/cg").c_str(), "cgroup2", 0, nullptr) != 0) return "mount cgroup2";
     UniqueFd root(open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     UniqueFd out(open(out_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     PathResolver r(root.get());
@@ -241,6 +244,9 @@ TEST_F(PathResolverTest, AScopedWalkFromOutsideHandsOutNoProcfsFile) {
     expect("pm/self", O_PATH, RESOLVE_BENEATH, EACCES);
     expect("pm", O_PATH, RESOLVE_BENEATH, 0);
     expect("pm/self/cwd", O_PATH, RESOLVE_IN_ROOT, ELOOP);  // a magic link: never followed
+    // Nor of what is mounted alike (a cgroupfs's files check a write against their opener).
+    expect("cg/cgroup.procs", O_RDONLY, RESOLVE_BENEATH, EACCES);
+    expect("cg/cgroup.procs", O_PATH, RESOLVE_BENEATH, EACCES);
     return failures;
   });
   EXPECT_EQ(report, "");
