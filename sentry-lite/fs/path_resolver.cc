@@ -299,14 +299,6 @@ Result<std::string> PathResolver::NameInsideRoot(int fd) const {
 
 namespace {
 
-// Whether fds `a` and `b` are on one mount (false when either id is unknown).
-bool SameMount(int a, int b) {
-  struct statx x {}, y {};
-  return statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &x) == 0 &&
-         statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &y) == 0 && (x.stx_mask & STATX_MNT_ID) != 0 &&
-         (y.stx_mask & STATX_MNT_ID) != 0 && x.stx_mnt_id == y.stx_mnt_id;
-}
-
 // The kernel's interfaces mounted as file systems: procfs and sysfs, and what is mounted on them
 // (cgroupfs, whose files check a write against their opener's credentials and cgroup namespace;
 // securityfs, debugfs, tracefs, bpffs, efivarfs, binfmt_misc, pstore, selinuxfs, smackfs).
@@ -339,7 +331,12 @@ Status RefuseKernelInterfaces(int fd, bool below, bool path_only) {
 
 }  // namespace
 
-bool PathResolver::OnRootMount(int fd) const { return SameMount(fd, root_fd_); }
+bool PathResolver::OnRootMount(int fd) const {
+  struct statx a {}, b {};
+  return statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) == 0 &&
+         statx(root_fd_, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID) != 0 &&
+         (b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id == b.stx_mnt_id;
+}
 
 Status PathResolver::CheckNamedInsideRoot(int fd) const {
   SEE_ASSIGN_OR_RETURN(std::string rel, RootRelative(fd));
