@@ -13,6 +13,10 @@
   sandbox_suite.py views --runsee R           512 MiB / 1.5 CPU container: meminfo, nproc,
                                               os.cpu_count(), sysinfo, JVM
   sandbox_suite.py jvm --runsee R             a JVM program with many threads
+  sandbox_suite.py diff --runsee R --sentry S --diff-bin B [--seeds 1-200] [--ops 400]
+                                              seeded random sequences of file-system calls
+                                              (syscall_diff): a line per call, the same in a
+                                              plain container and under the sentry
   sandbox_suite.py robust --runsee R --test-bin B
                                               callers killed mid-call, 1000 threads, exits with
                                               calls in flight: the sentry survives, no fd leak
@@ -873,6 +877,46 @@ def suite_robust(a):
     return 1 if failures else 0
 
 
+# --------------------------------------------------------------------------------------------
+# diff: seeded random sequences of file-system calls, plain container vs sentry
+
+def suite_diff(a):
+    """syscall_diff's output (a line per call) in a plain container and under the sentry."""
+    runsee = Runsee(a.runsee, a.sentry)
+    diff_bin = os.path.abspath(a.diff_bin)
+    env = Env("diff")
+    outs = {}
+    try:
+        for sb in ("none", "sentry"):
+            cid, b, work = env.bundle("busybox", ["/see/" + os.path.basename(diff_bin), "--dir", "/work",
+                                                  "--dir2", "/tmp", "--seeds", a.seeds, "--ops", str(a.ops)],
+                                      binds=[(os.path.dirname(diff_bin), "/see")])
+            t0 = time.time()
+            rc, o, e = env.run(runsee, sb, cid, b, timeout=600)
+            log("%s: rc=%s, %d lines, %.1fs%s" % (sb, rc, o.count("\n"), time.time() - t0,
+                                                 ("; stderr: " + e[-2000:]) if rc != 0 else ""))
+            if rc != 0:
+                print("FAIL: syscall_diff under %s: rc=%s" % (sb, rc))
+                return 1
+            outs[sb] = o.splitlines()
+    finally:
+        env.close()
+    ref, got = outs["none"], outs["sentry"]
+    # A sequence may diverge after its first difference: the first one of each seed is reported.
+    by_seed = {}
+    for i in range(max(len(ref), len(got))):
+        r = ref[i] if i < len(ref) else "(missing)"
+        g = got[i] if i < len(got) else "(missing)"
+        if r != g:
+            by_seed.setdefault(r.split(" ", 1)[0], (i + 1, r, g))
+    for n, (line, r, g) in enumerate(sorted(by_seed.values())):
+        if n < a.show:
+            print("DIFFERENT at line %d\n  plain:  %s\n  sentry: %s" % (line, r, g))
+    seeds = len({l.split(" ", 1)[0] for l in ref})
+    print("calls: %d in %d seeds; seeds different: %d" % (len(ref), seeds, len(by_seed)))
+    return 1 if by_seed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="suite", required=True)
@@ -893,6 +937,13 @@ def main():
     s.add_argument("--runsee", required=True)
     s.add_argument("--sentry", help="see-sentry for runsee (default: beside runsee)")
     s.add_argument("--threads", type=int, default=500)
+    s = sub.add_parser("diff")
+    s.add_argument("--runsee", required=True)
+    s.add_argument("--sentry", required=True)
+    s.add_argument("--diff-bin", required=True)
+    s.add_argument("--seeds", default="1-200")
+    s.add_argument("--ops", type=int, default=400)
+    s.add_argument("--show", type=int, default=20, help="differences printed at most")
     s = sub.add_parser("robust")
     s.add_argument("--runsee", required=True)
     s.add_argument("--sentry", required=True)
@@ -909,6 +960,8 @@ def main():
         return suite_views(a)
     if a.suite == "jvm":
         return suite_jvm(a)
+    if a.suite == "diff":
+        return suite_diff(a)
     if a.suite == "robust":
         return suite_robust(a)
     return 2

@@ -443,11 +443,15 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   // kernel would resolve as the sentry. Other spellings (a symlink of the image's own pointing into
   // /proc/self) are found after the kernel walk (LinksIntoProcSelf).
   std::vector<std::string_view> parts = Components(full);
+  object->via_symlink = (parts.size() >= 2 && parts[0] == "dev") ||
+                        (parts.size() >= 2 && parts[0] == "proc" && (parts[1] == "self" || parts[1] == "thread-self"));
   // ".." at the root is the root: "/../proc/self" is /proc/self.
   size_t lead = 0;
   while (lead < parts.size() && parts[lead] == "..") ++lead;
   parts.erase(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(lead));
-  bool trailing = full.back() == '/';
+  // A last "." (dropped from `parts`) wants a directory, as a trailing slash does: "f/." of a
+  // file is ENOTDIR.
+  bool trailing = full.back() == '/' || full == "." || full.ends_with("/.");
   auto rest_from = [&](size_t i) {
     std::string rest = Join(parts, i);
     return rest.empty() ? rest : "/" + rest + (trailing ? "/" : "");
@@ -465,6 +469,12 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
       (parts[1] == "stdin" || parts[1] == "stdout" || parts[1] == "stderr") && !is_last_link(2)) {
     object->fd = parts[1] == "stdin" ? 0 : parts[1] == "stdout" ? 1 : 2;
     object->after = after_from(2);
+    return std::string();
+  }
+  // /dev/fd itself: the caller's own fd directory, as /proc/self/fd is (below).
+  if (parts.size() == 2 && parts[0] == "dev" && parts[1] == "fd" && caller->caller_entry && !is_last_link(2)) {
+    object->entry = "fd";
+    object->entry_path = "proc/" + std::to_string(caller->ns_tgid) + "/fd" + (trailing ? "/" : "");
     return std::string();
   }
   // The caller's own /proc directory: /proc/self, /proc/thread-self, /proc/<its pid>, and
@@ -725,8 +735,18 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     full = "/" + object.entry_path;  // the caller's own restrictions decide on the walk
     object = CallerObject{};
   }
+  // The caller's spelling reaches /proc (or /dev) by crossing into its mount before any of the
+  // links there, unless it starts inside procfs: RESOLVE_NO_XDEV then refuses it first (EXDEV
+  // before the links' ELOOP, as the kernel's walk meets them).
+  auto crossed_first = [&]() {
+    if ((how.resolve & RESOLVE_NO_XDEV) == 0) return false;
+    if (path.empty() || path[0] == '/') return true;
+    struct statfs sfs {};
+    return fstatfs(start_fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC;
+  };
   if (!object.entry.empty()) {
     // /proc/self/<entry>: "self" is a plain symlink, and crossing into /proc a mount.
+    if (crossed_first()) return Errno(EXDEV, "/proc with RESOLVE_NO_XDEV");
     if ((how.resolve & RESOLVE_NO_SYMLINKS) != 0) return Errno(ELOOP, "/proc/self with RESOLVE_NO_SYMLINKS");
     if ((how.resolve & RESOLVE_NO_XDEV) != 0) return Errno(EXDEV, "/proc/self with RESOLVE_NO_XDEV");
     SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> fd,
@@ -740,7 +760,8 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   }
   // Reaching a caller fd or magic link is a magic-link jump (and the spellings go through
   // symlinks, /proc/self or /dev/std*): refused by the caller's own restrictions as Linux does.
-  auto magic_jump = [&how]() -> Status {
+  auto magic_jump = [&how, &crossed_first]() -> Status {
+    if (crossed_first()) return Errno(EXDEV, "/proc or /dev with RESOLVE_NO_XDEV");
     if ((how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0) {
       return Errno(ELOOP, "magic link with RESOLVE_NO_MAGICLINKS");
     }
@@ -760,7 +781,12 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     }
   }
   if (object.named()) {
-    SEE_RETURN_IF_ERROR(magic_jump());
+    // In the kernel's order: the mount crossed on the way, then the fd's entry (ENOENT), then the
+    // jump (none for the link itself, not followed; the spelling's own symlinks still count).
+    if (crossed_first()) return Errno(EXDEV, "/proc or /dev with RESOLVE_NO_XDEV");
+    if (object.via_symlink && (how.resolve & RESOLVE_NO_SYMLINKS) != 0) {
+      return Errno(ELOOP, "/proc/self or /dev/fd with RESOLVE_NO_SYMLINKS");
+    }
     UniqueFd fd;
     if (object.fd >= 0) {
       if (!caller->caller_fd) return Errno(EBADF, "no access to caller fds");
@@ -770,15 +796,23 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
         return Errno(ENOENT, "no caller fd " + std::to_string(object.fd));
       }
       SEE_ASSIGN_OR_RETURN(fd, std::move(fd_or));
+      if (!object.after.empty() || !nofollow) SEE_RETURN_IF_ERROR(magic_jump());
       if (object.after.empty() && nofollow) {
         // The fd link itself, not the file: the caller's own /proc/<pid>/fd/N in the container's
         // /proc (re-opening the sentry's /proc/self/fd/N would hand out the sentry's link; found by
         // path_resolver_fuzz). A trailing O_PATH|O_NOFOLLOW magic link is allowed by openat2.
+        // Looked up as the caller's own entry (CallerView::caller_entry), past the search
+        // permission a non-dumpable caller's fd directory asks of any other process.
+        const std::string rel = "proc/" + std::to_string(caller->ns_tgid) + "/fd/" + std::to_string(object.fd);
+        if (caller->caller_entry) {
+          SEE_ASSIGN_OR_RETURN(std::optional<UniqueFd> own, caller->caller_entry(rel, "fd", how));
+          if (own) return std::move(*own);
+        }
         how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        return OpenAt2(root_fd_, "/proc/" + std::to_string(caller->ns_tgid) + "/fd/" +
-                                     std::to_string(object.fd), how);
+        return OpenAt2(root_fd_, "/" + rel, how);
       }
     } else {
+      SEE_RETURN_IF_ERROR(magic_jump());
       // The caller's own exe/cwd/root or namespace, or another process's link (never the link
       // itself: Absolutize leaves an unfollowed last component to the walk).
       if (peer_fd.valid()) {
@@ -984,10 +1018,20 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
     dir = slash == 0 ? "/" : std::string(trimmed.substr(0, slash));
     out.last = std::string(trimmed.substr(slash + 1));
   }
-  if (out.last.size() > NAME_MAX) return Errno(ENAMETOOLONG, "name too long");
+  // A last name over NAME_MAX is the call's own ENAMETOOLONG on `out.dir`, after the walk's errors
+  // (ENOENT, ENOTDIR, EACCES on the way), as Linux finds it.
   open_how how{.flags = O_PATH | O_DIRECTORY};
   // "/proc/self/fd/N/name": the caller's own directory, inside the root or not (OpenOutside).
-  SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, nullptr));
+  SEE_ASSIGN_OR_RETURN(out.dir, OpenImpl(start_fd, dir, how, caller, nullptr, /*proc_walk=*/true, &out.own_entry));
+  // Linux searches the parent for the last name before it looks at that name (may_lookup), even
+  // "." and ".." (whose answers the callers make without the kernel); an O_PATH open of the
+  // parent did not need that permission. (The caller's own fd directory it may always search; a
+  // parent that is no directory is the call's own ENOTDIR.)
+  struct stat st {};
+  if (!out.own_entry && fstat(out.dir.get(), &st) == 0 && S_ISDIR(st.st_mode) &&
+      syscall(SYS_faccessat2, out.dir.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+    return ErrnoStatus(errno, "search " + std::string(dir));
+  }
   return out;
 }
 
@@ -1006,6 +1050,34 @@ std::string PathResolver::ToContainerView(const std::string& sentry_path) const 
   return root.ok() ? StripRootPrefix(sentry_path, *root) : sentry_path;
 }
 
+open_how LegacyOpenHow(uint64_t flags, uint64_t mode) {
+  open_how how{.flags = flags & kValidOpenFlags, .mode = mode & 07777};
+  if ((how.flags & O_PATH) != 0) how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if ((how.flags & (O_CREAT | kOpenTmpfileBit)) == 0) how.mode = 0;
+  return how;
+}
+
+int OpenHowError(const open_how& how) {
+  constexpr uint64_t kResolveFlags = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+                                     RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+  const uint64_t f = how.flags;
+  if ((f & ~kValidOpenFlags) != 0 || (how.resolve & ~kResolveFlags) != 0) return EINVAL;
+  if ((how.resolve & RESOLVE_BENEATH) != 0 && (how.resolve & RESOLVE_IN_ROOT) != 0) return EINVAL;
+  const bool creates = (f & (O_CREAT | kOpenTmpfileBit)) != 0;
+  if (creates ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return EINVAL;
+  if ((f & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT)) return EINVAL;
+  if ((f & kOpenTmpfileBit) != 0) {
+    const bool writes = (f & O_ACCMODE) != O_RDONLY;  // (O_TRUNC counts only after this check)
+    if ((f & (kOpenTmpfileBit | O_DIRECTORY | O_CREAT)) != O_TMPFILE || !writes) return EINVAL;
+  }
+  if ((f & O_PATH) != 0 && (f & ~uint64_t{O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC}) != 0) {
+    return EINVAL;
+  }
+  // A cached lookup is never tried for an open that creates or truncates.
+  if ((how.resolve & RESOLVE_CACHED) != 0 && (f & (O_TRUNC | O_CREAT | kOpenTmpfileBit)) != 0) return EAGAIN;
+  return 0;
+}
+
 Result<UniqueFd> ReopenCallerFd(int fd, int flags, mode_t mode) {
   std::string link = "/proc/self/fd/" + std::to_string(fd);
   // The magic link exists, so O_CREAT|O_EXCL fails as on any existing name (EEXIST, as Linux);
@@ -1013,13 +1085,17 @@ Result<UniqueFd> ReopenCallerFd(int fd, int flags, mode_t mode) {
   // linkable) goes to the kernel as it is: it checks the flags and makes the file in the
   // directory the link leads to.
   int f = flags | O_CLOEXEC;
-  if ((flags & __O_TMPFILE) == 0) {
+  if ((flags & kOpenTmpfileBit) == 0) {
     // Linux (6.4+) refuses O_CREAT with O_DIRECTORY before any walk.
     if ((flags & O_CREAT) != 0 && (flags & O_DIRECTORY) != 0) {
       return Errno(EINVAL, "re-open " + link + " with O_CREAT|O_DIRECTORY");
     }
     if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
       return Errno(EEXIST, "re-open " + link + " with O_CREAT|O_EXCL");
+    }
+    struct stat st {};
+    if ((flags & O_CREAT) != 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Errno(EISDIR, "re-open " + link + " with O_CREAT");  // do_open's, before the access
     }
     f &= ~(O_CREAT | O_EXCL);
   }

@@ -37,6 +37,7 @@
 // must outlive it.
 #pragma once
 
+#include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -118,6 +119,9 @@ class PathResolver {
     UniqueFd dir;
     std::string last;
     bool trailing_slash = false;
+    // `dir` is the caller's own /proc fd or fdinfo directory (CallerView::caller_entry), which
+    // Linux lets the process past every permission check on (proc_fd_permission).
+    bool own_entry = false;
   };
   Result<Parent> OpenParent(int start_fd, std::string_view path,
                             const CallerView* caller = nullptr) const;
@@ -205,6 +209,9 @@ class PathResolver {
     std::string entry_path;  // ... and where it is from the root,
     bool entry_by_pid = false;  // ... spelled with the caller's pid (no symlink, no mount crossed)
     std::string after;
+    // Spelled through a symlink ("self", "thread-self", /dev/fd, /dev/std*), which the kernel's
+    // walk meets before the object itself (RESOLVE_NO_SYMLINKS: ELOOP there).
+    bool via_symlink = false;
     bool named() const { return fd >= 0 || !link.empty() || !entry.empty(); }
   };
 
@@ -282,6 +289,28 @@ Result<UniqueFd> OpenAt2(int dirfd, const std::string& path, open_how how);
 // relative to it ("N") reach the sentry's fd N without a walk from the sentry's "/", which a
 // caller's identity may not be allowed to search.
 int SentryProcSelfFdDir();
+
+// Open flags as the kernel has them on x86-64, where glibc's differ: the kernel's __O_TMPFILE is
+// one bit (glibc's __O_TMPFILE carries O_DIRECTORY too, so `flags & __O_TMPFILE` holds for every
+// O_DIRECTORY open), and O_LARGEFILE is 0 in glibc's headers.
+inline constexpr uint64_t kOpenTmpfileBit = 020000000;
+inline constexpr uint64_t kOpenLargefile = 0100000;
+// fs/fcntl.c VALID_OPEN_FLAGS: open/openat ignore other bits, openat2 refuses them.
+inline constexpr uint64_t kValidOpenFlags =
+    O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+    O_DSYNC | FASYNC | O_DIRECT | kOpenLargefile | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |
+    O_PATH | O_TMPFILE | O_SYNC;
+
+// What open(2) and openat(2) hand on (the kernel's build_open_how): unknown flags dropped, O_PATH
+// keeps only O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC, and the mode only counts for a create.
+open_how LegacyOpenHow(uint64_t flags, uint64_t mode);
+
+// The kernel's refusals of an open_how before any walk or read of the path (build_open_flags):
+// EINVAL for unknown flags or resolve bits, both scoping flags, a mode without a create (or one
+// beyond 07777), O_CREAT|O_DIRECTORY, an O_TMPFILE without O_DIRECTORY or write access or with
+// O_CREAT, and O_PATH with other flags than its own; EAGAIN for RESOLVE_CACHED with an open that
+// creates or truncates. 0 when it passes.
+int OpenHowError(const open_how& how);
 
 // Re-opens `fd` (a sentry-side duplicate of a caller fd) with `flags`, as /proc/self/fd/N would
 // for the caller: O_CREAT creates nothing (the node exists; with O_EXCL: EEXIST), and O_TMPFILE

@@ -40,13 +40,6 @@ namespace {
 
 using namespace file_internal;  // NOLINT: the shared helpers of the file handlers
 
-// The open flags the kernel knows (fs/fcntl.c VALID_OPEN_FLAGS); open/openat ignore others,
-// openat2 refuses them, so they are masked off before calling openat2.
-constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY |
-                                     O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC |
-                                     O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW |
-                                     O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC;
-
 
 // --- opens that may block ---
 
@@ -284,15 +277,12 @@ Result<WalkedNode> WalkToNode(SyscallCall& call, const Prepared& p, const std::s
   }
 }
 
-Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, bool strict) {
+// `how` as the kernel has it (LegacyOpenHow for open and openat); its flags are checked before the
+// path is read, as the kernel's build_open_flags runs before getname.
+Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how) {
+  if (int err = OpenHowError(how); err != 0) return Reply::Error(err);
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  if (!strict) {
-    how.flags &= kValidOpenFlags;
-    // open(2)/openat(2) keep only these with O_PATH (openat2 refuses the others: EINVAL).
-    if ((how.flags & O_PATH) != 0) how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    how.mode = (how.flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & 07777) : 0;
-  }
   // The sentry opens on the caller's behalf: without O_NOCTTY a terminal opened here becomes the
   // *sentry's* controlling tty, and its hangup (the caller closing it) kills the sentry with
   // SIGHUP, leaving the pod's served calls failing with ENOSYS (found by e2e/security: the TIOCSTI
@@ -301,7 +291,7 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // Not with O_PATH: openat2 refuses any flag beyond O_CLOEXEC|O_DIRECTORY|O_NOFOLLOW there.
   if ((how.flags & O_PATH) == 0) how.flags |= O_NOCTTY;
   bool cloexec = (how.flags & O_CLOEXEC) != 0;
-  auto p = Prepare(call, dirfd, *path, (how.resolve & RESOLVE_IN_ROOT) != 0);
+  auto p = Prepare(call, dirfd, *path, {.dirfd_is_root = (how.resolve & RESOLVE_IN_ROOT) != 0});
   if (!p.ok()) return Fail(p.status());
   Result<UniqueFd> fd = Internal("not opened");
   // A device node is the caller's own open to make (CONTINUE, below): its driver must never see
@@ -310,17 +300,10 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
   // to tell a device node. Outside it, an open that creates nothing is walked first without opening
   // anything (O_PATH: no driver's open, no FIFO wait), and the node it reaches is then re-opened
   // with the caller's flags: the same inode, the access checked again with the caller's identity
-  // (about 10 µs more per open). (openat2's own flag and mode checks stay the kernel's: a call they
-  // would refuse is opened directly.)
-  const bool creates_nothing = (how.flags & (O_PATH | O_CREAT | __O_TMPFILE)) == 0 &&
-                               (how.flags & ~kValidOpenFlags) == 0 && how.mode == 0;
+  // (about 10 µs more per open).
+  const bool creates_nothing = (how.flags & (O_PATH | O_CREAT | kOpenTmpfileBit)) == 0;
   const bool jailed = DevicesRefusedToSentry();
   const bool walk_first = creates_nothing && !jailed;
-  // openat2 refuses RESOLVE_CACHED with a truncating open before any walk; the re-open below
-  // would truncate.
-  if (strict && (how.resolve & RESOLVE_CACHED) != 0 && (how.flags & O_TRUNC) != 0) {
-    return Reply::Error(EAGAIN);
-  }
   const int reopen_flags = static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW});
   // One of the caller's own /proc entries, opened in its own procfs past the ptrace check
   // (CallerView::caller_entry): none of the procfs and sysfs cases below is about it.
@@ -442,18 +425,16 @@ Reply DoOpen(SyscallCall& call, int dirfd, uint64_t path_addr, open_how how, boo
 }
 
 Reply SysOpen(SyscallCall& call) {
-  open_how how{.flags = static_cast<uint32_t>(call.arg_int(1)), .mode = call.arg(2)};
-  return DoOpen(call, AT_FDCWD, call.arg(0), how, false);
+  return DoOpen(call, AT_FDCWD, call.arg(0), LegacyOpenHow(static_cast<uint32_t>(call.arg_int(1)), call.arg(2)));
 }
 
 Reply SysCreat(SyscallCall& call) {
-  open_how how{.flags = O_CREAT | O_WRONLY | O_TRUNC, .mode = call.arg(1)};
-  return DoOpen(call, AT_FDCWD, call.arg(0), how, false);
+  return DoOpen(call, AT_FDCWD, call.arg(0), LegacyOpenHow(O_CREAT | O_WRONLY | O_TRUNC, call.arg(1)));
 }
 
 Reply SysOpenat(SyscallCall& call) {
-  open_how how{.flags = static_cast<uint32_t>(call.arg_int(2)), .mode = call.arg(3)};
-  return DoOpen(call, call.arg_int(0), call.arg(1), how, false);
+  return DoOpen(call, call.arg_int(0), call.arg(1),
+                LegacyOpenHow(static_cast<uint32_t>(call.arg_int(2)), call.arg(3)));
 }
 
 Reply SysOpenat2(SyscallCall& call) {
@@ -470,15 +451,7 @@ Reply SysOpenat2(SyscallCall& call) {
     if (!more.ok()) return Fail(more);
     if (rest.find_first_not_of('\0') != std::string::npos) return Reply::Error(E2BIG);
   }
-  if ((how.flags & ~kValidOpenFlags) != 0 ||
-      (how.resolve & ~uint64_t{RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
-                               RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED}) != 0 ||
-      (how.mode & ~uint64_t{07777}) != 0 ||
-      (!(how.flags & (O_CREAT | __O_TMPFILE)) && how.mode != 0) ||
-      (how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
-    return Reply::Error(EINVAL);  // the kernel's build_open_flags, before any walk
-  }
-  return DoOpen(call, call.arg_int(0), call.arg(1), how, true);
+  return DoOpen(call, call.arg_int(0), call.arg(1), how);
 }
 
 // --- stat family ---
@@ -491,7 +464,7 @@ Reply DoStat(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf, int
   }
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (at_flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   struct stat st;
   {
@@ -522,7 +495,7 @@ Reply SysStatx(SyscallCall& call) {
   }
   auto path = call.ReadPath(call.arg(1));
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   struct statx stx;
   {
@@ -547,13 +520,18 @@ Reply DoAccess(SyscallCall& call, int dirfd, uint64_t path_addr, int mode, int f
   }
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   // access(2) checks with the real ids unless AT_EACCESS; the whole walk runs with them.
   auto scope = ScopedCredentials::Assume(*p->creds, (flags & AT_EACCESS) == 0);
   if (!scope.ok()) return Fail(scope.status());
   auto fd = OpenForStat(call, *p, dirfd, *path, flags);
   if (!fd.ok()) return Fail(fd.status());
+  // A device's access is its devices cgroup's too (mask 0 included), which checks the sentry, and
+  // refuses every device to it in its jail: the caller asks the kernel itself (CONTINUE; access
+  // grants nothing, docs/security-model.md "Where CONTINUE is used").
+  struct stat st {};
+  if (fstat(fd->get(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) return Reply::Continue();
   // AT_EACCESS: check with this thread's (already switched) ids instead of its real uid.
   return ResultOf(syscall(SYS_faccessat2, fd->get(), "", mode, AT_EMPTY_PATH | AT_EACCESS));
 }
@@ -571,7 +549,7 @@ Reply SysFaccessat2(SyscallCall& call) {
 // "exe", "cwd", "root" or "fd/N" when `path` is /proc/self/<that>, /proc/thread-self/<that> or
 // /proc/self/task/<own tid>/<that>, spelled exactly so (no trailing slash, which would follow the
 // link); with `own_procfs` (the procfs at /proc is the caller's pid namespace's) also
-// /proc/<own pid>/<that> and /proc/<own pid>/task/<own tid>/<that>.
+// /proc/<own pid>/<that> and /proc/<own pid>/task/<own tid>/<that>; "fd/N" also for /dev/fd/N.
 // `*leader`: the link is the process's (/proc/self, /proc/<pid>: its thread group leader's),
 // else the calling thread's.
 std::optional<std::string> OwnMagicLink(const std::string& path, const CallerView& view, bool own_procfs,
@@ -583,10 +561,11 @@ std::optional<std::string> OwnMagicLink(const std::string& path, const CallerVie
     prefixes.emplace_back("/proc/" + tgid + "/task/" + tid + "/", false);
     prefixes.emplace_back("/proc/" + tgid + "/", true);
   }
+  prefixes.emplace_back("/dev/fd/", true);  // the symlink to /proc/self/fd, as the resolver takes it
   for (const auto& [prefix, of_leader] : prefixes) {
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
     *leader = of_leader;
-    std::string rest = path.substr(prefix.size());
+    std::string rest = (prefix == "/dev/fd/" ? "fd/" : "") + path.substr(prefix.size());
     if (rest == "exe" || rest == "cwd" || rest == "root") return rest;
     if (rest.size() > 3 && rest.compare(0, 3, "fd/") == 0 &&
         rest.find_first_not_of("0123456789", 3) == std::string::npos &&
@@ -601,7 +580,7 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
   if (size <= 0) return Reply::Error(EINVAL);
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = true});
   if (!p.ok()) return Fail(p.status());
   std::string target(PATH_MAX, '\0');
   // /proc/self and /proc/thread-self are symlinks the reader's identity renders: the caller's.
@@ -631,7 +610,10 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
     {
       auto scope = ScopedCredentials::Assume(*p->creds);
       if (!scope.ok()) return Fail(scope.status());
-      ScopedSentryCapabilities ptrace(CapBit(CAP_SYS_PTRACE));
+      // Its fd directory a process may always search itself (proc_fd_permission), even when
+      // it is not dumpable and the directory is root's.
+      ScopedSentryCapabilities ptrace(CapBit(CAP_SYS_PTRACE) |
+                                      (own->starts_with("fd/") ? CapBit(CAP_DAC_READ_SEARCH) : 0));
       n = readlink(host.c_str(), target.data(), target.size());
       err = errno;
     }
@@ -646,8 +628,9 @@ Reply DoReadlink(SyscallCall& call, int dirfd, uint64_t path_addr, uint64_t buf,
       if (!scope.ok()) return Fail(scope.status());
       auto fd = OpenForStat(call, *p, dirfd, *path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
       if (!fd.ok()) return Fail(fd.status());
+      // Not a symlink: EINVAL, or ENOENT for an empty path (the dirfd itself), as the kernel's.
       ssize_t n = readlinkat(fd->get(), "", target.data(), target.size());
-      if (n < 0) return Reply::Error(errno == ENOENT ? EINVAL : errno);
+      if (n < 0) return Reply::Error(errno == ENOENT && !path->empty() ? EINVAL : errno);
       target.resize(static_cast<size_t>(n));
       link = std::move(*fd);
     }
@@ -703,27 +686,37 @@ Reply SysUnlinkat(SyscallCall& call) {
   return DoUnlink(call, call.arg_int(0), call.arg(1), call.arg_int(2));
 }
 
+// In the kernel's order (do_renameat2): the flags; the old name's dirfd and walk, then the new
+// name's; then, for names "." and "..", its own answers (EXDEV across mounts before EBUSY, EEXIST
+// with RENAME_NOREPLACE), which renameat2 on the two parents gives without touching anything.
 Reply DoRename(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd, uint64_t new_addr,
                unsigned flags) {
+  if ((flags & ~unsigned{RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT}) != 0 ||
+      ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) != 0 && (flags & RENAME_EXCHANGE) != 0)) {
+    return Reply::Error(EINVAL);
+  }
   auto oldpath = call.ReadPath(old_addr);
   if (!oldpath.ok()) return Fail(oldpath.status());
   auto newpath = call.ReadPath(new_addr);
   if (!newpath.ok()) return Fail(newpath.status());
   auto po = Prepare(call, olddirfd, *oldpath);
   if (!po.ok()) return Fail(po.status());
+  // Prepared outside the assumed identity, as every call is; its error (a bad new dirfd) counts
+  // only after the old name's walk.
   auto pn = Prepare(call, newdirfd, *newpath);
-  if (!pn.ok()) return Fail(pn.status());
   auto scope = ScopedCredentials::Assume(*po->creds);
   if (!scope.ok()) return Fail(scope.status());
   auto from = call.resolver().OpenParent(po->start.get(), *oldpath, po->view);
   if (!from.ok()) return Fail(from.status());
+  if (!pn.ok()) return Fail(pn.status());
   auto to = call.resolver().OpenParent(pn->start.get(), *newpath, pn->view);
   if (!to.ok()) return Fail(to.status());
-  for (const auto* part : {&*from, &*to}) {
-    if (part->last == "." || part->last == "..") return Reply::Error(EBUSY);
-  }
   std::string a = from->last + (from->trailing_slash ? "/" : "");
   std::string b = to->last + (to->trailing_slash ? "/" : "");
+  // A name in the caller's own fd directory (kOwnProcDirCaps); the other parent's search
+  // permission, which the kernel checks before anything else, OpenParent checked already.
+  std::optional<ScopedSentryCapabilities> own;
+  if (from->own_entry || to->own_entry) own.emplace(kOwnProcDirCaps);
   return ResultOf(
       syscall(SYS_renameat2, from->dir.get(), a.c_str(), to->dir.get(), b.c_str(), flags));
 }
@@ -752,7 +745,7 @@ Reply DoCheckedContinue(SyscallCall& call, int dirfd, uint64_t path_addr, int at
   // pod's): the check is only for the errno, the kernel's own call decides, so it goes on.
   if (!path.ok() && path.status().err() == EPERM) return Reply::Continue();
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (at_flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   auto scope = ScopedCredentials::Assume(*p->creds);
   if (!scope.ok()) return Fail(scope.status());

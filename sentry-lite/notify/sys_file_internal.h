@@ -1,8 +1,10 @@
-// Helpers shared by the file-system handlers (sys_file.cc, sys_fsattr.cc, sys_views.cc). Internal
+// Helpers shared by the file-system handlers (sys_file.cc, sys_fsattr.cc, sys_views.cc, and
+// sys_socket.cc's bind to a path). Internal
 // to notify/: not an API.
 #pragma once
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <unistd.h>
 
@@ -23,11 +25,18 @@ struct Prepared {
 // ESRCH (the caller vanished) means "answer nothing".
 inline Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
 
-// `dirfd_is_root`: an absolute path starts at the dirfd too (openat2's RESOLVE_IN_ROOT).
+struct PrepareOptions {
+  bool dirfd_is_root = false;  // an absolute path starts at the dirfd too (RESOLVE_IN_ROOT)
+  bool empty_ok = false;       // "" names the dirfd itself (AT_EMPTY_PATH; readlinkat always)
+};
+
+// An empty path the call does not take is ENOENT before its dirfd is looked at (the kernel's
+// getname refuses it first).
 inline Result<Prepared> Prepare(SyscallCall& call, int dirfd, std::string_view path,
-                                bool dirfd_is_root = false) {
+                                PrepareOptions options = {}) {
+  if (path.empty() && !options.empty_ok) return ErrnoStatus(ENOENT, "empty path");
   Prepared p;
-  if (path.empty() || path[0] != '/' || dirfd_is_root) {
+  if (path.empty() || path[0] != '/' || options.dirfd_is_root) {
     SEE_ASSIGN_OR_RETURN(p.start, call.StartDir(dirfd));
   }
   SEE_ASSIGN_OR_RETURN(p.creds, call.Credentials());
@@ -51,6 +60,12 @@ inline Result<UniqueFd> OpenForStat(SyscallCall& call, const Prepared& p, int di
   return call.resolver().Open(p.start.get(), path, how, p.view);
 }
 
+// A name in the caller's own /proc fd (or fdinfo) directory (PathResolver::Parent::own_entry):
+// Linux lets a process past every permission check there, and procfs itself then refuses every
+// change (EEXIST, ENOENT, EPERM, ENOTDIR). The sentry acts there with these of its capabilities, so
+// that the answer is procfs's; the directory holds only magic links and its ops create nothing.
+constexpr uint64_t kOwnProcDirCaps = CapBit(CAP_DAC_OVERRIDE) | CapBit(CAP_DAC_READ_SEARCH);
+
 // Runs `op(parent_fd, name)` for the last component of the path, with the caller's identity.
 // `dot_err` is what the syscall gives for "." / ".." as last component. The name keeps a trailing
 // slash so the kernel applies its own trailing-slash rules.
@@ -66,6 +81,8 @@ Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err,
   if (parent->last == ".") return Reply::Error(dot_err);
   if (parent->last == "..") return Reply::Error(dotdot_err);
   std::string name = parent->last + (parent->trailing_slash ? "/" : "");
+  std::optional<ScopedSentryCapabilities> own;
+  if (parent->own_entry) own.emplace(kOwnProcDirCaps);
   return ResultOf(op(parent->dir.get(), name.c_str()));
 }
 

@@ -59,20 +59,23 @@ Reply DoLink(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd, u
   if (!oldpath.ok()) return Fail(oldpath.status());
   auto newpath = call.ReadPath(new_addr);
   if (!newpath.ok()) return Fail(newpath.status());
-  auto po = Prepare(call, olddirfd, *oldpath);
+  auto po = Prepare(call, olddirfd, *oldpath, {.empty_ok = (flags & AT_EMPTY_PATH) != 0});
   if (!po.ok()) return Fail(po.status());
+  // A bad new dirfd counts only after the old name's walk (do_linkat's order).
   auto pn = Prepare(call, newdirfd, *newpath);
-  if (!pn.ok()) return Fail(pn.status());
   auto scope = ScopedCredentials::Assume(*po->creds);
   if (!scope.ok()) return Fail(scope.status());
   bool empty = oldpath->empty() && (flags & AT_EMPTY_PATH) != 0;
   int stat_flags = ((flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW) | (flags & AT_EMPTY_PATH);
   auto src = Target(call, *po, olddirfd, *oldpath, stat_flags);
   if (!src.ok()) return Fail(src.status());
+  if (!pn.ok()) return Fail(pn.status());
   auto to = call.resolver().OpenParent(pn->start.get(), *newpath, pn->view);
   if (!to.ok()) return Fail(to.status());
   if (to->last == "." || to->last == "..") return Reply::Error(EEXIST);
   std::string name = to->last + (to->trailing_slash ? "/" : "");
+  std::optional<ScopedSentryCapabilities> own;  // a name in the caller's own fd directory
+  if (to->own_entry) own.emplace(kOwnProcDirCaps);
   if (empty) {
     // flink of a caller fd: the kernel's own AT_EMPTY_PATH rule decides (it needs
     // CAP_DAC_READ_SEARCH over the fd's opener here, as the sentry did not open it).
@@ -149,7 +152,7 @@ template <typename Op>
 Reply OnTarget(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags, Op op) {
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (at_flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   auto scope = ScopedCredentials::Assume(*p->creds);
   if (!scope.ok()) return Fail(scope.status());
@@ -317,7 +320,7 @@ template <typename Op>
 Reply OnXattrTarget(SyscallCall& call, int dirfd, uint64_t path_addr, int at_flags, Op op) {
   auto path = call.ReadPath(path_addr);
   if (!path.ok()) return Fail(path.status());
-  auto p = Prepare(call, dirfd, *path);
+  auto p = Prepare(call, dirfd, *path, {.empty_ok = (at_flags & AT_EMPTY_PATH) != 0});
   if (!p.ok()) return Fail(p.status());
   auto scope = ScopedCredentials::Assume(*p->creds);
   if (!scope.ok()) return Fail(scope.status());

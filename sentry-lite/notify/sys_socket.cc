@@ -18,11 +18,13 @@
 #include <cstring>
 
 #include "sentry-lite/notify/handlers.h"
+#include "sentry-lite/notify/sys_file_internal.h"
 
 namespace see::sentry {
 namespace {
 
-Reply Fail(const Status& s) { return s.err() == ESRCH ? Reply::Drop() : Reply::FromStatus(s); }
+using file_internal::Fail;
+using file_internal::kOwnProcDirCaps;
 
 // The sentry thread's own working directory, to return to after a bind from the caller's
 // directory (a cwd left in a container's tree would hold its mount busy).
@@ -144,7 +146,11 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
       return err == 0 ? Reply::Value(0) : Reply::Error(err);
     }
   }
-  return bind_as("/proc/self/fd/" + std::to_string(parent->dir.get()) + "/" + parent->last);
+  // (The trailing slash stays: the kernel's ENOENT for a socket named as a directory.)
+  std::optional<ScopedSentryCapabilities> own;  // a name in the caller's own fd directory
+  if (parent->own_entry) own.emplace(kOwnProcDirCaps);
+  return bind_as("/proc/self/fd/" + std::to_string(parent->dir.get()) + "/" + parent->last +
+                 (parent->trailing_slash ? "/" : ""));
 }
 
 Reply SysBind(SyscallCall& call) {
