@@ -780,6 +780,7 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
       peer_fd = std::move(*fd);
     }
   }
+  UniqueFd object_dir;  // the caller's fd or magic link that a named object's `after` is below
   if (object.named()) {
     // In the kernel's order: the mount crossed on the way, then the fd's entry (ENOENT), then the
     // jump (none for the link itself, not followed; the spelling's own symlinks still count).
@@ -834,7 +835,60 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     if (start.outside) return OpenOutside(std::move(start.beneath), start.rest, how, caller, reopened, own_entry);
     if (start.beneath.valid()) return OpenBeneath(start.beneath.get(), start.rest, how);
     full = start.prefix + "/" + start.rest;
+    object_dir = std::move(fd);
   }
+  // A relative path (or one below a caller fd or magic link) is walked from the root through the
+  // start directory's name, which searches that directory's ancestors too: Linux walks from the
+  // directory itself and never looks at them (a cwd entered before the caller dropped privileges,
+  // below a directory it may not search). An EACCES is therefore checked by the caller's own walk
+  // from the start: its leading ".." climbed one by one (each a search of the directory climbed
+  // from, stopping at the root), the rest walked beneath where that led. Its answer counts unless
+  // the rest leaves that directory (EXDEV: a ".." further up, or an absolute symlink), where the
+  // ancestors are the walk's own again.
+  const int rel_start = object_dir.valid() ? object_dir.get()
+                        : (!path.empty() && path[0] != '/') ? start_fd : -1;
+  const std::string_view rel_path = object_dir.valid() ? std::string_view(object.after) : path;
+  auto from_start = [&](Result<UniqueFd> walked) -> Result<UniqueFd> {
+    if (walked.ok() || walked.status().err() != EACCES || rel_start < 0 || !proc_walk) return walked;
+    struct stat root {}, cur {};
+    UniqueFd at(fcntl(rel_start, F_DUPFD_CLOEXEC, 0));
+    if (!at.valid() || fstat(root_fd_, &root) != 0) return walked;
+    std::string_view rest = rel_path;
+    bool climbed = false;
+    bool last_dotdot = false;  // the last name looked up was "..": the directory itself not searched
+    for (int i = 0; i < kMaxAncestorWalk; ++i) {
+      while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+      if (rest == "." || rest.starts_with("./")) {
+        if (rest == "." || rest == "./") break;  // a last "." searches the directory: walked below
+        rest.remove_prefix(1);
+        continue;
+      }
+      if (rest != ".." && !rest.starts_with("../")) break;
+      rest.remove_prefix(2);
+      last_dotdot = true;
+      if (fstat(at.get(), &cur) != 0) return walked;
+      if (SameInode(cur, root) && OnRootMount(at.get())) continue;  // ".." at the root is the root
+      UniqueFd up(openat(at.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));  // searches `at`
+      if (!up.valid()) return Errno(errno, "..");  // EACCES, or ENOTDIR from a file's fd
+      at = std::move(up);
+      climbed = true;
+    }
+    if (climbed) {  // still inside (a rename may have moved the start meanwhile)
+      Result<bool> inside = InsideRoot(at.get());
+      if (!inside.ok() || !*inside) return walked;
+    }
+    while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+    if (rest.empty() && last_dotdot) {  // where ".." led, looked up from below (no search of it)
+      if ((asked.flags & O_PATH) != 0) return at;
+      return ReopenCallerFd(at.get(), static_cast<int>(asked.flags & ~uint64_t{O_NOFOLLOW}),
+                            static_cast<mode_t>(asked.mode));
+    }
+    open_how beneath = asked;
+    beneath.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    Result<UniqueFd> fd = OpenAt2(at.get(), rest.empty() ? std::string(".") : std::string(rest), beneath);
+    if (fd.ok() || (fd.status().err() != EXDEV && fd.status().err() != EAGAIN)) return fd;
+    return walked;
+  };
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const bool check_detour = caller != nullptr && proc_walk;
   if (check_detour) {
@@ -846,9 +900,9 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     open_how plain = how;
     plain.resolve |= RESOLVE_NO_SYMLINKS;
     Result<UniqueFd> first = OpenAt2(root_fd_, full, plain);
-    if (first.ok() || first.status().err() != ELOOP) return first;
+    if (first.ok() || first.status().err() != ELOOP) return from_start(std::move(first));
   }
-  Result<UniqueFd> out = OpenAt2(root_fd_, full, how);
+  Result<UniqueFd> out = from_start(OpenAt2(root_fd_, full, how));
   if (!check_detour || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
   std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
   if (!via) return out;
