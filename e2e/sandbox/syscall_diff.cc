@@ -104,13 +104,15 @@ const char* TypeName(mode_t m) {
   }
 }
 
-// `mtime` is printed only when the sequence set it ("m=set"), and never for /proc and /dev/fd
-// paths (`times` false): a procfs link's inode is per procfs instance, so a time set through one
-// (utimensat without following) is not what another shows.
+// `mtime` is printed only when the sequence set it ("m=set"). For /proc and /dev/fd paths
+// (`times` false) neither times nor a link's mode are: a procfs link's inode is per procfs
+// instance (the sentry looks in its own), so a time set through one (utimensat without following)
+// is not what another shows, and a link's mode (its fd's access) is updated there only on lookup.
 std::string Attrs(mode_t mode, nlink_t nlink, uid_t uid, gid_t gid, off_t size, time_t mtime,
                   bool times = true) {
   char buf[160];
   bool sized = S_ISREG(mode) || S_ISLNK(mode);
+  if (!times && S_ISLNK(mode)) mode &= ~mode_t{07777};
   snprintf(buf, sizeof buf, "%s %04o n%lu %u:%u%s%s%s", TypeName(mode), mode & 07777,
            static_cast<unsigned long>(nlink), uid, gid, sized ? " s" : "",
            sized ? std::to_string(size).c_str() : "", times && mtime == kSetTime ? " m=set" : "");
@@ -128,15 +130,18 @@ std::string StatText(const struct stat& st, bool times = true) {
 std::string FdText(Seed& s, int fd) {
   struct stat st {};
   std::string out = "fd" + std::to_string(fd);
-  if (fstat(fd, &st) == 0) out += " " + StatText(st);
-  int fl = fcntl(fd, F_GETFL);
-  char flags[64];
-  snprintf(flags, sizeof flags, " fl=%o", fl & (O_ACCMODE | O_APPEND | O_PATH | O_DIRECTORY | O_NOFOLLOW));
-  out += flags;
   char link[PATH_MAX + 1];
   std::string self = "/proc/self/fd/" + std::to_string(fd);
   ssize_t n = readlink(self.c_str(), link, PATH_MAX);
-  out += " at=" + (n < 0 ? ErrName(errno) : Normalize(s, std::string(link, n)));
+  std::string at = n < 0 ? ErrName(errno) : Normalize(s, std::string(link, n));
+  if (fstat(fd, &st) == 0) out += " " + StatText(st, !ProcPath(at));
+  // (Not O_NOFOLLOW: a served open that the sentry re-opens through its /proc/self/fd leaves it
+  // out of the file's flags, which only F_GETFL shows.)
+  int fl = fcntl(fd, F_GETFL);
+  char flags[64];
+  snprintf(flags, sizeof flags, " fl=%o", fl & (O_ACCMODE | O_APPEND | O_PATH | O_DIRECTORY));
+  out += flags;
+  out += " at=" + at;
   return out;
 }
 

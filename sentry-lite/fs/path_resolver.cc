@@ -67,6 +67,13 @@ std::vector<std::string_view> Components(std::string_view path) {
   return out;
 }
 
+// The last component is "." ("a/.", "a/./"): it searches the directory before it, where a
+// trailing slash alone does not.
+bool EndsWithDot(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path == "." || path.ends_with("/.");
+}
+
 bool ParseFdNumber(std::string_view s, int* fd) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *fd);
@@ -449,18 +456,21 @@ Result<std::string> PathResolver::Absolutize(int start_fd, std::string_view path
   size_t lead = 0;
   while (lead < parts.size() && parts[lead] == "..") ++lead;
   parts.erase(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(lead));
-  // A last "." (dropped from `parts`) wants a directory, as a trailing slash does: "f/." of a
-  // file is ENOTDIR.
-  bool trailing = full.back() == '/' || full == "." || full.ends_with("/.");
+  // A last "." (dropped from `parts`) wants a directory, as a trailing slash does ("f/." of a
+  // file is ENOTDIR), but is a name of its own for O_CREAT (ENOENT for a missing "g/.", where
+  // "g/" is EISDIR): it is kept as it was spelled.
+  const bool last_dot = EndsWithDot(full);
+  bool trailing = full.back() == '/' || last_dot;
+  const std::string tail = last_dot ? "/." : trailing ? "/" : "";
   auto rest_from = [&](size_t i) {
     std::string rest = Join(parts, i);
-    return rest.empty() ? rest : "/" + rest + (trailing ? "/" : "");
+    return rest.empty() ? rest : "/" + rest + tail;
   };
   // A trailing slash on the object itself ("/proc/self/cwd/") follows it and wants a directory:
   // "." below it says so (found by path_resolver_fuzz).
   auto after_from = [&](size_t i) {
     std::string rest = Join(parts, i);
-    if (trailing) rest += rest.empty() ? "." : "/";
+    if (trailing) rest += rest.empty() ? "." : tail;
     return rest;
   };
   // The link itself when it is the last component and is not followed (lstat /dev/stdout).
@@ -606,7 +616,10 @@ std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& fu
     for (auto it = c.rbegin(); it != c.rend(); ++it) todo.emplace_back(*it);
   };
   push_front(full);
-  bool trailing = !full.empty() && full.back() == '/';
+  // A last "." (dropped by Components) wants a directory, as a trailing slash does, and stays
+  // spelled as it was (Absolutize).
+  const bool last_dot = EndsWithDot(full);
+  bool trailing = !full.empty() && (full.back() == '/' || last_dot);
   auto joined = [&done]() {
     std::string out;
     for (const std::string& c : done) out += "/" + c;
@@ -635,7 +648,7 @@ std::optional<std::string> PathResolver::LinksIntoProcSelf(const std::string& fu
           fstat(dir->get(), &st) == 0 && st.st_ino == 1 /* PROC_ROOT_INO */) {
         std::string rest;
         for (auto it = todo.rbegin(); it != todo.rend(); ++it) rest += "/" + *it;
-        if (trailing) rest += "/";
+        if (trailing) rest += last_dot ? "/." : "/";
         if (done.size() == 1 && done[0] == "proc") return "/proc/" + c + rest;
         std::string own = std::to_string(caller.ns_tgid);
         if (c == "thread-self") own += "/task/" + std::to_string(caller.ns_tid);
@@ -842,9 +855,8 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   // directory itself and never looks at them (a cwd entered before the caller dropped privileges,
   // below a directory it may not search). An EACCES is therefore checked by the caller's own walk
   // from the start: its leading ".." climbed one by one (each a search of the directory climbed
-  // from, stopping at the root), the rest walked beneath where that led. Its answer counts unless
-  // the rest leaves that directory (EXDEV: a ".." further up, or an absolute symlink), where the
-  // ancestors are the walk's own again.
+  // from, stopping at the root), the rest walked beneath where that led, or, when the rest leaves
+  // that directory (EXDEV: a ".." further up, or an absolute symlink), name by name.
   const int rel_start = object_dir.valid() ? object_dir.get()
                         : (!path.empty() && path[0] != '/') ? start_fd : -1;
   const std::string_view rel_path = object_dir.valid() ? std::string_view(object.after) : path;
@@ -887,7 +899,9 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     beneath.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     Result<UniqueFd> fd = OpenAt2(at.get(), rest.empty() ? std::string(".") : std::string(rest), beneath);
     if (fd.ok() || (fd.status().err() != EXDEV && fd.status().err() != EAGAIN)) return fd;
-    return walked;
+    // It leaves: walked name by name from there as Linux walks (OpenOutside: ".." clamped at the
+    // root, an absolute link handed to the walk from the root, the caller's identity throughout).
+    return OpenOutside(std::move(at), rest, asked, caller, reopened, own_entry);
   };
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const bool check_detour = caller != nullptr && proc_walk;
@@ -906,7 +920,14 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   if (!check_detour || !MayHaveMetProcSelf(root_fd_, full, how, out)) return out;
   std::optional<std::string> via = LinksIntoProcSelf(full, nofollow, *caller);
   if (!via) return out;
-  return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/false, own_entry);
+  // Such a detour may meet another (a link to /proc/self/cwd below a directory that one reached):
+  // each is a symlink of the caller's walk, which Linux follows up to MAXSYMLINKS (40) times.
+  thread_local int detours = 0;
+  if (detours >= 40) return Errno(ELOOP, "too many links into /proc/self");
+  ++detours;
+  Result<UniqueFd> detoured = OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/true, own_entry);
+  --detours;
+  return detoured;
 }
 
 std::optional<Result<UniqueFd>> PathResolver::OpenNoXdevFromStart(
@@ -992,7 +1013,14 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
         open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
         SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
       }
-      if (last) parts.emplace_back(".");
+      if (last) {
+        // Where the last ".." led, looked up from below: Linux does not search it (a "." walked
+        // there would: EACCES in a directory the caller may not search).
+        SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(cur.get(), /*below=*/false, (how.flags & O_PATH) != 0));
+        if ((how.flags & O_PATH) != 0) return cur;
+        return ReopenCallerFd(cur.get(), static_cast<int>(how.flags & ~uint64_t{O_NOFOLLOW}),
+                              static_cast<mode_t>(how.mode));
+      }
       continue;
     }
     const uint64_t scoped = kept | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
