@@ -892,6 +892,117 @@ TEST_F(Sys, ANonDumpableProcessReadsItsOwnProcEntries) {
   }));
 }
 
+// Found by syscall_diff (e2e/sandbox, sandbox.diff): each of these gave another answer under the
+// sentry.
+
+// The kernel refuses bad flag combinations before it reads the path, and open/openat drop a mode
+// that no create uses (glibc's __O_TMPFILE carries O_DIRECTORY: an O_DIRECTORY open with a mode
+// was refused once).
+TEST_F(Sys, OpenFlagsCheckedAsTheKernelChecksThem) {
+  int fd = static_cast<int>(syscall(SYS_openat, dfd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0755));
+  EXPECT_GE(fd, 0) << strerror(errno);
+  if (fd >= 0) close(fd);
+  // O_PATH keeps only its own flags for openat, and openat2 refuses the others.
+  fd = static_cast<int>(syscall(SYS_openat, dfd_, ".", O_PATH | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0755));
+  EXPECT_GE(fd, 0) << strerror(errno);
+  if (fd >= 0) close(fd);
+  EXPECT_EQ(Err(Openat2(dfd_, "missing/x", O_PATH | O_NONBLOCK | O_CLOEXEC, 0)), EINVAL);
+  // Flags before the path: EINVAL, not ENOENT or EBADF.
+  EXPECT_EQ(Err(syscall(SYS_openat, 987, "", O_TMPFILE | O_RDONLY, 0600)), EINVAL);
+  EXPECT_EQ(Err(syscall(SYS_openat, dfd_, "missing/x", O_TMPFILE | O_RDONLY | O_TRUNC, 0600)), EINVAL);
+  // An empty path is ENOENT before its dirfd is looked at.
+  EXPECT_EQ(Err(syscall(SYS_openat, 987, "", O_RDONLY)), ENOENT);
+  struct stat st;
+  EXPECT_EQ(Err(fstatat(987, "", &st, 0)), ENOENT);
+  // A name over NAME_MAX after a walk that fails first.
+  ASSERT_EQ(close(open(P("f").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), 0);
+  EXPECT_EQ(Err(mkdir(P("f/" + std::string(300, 'q')).c_str(), 0755)), ENOTDIR);
+  EXPECT_EQ(Err(mkdir(P(std::string(300, 'q')).c_str(), 0755)), ENAMETOOLONG);
+}
+
+TEST_F(Sys, RenameAndLinkCheckInTheKernelsOrder) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(close(open(P("f").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), 0);
+  // Flags first, then the old name's walk, then the new dirfd.
+  EXPECT_EQ(Err(syscall(SYS_renameat2, dfd_, "missing", dfd_, "x", RENAME_NOREPLACE | RENAME_EXCHANGE)), EINVAL);
+  EXPECT_EQ(Err(syscall(SYS_renameat2, dfd_, "f/x", 987, "x", 0)), ENOTDIR);
+  EXPECT_EQ(Err(linkat(dfd_, "f/x", 987, "x", 0)), ENOTDIR);
+  // "..": EBUSY, and EEXIST as the new name with RENAME_NOREPLACE.
+  EXPECT_EQ(Err(syscall(SYS_renameat2, dfd_, "d/..", dfd_, "x", 0)), EBUSY);
+  EXPECT_EQ(Err(syscall(SYS_renameat2, dfd_, "f", dfd_, "d/..", RENAME_NOREPLACE)), EEXIST);
+  // A trailing "." wants a directory; for O_CREAT it is a name of its own.
+  EXPECT_EQ(Err(open(P("f/.").c_str(), O_RDONLY | O_CLOEXEC)), ENOTDIR);
+  EXPECT_EQ(Err(open(("/proc/self/fd/" + std::to_string(dfd_) + "/g/.").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), ENOENT);
+  EXPECT_EQ(Err(open(P("d").c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0644)), EISDIR);
+  std::string via_fd = "/dev/fd/" + std::to_string(open(P("d").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(Err(open(via_fd.c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0644)), EISDIR);
+}
+
+// access() of a device node: the caller's devices cgroup answers (the sentry's refused every
+// device: EPERM for `test -w /dev/null`).
+TEST_F(Sys, AccessOfADeviceNode) {
+  EXPECT_EQ(Err(access("/dev/null", F_OK)), 0);
+  EXPECT_EQ(Err(access("/dev/null", R_OK | W_OK)), 0);
+  EXPECT_EQ(Err(faccessat(AT_FDCWD, "/dev/zero", R_OK, AT_EACCESS)), 0);
+}
+
+// A process whose cwd lies below a directory it may no longer search (it dropped privileges
+// after its chdir): Linux walks relative names from the cwd and never searches the ancestors.
+TEST_F(Sys, ARelativeWalkSearchesOnlyFromItsStart) {
+  ASSERT_EQ(mkdir(P("locked").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(P("locked/open").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("locked/open/sub").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("sub", P("locked/open/link").c_str()), 0);
+  ASSERT_EQ(symlink("../..", P("locked/open/up").c_str()), 0);
+  ASSERT_EQ(close(open(P("locked/open/f").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), 0);
+  const std::string cwd = P("locked/open");
+  EXPECT_CHILD_OK(InChild([&] {
+    CHILD_CHECK(chdir(cwd.c_str()) == 0);
+    CHILD_CHECK(syscall(SYS_setresuid, -1, kNobody, -1) == 0);
+    struct stat st;
+    CHILD_CHECK(stat("f", &st) == 0);
+    CHILD_CHECK(stat("link/.", &st) == 0);
+    CHILD_CHECK(stat("..", &st) == 0 && S_ISDIR(st.st_mode));  // "locked" itself, not searched
+    CHILD_CHECK(stat("../", &st) == 0);
+    errno = 0;
+    CHILD_CHECK(stat("../open", &st) == -1 && errno == EACCES);  // that one searches "locked"
+    CHILD_CHECK(lstat("up", &st) == 0 && S_ISLNK(st.st_mode));
+    int fd = open("f", O_RDONLY | O_CLOEXEC);
+    CHILD_CHECK(fd >= 0);
+    close(fd);
+    CHILD_CHECK(mkdir("new", 0755) == -1 && errno == EACCES);  // "open" is root's 0755
+    return 0;
+  }));
+}
+
+// A non-dumpable process's own fd directory is root's, and still its own to search: readlink and
+// lstat of its links, and a name call there answered by procfs (EEXIST, EPERM), as natively.
+TEST_F(Sys, ANonDumpableProcessUsesItsOwnFdDirectory) {
+  EXPECT_CHILD_OK(InChild([&] {
+    CHILD_CHECK(syscall(SYS_setresuid, -1, kNobody, -1) == 0);  // not dumpable from here on
+    CHILD_CHECK(prctl(PR_GET_DUMPABLE) == 0);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHILD_CHECK(fd >= 0);
+    const std::string link = "/proc/self/fd/" + std::to_string(fd), dev = "/dev/fd/" + std::to_string(fd);
+    char buf[64];
+    CHILD_CHECK(readlink(link.c_str(), buf, sizeof(buf)) == 9);
+    CHILD_CHECK(readlink(dev.c_str(), buf, sizeof(buf)) == 9);
+    struct stat st;
+    CHILD_CHECK(lstat(link.c_str(), &st) == 0 && S_ISLNK(st.st_mode));
+    CHILD_CHECK(access(dev.c_str(), F_OK) == 0);
+    errno = 0;
+    CHILD_CHECK(mkdir(link.c_str(), 0755) == -1 && errno == EEXIST);
+    errno = 0;
+    CHILD_CHECK(mkdir(dev.c_str(), 0755) == -1 && errno == EEXIST);
+    errno = 0;
+    CHILD_CHECK(unlink(link.c_str()) == -1 && errno == EPERM);
+    errno = 0;
+    CHILD_CHECK(mkdir("/proc/self/fd/987", 0755) == -1 && errno == ENOENT);
+    close(fd);
+    return 0;
+  }));
+}
+
 TEST_F(Sys, OwnProcEntriesByPidTakeResolveFlagsAsAnyPath) {
   // /proc/<own pid>/maps holds no symlink: openat2's RESOLVE_NO_SYMLINKS does not refuse it (it
   // does /proc/self/maps).
