@@ -866,7 +866,6 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     UniqueFd at(fcntl(rel_start, F_DUPFD_CLOEXEC, 0));
     if (!at.valid() || fstat(root_fd_, &root) != 0) return walked;
     std::string_view rest = rel_path;
-    bool climbed = false;
     bool last_dotdot = false;  // the last name looked up was "..": the directory itself not searched
     for (int i = 0; i < kMaxAncestorWalk; ++i) {
       while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
@@ -880,17 +879,21 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
       last_dotdot = true;
       if (fstat(at.get(), &cur) != 0) return walked;
       if (SameInode(cur, root) && OnRootMount(at.get())) continue;  // ".." at the root is the root
-      UniqueFd up(openat(at.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));  // searches `at`
-      if (!up.valid()) return Errno(errno, "..");  // EACCES, or ENOTDIR from a file's fd
-      at = std::move(up);
-      climbed = true;
+      // A search of `at` (EACCES, or ENOTDIR from a file's fd); the caller's RESOLVE_NO_XDEV
+      // holds on the way up, as in its own walk.
+      open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                  .resolve = asked.resolve & (RESOLVE_NO_XDEV | RESOLVE_CACHED)};
+      SEE_ASSIGN_OR_RETURN(at, OpenAt2(at.get(), "..", up));
     }
-    if (climbed) {  // still inside (a rename may have moved the start meanwhile)
-      Result<bool> inside = InsideRoot(at.get());
-      if (!inside.ok() || !*inside) return walked;
-    }
+    // Inside the root still (a rename, or the host, may have moved the start since StartOf
+    // named it): outside, Linux's walk from there is OpenOutside's, with its refusals.
+    Result<bool> inside = InsideRoot(at.get());
+    if (!inside.ok()) return walked;
+    if (!*inside) return OpenOutside(std::move(at), rest, asked, caller, reopened, own_entry);
     while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
     if (rest.empty() && last_dotdot) {  // where ".." led, looked up from below (no search of it)
+      struct statfs sfs {};
+      if (fstatfs(at.get(), &sfs) != 0 || sfs.f_type == PROC_SUPER_MAGIC) return walked;
       if ((asked.flags & O_PATH) != 0) return at;
       return ReopenCallerFd(at.get(), static_cast<int>(asked.flags & ~uint64_t{O_NOFOLLOW}),
                             static_cast<mode_t>(asked.mode));
@@ -898,9 +901,17 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
     open_how beneath = asked;
     beneath.resolve |= RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     Result<UniqueFd> fd = OpenAt2(at.get(), rest.empty() ? std::string(".") : std::string(rest), beneath);
-    if (fd.ok() || (fd.status().err() != EXDEV && fd.status().err() != EAGAIN)) return fd;
+    // Never a procfs file from here: a spelling through /proc/self (or thread-self) walked by
+    // the kernel names the sentry, which only the root walk's detour (LinksIntoProcSelf) turns
+    // into the caller's (found by review).
+    struct statfs sfs {};
+    if (fd.ok() && (fstatfs(fd->get(), &sfs) != 0 || sfs.f_type == PROC_SUPER_MAGIC)) return walked;
+    // A rename raced the walk (EAGAIN): the root walk's answer stands.
+    if (!fd.ok() && fd.status().err() == EAGAIN) return walked;
+    if (fd.ok() || fd.status().err() != EXDEV) return fd;
     // It leaves: walked name by name from there as Linux walks (OpenOutside: ".." clamped at the
-    // root, an absolute link handed to the walk from the root, the caller's identity throughout).
+    // root, an absolute link handed to the walk from the root, the caller's identity throughout,
+    // nothing of a kernel interface file system).
     return OpenOutside(std::move(at), rest, asked, caller, reopened, own_entry);
   };
   how.resolve |= RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -924,10 +935,11 @@ Result<UniqueFd> PathResolver::OpenImpl(int start_fd, std::string_view path, ope
   // each is a symlink of the caller's walk, which Linux follows up to MAXSYMLINKS (40) times.
   thread_local int detours = 0;
   if (detours >= 40) return Errno(ELOOP, "too many links into /proc/self");
-  ++detours;
-  Result<UniqueFd> detoured = OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/true, own_entry);
-  --detours;
-  return detoured;
+  struct Nested {
+    Nested() { ++detours; }
+    ~Nested() { --detours; }
+  } nested;
+  return OpenImpl(root_fd_, *via, asked, caller, reopened, /*proc_walk=*/true, own_entry);
 }
 
 std::optional<Result<UniqueFd>> PathResolver::OpenNoXdevFromStart(
@@ -982,7 +994,9 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   if (parts.empty()) parts.emplace_back(".");
   // "name/": name is followed and must be a directory, which is then what is opened ("." in it);
   // with O_CREAT that is EISDIR once the walk reaches that last name (below), as Linux's.
-  if (trailing) parts.emplace_back(".");
+  // A trailing slash wants a directory: "." walked last (a search of it, "file/" is ENOTDIR),
+  // but not after ".." (always a directory, and Linux does not search where it leads).
+  if (trailing && parts.back() != "..") parts.emplace_back(".");
   auto push_link = [&](std::string_view target) {
     std::vector<std::string> t;
     for (std::string_view c : Components(target)) t.emplace_back(c);
