@@ -13,7 +13,7 @@
   sandbox_suite.py views --runsee R           512 MiB / 1.5 CPU container: meminfo, nproc,
                                               os.cpu_count(), sysinfo, JVM
   sandbox_suite.py jvm --runsee R             a JVM program with many threads
-  sandbox_suite.py diff --runsee R --sentry S --diff-bin B [--seeds 1-200] [--ops 400]
+  sandbox_suite.py diff --runsee R --sentry S --diff-bin B [--seeds 1-200] [--ops 400] [--as-user] [--userns]
                                               seeded random sequences of file-system calls
                                               (syscall_diff): a line per call, the same in a
                                               plain container and under the sentry
@@ -890,7 +890,22 @@ def suite_diff(a):
         for sb in ("none", "sentry"):
             cid, b, work = env.bundle("busybox", ["/see/" + os.path.basename(diff_bin), "--dir", "/work",
                                                   "--dir2", "/tmp", "--seeds", a.seeds, "--ops", str(a.ops)],
-                                      binds=[(os.path.dirname(diff_bin), "/see")])
+                                      binds=[(os.path.dirname(diff_bin), "/see")],
+                                      user=1000 if a.as_user else None)
+            if a.as_user:
+                os.chown(work, 1000, 1000)
+            if a.userns:
+                # A pod's identity: root in the container is host uid 100000 (design point 1).
+                cfg = os.path.join(b, "config.json")
+                with open(cfg) as f:
+                    spec = json.load(f)
+                spec["linux"]["namespaces"].append({"type": "user"})
+                spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                spec["mounts"] = [m for m in spec["mounts"] if m["destination"] != "/sys/fs/cgroup"]
+                with open(cfg, "w") as f:
+                    json.dump(spec, f, indent=1)
+                os.chown(work, 100000, 100000)
             t0 = time.time()
             rc, o, e = env.run(runsee, sb, cid, b, timeout=600)
             log("%s: rc=%s, %d lines, %.1fs%s" % (sb, rc, o.count("\n"), time.time() - t0,
@@ -944,6 +959,8 @@ def main():
     s.add_argument("--seeds", default="1-200")
     s.add_argument("--ops", type=int, default=400)
     s.add_argument("--show", type=int, default=20, help="differences printed at most")
+    s.add_argument("--userns", action="store_true", help="in a user namespace (root is host uid 100000)")
+    s.add_argument("--as-user", action="store_true", help="the calls made by uid 1000 (no capabilities)")
     s = sub.add_parser("robust")
     s.add_argument("--runsee", required=True)
     s.add_argument("--sentry", required=True)

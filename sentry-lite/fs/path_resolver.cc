@@ -994,13 +994,19 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   if (parts.empty()) parts.emplace_back(".");
   // "name/": name is followed and must be a directory, which is then what is opened ("." in it);
   // with O_CREAT that is EISDIR once the walk reaches that last name (below), as Linux's.
-  // A trailing slash wants a directory: "." walked last (a search of it, "file/" is ENOTDIR),
-  // but not after ".." (always a directory, and Linux does not search where it leads).
-  if (trailing && parts.back() != "..") parts.emplace_back(".");
+  // The trailing slash is kept as an empty last part (kSlash), walked as "." (a search of the
+  // directory: "file/" is ENOTDIR), except right after ".." (always a directory, and Linux does
+  // not search where ".." leads, also when a symlink's target ends in "..").
+  static const std::string kSlash;
+  if (trailing) parts.emplace_back(kSlash);
   auto push_link = [&](std::string_view target) {
     std::vector<std::string> t;
     for (std::string_view c : Components(target)) t.emplace_back(c);
-    if (target.ends_with('/') || target.ends_with("/.") || target == ".") t.emplace_back(".");
+    if (target.ends_with("/.") || target == ".") {
+      t.emplace_back(".");
+    } else if (target.ends_with('/')) {
+      t.emplace_back(kSlash);
+    }
     parts.insert(parts.begin(), t.begin(), t.end());
   };
   // The caller's own walk restrictions hold on every step.
@@ -1013,10 +1019,15 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
   while (!parts.empty()) {
     std::string name = std::move(parts.front());
     parts.pop_front();
+    if (name == kSlash) name = ".";
     const bool last = parts.empty();
     SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(cur.get(), /*below=*/true, false));
-    if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == ".") {
-      return Errno(EISDIR, "O_CREAT with a trailing slash");  // the last named component's "/"
+    if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == kSlash) {
+      // The last named component's "/", after the search of its directory (may_lookup).
+      if (syscall(SYS_faccessat2, cur.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+        return Errno(errno, "search before " + name);
+      }
+      return Errno(EISDIR, "O_CREAT with a trailing slash");
     }
     if (name == "..") {
       struct stat st {};
@@ -1027,7 +1038,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
         open_how up{.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = kept & ~RESOLVE_NO_SYMLINKS};
         SEE_ASSIGN_OR_RETURN(cur, OpenAt2(cur.get(), "..", up));
       }
-      if (last) {
+      if (last || (parts.size() == 1 && parts.front() == kSlash)) {
         // Where the last ".." led, looked up from below: Linux does not search it (a "." walked
         // there would: EACCES in a directory the caller may not search).
         SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(cur.get(), /*below=*/false, (how.flags & O_PATH) != 0));
