@@ -74,6 +74,12 @@ bool EndsWithDot(std::string_view path) {
   return path == "." || path.ends_with("/.");
 }
 
+// Whether the current identity may search directory `fd`: what Linux checks before it looks up
+// a name there (may_lookup). 0, or the errno (EACCES).
+int SearchError(int fd) {
+  return syscall(SYS_faccessat2, fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0 ? 0 : errno;
+}
+
 bool ParseFdNumber(std::string_view s, int* fd) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *fd);
@@ -1024,9 +1030,7 @@ Result<UniqueFd> PathResolver::OpenOutside(UniqueFd dir, std::string_view rest, 
     SEE_RETURN_IF_ERROR(RefuseKernelInterfaces(cur.get(), /*below=*/true, false));
     if (trailing && (how.flags & O_CREAT) != 0 && parts.size() == 1 && parts.front() == kSlash) {
       // The last named component's "/", after the search of its directory (may_lookup).
-      if (syscall(SYS_faccessat2, cur.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
-        return Errno(errno, "search before " + name);
-      }
+      if (int err = SearchError(cur.get()); err != 0) return Errno(err, "search before " + name);
       return Errno(EISDIR, "O_CREAT with a trailing slash");
     }
     if (name == "..") {
@@ -1135,9 +1139,8 @@ Result<PathResolver::Parent> PathResolver::OpenParent(int start_fd, std::string_
   // parent did not need that permission. (The caller's own fd directory it may always search; a
   // parent that is no directory is the call's own ENOTDIR.)
   struct stat st {};
-  if (!out.own_entry && fstat(out.dir.get(), &st) == 0 && S_ISDIR(st.st_mode) &&
-      syscall(SYS_faccessat2, out.dir.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
-    return ErrnoStatus(errno, "search " + std::string(dir));
+  if (!out.own_entry && fstat(out.dir.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (int err = SearchError(out.dir.get()); err != 0) return ErrnoStatus(err, "search " + std::string(dir));
   }
   return out;
 }
