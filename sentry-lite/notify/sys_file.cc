@@ -715,8 +715,7 @@ Reply DoRename(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd,
   std::string b = to->last + (to->trailing_slash ? "/" : "");
   // A name in the caller's own fd directory (kOwnProcDirCaps); the other parent's search
   // permission, which the kernel checks before anything else, OpenParent checked already.
-  std::optional<ScopedSentryCapabilities> own;
-  if (from->own_entry || to->own_entry) own.emplace(kOwnProcDirCaps);
+  ScopedSentryCapabilities own((from->own_entry || to->own_entry) ? kOwnProcDirCaps : 0);
   return ResultOf(
       syscall(SYS_renameat2, from->dir.get(), a.c_str(), to->dir.get(), b.c_str(), flags));
 }

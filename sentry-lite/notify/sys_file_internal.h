@@ -81,8 +81,7 @@ Reply OnName(SyscallCall& call, int dirfd, const std::string& path, int dot_err,
   if (parent->last == ".") return Reply::Error(dot_err);
   if (parent->last == "..") return Reply::Error(dotdot_err);
   std::string name = parent->last + (parent->trailing_slash ? "/" : "");
-  std::optional<ScopedSentryCapabilities> own;
-  if (parent->own_entry) own.emplace(kOwnProcDirCaps);
+  ScopedSentryCapabilities own(parent->own_entry ? kOwnProcDirCaps : 0);
   return ResultOf(op(parent->dir.get(), name.c_str()));
 }
 

@@ -74,8 +74,8 @@ Reply DoLink(SyscallCall& call, int olddirfd, uint64_t old_addr, int newdirfd, u
   if (!to.ok()) return Fail(to.status());
   if (to->last == "." || to->last == "..") return Reply::Error(EEXIST);
   std::string name = to->last + (to->trailing_slash ? "/" : "");
-  std::optional<ScopedSentryCapabilities> own;  // a name in the caller's own fd directory
-  if (to->own_entry) own.emplace(kOwnProcDirCaps);
+  // A name in the caller's own fd directory (kOwnProcDirCaps).
+  ScopedSentryCapabilities own(to->own_entry ? kOwnProcDirCaps : 0);
   if (empty) {
     // flink of a caller fd: the kernel's own AT_EMPTY_PATH rule decides (it needs
     // CAP_DAC_READ_SEARCH over the fd's opener here, as the sentry did not open it).

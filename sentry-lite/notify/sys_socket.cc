@@ -147,8 +147,8 @@ Reply BindPath(SyscallCall& call, int sock, int start, const std::string& path,
     }
   }
   // (The trailing slash stays: the kernel's ENOENT for a socket named as a directory.)
-  std::optional<ScopedSentryCapabilities> own;  // a name in the caller's own fd directory
-  if (parent->own_entry) own.emplace(kOwnProcDirCaps);
+  // A name in the caller's own fd directory (kOwnProcDirCaps).
+  ScopedSentryCapabilities own(parent->own_entry ? kOwnProcDirCaps : 0);
   return bind_as("/proc/self/fd/" + std::to_string(parent->dir.get()) + "/" + parent->last +
                  (parent->trailing_slash ? "/" : ""));
 }
